@@ -1,0 +1,20 @@
+"""Entry point of the `cdip` command: registers each command group."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(help="Scheduling platform for an NHS imaging network.", no_args_is_help=True)
+
+
+def _register() -> None:
+    # Each group is its own module; add one line here per group.
+    from cdip_cli import network_commands
+
+    app.add_typer(network_commands.app, name="network")
+
+
+_register()
+
+if __name__ == "__main__":
+    app()

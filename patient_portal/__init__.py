@@ -1,0 +1,2 @@
+"""The patient pages (Jinja2, NHS.UK frontend). Calls booking_api's service layer, never the
+database directly."""
