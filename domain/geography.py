@@ -14,7 +14,9 @@ REGION_LON = (-3.4, -1.1)
 
 def haversine_km(lat1, lon1, lat2, lon2):
     """Great-circle distance in km; works on floats and on numpy arrays (broadcasting)."""
-    lat1, lon1, lat2, lon2 = (np.radians(np.asarray(v, dtype=float)) for v in (lat1, lon1, lat2, lon2))
+    lat1, lon1, lat2, lon2 = (
+        np.radians(np.asarray(v, dtype=float)) for v in (lat1, lon1, lat2, lon2)
+    )
     a = (np.sin((lat2 - lat1) / 2) ** 2
          + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2)
     distance = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(a))
