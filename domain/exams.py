@@ -45,9 +45,14 @@ class ExamType:
     @property
     def pelvis_or_abdomen(self) -> bool:
         """Whether the exam irradiates the pelvis or abdomen (pregnancy check applies)."""
-        return self.ionising and self.body_part in {"abdomen", "pelvis", "abdomen and pelvis",
-                                                    "lumbar spine", "hip", "chest abdomen pelvis",
-                                                    "colon", "urinary tract", "upper GI"}
+        return self.ionising and self.body_part in PELVIC_OR_ABDOMINAL_BODY_PARTS
+
+
+PELVIC_OR_ABDOMINAL_BODY_PARTS = frozenset({
+    "abdomen", "pelvis", "abdomen and pelvis", "chest abdomen pelvis", "lumbar spine", "hip",
+    "colon", "small bowel", "urinary tract", "upper GI", "heart and aorta",
+})
+"""Body parts whose ionising exams irradiate the abdomen or pelvis."""
 
 
 _COLUMNS = [
@@ -77,6 +82,9 @@ def load_exam_catalogue(path: Path = CATALOGUE_DIR / "exams.csv") -> dict[str, E
         if exam.duration_min == 0:
             raise DataFileError(path, "duration must be at least one minute", row_number,
                                 "duration_min")
+        if not 0 < exam.relative_frequency < float("inf"):
+            raise DataFileError(path, "relative frequency must be a number above zero", row_number,
+                                "relative_frequency")
         catalogue[exam.code] = exam
     return catalogue
 

@@ -55,7 +55,10 @@ def _family_capacity(value: str) -> tuple[ExamFamily, int]:
         family, count = value.split(":")
     except ValueError:
         raise ValueError(f"'{value}' is not FAMILY:COUNT") from None
-    return ExamFamily(family.strip()), int(count)
+    slots = non_negative_integer(count.strip())
+    if slots == 0:
+        raise ValueError(f"'{value}' gives no slots; leave the family out instead")
+    return one_of(ExamFamily)(family.strip()), slots
 
 
 _COLUMNS = [
@@ -101,6 +104,15 @@ def _check_template(path: Path, row: int, template: SessionTemplate,
     if wrong:
         raise DataFileError(path, f"family {wrong[0]} is not a {template.modality} family", row,
                             "capacity")
+    if not template.capacity:
+        raise DataFileError(path, "names no exam family", row, "capacity")
+    if not template.periods:
+        raise DataFileError(path, "names no session period", row, "periods")
+    if template.slot_minutes == 0:
+        raise DataFileError(path, "a slot must last at least one minute", row, "slot_minutes")
+    if template.crew_per_room == 0:
+        raise DataFileError(path, "a room needs at least one member of crew", row,
+                            "crew_per_room")
     shortest = min(period.minutes for period in template.periods)
     if template.total_slots * template.slot_minutes > shortest:
         raise DataFileError(path, f"{template.total_slots} slots of {template.slot_minutes} min "
