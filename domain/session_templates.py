@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from domain.data_files import (
     Column,
@@ -19,6 +20,9 @@ from domain.data_files import (
     text,
 )
 from domain.vocabulary import Capability, ExamFamily, Modality, SessionPeriod, StaffRole
+
+if TYPE_CHECKING:
+    from domain.exams import ExamType
 
 CATALOGUE_DIR = Path(__file__).parent / "catalogue"
 
@@ -48,6 +52,16 @@ class SessionTemplate:
 
     def capacity_for(self, family: ExamFamily) -> int:
         return sum(count for fam, count in self.capacity if fam is family)
+
+    def slots_for(self, exam: ExamType) -> int:
+        """Consecutive slots an exam takes: a short exam still takes a whole slot."""
+        return -(-exam.duration_min // self.slot_minutes)
+
+    def can_run(self, exam: ExamType) -> bool:
+        """Whether a room running this template can fit the exam (family, capabilities, length)."""
+        return (exam.family in self.families
+                and exam.required_capabilities <= self.required_capabilities
+                and self.slots_for(exam) <= self.capacity_for(exam.family))
 
 
 def _family_capacity(value: str) -> tuple[ExamFamily, int]:
