@@ -1,0 +1,1 @@
+"""Appointments: a request placed in a slot, from hold to outcome."""

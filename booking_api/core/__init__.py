@@ -1,0 +1,2 @@
+"""What every part of the service stands on: settings, the database engine, column types,
+migrations and logging."""

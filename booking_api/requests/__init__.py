@@ -1,0 +1,1 @@
+"""Imaging requests and their append-only history of state changes."""

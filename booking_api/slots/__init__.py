@@ -1,0 +1,1 @@
+"""Diaries: the sessions a room runs and the bookable slots inside them."""

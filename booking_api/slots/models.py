@@ -1,0 +1,63 @@
+"""Diary sessions and slots. A slot repeats its room's site and modality so that a search
+across the network ("CT slots from Tuesday", "slots at this site next week") is one index
+range scan without joins."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from booking_api.core.columns import code_enum
+from domain.lifecycle import SlotStatus
+from domain.vocabulary import Modality, SessionPeriod
+
+
+class DiarySessionStatus(StrEnum):
+    """Whether a planned session runs: `open` sessions offer slots, `cancelled` do not."""
+
+    OPEN = "open"
+    CANCELLED = "cancelled"
+
+
+class DiarySession(SQLModel, table=True):
+    __tablename__ = "diary_session"
+    __table_args__ = (UniqueConstraint("room_id", "session_date", "period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    room_id: str = Field(foreign_key="room.room_id", max_length=40)
+    session_date: date = Field(index=True)
+    period: SessionPeriod = Field(sa_type=code_enum(SessionPeriod))
+    template_id: str | None = Field(default=None, max_length=40)
+    status: DiarySessionStatus = Field(default=DiarySessionStatus.OPEN,
+                                       sa_type=code_enum(DiarySessionStatus))
+
+
+class SlotBase(SQLModel):
+    room_id: str = Field(foreign_key="room.room_id", max_length=40)
+    site_id: str = Field(foreign_key="site.site_id", max_length=40)
+    start_at: datetime
+    end_at: datetime
+    modality: Modality = Field(sa_type=code_enum(Modality))
+    families: str = Field(max_length=500, description="exam family codes joined by ';'")
+    status: SlotStatus = Field(default=SlotStatus.FREE, sa_type=code_enum(SlotStatus))
+
+
+class Slot(SlotBase, table=True):
+    __tablename__ = "slot"
+    __table_args__ = (
+        UniqueConstraint("room_id", "start_at"),
+        Index("ix_slot_modality_start_at", "modality", "start_at"),
+        Index("ix_slot_site_id_start_at", "site_id", "start_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="diary_session.id", index=True)
+    template_id: str | None = Field(default=None, max_length=40)
+    version: int = Field(default=1, description="bumped on every change (optimistic locking)")
+
+
+class SlotPublic(SlotBase):
+    id: int

@@ -1,0 +1,17 @@
+"""Every table of the service, imported in one place so that `SQLModel.metadata` is complete
+for migrations and tests. A new context adds its models module here."""
+
+from __future__ import annotations
+
+from sqlmodel import SQLModel
+
+from booking_api.appointments import models as appointments
+from booking_api.audit import models as audit
+from booking_api.network import models as network
+from booking_api.patients import models as patients
+from booking_api.requests import models as requests
+from booking_api.slots import models as slots
+
+metadata = SQLModel.metadata
+
+__all__ = ["appointments", "audit", "metadata", "network", "patients", "requests", "slots"]
