@@ -249,8 +249,8 @@ def _check_rooms(network: Network) -> list[NetworkProblem]:
         for capability in sorted(room.capabilities):
             allowed = CAPABILITY_MODALITIES[capability]
             if room.modality not in allowed:
-                found.append(("capabilities", f"{capability} does not fit a {room.modality} "
-                                              f"room (only {_codes(allowed)})"))
+                found.append(("capabilities", f"{capability} is not allowed on {room.modality} "
+                                              f"rooms (only on {_codes(allowed)})"))
         low, high = ROOM_WEIGHT_LIMITS_KG
         if not low <= room.max_weight_kg <= high:
             found.append(("max_weight_kg", f"{room.max_weight_kg} kg is outside {low}-{high} kg"))
@@ -275,8 +275,8 @@ def _check_staff(network: Network) -> list[NetworkProblem]:
         found += [("skills", text) for text in _skill_problems(group.role, group.skills)]
         if group.sessions_per_week > group.headcount * MAX_SESSIONS_PER_HEAD:
             found.append(("sessions_per_week", f"{group.sessions_per_week} sessions is more than "
-                                               f"{MAX_SESSIONS_PER_HEAD} per head for "
-                                               f"{group.headcount} people"))
+                                               f"{MAX_SESSIONS_PER_HEAD} per head for a "
+                                               f"headcount of {group.headcount}"))
         problems += [NetworkProblem(file, text, row, group.staff_group_id, name)
                      for name, text in found]
     return problems
