@@ -9,9 +9,12 @@ app = typer.Typer(help="Scheduling platform for an NHS imaging network.", no_arg
 
 def _register() -> None:
     # Each group is its own module; add one line here per group.
-    from cdip_cli import network_commands
+    from cdip_cli import db_commands, network_commands, seed_commands, serve_commands
 
     app.add_typer(network_commands.app, name="network")
+    app.add_typer(db_commands.app, name="db")
+    app.command("seed")(seed_commands.seed)
+    app.command("serve")(serve_commands.serve)
 
 
 _register()

@@ -1,0 +1,49 @@
+"""GET /health: is the service up and can it reach its database."""
+
+from __future__ import annotations
+
+import logging
+from importlib.metadata import PackageNotFoundError, version
+from typing import Literal
+
+from fastapi import APIRouter, Response
+from pydantic import BaseModel
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from booking_api.api.deps import SessionDep, SettingsDep
+from booking_api.core.db import READ_ONLY
+
+router = APIRouter(tags=["health"])
+logger = logging.getLogger(__name__)
+
+
+class HealthPublic(BaseModel):
+    status: Literal["ok", "unavailable"]
+    database: str
+    version: str
+    environment: str
+
+
+@router.get("/health", response_model=HealthPublic,
+            responses={503: {"model": HealthPublic, "description": "database unreachable"}})
+def health(session: SessionDep, settings: SettingsDep, response: Response) -> HealthPublic:
+    """200 when a `SELECT 1` reaches the database, 503 when it does not."""
+    database = session.get_bind().dialect.name
+    try:
+        session.connection(execution_options={READ_ONLY: True}).execute(text("SELECT 1"))
+        status: Literal["ok", "unavailable"] = "ok"
+    except SQLAlchemyError:
+        logger.exception("health check could not reach the database",
+                         extra={"database": database})
+        response.status_code = 503
+        status = "unavailable"
+    return HealthPublic(status=status, database=database, version=service_version(),
+                        environment=settings.environment)
+
+
+def service_version() -> str:
+    try:
+        return version("cdip-scheduling")
+    except PackageNotFoundError:
+        return "unknown"

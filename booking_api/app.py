@@ -1,0 +1,39 @@
+"""The FastAPI application factory: settings checked, database engine made, routers and
+middleware attached. Uvicorn serves `create_app()`; tests call it with their own settings."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from booking_api.api import health
+from booking_api.api.request_id import RequestIdMiddleware
+from booking_api.core.config import Settings, get_settings
+from booking_api.core.db import make_engine, make_session_factory
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The service; raises UnsafeSettings before anything starts if the settings are unsafe."""
+    settings = settings if settings is not None else get_settings()
+    settings.check_safe_to_serve()
+    engine = make_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="CDIP imaging network scheduling",
+        version=health.service_version(),
+        summary="Book imaging examinations across the sites of an NHS imaging network.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    app.add_middleware(RequestIdMiddleware)
+    app.include_router(health.router)
+    return app

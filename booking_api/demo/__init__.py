@@ -1,0 +1,1 @@
+"""The demo: fictional patients and requests loaded on top of the reference network."""
