@@ -4,7 +4,8 @@ counts below, so the room mix and the staff calibration are rules anyone can rea
 The other four files (icss, trusts, sites, demand_areas) are curated by hand. Output is
 deterministic: the only randomness is a fixed-seed draw of each site's staffing level.
 
-    .venv/bin/python tools/build_reference_network.py   # rewrites the two files, prints calibration
+    .venv/bin/python tools/build_reference_network.py [OUT_DIR]
+    # rewrites the two files (in OUT_DIR if given) and prints the staff calibration
 """
 
 from __future__ import annotations
@@ -64,13 +65,13 @@ class SiteFacts:
     opens_weekends: bool
 
 
-def main() -> None:
+def main(out_dir: Path = NETWORK_DIR) -> None:
     sites = _read_sites()
     rooms = [room for site in sites for room in _rooms_of(site)]
     groups = _staff_groups(sites, rooms)
-    _write(NETWORK_DIR / "rooms.csv",
+    _write(out_dir / "rooms.csv",
            ["room_id", "site_id", "name", "modality", "capabilities", "max_weight_kg"], rooms)
-    _write(NETWORK_DIR / "staff_groups.csv",
+    _write(out_dir / "staff_groups.csv",
            ["staff_group_id", "site_id", "role", "skills", "headcount", "sessions_per_week",
             "works_evenings", "works_weekends"], groups)
     _print_calibration(rooms, groups)
@@ -261,4 +262,4 @@ def _print_calibration(rooms: list[dict], groups: list[dict]) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else NETWORK_DIR)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -303,3 +305,13 @@ def test_cli_json_gives_nulls_and_the_problem_when_files_cannot_be_read(tmp_path
         "trusts": None, "icss": None, "sites": None, "cdcs": None, "rooms": None,
         "rooms_by_modality": None, "problems": ["icss.csv: file not found"],
     }
+
+
+def test_build_script_reproduces_the_shipped_rooms_and_staff(tmp_path: Path) -> None:
+    """rooms.csv and staff_groups.csv are generated: hand edits would be lost on the next run."""
+    script = REFERENCE_NETWORK_DIR.parents[1] / "tools" / "build_reference_network.py"
+
+    subprocess.run([sys.executable, str(script), str(tmp_path)], check=True, capture_output=True)
+
+    for file in ("rooms.csv", "staff_groups.csv"):
+        assert (tmp_path / file).read_bytes() == (REFERENCE_NETWORK_DIR / file).read_bytes(), file
