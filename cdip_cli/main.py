@@ -15,6 +15,10 @@ def _register() -> None:
     app.add_typer(db_commands.app, name="db")
     app.command("seed")(seed_commands.seed)
     app.command("serve")(serve_commands.serve)
+    from cdip_cli import bench_commands, rules_commands
+
+    app.add_typer(rules_commands.app, name="rules")
+    app.add_typer(bench_commands.app, name="bench")
 
 
 _register()

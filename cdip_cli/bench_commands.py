@@ -1,0 +1,66 @@
+"""`cdip bench ...`: benchmarks that print their figures as a table or as JSON.
+
+A benchmark is a function in an engine package that returns a dict of figures; its keyword
+parameters (typed, with defaults) become the command's options, and every command gets `--json`.
+To add one, add a line to BENCHMARKS: command name -> "module:function".
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+from collections.abc import Callable
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+BENCHMARKS: dict[str, str] = {
+    "eligibility": "slot_rules.benchmark:eligibility_benchmark",
+}
+
+app = typer.Typer(help="Measure speed and quality; figures as a table or JSON.",
+                  no_args_is_help=True)
+
+
+def print_figures(title: str, figures: dict[str, Any], as_json: bool) -> None:
+    """JSON on one document for machines, or a two-column table for people."""
+    if as_json:
+        typer.echo(json.dumps(figures, indent=2, default=str))
+        return
+    table = Table(title=title)
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for name, value in figures.items():
+        table.add_row(name, str(value))
+    Console().print(table)
+
+
+def benchmark_command(name: str, run: Callable[..., dict[str, Any]]) -> Callable[..., None]:
+    """A typer command that runs `run` with the given options and prints its figures."""
+
+    def command(**options: Any) -> None:
+        as_json = options.pop("json_output")
+        print_figures(f"bench {name}", run(**options), as_json)
+
+    json_option = inspect.Parameter(
+        "json_output", inspect.Parameter.KEYWORD_ONLY, annotation=bool,
+        default=typer.Option(False, "--json", help="Print the figures as JSON."))
+    options = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
+               for p in inspect.signature(run, eval_str=True).parameters.values()]
+    command.__signature__ = inspect.Signature([*options, json_option])  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in [*options, json_option]}
+    command.__doc__ = run.__doc__
+    return command
+
+
+def _register() -> None:
+    for name, target in BENCHMARKS.items():
+        module, function = target.split(":")
+        run = getattr(importlib.import_module(module), function)
+        app.command(name)(benchmark_command(name, run))
+
+
+_register()
