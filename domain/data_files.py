@@ -44,7 +44,7 @@ class Column:
 def read_table(path: Path, columns: Sequence[Column]) -> list[dict[str, Any]]:
     """Rows of a CSV file as dicts of parsed values; row numbers count the header as row 1."""
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
+        with path.open(newline="", encoding="utf-8-sig") as handle:  # tolerate Excel's BOM
             reader = csv.DictReader(handle)
             _check_header(path, reader.fieldnames, columns)
             return [_parse_row(path, number, raw, columns)

@@ -98,6 +98,8 @@ class StaffGroup:
     skills: frozenset[str]
     headcount: int
     sessions_per_week: int
+    """Person-sessions the WHOLE group can staff in a week (not per person); at most
+    `headcount` of them fall in any one session."""
     works_evenings: bool
     works_weekends: bool
 
