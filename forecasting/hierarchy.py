@@ -1,0 +1,115 @@
+"""Area forecasts turned into the other views the service needs, all consistent by construction.
+
+Reconciliation is bottom-up: a system's or the network's forecast is the sum of its areas', so
+areas, systems and network always add up. Their intervals assume the areas' errors independent
+(variances add), which understates the spread when one family-wide surprise hits every area.
+A site's forecast splits each area's demand by the share of that area's requests of the family
+that the site has served; splitting a count multinomially keeps the totals and gives the
+site's variance. The diary builder's rows split each area's demand by its priority mix."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from domain.vocabulary import ExamFamily, Priority
+from forecasting.demand import DemandForecast
+
+NETWORK = "network"
+MIX_PRIOR_REQUESTS = 20.0  # an area's own priority mix counts as much as this many requests
+
+
+@dataclass(frozen=True)
+class WeeklyDemand:
+    """Expected requests in one week for one family from one area at one priority: the row
+    shape of the diary builder's demand (optimiser.problem.DemandRow), field for field."""
+
+    family: ExamFamily
+    area_id: str
+    priority: Priority
+    expected_count: float
+
+
+def by_system(forecast: DemandForecast, area_to_system: Mapping[str, str]) -> pd.DataFrame:
+    """Forecast per week × family × integrated care system, plus a `network` row per week ×
+    family; columns week_start, exam_family, unit_id, forecast, lo80..hi95, sd."""
+    table = forecast.table
+    unknown = sorted(set(table["area_id"]) - set(area_to_system))
+    if unknown:
+        raise KeyError(f"demand area(s) not in the network: {', '.join(unknown[:5])}")
+    systems = table.assign(unit_id=table["area_id"].map(area_to_system))
+    network = table.assign(unit_id=NETWORK)
+    return pd.concat([_summed(systems, forecast), _summed(network, forecast)],
+                     ignore_index=True)
+
+
+def site_shares(requests: pd.DataFrame, appointments: pd.DataFrame) -> pd.DataFrame:
+    """Share of each family × area's requests that each site served (by the site of the
+    request's latest appointment); columns exam_family, area_id, site_id, share."""
+    latest = (appointments.sort_values(["booked_date", "start"])
+              .drop_duplicates("request_id", keep="last")[["request_id", "site_id"]])
+    served = requests[["request_id", "exam_family", "area_id"]].merge(latest, on="request_id")
+    counts = served.groupby(["exam_family", "area_id", "site_id"]).size().rename("count")
+    totals = counts.groupby(level=["exam_family", "area_id"]).transform("sum")
+    return (counts / totals).rename("share").reset_index()
+
+
+def by_site(forecast: DemandForecast, shares: pd.DataFrame) -> pd.DataFrame:
+    """Forecast per week × family × site. A family × area no site has served before has no
+    share and drops out of this view (it still counts in the area and system views)."""
+    rows = forecast.table.merge(shares, on=["exam_family", "area_id"])
+    mean = rows["forecast"] * rows["share"]
+    variance = (rows["share"] ** 2 * rows["sd"] ** 2
+                + rows["share"] * (1 - rows["share"]) * rows["forecast"])
+    split = rows.assign(forecast=mean, variance=variance, unit_id=rows["site_id"])
+    return _summed(split, forecast, variance_column="variance")
+
+
+def priority_mix(requests: pd.DataFrame) -> pd.DataFrame:
+    """Share of each priority within each family × area, shrunk towards the family's network-
+    wide mix so an area with a few requests does not get a mix of 0 % and 100 %."""
+    counts = (requests.groupby(["exam_family", "area_id", "priority"]).size()
+              .unstack("priority", fill_value=0).reindex(columns=[p.value for p in Priority],
+                                                         fill_value=0))
+    family = counts.groupby(level="exam_family").sum()
+    family_share = family.div(family.sum(axis=1), axis=0)
+    prior = family_share.reindex(counts.index.get_level_values("exam_family")).to_numpy()
+    shrunk = (counts.to_numpy() + MIX_PRIOR_REQUESTS * prior) / (
+        counts.sum(axis=1).to_numpy()[:, None] + MIX_PRIOR_REQUESTS)
+    mix = pd.DataFrame(shrunk, index=counts.index, columns=counts.columns)
+    return mix.stack().rename("share").reset_index()
+
+
+def diary_demand(forecast: DemandForecast, mix: pd.DataFrame,
+                 week: date) -> tuple[WeeklyDemand, ...]:
+    """The diary builder's demand for one forecast week: expected count per family × area ×
+    priority (priorities with a zero share are left out)."""
+    week_rows = forecast.table[forecast.table["week_start"] == week]
+    if week_rows.empty:
+        raise KeyError(f"the forecast has no week starting {week.isoformat()}")
+    rows = week_rows.merge(mix, on=["exam_family", "area_id"], how="left")
+    rows = rows[rows["share"] > 0]
+    expected = rows["forecast"] * rows["share"]
+    return tuple(
+        WeeklyDemand(ExamFamily(family), area, Priority(priority), float(count))
+        for family, area, priority, count in zip(rows["exam_family"], rows["area_id"],
+                                                 rows["priority"], expected, strict=True))
+
+
+def _summed(rows: pd.DataFrame, forecast: DemandForecast,
+            variance_column: str | None = None) -> pd.DataFrame:
+    variance = rows[variance_column] if variance_column else rows["sd"] ** 2
+    grouped = (rows.assign(variance=variance)
+               .groupby(["week_start", "exam_family", "unit_id"], sort=True)
+               [["forecast", "variance"]].sum().reset_index())
+    sd = np.sqrt(grouped.pop("variance"))
+    mean = grouped["forecast"]
+    for level, width in (("80", forecast.half_width80), ("95", forecast.half_width95)):
+        grouped[f"lo{level}"] = np.maximum(mean - width * sd, 0.0)
+        grouped[f"hi{level}"] = mean + width * sd
+    grouped["sd"] = sd
+    return grouped
