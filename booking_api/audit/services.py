@@ -1,0 +1,52 @@
+"""Writing audit events: the one function every context calls when it changes something.
+
+The row is added to the caller's session, so it commits or rolls back with the change it
+describes; the correlation id is taken from the HTTP request being served, if any.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session
+
+from booking_api.audit.models import AuditEvent
+from booking_api.core.channel import Channel
+from booking_api.core.logging import request_id_var
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did something, through which channel: `clerk:jsmith`, `patient:42`, `system:sweeper`."""
+
+    name: str
+    channel: Channel
+    role: str | None = None
+
+
+def record_audit(
+    session: Session,
+    actor: Actor,
+    action: str,
+    entity: str,
+    entity_id: str | int,
+    *,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    reason: str | None = None,
+) -> AuditEvent:
+    """Add one audit event for a change made in `session` (not committed here)."""
+    event = AuditEvent(
+        actor=actor.name,
+        channel=actor.channel,
+        action=action,
+        entity=entity,
+        entity_id=str(entity_id),
+        before=before,
+        after=after,
+        reason=reason,
+        correlation_id=request_id_var.get(None),
+    )
+    session.add(event)
+    return event
