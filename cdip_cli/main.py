@@ -19,6 +19,10 @@ def _register() -> None:
 
     app.add_typer(rules_commands.app, name="rules")
     app.add_typer(bench_commands.app, name="bench")
+    from cdip_cli import forecast_commands
+
+    app.add_typer(forecast_commands.app, name="forecast")
+    app.add_typer(forecast_commands.dna_app, name="dna")
 
 
 _register()

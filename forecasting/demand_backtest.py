@@ -10,10 +10,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from domain.history import History
 from forecasting.accuracy import demand_summary, naive_scale, scaled_errors
+from forecasting.demand import make_model
 from forecasting.demand_models import DemandModel
 from forecasting.intervals import PanelForecast, forecast_with_intervals
-from forecasting.weekly_series import HistoryTooShortError, WeeklyPanel
+from forecasting.weekly_series import (
+    HistoryTooShortError,
+    WeeklyPanel,
+    expected_panel,
+    weekly_panel,
+)
 
 MIN_TRAINING_WEEKS = 26
 
@@ -104,3 +111,17 @@ def _add(pooled: _Pooled, forecast: np.ndarray, actual: np.ndarray, scale: np.nd
         pooled.covered80.append((actual >= result.lower[0.8]) & (actual <= result.upper[0.8]))
         pooled.covered95.append((actual >= result.lower[0.95]) & (actual <= result.upper[0.95]))
 
+
+
+def backtest_history(history: History, model_names: Sequence[str], horizon: int = 12,
+                     origin_count: int = 6, step: int = 4, seed: int = 0,
+                     progress: Callable[[str], None] | None = None,
+                     ) -> tuple[WeeklyPanel, BacktestResult]:
+    """Backtest named models on a history's requests; scores the oracle when it has truth."""
+    panel = weekly_panel(history.requests)
+    origins = rolling_origins(panel.n_weeks, horizon, origin_count, step)
+    oracle = None
+    if history.truth is not None:
+        oracle = expected_panel(history.truth.expected_demand, panel)
+    models = [make_model(name, seed) for name in model_names]
+    return panel, backtest(panel, models, horizon, origins, oracle, progress)
