@@ -20,5 +20,17 @@ lint: setup
 test: setup lint
 	$(BIN)/pytest
 
+DEMO_HOST ?= 127.0.0.1
+DEMO_PORT ?= 8000
+
+# Migrate, check the network files, load them with the demo patients (idempotent), then serve.
 demo: setup
+	$(BIN)/cdip db upgrade
 	$(BIN)/cdip network check
+	$(BIN)/cdip seed
+# Diary build goes here: build the coming six weeks of diaries (slots) before serving.
+	@echo ""
+	@echo "Health:   http://$(DEMO_HOST):$(DEMO_PORT)/health"
+	@echo "API docs: http://$(DEMO_HOST):$(DEMO_PORT)/docs"
+	@echo "Sign in with a demo booking reference and its date of birth, listed above."
+	$(BIN)/cdip serve --host $(DEMO_HOST) --port $(DEMO_PORT)

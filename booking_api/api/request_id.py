@@ -44,7 +44,7 @@ class RequestIdMiddleware:
         finally:
             route = scope.get("route")
             logger.info("request handled", extra={
-                "event": "http_request", "method": scope["method"],
+                "event": "http_request", "request_id": request_id, "method": scope["method"],
                 "route": getattr(route, "path", None), "status": status,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 2),
             })

@@ -36,9 +36,7 @@ def normalise_url(url: str) -> URL:
         parsed = make_url(url)
     except Exception as error:
         raise DatabaseUrlError(f"CDIP_DATABASE_URL '{url}' is not a database URL") from error
-    if parsed.get_backend_name() == "postgres":
-        parsed = parsed.set(drivername="postgresql+psycopg")
-    if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() != "psycopg":
+    if parsed.drivername.split("+")[0] in ("postgres", "postgresql"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() not in ("sqlite", "postgresql"):
         raise DatabaseUrlError(

@@ -1,8 +1,8 @@
 """Structured logs: one JSON object per line on stderr, tagged with the request id.
 
 Logs must never carry personal data. Only the message and a short list of known-safe fields
-are written; an exception is logged as its type and stack frames, never its message (a
-database error's message can quote the row it choked on).
+are written; an exception is logged as its type and the places in its stack, never its
+message or source lines (a database error's message can quote the row it choked on).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        request_id = request_id_var.get()
+        request_id = getattr(record, "request_id", None) or request_id_var.get()
         if request_id is not None:
             payload["request_id"] = request_id
         for field in SAFE_FIELDS:
@@ -37,14 +37,26 @@ class JsonFormatter(logging.Formatter):
                 payload[field] = record.__dict__[field]
         if record.exc_info and record.exc_info[0] is not None:
             payload["error_type"] = record.exc_info[0].__qualname__
-            payload["stack"] = traceback.format_tb(record.exc_info[2])
+            payload["stack"] = [f"{frame.filename}:{frame.lineno} in {frame.name}"
+                                for frame in traceback.extract_tb(record.exc_info[2])]
         return json.dumps(payload, default=str)
+
+
+class RequestIdFilter(logging.Filter):
+    """Stamp each record with the current request id when it is emitted (a formatter running
+    later, e.g. in a queue, would no longer see the context)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "request_id", None) is None:
+            record.request_id = request_id_var.get()
+        return True
 
 
 def configure_logging(level: str = "INFO") -> None:
     """Route every logger (ours, uvicorn's, SQLAlchemy's) through one JSON handler."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
+    handler.addFilter(RequestIdFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
