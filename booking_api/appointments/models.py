@@ -1,5 +1,12 @@
 """The appointment table. The database itself refuses a second active (held or booked)
-appointment on one slot, through a partial unique index, whatever path the booking took."""
+appointment on one slot, through a partial unique index, whatever path the booking took; on
+PostgreSQL an exclusion constraint also refuses two active appointments whose time ranges
+overlap in one room (an exam longer than one slot covers the slots after its first).
+
+An appointment repeats the room and the time range it occupies (`room_id`, `start_at`,
+`end_at`), so that constraint needs no join. `updated_at` moves on every change: the slot
+search index reads what changed since its last look through it.
+"""
 
 from __future__ import annotations
 
@@ -16,11 +23,14 @@ ACTIVE_STATES = tuple(state for state in AppointmentState if state.is_active)
 ACTIVE_STATES_SQL = "state IN ({})".format(", ".join(f"'{state.value}'" for state in ACTIVE_STATES))
 
 ONE_ACTIVE_APPOINTMENT_PER_SLOT = "uq_appointment_active_slot"
+NO_OVERLAP_IN_A_ROOM = "ex_appointment_active_room_time"
+"""PostgreSQL only (btree_gist): active appointments in one room never overlap in time."""
 
 
 class AppointmentBase(SQLModel):
     request_id: int = Field(foreign_key="request.id", index=True)
-    slot_id: int = Field(foreign_key="slot.id", index=True)
+    slot_id: int = Field(foreign_key="slot.id", index=True,
+                         description="the first slot the appointment occupies")
     channel: Channel = Field(sa_type=code_enum(Channel))
 
 
@@ -34,16 +44,23 @@ class Appointment(AppointmentBase, table=True):
             sqlite_where=text(ACTIVE_STATES_SQL),
             postgresql_where=text(ACTIVE_STATES_SQL),
         ),
+        Index("ix_appointment_room_id_start_at", "room_id", "start_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     patient_id: int = Field(foreign_key="patient.id", index=True)
     state: AppointmentState = Field(sa_type=code_enum(AppointmentState))
+    room_id: str | None = Field(default=None, foreign_key="room.room_id", max_length=40)
+    start_at: datetime | None = None
+    end_at: datetime | None = Field(default=None,
+                                    description="end of the last slot the exam occupies")
     held_until: datetime | None = None
+    hold_extended: bool = Field(default=False, description="a hold may be extended once")
     booked_at: datetime | None = None
     cancelled_at: datetime | None = None
     cancel_reason: str | None = Field(default=None, max_length=2000)
     created_at: datetime = Field(default_factory=utc_now)
+    updated_at: datetime = Field(default_factory=utc_now, index=True)
 
 
 class AppointmentCreate(AppointmentBase):
@@ -54,6 +71,18 @@ class AppointmentPublic(AppointmentBase):
     id: int
     patient_id: int
     state: AppointmentState
+    fhir_status: str = Field(description="FHIR R4 Appointment.status, one-to-one with state")
+    room_id: str | None
+    site_id: str | None = None
+    start_at: datetime | None
+    end_at: datetime | None
     held_until: datetime | None
+    hold_extended: bool
     booked_at: datetime | None
     cancelled_at: datetime | None
+    cancel_reason: str | None
+
+    @classmethod
+    def of(cls, appointment: Appointment, site_id: str | None = None) -> AppointmentPublic:
+        return cls(**appointment.model_dump(), fhir_status=appointment.state.fhir_status,
+                   site_id=site_id)

@@ -10,7 +10,7 @@ from enum import StrEnum
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from booking_api.core.columns import code_enum
+from booking_api.core.columns import code_enum, utc_now
 from domain.lifecycle import SlotStatus
 from domain.vocabulary import Modality, SessionPeriod
 
@@ -57,6 +57,8 @@ class Slot(SlotBase, table=True):
     session_id: int = Field(foreign_key="diary_session.id", index=True)
     template_id: str | None = Field(default=None, max_length=40)
     version: int = Field(default=1, description="bumped on every change (optimistic locking)")
+    changed_at: datetime = Field(default_factory=utc_now, index=True,
+                                 description="set on insert and every change (search index)")
 
 
 class SlotPublic(SlotBase):
