@@ -23,6 +23,9 @@ def _register() -> None:
 
     app.add_typer(forecast_commands.app, name="forecast")
     app.add_typer(forecast_commands.dna_app, name="dna")
+    from cdip_cli import history_commands
+
+    app.add_typer(history_commands.app, name="history")
 
 
 _register()
