@@ -5,9 +5,7 @@ from __future__ import annotations
 import logging
 
 import typer
-import uvicorn
 
-from booking_api.app import create_app
 from booking_api.core import migrate
 from booking_api.core.config import UnsafeSettings, get_settings
 from booking_api.core.db import database_kind, make_engine
@@ -28,6 +26,11 @@ def serve(
         typer.echo(f"Refusing to start: {error}", err=True)
         raise typer.Exit(code=2) from None
     _require_migrated(settings.database_url)
+    # Imported here: every `cdip` command loads this module, only `serve` needs the web stack.
+    import uvicorn
+
+    from booking_api.app import create_app
+
     configure_logging()
     logger.info("starting", extra={"host": host, "port": port,
                                    "database": database_kind(settings.database_url),
