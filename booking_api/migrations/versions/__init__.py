@@ -1,0 +1,1 @@
+"""Migration revisions, oldest first (a package so that installs ship them)."""
