@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from booking_api.api import health
 from booking_api.api.request_id import RequestIdMiddleware
 from booking_api.core.config import Settings, get_settings
-from booking_api.core.db import make_engine, make_session_factory
+from booking_api.core.db import make_engine, make_session_factory, read_only
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -34,6 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
+    app.state.read_session_factory = make_session_factory(read_only(engine))
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health.router)
     return app

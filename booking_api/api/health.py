@@ -11,8 +11,7 @@ from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from booking_api.api.deps import SessionDep, SettingsDep
-from booking_api.core.db import READ_ONLY
+from booking_api.api.deps import ReadSessionDep, SettingsDep
 
 router = APIRouter(tags=["health"])
 logger = logging.getLogger(__name__)
@@ -27,11 +26,11 @@ class HealthPublic(BaseModel):
 
 @router.get("/health", response_model=HealthPublic,
             responses={503: {"model": HealthPublic, "description": "database unreachable"}})
-def health(session: SessionDep, settings: SettingsDep, response: Response) -> HealthPublic:
+def health(session: ReadSessionDep, settings: SettingsDep, response: Response) -> HealthPublic:
     """200 when a `SELECT 1` reaches the database, 503 when it does not."""
     database = session.get_bind().dialect.name
     try:
-        session.connection(execution_options={READ_ONLY: True}).execute(text("SELECT 1"))
+        session.execute(text("SELECT 1"))
         status: Literal["ok", "unavailable"] = "ok"
     except SQLAlchemyError:
         logger.exception("health check could not reach the database",
