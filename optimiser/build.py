@@ -1,0 +1,94 @@
+"""`build_diary`: the staged diary build. Greedy plan (the fallback, kept from the start) → joint
+LP (our bound and the staff split) → LP rounding (a usable plan in seconds) → one CP-SAT model per
+modality with a complete hint, under a wall-clock deadline. The best plan seen is returned;
+a stage that fails or runs out of time is logged and skipped, never fatal."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from optimiser.evaluation import Solution, metrics
+from optimiser.greedy import greedy_solution
+from optimiser.instance import MODALITIES, Instance, compile_instance
+from optimiser.modality_model import merge, solve_modality
+from optimiser.plan_output import diary_plan
+from optimiser.problem import DiaryPlan, DiaryProblem
+from optimiser.relaxation import BOUND_METHOD, solve_relaxation
+from optimiser.rounding import rounded_solution
+from optimiser.staff_split import split_staff
+
+LP_SHARE = 0.5
+"""At most this share of the time limit goes on the LP; the rest is for CP-SAT."""
+
+
+@dataclass
+class _Progress:
+    started: float
+    greedy_objective: float
+    best: Solution
+    best_objective: float
+    usable_at: float | None
+    log: list[str]
+
+    def offer(self, inst: Instance, solution: Solution) -> None:
+        objective = metrics(inst, solution).objective
+        now = time.perf_counter() - self.started
+        self.log.append(f"{now:6.2f}s {solution.method}: objective {objective:,.0f}")
+        if objective < self.best_objective - 1e-6:
+            self.best, self.best_objective = solution, objective
+        if self.usable_at is None and objective < self.greedy_objective - 1e-6:
+            self.usable_at = now
+
+
+def build_diary(problem: DiaryProblem, time_limit_s: float = 60.0, seed: int = 0,
+                workers: int = 2) -> DiaryPlan:
+    """The best diary found within `time_limit_s` (plus the fixed cost of the greedy plan).
+    Raises DiaryInputError for input that cannot be planned; otherwise always returns a plan."""
+    started = time.perf_counter()
+    deadline = started + time_limit_s
+    inst = compile_instance(problem)
+    greedy = greedy_solution(inst)
+    greedy_objective = metrics(inst, greedy).objective
+    progress = _Progress(started, greedy_objective, greedy, greedy_objective, None,
+                         [f"{time.perf_counter() - started:6.2f}s greedy: objective "
+                          f"{greedy_objective:,.0f}"])
+    bound, bound_method = None, "none: the LP did not finish in time"
+    remaining = deadline - time.perf_counter()
+    if remaining > 0.05:
+        relaxation = solve_relaxation(inst, time_limit_s=LP_SHARE * remaining)
+        if relaxation.bound is not None:
+            bound, bound_method = relaxation.bound, BOUND_METHOD
+            _improve(inst, relaxation, progress, deadline, seed, workers)
+        else:
+            progress.log.append(f"LP stopped: {relaxation.status}")
+    return diary_plan(inst, progress.best, bound=bound, bound_method=bound_method,
+                      seconds_to_usable=progress.usable_at,
+                      seconds=time.perf_counter() - started, log=tuple(progress.log))
+
+
+def _improve(inst: Instance, relaxation, progress: _Progress, deadline: float, seed: int,
+             workers: int) -> None:
+    split = split_staff(inst, relaxation.z)
+    if time.perf_counter() >= deadline:
+        return
+    progress.offer(inst, rounded_solution(inst, relaxation.x))
+    hint = rounded_solution(inst, relaxation.x, split)
+    progress.offer(inst, hint)
+    sizes = {m: len(inst.options_of(m)) + len(inst.demand.cells_of(m)) * 10 for m in MODALITIES}
+    results = []
+    waiting = sorted(MODALITIES, key=lambda m: -sizes[m])
+    while waiting:
+        modality = waiting[0]
+        left = deadline - time.perf_counter()
+        share = left * sizes[modality] / sum(sizes[m] for m in waiting)
+        waiting.pop(0)
+        if share < 0.5:
+            progress.log.append(f"CP-SAT {modality}: skipped, {left:.1f}s left")
+            continue
+        result = solve_modality(inst, modality, split, hint, time.perf_counter() + share,
+                                seed=seed, workers=workers)
+        progress.log.append(f"CP-SAT {modality}: {result.status}")
+        if result.x:
+            results.append(result)
+            progress.offer(inst, merge(hint, results))

@@ -1,0 +1,61 @@
+"""Sharing staff that several modalities compete for (radiographers across XR, CT and MR;
+radiologists across all) by the joint LP's usage, so that each modality can then be solved on its
+own. The shares add up to no more than each group has, so plans solved apart combine feasibly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from optimiser.instance import MODALITIES, Instance
+
+
+@dataclass
+class StaffSplit:
+    session: np.ndarray
+    """[modality, group, t] people a modality may use in a session."""
+    daytime: np.ndarray
+    """[modality, group] weekday-daytime person-sessions (within contracted ones)."""
+    total: np.ndarray
+    """[modality, group] person-sessions in the week, overtime included."""
+
+
+def split_staff(inst: Instance, lp_z: np.ndarray) -> StaffSplit:
+    n_m, n_g, n_t = len(MODALITIES), len(inst.groups), inst.n_times
+    usage = np.zeros((n_m, n_g, n_t))
+    flow_t = np.array([inst.needs[n].t for n in inst.flow_need], dtype=int)
+    flow_m = np.array([MODALITIES.index(inst.needs[n].modality) for n in inst.flow_need],
+                      dtype=int)
+    z = lp_z if len(lp_z) == len(flow_t) else np.zeros(len(flow_t))
+    np.add.at(usage, (flow_m, inst.flow_group, flow_t), z)
+    able = np.zeros((n_m, n_g, n_t), dtype=bool)
+    able[flow_m, inst.flow_group, flow_t] = True
+    weekly = usage.sum(axis=2)
+    liking = np.where(able, 1.0 + weekly[:, :, None], 0.0)
+    session = _whole_shares(usage.reshape(n_m, -1), inst.group_available.ravel(),
+                            liking.reshape(n_m, -1))
+    day_usage = np.where(inst.time_offpeak[None, None, :], 0.0, usage).sum(axis=2)
+    week_liking = np.where(able.any(axis=2), 1.0 + weekly, 0.0)
+    daytime = _whole_shares(day_usage, inst.group_contracted, week_liking)
+    total = _whole_shares(weekly, inst.group_contracted + inst.group_overtime, week_liking)
+    return StaffSplit(session.reshape(n_m, n_g, n_t), daytime, total)
+
+
+def _whole_shares(usage: np.ndarray, available: np.ndarray, liking: np.ndarray) -> np.ndarray:
+    """Whole people per modality: the LP's usage rounded down, spare people handed out by the
+    largest fractions, then anyone the LP left idle to the modality that used the group most
+    (among those it can staff at all)."""
+    shares = np.floor(usage + 1e-6)
+    spare = np.floor(available + 1e-6) - shares.sum(axis=0)
+    fractions = usage - shares
+    for _ in range(usage.shape[0]):
+        best = np.argmax(fractions, axis=0)
+        give = (spare > 0) & (fractions[best, np.arange(usage.shape[1])] > 1e-6)
+        shares[best[give], np.flatnonzero(give)] += 1
+        spare[give] -= 1
+        fractions[best, np.arange(usage.shape[1])] = 0.0
+    favourite = np.argmax(usage + 1e-6 * liking, axis=0)
+    columns = np.flatnonzero((spare > 0) & (liking.max(axis=0) > 0))
+    shares[favourite[columns], columns] += spare[columns]
+    return shares
