@@ -162,7 +162,7 @@ def _failures_explained() -> Iterator[None]:
         yield
     except (DataFileError, HistoryTooShortError, TooFewOutcomesError,
             UnknownModelError) as error:
-        _stderr.print(f"error: {error}", markup=False)
+        typer.echo(f"error: {error}", err=True)
         raise typer.Exit(code=2) from error
 
 

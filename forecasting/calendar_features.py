@@ -36,7 +36,7 @@ def calendar_features(weeks: pd.DatetimeIndex) -> pd.DataFrame:
     christmas = [any(d.month == 12 and d.day == 25 for d in week) for week in days]
     new_year = [any(d.month == 1 and d.day == 1 for d in week) for week in days]
     easter = [any(n in ("Good Friday", "Easter Monday") for n in week) for week in names]
-    position = 2 * np.pi * (mondays.dayofyear.to_numpy() + 3) / 365.25
+    position = 2 * np.pi * (mondays.day_of_year.to_numpy() + 3) / 365.25
     return pd.DataFrame({
         "working_days": 5 - weekday_holidays,
         "bank_holidays": weekday_holidays,

@@ -42,7 +42,7 @@ def dna_features(appointments: pd.DataFrame, patients: pd.DataFrame,
         "sms_reminder": _yes(appointments["sms_reminder"]),
         "start_hour": (start.dt.hour + start.dt.minute / 60).to_numpy(float),
         "age_band": pd.cut(age, AGE_BANDS, right=False, labels=AGE_BAND_NAMES).astype(str),
-        "weekday": start.dt.weekday.astype(str).to_numpy(),
+        "weekday": start.dt.day_of_week.astype(str).to_numpy(),
         "modality": appointments["modality"].astype(str).to_numpy(),
         "booking_channel": appointments["booking_channel"].astype(str).to_numpy(),
         "priority": request["priority"].reindex(appointments["request_id"]).astype(str)

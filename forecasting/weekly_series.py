@@ -41,7 +41,7 @@ class WeeklyPanel:
 def week_start(dates: pd.Series) -> pd.Series:
     """Monday of the week each date falls in."""
     days = pd.to_datetime(dates)
-    return (days - pd.to_timedelta(days.dt.weekday, unit="D")).dt.normalize()
+    return (days - pd.to_timedelta(days.dt.day_of_week, unit="D")).dt.normalize()
 
 
 def weekly_panel(requests: pd.DataFrame) -> WeeklyPanel:
