@@ -19,6 +19,7 @@ from rich.table import Table
 
 BENCHMARKS: dict[str, str] = {
     "eligibility": "slot_rules.benchmark:eligibility_benchmark",
+    "diary": "optimiser.benchmark:diary_benchmark",
 }
 
 app = typer.Typer(help="Measure speed and quality; figures as a table or JSON.",
