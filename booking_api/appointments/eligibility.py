@@ -1,0 +1,138 @@
+"""Database rows to slot_rules inputs: a request and its patient become a `SlotRequest`, slot
+rows become a `SlotTable`, sites a `SiteTable`. The rules themselves live in slot_rules; this
+module only adapts, so the search and the booking path judge a slot by the same rules."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
+
+import numpy as np
+from sqlmodel import Session
+
+from booking_api.appointments.errors import NotFound, OverrideNotAllowed, SlotNotEligible
+from booking_api.core.columns import split_codes
+from booking_api.network.models import DemandArea, ExamType, Room, Site
+from booking_api.patients.models import Patient
+from booking_api.requests.models import Request
+from booking_api.slots.models import Slot
+from domain.session_templates import session_templates
+from domain.vocabulary import Capability, ExamFamily, Modality, Priority
+from slot_rules.eligibility import EligibilityRuleset
+from slot_rules.loading import shipped_slot_eligibility
+from slot_rules.overrides import Override, OverrideRefused
+from slot_rules.slot_request import SlotRequest
+from slot_rules.slot_table import (
+    MODALITY_CODE,
+    SiteTable,
+    SlotTable,
+    capability_mask,
+    epoch_minutes,
+    family_mask,
+)
+
+
+@dataclass(frozen=True)
+class PatientChoices:
+    """What the patient asked the search to respect, beyond the clinical rules."""
+
+    max_travel_km: float | None = None
+    acceptable_sites: frozenset[str] | None = None
+
+
+def slot_eligibility_rules() -> EligibilityRuleset:
+    """The rule set every booking path applies (the shipped one)."""
+    return shipped_slot_eligibility()
+
+
+def slot_request_for(session: Session, request: Request, now: datetime,
+                     choices: PatientChoices = PatientChoices()) -> SlotRequest:
+    """What the rules need to know about this request, its exam and its patient."""
+    exam = session.get(ExamType, request.exam_code)
+    patient = session.get(Patient, request.patient_id)
+    if exam is None or patient is None:
+        raise NotFound("exam or patient of request", request.id or 0, "request_id")
+    home = _home_area(session, patient)
+    return SlotRequest(
+        modality=Modality(exam.modality), family=ExamFamily(exam.family),
+        duration_min=exam.duration_min,
+        required_capabilities=frozenset(Capability(c)
+                                        for c in split_codes(exam.required_capabilities)),
+        contrast=exam.contrast, exam_needs_radiologist=exam.radiologist_present,
+        prep_notice_days=exam.min_notice_days, priority=Priority(request.priority),
+        referral_date=request.received_at.date(), earliest_date=request.earliest_date,
+        latest_date=request.latest_date,
+        age_years=_age_years(patient.date_of_birth, now.date()),
+        needs_step_free=patient.needs_step_free, needs_hoist=patient.needs_hoist,
+        home_lat=home.lat if home else None, home_lon=home.lon if home else None,
+        max_travel_km=choices.max_travel_km, acceptable_sites=choices.acceptable_sites)
+
+
+def site_table(sites: Sequence[Site]) -> SiteTable:
+    return SiteTable(site_ids=tuple(s.site_id for s in sites),
+                     lat=np.array([s.lat for s in sites], dtype=float),
+                     lon=np.array([s.lon for s in sites], dtype=float),
+                     step_free=np.array([s.step_free for s in sites], dtype=bool),
+                     hoist=np.array([s.hoist for s in sites], dtype=bool))
+
+
+def check_slot_eligible(session: Session, request: SlotRequest, slots: Sequence[Slot],
+                        now: datetime, overrides: Iterable[Override] = ()) -> None:
+    """Raise SlotNotEligible with every failing rule's reason unless the run of `slots` (the
+    first slot and those the exam runs on into) may take the request."""
+    first = slots[0]
+    room = session.get(Room, first.room_id)
+    site = session.get(Site, first.site_id)
+    if room is None or site is None:
+        raise NotFound("room or site of slot", first.id or 0, "slot_id")
+    table = SlotTable(
+        start_min=np.array([epoch_minutes(first.start_at)], dtype=np.int64),
+        length_min=np.array([_minutes(first)], dtype=np.int32),
+        site=np.array([0], dtype=np.int16), room=np.array([0], dtype=np.int32),
+        modality=np.array([MODALITY_CODE[Modality(first.modality)]], dtype=np.int8),
+        room_capabilities=np.array([capability_mask(split_codes(room.capabilities))],
+                                   dtype=np.uint16),
+        room_max_weight_kg=np.array([room.max_weight_kg], dtype=np.int16),
+        template_families=np.array([families_mask(first.families)], dtype=np.uint32),
+        radiologist_present=np.array([radiologist_rostered(first.template_id)], dtype=bool),
+        free_run_min=np.array([sum(_minutes(s) for s in slots)], dtype=np.int32))
+    try:
+        verdict = slot_eligibility_rules().evaluate(table, site_table([site]), request, now,
+                                                   overrides)
+    except OverrideRefused as refused:
+        raise OverrideNotAllowed(str(refused)) from refused
+    if not verdict.mask[0]:
+        reasons = [v.reason for v in verdict.explain_slot(0) if not v.passed]
+        raise SlotNotEligible(reasons or ["the rules refuse this slot"])
+
+
+@cache
+def families_mask(families: str) -> int:
+    """Bitmask of a slot's ';'-joined exam families (unknown codes are ignored)."""
+    known = {f.value for f in ExamFamily}
+    return family_mask(ExamFamily(code) for code in split_codes(families) if code in known)
+
+
+def radiologist_rostered(template_id: str | None) -> bool:
+    """Whether the session template that made the slot has a radiologist on site."""
+    template = session_templates().get(template_id or "")
+    return bool(template and template.radiologist_required)
+
+
+def _minutes(slot: Slot) -> int:
+    return int((slot.end_at - slot.start_at).total_seconds() // 60)
+
+
+def _home_area(session: Session, patient: Patient) -> DemandArea | None:
+    for area_id in (patient.area_id, patient.postcode_district):
+        if area_id:
+            area = session.get(DemandArea, area_id)
+            if area is not None:
+                return area
+    return None
+
+
+def _age_years(born: date, today: date) -> int:
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))

@@ -1,0 +1,104 @@
+"""Booking processes of more than one step: rescheduling (take the new time, then release the
+old, in one transaction) and a member of staff booking on a patient's behalf with rule
+overrides. Single-step operations live in `services`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session
+
+from booking_api.appointments import services
+from booking_api.appointments.errors import ChangeRefused, InvalidInput, NotPermitted
+from booking_api.appointments.models import Appointment
+from booking_api.appointments.taking import Claim, release, take_slot
+from booking_api.audit.services import Actor, record_audit
+from domain.lifecycle import AppointmentState
+from slot_rules.overrides import Override, OverrideRefused, OverrideRole
+
+BOOKING_ROLES = frozenset({"clerk", "vetting", "manager", "admin"})
+"""Staff roles that may book on a patient's behalf."""
+
+OVERRIDE_ROLE_OF_STAFF = {"clerk": OverrideRole.CLERK, "manager": OverrideRole.CLERK,
+                          "admin": OverrideRole.CLERK, "vetting": OverrideRole.RADIOLOGIST}
+"""The clinical authority a staff role carries when it sets a slot rule aside: vetting staff
+(radiologists) may set aside what a radiologist may; everyone else what a clerk may."""
+
+
+@dataclass(frozen=True)
+class RuleOverride:
+    """A request from staff to set one slot rule aside for this booking, and why."""
+
+    rule_id: str
+    reason: str
+
+
+def book_on_behalf(session: Session, actor: Actor, request_id: int, slot_id: int, *,
+                   reason: str, overrides: Sequence[RuleOverride] = (),
+                   now: datetime) -> Appointment:
+    """A member of staff books a slot for a patient, optionally overriding slot rules; the
+    reason and every override are recorded in the audit event."""
+    if actor.role not in BOOKING_ROLES:
+        raise NotPermitted(f"booking for a patient needs one of the roles "
+                           f"{', '.join(sorted(BOOKING_ROLES))}; you are {actor.role}")
+    reason = services.required_text(reason, "reason")
+    rule_overrides = staff_overrides(actor, overrides)
+    return services.book_slot(session, actor, request_id, slot_id, now=now,
+                              overrides=rule_overrides, reason=reason)
+
+
+def staff_overrides(actor: Actor, overrides: Sequence[RuleOverride]) -> list[Override]:
+    """slot_rules overrides made by this staff member; InvalidInput names a blank reason."""
+    role = OVERRIDE_ROLE_OF_STAFF.get(actor.role or "")
+    if overrides and role is None:
+        raise NotPermitted(f"a {actor.role} may not override slot rules")
+    made = []
+    for index, override in enumerate(overrides):
+        try:
+            made.append(Override(override.rule_id, role, actor.name, override.reason))
+        except OverrideRefused as refused:
+            raise InvalidInput(str(refused), f"overrides[{index}].reason") from refused
+    return made
+
+
+def reschedule(session: Session, actor: Actor, appointment_id: int, new_slot_id: int, *,
+               reason: str, now: datetime, patient_id: int | None = None,
+               overrides: Sequence[Override] = ()) -> Appointment:
+    """Move a booking to another slot atomically: the new slot is booked first, then the old
+    one released; a failure at either step leaves the original booking as it was."""
+    reason = services.required_text(reason, "reason")
+    old = services.locked_appointment(session, appointment_id, patient_id)
+    if old.state is not AppointmentState.BOOKED:
+        raise ChangeRefused(f"appointment {appointment_id} is {old.state.value}; only a booked "
+                            "appointment can be rescheduled", "appointment_id")
+    new = _take_new(session, actor, old, new_slot_id, now, overrides)
+    _release_old(session, actor, old, new, reason, now)
+    return new
+
+
+def _take_new(session: Session, actor: Actor, old: Appointment, slot_id: int, now: datetime,
+              overrides: Sequence[Override]) -> Appointment:
+    claim = Claim(old.request_id, slot_id, AppointmentState.BOOKED, overrides=tuple(overrides),
+                  replacing=old.id)
+    new = take_slot(session, actor, claim, now)
+    record_audit(session, actor, "appointment.rescheduled_to", "appointment", new.id or 0,
+                 before=None, after={"state": new.state.value, "slot_id": new.slot_id,
+                                     "replaces": old.id})
+    return new
+
+
+def _release_old(session: Session, actor: Actor, old: Appointment, new: Appointment,
+                 reason: str, now: datetime) -> None:
+    before = {"state": old.state.value, "slot_id": old.slot_id}
+    old.state = AppointmentState.CANCELLED
+    old.cancelled_at = now
+    old.cancel_reason = f"rescheduled to appointment {new.id}: {reason}"
+    old.updated_at = now
+    session.add(old)
+    release(session, old, now)
+    record_audit(session, actor, "appointment.rescheduled_from", "appointment", old.id or 0,
+                 before=before, after={"state": old.state.value, "replaced_by": new.id},
+                 reason=reason)
+    session.flush()

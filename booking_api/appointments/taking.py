@@ -1,0 +1,237 @@
+"""Taking a slot: the one way any path (portal, clerk, reschedule, backfill, FHIR) occupies
+diary time. Nothing else inserts an active appointment.
+
+Locking discipline (after pretix): read and judge everything that does not depend on who else
+is booking first, unlocked; then lock once, as late as possible, right before the
+availability check: the request row and the run of slots the exam needs, in that order and in
+slot-id order (PostgreSQL `SELECT ... FOR UPDATE`; on SQLite the transaction already holds the
+database's single write lock from BEGIN IMMEDIATE). Under the lock: expire stale holds on that
+time, check nothing active overlaps, insert, mark the slots. The database has the last word: a
+partial unique index on the first slot, and on PostgreSQL an exclusion constraint on the room's
+time range; a violation (23505, 23P01, SQLite's IntegrityError) or a deadlock becomes our own
+`SlotTaken`, and the caller's transaction rolls back whole.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from itertools import pairwise
+
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlmodel import Session, col
+
+from booking_api.appointments.eligibility import check_slot_eligible, slot_request_for
+from booking_api.appointments.errors import NotFound, RequestNotBookable, SlotTaken, SlotUnavailable
+from booking_api.appointments.models import ACTIVE_STATES, Appointment
+from booking_api.audit.services import Actor, record_audit
+from booking_api.network.models import ExamType
+from booking_api.requests.models import Request
+from booking_api.slots.models import Slot
+from domain.lifecycle import AppointmentState, SlotStatus
+from slot_rules.overrides import Override
+
+CONFLICT_SQLSTATES = frozenset({"23505", "23P01", "40P01", "40001"})
+"""unique violation, exclusion violation, deadlock, serialisation failure."""
+
+SLOT_STATUS_OF = {AppointmentState.HELD: SlotStatus.BUSY_TENTATIVE,
+                  AppointmentState.BOOKED: SlotStatus.BUSY}
+HOLD_EXPIRED = "hold expired"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What to take: a request, its first slot, and how (held until a time, or booked)."""
+
+    request_id: int
+    slot_id: int
+    state: AppointmentState
+    held_until: datetime | None = None
+    overrides: tuple[Override, ...] = ()
+    replacing: int | None = None
+    """An appointment of the same request being moved away from (reschedule): it may stay
+    active until the caller releases it in the same transaction."""
+
+
+def take_slot(session: Session, actor: Actor, claim: Claim, now: datetime) -> Appointment:
+    """Occupy the claim's slot (and the slots its exam runs on into) for its request; raise
+    SlotTaken, SlotUnavailable, SlotNotEligible or RequestNotBookable, changing nothing."""
+    request = _request(session, claim.request_id)
+    slots = _slot_run(session, claim.slot_id, _duration(session, request))
+    _check_not_started(slots[0], now)
+    check_slot_eligible(session, slot_request_for(session, request, now), slots, now,
+                        claim.overrides)
+    # The lock: as late as possible, right before the availability check.
+    request = _request(session, claim.request_id, lock=True)
+    slots = _lock_slots(session, [s.id for s in slots if s.id is not None])
+    _check_request_free(session, request, claim, now)
+    _clear_the_time(session, slots, now)
+    appointment = Appointment(
+        request_id=request.id, slot_id=slots[0].id, patient_id=request.patient_id,
+        channel=actor.channel, state=claim.state, room_id=slots[0].room_id,
+        start_at=slots[0].start_at, end_at=slots[-1].end_at, held_until=claim.held_until,
+        booked_at=now if claim.state is AppointmentState.BOOKED else None,
+        created_at=now, updated_at=now)
+    session.add(appointment)
+    flush_or_slot_taken(session)
+    mark_slots(session, slots, SLOT_STATUS_OF[claim.state], now)
+    return appointment
+
+
+def flush_or_slot_taken(session: Session) -> None:
+    """Flush, turning the database's refusal of a second occupant into SlotTaken."""
+    try:
+        session.flush()
+    except (IntegrityError, DBAPIError) as error:
+        if _is_conflict(error):
+            raise SlotTaken() from error
+        raise
+
+
+def slots_of(session: Session, appointment: Appointment, lock: bool = False) -> list[Slot]:
+    """The run of slots an appointment occupies (its first slot to its end)."""
+    first = session.get(Slot, appointment.slot_id)
+    if first is None:
+        return []
+    end = appointment.end_at or first.end_at
+    query = (select(Slot).where(Slot.session_id == first.session_id,
+                                col(Slot.start_at) >= first.start_at, col(Slot.start_at) < end)
+             .order_by(Slot.id))
+    if lock:
+        query = query.with_for_update()
+    return list(session.scalars(query))
+
+
+def mark_slots(session: Session, slots: Iterable[Slot], status: SlotStatus, now: datetime) -> None:
+    """Set the FHIR status of slots, bumping their version and change stamp."""
+    for slot in slots:
+        slot.status = status
+        slot.version += 1
+        slot.changed_at = now
+        session.add(slot)
+
+
+def release(session: Session, appointment: Appointment, now: datetime) -> None:
+    """Free the slots of an appointment that has just stopped being active."""
+    mark_slots(session, slots_of(session, appointment), SlotStatus.FREE, now)
+
+
+def expire_hold(session: Session, actor: Actor, hold: Appointment, now: datetime) -> None:
+    """Turn one stale hold into a cancelled appointment and free its slots (one audit event)."""
+    before = {"state": hold.state.value, "held_until": _iso(hold.held_until)}
+    hold.state = AppointmentState.CANCELLED
+    hold.cancelled_at = now
+    hold.cancel_reason = HOLD_EXPIRED
+    hold.updated_at = now
+    session.add(hold)
+    release(session, hold, now)
+    record_audit(session, actor, "appointment.hold_expired", "appointment", hold.id or 0,
+                 before=before, after={"state": hold.state.value}, reason=HOLD_EXPIRED)
+
+
+def is_stale_hold(appointment: Appointment, now: datetime) -> bool:
+    return (appointment.state is AppointmentState.HELD and appointment.held_until is not None
+            and appointment.held_until <= now)
+
+
+def _request(session: Session, request_id: int, lock: bool = False) -> Request:
+    request = session.get(Request, request_id, with_for_update=lock or None,
+                          populate_existing=lock)
+    if request is None:
+        raise NotFound("request", request_id, "request_id")
+    return request
+
+
+def _duration(session: Session, request: Request) -> int:
+    exam = session.get(ExamType, request.exam_code)
+    if exam is None:
+        raise NotFound("exam", request.exam_code, "request_id")
+    return exam.duration_min
+
+
+def _slot_run(session: Session, slot_id: int, duration_min: int) -> list[Slot]:
+    """The first slot and the consecutive slots of its session that the exam runs on into."""
+    first = session.get(Slot, slot_id)
+    if first is None:
+        raise NotFound("slot", slot_id, "slot_id")
+    length = max(1, int((first.end_at - first.start_at).total_seconds() // 60))
+    needed = math.ceil(duration_min / length)
+    run = [first]
+    if needed > 1:
+        run = list(session.scalars(
+            select(Slot).where(Slot.session_id == first.session_id,
+                               col(Slot.start_at) >= first.start_at)
+            .order_by(Slot.start_at).limit(needed)))
+    covered = sum((s.end_at - s.start_at for s in run), timedelta())
+    contiguous = all(a.end_at == b.start_at for a, b in pairwise(run))
+    if not contiguous or covered < timedelta(minutes=duration_min):
+        raise SlotUnavailable(f"the exam takes {duration_min} minutes and the session has only "
+                              f"{int(covered.total_seconds() // 60)} consecutive minutes from "
+                              "this slot")
+    return run
+
+
+def _check_not_started(slot: Slot, now: datetime) -> None:
+    if slot.start_at <= now:
+        raise SlotUnavailable("that slot has already started; choose a later one")
+
+
+def _lock_slots(session: Session, slot_ids: Sequence[int]) -> list[Slot]:
+    query = (select(Slot).where(col(Slot.id).in_(slot_ids)).order_by(Slot.id)
+             .with_for_update().execution_options(populate_existing=True))
+    return sorted(session.scalars(query), key=lambda s: s.start_at)
+
+
+def _check_request_free(session: Session, request: Request, claim: Claim,
+                        now: datetime) -> None:
+    allowed = {"appointable"} if claim.replacing is None else {"appointed"}
+    if request.state.value not in allowed:
+        raise RequestNotBookable(f"request {request.id} is {request.state.value}; only "
+                                 f"{' or '.join(sorted(allowed))} requests can take this slot")
+    others = session.scalars(select(Appointment).where(
+        Appointment.request_id == request.id, col(Appointment.state).in_(ACTIVE_STATES)))
+    for other in others:
+        if other.id == claim.replacing:
+            continue
+        if is_stale_hold(other, now):
+            expire_hold(session, Actor("system:booking", other.channel), other, now)
+            continue
+        raise RequestNotBookable(f"request {request.id} already has an active appointment "
+                                 f"({other.id}); cancel or reschedule that one instead")
+
+
+def _clear_the_time(session: Session, slots: Sequence[Slot], now: datetime) -> None:
+    """Under the lock: expire stale holds on this time, then refuse if anything else is there."""
+    first, last = slots[0], slots[-1]
+    overlapping = session.scalars(select(Appointment).where(
+        Appointment.room_id == first.room_id, col(Appointment.state).in_(ACTIVE_STATES),
+        col(Appointment.start_at) < last.end_at, col(Appointment.end_at) > first.start_at))
+    for other in list(overlapping):
+        if not is_stale_hold(other, now):
+            raise SlotTaken()
+        expire_hold(session, Actor("system:booking", other.channel), other, now)
+    for slot in slots:
+        if slot.status in (SlotStatus.BUSY_UNAVAILABLE, SlotStatus.ENTERED_IN_ERROR):
+            raise SlotUnavailable(f"slot {slot.id} is {_status_words(slot.status)}")
+        if slot.status is not SlotStatus.FREE:
+            raise SlotTaken()
+    session.flush()
+
+
+def _status_words(status: SlotStatus) -> str:
+    return {SlotStatus.BUSY_UNAVAILABLE: "blocked and cannot be booked",
+            SlotStatus.ENTERED_IN_ERROR: "withdrawn from the diary"}.get(status, str(status))
+
+
+def _is_conflict(error: DBAPIError) -> bool:
+    state = getattr(error.orig, "sqlstate", None)
+    if state is not None:
+        return state in CONFLICT_SQLSTATES
+    return isinstance(error, IntegrityError)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
