@@ -12,6 +12,7 @@ from booking_api.api import health
 from booking_api.api.request_id import RequestIdMiddleware
 from booking_api.core.config import Settings, get_settings
 from booking_api.core.db import make_engine, make_session_factory, read_only
+from booking_api.requests import views as request_views
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -37,4 +38,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.read_session_factory = make_session_factory(read_only(engine))
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health.router)
+    app.include_router(request_views.router)
     return app

@@ -10,8 +10,10 @@ from booking_api.audit import models as audit
 from booking_api.network import models as network
 from booking_api.patients import models as patients
 from booking_api.requests import models as requests
+from booking_api.requests import rules_models as request_rules
 from booking_api.slots import models as slots
 
 metadata = SQLModel.metadata
 
-__all__ = ["appointments", "audit", "metadata", "network", "patients", "requests", "slots"]
+__all__ = ["appointments", "audit", "metadata", "network", "patients", "request_rules", "requests",
+           "slots"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
 from pathlib import Path
 
 import typer
@@ -46,3 +48,28 @@ def list_rules() -> None:
             table.add_row(meta.rule_id, roles, "yes" if meta.hard_stop else "",
                           meta.owner, meta.description)
         Console(width=160).print(table)
+
+
+@app.command("explain")
+def explain(request_id: int = typer.Argument(..., help="The request's id."),
+            as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Every appointability rule's verdict and reason for a request in the database
+    named by CDIP_DATABASE_URL."""
+    from booking_api.core.config import get_settings
+    from booking_api.core.db import make_engine, make_session_factory, read_only
+    from booking_api.requests.services import RequestNotFound, explain_request
+
+    engine = make_engine(get_settings().database_url)
+    try:
+        with make_session_factory(read_only(engine))() as session:
+            explanation = explain_request(session, request_id)
+    except RequestNotFound as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+    if as_json:
+        typer.echo(json.dumps(asdict(explanation), indent=2, default=str))
+        return
+    for line in explanation.lines():
+        typer.echo(line)

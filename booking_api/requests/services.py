@@ -1,0 +1,167 @@
+"""Request state changes and the rules' view of a request.
+
+Every state change goes through `transition_request`: it checks the lifecycle table, writes the
+append-only request event and an audit event in the caller's transaction, and refuses an
+illegal change before touching anything. Appointability is evaluated by `slot_rules` over the
+facts `rule_facts` assembles; `reevaluate_request` moves a request to match the outcome.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlmodel import Session
+
+from booking_api.audit.services import Actor, record_audit
+from booking_api.core.channel import Channel
+from booking_api.core.columns import utc_now
+from booking_api.requests.models import Request, RequestEvent
+from booking_api.requests.rule_facts import request_facts, request_overrides
+from domain.lifecycle import IllegalTransition, RequestState, check_request_transition
+from slot_rules.appointability import Appointability, Outcome
+from slot_rules.loading import shipped_appointability
+from slot_rules.slot_request import LONDON
+
+RULES_ACTOR = Actor("system:rules", Channel.SYSTEM)
+"""Who moves a request when the rules' outcome changes (the fact's recorder is audited too)."""
+
+REASON_REQUIRED = frozenset({RequestState.REJECTED, RequestState.CANCELLED})
+EVALUATED_STATES = frozenset({RequestState.JUSTIFIED, RequestState.WAITING,
+                              RequestState.APPOINTABLE})
+_TARGET = {Outcome.APPOINTABLE: RequestState.APPOINTABLE, Outcome.WAITING: RequestState.WAITING}
+
+
+class RequestNotFound(LookupError):
+    def __init__(self, request_id: int) -> None:
+        super().__init__(f"there is no request {request_id}")
+        self.request_id = request_id
+
+
+class RequestChangeRefused(ValueError):
+    """A change to a request that is not allowed; nothing was written."""
+
+    def __init__(self, request_id: int | None, problem: str) -> None:
+        super().__init__(f"request {request_id}: {problem}")
+        self.request_id = request_id
+
+
+def today_in_london() -> date:
+    return datetime.now(LONDON).date()
+
+
+def get_request(session: Session, request_id: int, *, for_update: bool = False) -> Request:
+    """The request, locked for the rest of the transaction when `for_update` (PostgreSQL)."""
+    request = session.get(Request, request_id, with_for_update=for_update or None)
+    if request is None:
+        raise RequestNotFound(request_id)
+    return request
+
+
+def transition_request(session: Session, request: Request, target: RequestState, actor: Actor,
+                       reason: str | None) -> RequestEvent:
+    """Move a request to `target`, recording the event and the audit row; refuse what the
+    lifecycle forbids (RequestChangeRefused, with the IllegalTransition as its cause)."""
+    target = RequestState(target)
+    current = RequestState(request.state)
+    try:
+        check_request_transition(current, target)
+    except IllegalTransition as error:
+        raise RequestChangeRefused(request.id, str(error)) from error
+    if target in REASON_REQUIRED and not (reason and reason.strip()):
+        raise RequestChangeRefused(request.id, f"moving to '{target}' needs a reason")
+    request.state = target
+    request.updated_at = utc_now()
+    event = RequestEvent(request_id=request.id, actor=actor.name, from_state=current,
+                         to_state=target, reason=reason)
+    session.add_all([request, event])
+    record_audit(session, actor, "request.transition", "request", request.id,
+                 before={"state": current.value}, after={"state": target.value}, reason=reason)
+    session.flush()
+    return event
+
+
+def evaluate_request(session: Session, request: Request,
+                     today: date | None = None) -> Appointability:
+    """The appointability rules' verdicts on the request as stored now (changes nothing)."""
+    on = today or today_in_london()
+    return shipped_appointability().evaluate(request_facts(session, request, on), on,
+                                             request_overrides(session, request.id))
+
+
+def reevaluate_request(session: Session, request: Request,
+                       today: date | None = None) -> Appointability:
+    """Evaluate and move the request to match: appointable, or waiting while a condition is
+    pending; a failing rule leaves a justified or waiting request where it is (a person must
+    act: override, reject or cancel) and takes an appointable one back to waiting."""
+    result = evaluate_request(session, request, today)
+    current = RequestState(request.state)
+    if current not in EVALUATED_STATES:
+        return result
+    target = _TARGET.get(result.outcome)
+    if target is None and current is RequestState.APPOINTABLE:
+        target = RequestState.WAITING
+    if target is not None and target is not current:
+        transition_request(session, request, target, RULES_ACTOR, outcome_reason(result))
+    return result
+
+
+def outcome_reason(result: Appointability) -> str:
+    """The event reason for a move the rules made: what is pending or failing, by rule id."""
+    rules = f"rules {result.ruleset} v{result.version}"
+    if result.outcome is Outcome.APPOINTABLE:
+        return f"{rules}: every rule met"
+    waiting = ", ".join(v.rule_id for v in (*result.failures, *result.pending))
+    return f"{rules}: {result.outcome.replace('_', ' ')} ({waiting})"
+
+
+@dataclass(frozen=True)
+class RuleExplanation:
+    rule_id: str
+    description: str
+    status: str
+    reason: str
+    hard_stop: bool
+    overridable: bool
+    overridden_by: str | None
+    override_role: str | None
+    override_reason: str | None
+
+
+@dataclass(frozen=True)
+class RequestExplanation:
+    request_id: int
+    state: str
+    outcome: str
+    ruleset: str
+    version: str
+    evaluated_on: date
+    pending: tuple[str, ...]
+    failing: tuple[str, ...]
+    notes: tuple[str, ...]
+    rules: tuple[RuleExplanation, ...]
+
+    def lines(self) -> list[str]:
+        """The text a clerk reads: outcome, then every rule's verdict and reason."""
+        head = (f"request {self.request_id} ({self.state}): {self.outcome.replace('_', ' ')} "
+                f"— rules {self.ruleset} v{self.version}, {self.evaluated_on.isoformat()}")
+        return [head, *(f"[{r.status.upper()}] {r.rule_id}: {r.reason}" for r in self.rules)]
+
+
+def explain_request(session: Session, request_id: int,
+                    today: date | None = None) -> RequestExplanation:
+    """Every appointability rule's verdict and reason for one request."""
+    request = get_request(session, request_id)
+    result = evaluate_request(session, request, today)
+    return RequestExplanation(
+        request_id=request_id, state=RequestState(request.state).value,
+        outcome=result.outcome.value, ruleset=result.ruleset, version=result.version,
+        evaluated_on=result.evaluated_on, pending=tuple(v.rule_id for v in result.pending),
+        failing=tuple(v.rule_id for v in result.failures), notes=result.notes,
+        rules=tuple(RuleExplanation(
+            rule_id=v.rule_id, description=v.description, status=v.status.value,
+            reason=v.reason, hard_stop=v.hard_stop, overridable=v.overridable,
+            overridden_by=v.override.by if v.override else None,
+            override_role=v.override.role.value if v.override else None,
+            override_reason=v.override.reason if v.override else None)
+            for v in result.verdicts))
