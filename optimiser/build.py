@@ -77,7 +77,7 @@ def _improve(inst: Instance, relaxation, progress: _Progress, deadline: float, s
     progress.offer(inst, hint)
     sizes = {m: len(inst.options_of(m)) + len(inst.demand.cells_of(m)) * 10 for m in MODALITIES}
     results = []
-    waiting = sorted(MODALITIES, key=lambda m: -sizes[m])
+    waiting = sorted((m for m in MODALITIES if sizes[m] > 0), key=lambda m: -sizes[m])
     while waiting:
         modality = waiting[0]
         left = deadline - time.perf_counter()

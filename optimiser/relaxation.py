@@ -131,9 +131,8 @@ def _room_rows(inst: Instance, lay: _Layout, rows: _Rows) -> None:
     order = np.argsort(keys, kind="stable")
     bounds = np.flatnonzero(np.diff(keys[order])) + 1
     for group in np.split(order, bounds):
-        size = inst.classes[inst.option_class[group[0]]].size
         if len(group) > 1:
-            rows.add(lay.x + group, 1.0, size)
+            rows.add(lay.x + group, 1.0, inst.classes[inst.option_class[group[0]]].size)
 
 
 def _staff_rows(inst: Instance, lay: _Layout, rows: _Rows) -> None:
