@@ -95,9 +95,8 @@ def _release_old(session: Session, actor: Actor, old: Appointment, new: Appointm
     old.state = AppointmentState.CANCELLED
     old.cancelled_at = now
     old.cancel_reason = f"rescheduled to appointment {new.id}: {reason}"
-    old.updated_at = now
     session.add(old)
-    release(session, old, now)
+    release(session, old)
     record_audit(session, actor, "appointment.rescheduled_from", "appointment", old.id or 0,
                  before=before, after={"state": old.state.value, "replaced_by": new.id},
                  reason=reason)

@@ -35,6 +35,7 @@ from booking_api.appointments.taking import (
 )
 from booking_api.audit.services import Actor, record_audit
 from booking_api.core.channel import Channel
+from booking_api.core.columns import utc_now
 from booking_api.requests.models import Request
 from booking_api.requests.services import RequestChangeRefused, transition_request
 from domain.lifecycle import (
@@ -73,7 +74,7 @@ def extend_hold(session: Session, actor: Actor, appointment_id: int, *, now: dat
     before = _snapshot(hold)
     hold.held_until = now + timedelta(minutes=hold_minutes)
     hold.hold_extended = True
-    hold.updated_at = now
+    hold.updated_at = utc_now()
     session.add(hold)
     _audit(session, actor, hold, "appointment.hold_extended", before)
     return hold
@@ -88,9 +89,9 @@ def book_hold(session: Session, actor: Actor, appointment_id: int, *, now: datet
     hold.state = AppointmentState.BOOKED
     hold.booked_at = now
     hold.held_until = None
-    hold.updated_at = now
+    hold.updated_at = utc_now()
     session.add(hold)
-    mark_slots(session, slots_of(session, hold), SlotStatus.BUSY, now)
+    mark_slots(session, slots_of(session, hold), SlotStatus.BUSY)
     _request_to(session, actor, hold.request_id, RequestState.APPOINTED, "booked")
     _audit(session, actor, hold, "appointment.booked", before)
     return hold
@@ -119,7 +120,7 @@ def cancel_appointment(session: Session, actor: Actor, appointment_id: int, reas
     appointment.cancelled_at = now
     appointment.cancel_reason = reason
     session.add(appointment)
-    release(session, appointment, now)
+    release(session, appointment)
     if was_booked:
         _request_to(session, actor, appointment.request_id, RequestState.APPOINTABLE,
                     f"appointment cancelled: {reason}")
@@ -213,7 +214,7 @@ def _change_state(appointment: Appointment, target: AppointmentState,
         raise ChangeRefused(str(error), "appointment_id") from error
     before = _snapshot(appointment)
     appointment.state = target
-    appointment.updated_at = now
+    appointment.updated_at = utc_now()
     return before
 
 

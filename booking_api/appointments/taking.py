@@ -28,6 +28,7 @@ from booking_api.appointments.eligibility import check_slot_eligible, slot_reque
 from booking_api.appointments.errors import NotFound, RequestNotBookable, SlotTaken, SlotUnavailable
 from booking_api.appointments.models import ACTIVE_STATES, Appointment
 from booking_api.audit.services import Actor, record_audit
+from booking_api.core.columns import utc_now
 from booking_api.network.models import ExamType
 from booking_api.requests.models import Request
 from booking_api.slots.models import Slot
@@ -74,10 +75,10 @@ def take_slot(session: Session, actor: Actor, claim: Claim, now: datetime) -> Ap
         channel=actor.channel, state=claim.state, room_id=slots[0].room_id,
         start_at=slots[0].start_at, end_at=slots[-1].end_at, held_until=claim.held_until,
         booked_at=now if claim.state is AppointmentState.BOOKED else None,
-        created_at=now, updated_at=now)
+        created_at=now, updated_at=utc_now())
     session.add(appointment)
     flush_or_slot_taken(session)
-    mark_slots(session, slots, SLOT_STATUS_OF[claim.state], now)
+    mark_slots(session, slots, SLOT_STATUS_OF[claim.state])
     return appointment
 
 
@@ -105,18 +106,21 @@ def slots_of(session: Session, appointment: Appointment, lock: bool = False) -> 
     return list(session.scalars(query))
 
 
-def mark_slots(session: Session, slots: Iterable[Slot], status: SlotStatus, now: datetime) -> None:
-    """Set the FHIR status of slots, bumping their version and change stamp."""
+def mark_slots(session: Session, slots: Iterable[Slot], status: SlotStatus) -> None:
+    """Set the FHIR status of slots, bumping their version and change stamp (the wall clock:
+    the search index reads changes by it, whatever `now` the operation was given)."""
+    stamp = utc_now()
     for slot in slots:
         slot.status = status
         slot.version += 1
-        slot.changed_at = now
+        slot.changed_at = stamp
         session.add(slot)
 
 
-def release(session: Session, appointment: Appointment, now: datetime) -> None:
+def release(session: Session, appointment: Appointment) -> None:
     """Free the slots of an appointment that has just stopped being active."""
-    mark_slots(session, slots_of(session, appointment), SlotStatus.FREE, now)
+    appointment.updated_at = utc_now()
+    mark_slots(session, slots_of(session, appointment), SlotStatus.FREE)
 
 
 def expire_hold(session: Session, actor: Actor, hold: Appointment, now: datetime) -> None:
@@ -125,9 +129,8 @@ def expire_hold(session: Session, actor: Actor, hold: Appointment, now: datetime
     hold.state = AppointmentState.CANCELLED
     hold.cancelled_at = now
     hold.cancel_reason = HOLD_EXPIRED
-    hold.updated_at = now
     session.add(hold)
-    release(session, hold, now)
+    release(session, hold)
     record_audit(session, actor, "appointment.hold_expired", "appointment", hold.id or 0,
                  before=before, after={"state": hold.state.value}, reason=HOLD_EXPIRED)
 

@@ -42,7 +42,7 @@ def unblock_slot(session: Session, actor: Actor, slot_id: int, reason: str, *,
     if slot.status is not SlotStatus.BUSY_UNAVAILABLE:
         raise ChangeRefused(f"slot {slot_id} is {slot.status.value}, not blocked", "slot_id")
     before = {"status": slot.status.value}
-    mark_slots(session, [slot], SlotStatus.FREE, now)
+    mark_slots(session, [slot], SlotStatus.FREE)
     record_audit(session, actor, "slot.unblocked", "slot", slot_id, before=before,
                  after={"status": slot.status.value}, reason=reason)
     session.flush()
@@ -61,7 +61,7 @@ def _close(session: Session, actor: Actor, slot_id: int, reason: str, target: Sl
         raise ChangeRefused(f"slot {slot_id} is {slot.status.value}: someone holds or has "
                             "booked it; move or cancel that appointment first", "slot_id")
     before = {"status": slot.status.value}
-    mark_slots(session, [slot], target, now)
+    mark_slots(session, [slot], target)
     record_audit(session, actor, CLOSING[target], "slot", slot_id, before=before,
                  after={"status": target.value}, reason=reason)
     session.flush()
