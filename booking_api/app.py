@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from booking_api.access import views as access_views
 from booking_api.api import health
 from booking_api.api.request_id import RequestIdMiddleware
 from booking_api.core.config import Settings, get_settings
@@ -38,5 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.read_session_factory = make_session_factory(read_only(engine))
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health.router)
+    app.include_router(access_views.auth_router)
+    app.include_router(access_views.admin_router)
     app.include_router(request_views.router)
     return app

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from sqlmodel import SQLModel
 
+from booking_api.access import models as access
 from booking_api.appointments import models as appointments
 from booking_api.audit import models as audit
+from booking_api.idempotency import models as idempotency
 from booking_api.network import models as network
 from booking_api.patients import models as patients
 from booking_api.requests import models as requests
@@ -15,5 +17,5 @@ from booking_api.slots import models as slots
 
 metadata = SQLModel.metadata
 
-__all__ = ["appointments", "audit", "metadata", "network", "patients", "request_rules", "requests",
-           "slots"]
+__all__ = ["access", "appointments", "audit", "idempotency", "metadata", "network", "patients",
+           "request_rules", "requests", "slots"]

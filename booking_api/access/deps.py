@@ -1,0 +1,171 @@
+"""Typed dependencies that routes use to demand a signed-in caller.
+
+    CurrentStaff      any active staff account            (401 without a valid staff token)
+    ClerkOrAbove      clerk, manager or admin             (403 for other roles)
+    VettingStaff      vetting (radiologists/radiographers who justify requests)
+    ManagerOrAdmin    manager or admin
+    AdminOnly         admin
+    CurrentPatient    a signed-in patient: their id and the request ids they may see
+    SignedIn          either of the above (a StaffPrincipal or a PatientPrincipal)
+    require_roles(*roles)  build another role check
+
+Tokens arrive as `Authorization: Bearer <token>`. Principals are loaded over a short
+read-only connection of their own, not the route's session, so an authorisation check
+never starts (or, on SQLite, locks) the route's transaction. The clock and the access
+policy are read from `app.state.clock` / `app.state.access_policy` when set (tests set
+them), else the real clock and the defaults.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from sqlalchemy import Engine, select
+
+from booking_api.access import tokens
+from booking_api.access.models import AccountRole, SignInKind, StaffUser
+from booking_api.access.policy import DEFAULT_CLOCK, DEFAULT_POLICY, AccessPolicy, Clock
+from booking_api.access.principals import PatientPrincipal, StaffPrincipal
+from booking_api.api.deps import SettingsDep
+from booking_api.core.db import read_only
+from booking_api.requests.models import Request as ImagingRequest
+
+
+def clock_of(request: Request) -> Clock:
+    return getattr(request.app.state, "clock", DEFAULT_CLOCK)
+
+
+def policy_of(request: Request) -> AccessPolicy:
+    return getattr(request.app.state, "access_policy", DEFAULT_POLICY)
+
+
+def client_address(request: Request) -> str:
+    """The peer address (uvicorn's --proxy-headers makes it the real client's behind a
+    trusted proxy)."""
+    return request.client.host if request.client else "unknown"
+
+
+def bearer_token(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return (token.strip() or None) if scheme.lower() == "bearer" else None
+
+
+ClockDep = Annotated[Clock, Depends(clock_of)]
+PolicyDep = Annotated[AccessPolicy, Depends(policy_of)]
+
+
+def current_staff(request: Request, settings: SettingsDep) -> StaffPrincipal:
+    token = _required_token(request, "staff")
+    try:
+        claims = tokens.read_staff_token(settings.secret_key, token, clock_of(request)())
+        return _load_staff(request.app.state.engine, claims)
+    except tokens.InvalidToken as error:
+        raise _unauthorised(str(error)) from None
+
+
+CurrentStaff = Annotated[StaffPrincipal, Depends(current_staff)]
+
+
+def require_roles(*roles: AccountRole) -> Callable[[StaffPrincipal], StaffPrincipal]:
+    """A dependency admitting staff holding one of `roles`; 403 naming them otherwise."""
+    allowed = ", ".join(str(role) for role in roles)
+
+    def staff_with_role(staff: CurrentStaff) -> StaffPrincipal:
+        if staff.role not in roles:
+            raise HTTPException(status.HTTP_403_FORBIDDEN,
+                                f"This needs one of these roles: {allowed}. "
+                                f"You are signed in as {staff.role}.")
+        return staff
+
+    staff_with_role.__name__ = f"require_{'_or_'.join(str(role) for role in roles)}"
+    return staff_with_role
+
+
+ClerkOrAbove = Annotated[StaffPrincipal, Depends(
+    require_roles(AccountRole.CLERK, AccountRole.MANAGER, AccountRole.ADMIN))]
+VettingStaff = Annotated[StaffPrincipal, Depends(require_roles(AccountRole.VETTING))]
+ManagerOrAdmin = Annotated[StaffPrincipal, Depends(
+    require_roles(AccountRole.MANAGER, AccountRole.ADMIN))]
+AdminOnly = Annotated[StaffPrincipal, Depends(require_roles(AccountRole.ADMIN))]
+
+
+def current_patient(request: Request, settings: SettingsDep) -> PatientPrincipal:
+    token = _required_token(request, "patient")
+    try:
+        claims = tokens.read_patient_token(settings.secret_key, token, clock_of(request)())
+    except tokens.InvalidToken as error:
+        raise _unauthorised(str(error)) from None
+    return _load_patient(request.app.state.engine, claims)
+
+
+CurrentPatient = Annotated[PatientPrincipal, Depends(current_patient)]
+
+
+def current_principal(request: Request, settings: SettingsDep
+                      ) -> StaffPrincipal | PatientPrincipal:
+    """Whoever is signed in, staff or patient."""
+    token = _required_token(request, "staff or patient")
+    if tokens.token_kind(settings.secret_key, token) is SignInKind.PATIENT:
+        return current_patient(request, settings)
+    return current_staff(request, settings)
+
+
+SignedIn = Annotated[StaffPrincipal | PatientPrincipal, Depends(current_principal)]
+
+
+def token_subject(request: Request, secret: str) -> str | None:
+    """`staff:<id>` or `patient:<id>` for a request carrying a valid, unexpired token; None
+    otherwise. Idempotency keys are scoped by it."""
+    token = bearer_token(request)
+    if token is None:
+        return None
+    now = clock_of(request)()
+    for kind, read in ((SignInKind.STAFF, tokens.read_staff_token),
+                       (SignInKind.PATIENT, tokens.read_patient_token)):
+        try:
+            claims = read(secret, token, now)
+        except tokens.InvalidToken:
+            continue
+        subject = claims.staff_id if isinstance(claims, tokens.StaffClaims) \
+            else claims.patient_id
+        return f"{kind}:{subject}"
+    return None
+
+
+def _required_token(request: Request, who: str) -> str:
+    token = bearer_token(request)
+    if token is None:
+        raise _unauthorised(f"Sign in first: this needs a {who} session token "
+                            "(Authorization: Bearer <token>)")
+    return token
+
+
+def _unauthorised(message: str) -> HTTPException:
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, message,
+                         headers={"WWW-Authenticate": "Bearer"})
+
+
+def _load_staff(engine: Engine, claims: tokens.StaffClaims) -> StaffPrincipal:
+    with read_only(engine).connect() as connection:
+        row = connection.execute(
+            select(StaffUser.username, StaffUser.display_name, StaffUser.role,
+                   StaffUser.active, StaffUser.token_version)
+            .where(StaffUser.id == claims.staff_id)).first()
+    if row is None or not row.active:
+        raise tokens.InvalidToken("this staff account is no longer active")
+    if row.token_version != claims.token_version:
+        raise tokens.InvalidToken("your account changed since you signed in: sign in again")
+    return StaffPrincipal(staff_id=claims.staff_id, username=row.username,
+                          display_name=row.display_name, role=AccountRole(row.role))
+
+
+def _load_patient(engine: Engine, claims: tokens.PatientClaims) -> PatientPrincipal:
+    with read_only(engine).connect() as connection:
+        request_ids = frozenset(connection.scalars(
+            select(ImagingRequest.id).where(ImagingRequest.patient_id == claims.patient_id)))
+    if claims.request_id not in request_ids:
+        raise _unauthorised("this booking is no longer available: sign in again")
+    return PatientPrincipal(patient_id=claims.patient_id,
+                            signed_in_request_id=claims.request_id, request_ids=request_ids)

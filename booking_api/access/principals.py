@@ -1,0 +1,38 @@
+"""Who a signed-in request acts for: a staff member with a role, or a patient with the
+requests they may see. Plain frozen values, built from a verified token and the database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from booking_api.access.models import AccountRole
+from booking_api.audit.services import Actor
+from booking_api.core.channel import Channel
+
+
+@dataclass(frozen=True)
+class StaffPrincipal:
+    staff_id: int
+    username: str
+    display_name: str
+    role: AccountRole
+
+    @property
+    def actor(self) -> Actor:
+        """For audit events: `clerk:jsmith` through the clerk channel."""
+        return Actor(name=f"{self.role}:{self.username}", channel=Channel.CLERK,
+                     role=str(self.role))
+
+
+@dataclass(frozen=True)
+class PatientPrincipal:
+    patient_id: int
+    signed_in_request_id: int
+    request_ids: frozenset[int]
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(name=f"patient:{self.patient_id}", channel=Channel.PORTAL, role="patient")
+
+    def may_see_request(self, request_id: int) -> bool:
+        return request_id in self.request_ids

@@ -1,0 +1,224 @@
+"""Access services: sign-in for staff and patients, and staff account management.
+
+Services add rows to the caller's session and never commit: the view commits, so a failed
+sign-in's attempt row and audit event are kept even though the answer is 401. Both sign-in
+paths do the same work whether or not the account or reference exists, and fail with one
+generic message, so neither the answer nor its timing tells a caller which part was wrong.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from argon2 import PasswordHasher
+from sqlalchemy import select
+from sqlmodel import Session
+
+from booking_api.access import passwords, rate_limit, tokens
+from booking_api.access.models import (
+    AccountRole,
+    SessionToken,
+    SignInKind,
+    StaffCreate,
+    StaffUpdate,
+    StaffUser,
+)
+from booking_api.access.policy import AccessPolicy
+from booking_api.audit.services import Actor, record_audit
+from booking_api.core.channel import Channel
+from booking_api.core.db import READ_ONLY
+from booking_api.patients.models import Patient
+from booking_api.requests.booking_reference import (
+    BookingReferenceError,
+    normalise_booking_reference,
+)
+from booking_api.requests.models import Request
+
+STAFF_SIGN_IN_FAILED = "Username or password is not right."
+PATIENT_SIGN_IN_FAILED = (
+    "We could not find a booking with that reference and date of birth. Check both against "
+    "your letter or text message and try again.")
+_DUMMY_DATE_OF_BIRTH = date(1900, 1, 1)
+
+
+class AccessError(Exception):
+    """An access operation refused; the message is fit to show the caller."""
+
+
+class StaffNotFound(AccessError):
+    pass
+
+
+class StaffAlreadyExists(AccessError):
+    pass
+
+
+class OwnAccountChange(AccessError):
+    pass
+
+
+class BadBookingReference(AccessError):
+    """What was typed cannot be a booking reference (wrong length, letters or check)."""
+
+
+@dataclass(frozen=True)
+class SignInContext:
+    """What every sign-in needs besides the credentials."""
+
+    secret: str
+    policy: AccessPolicy
+    client: str
+    now: datetime
+
+
+def sign_in_staff(session: Session, context: SignInContext, username: str,
+                  password: str) -> SessionToken | None:
+    """A staff token, or None for a wrong username/password or an inactive account.
+
+    Raises TooManyAttempts. The argon2 check runs outside any transaction: on SQLite a
+    write transaction held through it would stall every other writer."""
+    username = username.strip().lower()
+    keys = rate_limit.attempt_keys(context.secret, SignInKind.STAFF, username, context.client)
+    _begin_read(session)
+    rate_limit.check_not_limited(session, context.policy, keys, context.now)
+    found = session.execute(
+        select(StaffUser.id, StaffUser.password_hash, StaffUser.active)
+        .where(StaffUser.username == username)).first()
+    session.commit()
+    matched = passwords.verify_password(context.policy.password_hasher,
+                                        found.password_hash if found else None, password)
+    succeeded = matched and found is not None and found.active
+    rate_limit.record_attempt(session, context.policy, keys, succeeded, context.now)
+    user = session.get(StaffUser, found.id) if succeeded and found else None
+    if user is None:
+        record_audit(session, Actor("anonymous", Channel.CLERK), "sign_in_failed",
+                     "staff_user", found.id if found else "unknown")
+        return None
+    hasher = context.policy.password_hasher
+    if passwords.needs_rehash(hasher, user.password_hash):
+        user.password_hash = passwords.hash_password(hasher, password)
+    assert user.id is not None
+    record_audit(session, Actor(f"{user.role}:{user.username}", Channel.CLERK, str(user.role)),
+                 "sign_in", "staff_user", user.id)
+    token, expires = tokens.issue_staff_token(context.secret, user.id, user.role,
+                                              user.token_version, context.now,
+                                              context.policy.staff_session)
+    return SessionToken(access_token=token, expires_at=expires, kind=SignInKind.STAFF,
+                        role=user.role)
+
+
+def sign_in_patient(session: Session, context: SignInContext, booking_reference: str,
+                    date_of_birth: date) -> SessionToken | None:
+    """A patient token, or None when the reference is unknown or the date does not match.
+
+    Raises BadBookingReference (malformed; says nothing about existence) and
+    TooManyAttempts."""
+    try:
+        reference = normalise_booking_reference(booking_reference)
+    except BookingReferenceError as error:
+        raise BadBookingReference(str(error)) from error
+    keys = rate_limit.attempt_keys(context.secret, SignInKind.PATIENT, reference,
+                                   context.client)
+    rate_limit.check_not_limited(session, context.policy, keys, context.now)
+    found = session.execute(
+        select(Request.id, Request.patient_id, Patient.date_of_birth)
+        .join(Patient, Patient.id == Request.patient_id)
+        .where(Request.booking_reference == reference)).first()
+    matched = dates_of_birth_match(context.secret, found.date_of_birth if found else None,
+                                   date_of_birth)
+    rate_limit.record_attempt(session, context.policy, keys, matched, context.now)
+    if not matched or found is None:
+        record_audit(session, Actor("anonymous", Channel.PORTAL), "sign_in_failed", "patient",
+                     found.patient_id if found else "unknown")
+        return None
+    record_audit(session, Actor(f"patient:{found.patient_id}", Channel.PORTAL, "patient"),
+                 "sign_in", "patient", found.patient_id, after={"request_id": found.id})
+    token, expires = tokens.issue_patient_token(context.secret, found.patient_id, found.id,
+                                                context.now, context.policy.patient_session)
+    return SessionToken(access_token=token, expires_at=expires, kind=SignInKind.PATIENT)
+
+
+def dates_of_birth_match(secret: str, expected: date | None, given: date) -> bool:
+    """Constant-time comparison of keyed digests; an unknown reference (`expected` None) is
+    compared against a dummy date, so both failures do the same work."""
+    stored = _date_digest(secret, expected or _DUMMY_DATE_OF_BIRTH)
+    same = hmac.compare_digest(stored, _date_digest(secret, given))
+    return same and expected is not None
+
+
+def create_staff(session: Session, actor: Actor, account: StaffCreate,
+                 hasher: PasswordHasher) -> StaffUser:
+    """Add an account (argon2 hash only). Raises WeakPassword, StaffAlreadyExists."""
+    passwords.check_password_policy(account.password, account.username)
+    if session.scalar(select(StaffUser.id).where(StaffUser.username == account.username)):
+        raise StaffAlreadyExists(f"a staff account named '{account.username}' already exists")
+    user = StaffUser(username=account.username, display_name=account.display_name,
+                     role=account.role,
+                     password_hash=passwords.hash_password(hasher, account.password))
+    session.add(user)
+    session.flush()
+    assert user.id is not None
+    record_audit(session, actor, "create", "staff_user", user.id, after=_public_fields(user))
+    return user
+
+
+def update_staff(session: Session, actor: Actor, username: str, changes: StaffUpdate,
+                 acting_username: str | None = None) -> StaffUser:
+    """Change display name, role or active flag; a role or active change revokes the
+    account's tokens. An admin may not demote or deactivate themselves (no lock-out)."""
+    user = _staff_by_username(session, username)
+    if user.username == acting_username and (
+            changes.active is False or changes.role not in (None, AccountRole.ADMIN)):
+        raise OwnAccountChange("you cannot remove your own admin role or deactivate your own "
+                               "account: ask another admin")
+    before = _public_fields(user)
+    for field in ("display_name", "role", "active"):
+        value = getattr(changes, field)
+        if value is not None:
+            setattr(user, field, value)
+    if (user.role, user.active) != (before["role"], before["active"]):
+        user.token_version += 1
+    after = _public_fields(user)
+    if after != before:
+        record_audit(session, actor, "update", "staff_user", user.id or 0, before=before,
+                     after=after)
+    return user
+
+
+def set_staff_password(session: Session, actor: Actor, username: str, password: str,
+                       hasher: PasswordHasher) -> StaffUser:
+    """Replace an account's password (revoking its tokens). Raises WeakPassword."""
+    user = _staff_by_username(session, username)
+    passwords.check_password_policy(password, user.username)
+    user.password_hash = passwords.hash_password(hasher, password)
+    user.token_version += 1
+    record_audit(session, actor, "set_password", "staff_user", user.id or 0)
+    return user
+
+
+def list_staff(session: Session) -> list[StaffUser]:
+    return list(session.scalars(select(StaffUser).order_by(StaffUser.username)))
+
+
+def _staff_by_username(session: Session, username: str) -> StaffUser:
+    user = session.scalar(select(StaffUser).where(StaffUser.username == username.lower()))
+    if user is None:
+        raise StaffNotFound(f"no staff account named '{username}'")
+    return user
+
+
+def _public_fields(user: StaffUser) -> dict[str, object]:
+    return {"username": user.username, "display_name": user.display_name,
+            "role": str(user.role), "active": user.active}
+
+
+def _date_digest(secret: str, day: date) -> bytes:
+    return hmac.new(secret.encode(), day.isoformat().encode(), hashlib.sha256).digest()
+
+
+def _begin_read(session: Session) -> None:
+    # On SQLite, begin with a deferred BEGIN: this transaction only reads.
+    session.connection(execution_options={READ_ONLY: True})

@@ -1,0 +1,119 @@
+"""Signed, expiring session tokens for staff and patients.
+
+A token is an itsdangerous URL-safe signature (HMAC-SHA512 over the settings' secret key)
+of a small JSON payload carrying its own issue and expiry times, so expiry is checked
+against the service's clock (which tests can set) rather than the wall clock. Staff and
+patient tokens are signed with different salts: one kind never verifies as the other.
+A staff token also carries the account's token version; raising it in the database
+(password, role or active change) revokes every token issued before."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from booking_api.access.models import AccountRole, SignInKind
+
+_SALTS = {SignInKind.STAFF: "cdip.access.staff-session",
+          SignInKind.PATIENT: "cdip.access.patient-session"}
+_WHO = {SignInKind.STAFF: "a member of staff", SignInKind.PATIENT: "a patient"}
+
+
+class InvalidToken(Exception):
+    """A token that is forged, damaged, of the other kind, or expired; the message says
+    which, fit to show the caller."""
+
+
+@dataclass(frozen=True)
+class StaffClaims:
+    staff_id: int
+    role: AccountRole
+    token_version: int
+    issued_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class PatientClaims:
+    patient_id: int
+    request_id: int
+    issued_at: datetime
+    expires_at: datetime
+
+
+def issue_staff_token(secret: str, staff_id: int, role: AccountRole, token_version: int,
+                      now: datetime, lifetime: timedelta) -> tuple[str, datetime]:
+    expires = now + lifetime
+    payload = {"sub": staff_id, "role": str(role), "ver": token_version,
+               "iat": _epoch(now), "exp": _epoch(expires)}
+    return _serializer(secret, SignInKind.STAFF).dumps(payload), expires
+
+
+def issue_patient_token(secret: str, patient_id: int, request_id: int, now: datetime,
+                        lifetime: timedelta) -> tuple[str, datetime]:
+    expires = now + lifetime
+    payload = {"sub": patient_id, "req": request_id, "iat": _epoch(now),
+               "exp": _epoch(expires)}
+    return _serializer(secret, SignInKind.PATIENT).dumps(payload), expires
+
+
+def read_staff_token(secret: str, token: str, now: datetime) -> StaffClaims:
+    payload = _read(secret, SignInKind.STAFF, token, now)
+    try:
+        return StaffClaims(staff_id=int(payload["sub"]), role=AccountRole(payload["role"]),
+                           token_version=int(payload["ver"]),
+                           issued_at=_instant(payload["iat"]),
+                           expires_at=_instant(payload["exp"]))
+    except (KeyError, ValueError, TypeError):
+        raise InvalidToken("the session token is not valid: sign in again") from None
+
+
+def read_patient_token(secret: str, token: str, now: datetime) -> PatientClaims:
+    payload = _read(secret, SignInKind.PATIENT, token, now)
+    try:
+        return PatientClaims(patient_id=int(payload["sub"]), request_id=int(payload["req"]),
+                             issued_at=_instant(payload["iat"]),
+                             expires_at=_instant(payload["exp"]))
+    except (KeyError, ValueError, TypeError):
+        raise InvalidToken("the session token is not valid: sign in again") from None
+
+
+def token_kind(secret: str, token: str) -> SignInKind | None:
+    """Which kind of token this is (signature checked, expiry not), or None."""
+    for kind in SignInKind:
+        try:
+            _serializer(secret, kind).loads(token)
+        except BadSignature:
+            continue
+        return kind
+    return None
+
+
+def _read(secret: str, kind: SignInKind, token: str, now: datetime) -> dict[str, Any]:
+    try:
+        payload = _serializer(secret, kind).loads(token)
+    except BadSignature:
+        raise InvalidToken(f"this is not a valid {kind} session token: "
+                           f"sign in as {_WHO[kind]}") from None
+    if not isinstance(payload, dict) or not isinstance(payload.get("exp"), int | float):
+        raise InvalidToken("the session token is not valid: sign in again")
+    if _epoch(now) >= payload["exp"]:
+        raise InvalidToken("your session has expired: sign in again")
+    return payload
+
+
+def _serializer(secret: str, kind: SignInKind) -> URLSafeSerializer:
+    return URLSafeSerializer(secret, salt=_SALTS[kind],
+                             signer_kwargs={"digest_method": hashlib.sha512})
+
+
+def _epoch(instant: datetime) -> int:
+    return int(instant.timestamp())
+
+
+def _instant(epoch: int) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC)

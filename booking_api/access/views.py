@@ -1,0 +1,165 @@
+"""HTTP routes of access: sign-in for staff and patients (`/api/auth`), and the admin's
+staff accounts and audit trail (`/api/admin`, admins only, POSTs idempotent)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+
+from booking_api.access import services
+from booking_api.access.audit_trail import MAX_PAGE, AuditEventPublic, read_audit_events
+from booking_api.access.deps import (
+    AdminOnly,
+    PolicyDep,
+    SignedIn,
+    client_address,
+    clock_of,
+)
+from booking_api.access.models import (
+    PatientSignIn,
+    SessionToken,
+    SignInKind,
+    StaffCreate,
+    StaffPublic,
+    StaffSignIn,
+    StaffUpdate,
+    WhoAmI,
+)
+from booking_api.access.passwords import WeakPassword
+from booking_api.access.policy import AccessPolicy
+from booking_api.access.principals import StaffPrincipal
+from booking_api.access.rate_limit import TooManyAttempts
+from booking_api.api.deps import SessionDep, SettingsDep
+from booking_api.idempotency.route import IdempotentRoute
+
+auth_router = APIRouter(prefix="/api/auth", tags=["sign-in"])
+admin_router = APIRouter(prefix="/api/admin", tags=["admin"], route_class=IdempotentRoute)
+logger = logging.getLogger(__name__)
+
+_UNAUTHORISED = {401: {"description": "wrong credentials (one message for every cause)"},
+                 429: {"description": "too many failed attempts; see Retry-After"}}
+
+
+@auth_router.post("/staff/sign-in", response_model=SessionToken, responses=_UNAUTHORISED)
+def staff_sign_in(credentials: StaffSignIn, request: Request, session: SessionDep,
+                  settings: SettingsDep, policy: PolicyDep) -> SessionToken | JSONResponse:
+    """Exchange a username and password for a staff session token (8 hours)."""
+    context = _context(request, settings.secret_key, policy)
+    try:
+        token = services.sign_in_staff(session, context, credentials.username,
+                                       credentials.password)
+    except TooManyAttempts as limited:
+        return _too_many(limited)
+    session.commit()
+    return _granted_or_refused(token, services.STAFF_SIGN_IN_FAILED, SignInKind.STAFF)
+
+
+@auth_router.post("/patient/sign-in", response_model=SessionToken, responses=_UNAUTHORISED)
+def patient_sign_in(credentials: PatientSignIn, request: Request, session: SessionDep,
+                    settings: SettingsDep, policy: PolicyDep) -> SessionToken | JSONResponse:
+    """Exchange a booking reference and date of birth for a patient session token
+    (30 minutes) that can see only that patient's requests."""
+    context = _context(request, settings.secret_key, policy)
+    try:
+        token = services.sign_in_patient(session, context, credentials.booking_reference,
+                                         credentials.date_of_birth)
+    except services.BadBookingReference as bad:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, [
+            {"loc": ["body", "booking_reference"], "msg": str(bad),
+             "type": "booking_reference"}]) from None
+    except TooManyAttempts as limited:
+        return _too_many(limited)
+    session.commit()
+    return _granted_or_refused(token, services.PATIENT_SIGN_IN_FAILED, SignInKind.PATIENT)
+
+
+@auth_router.get("/me", response_model=WhoAmI)
+def who_am_i(principal: SignedIn) -> WhoAmI:
+    """Who the presented token signs in as."""
+    if isinstance(principal, StaffPrincipal):
+        return WhoAmI(kind=SignInKind.STAFF, actor=principal.actor.name,
+                      role=str(principal.role))
+    return WhoAmI(kind=SignInKind.PATIENT, actor=principal.actor.name, role="patient",
+                  patient_id=principal.patient_id, request_ids=sorted(principal.request_ids))
+
+
+@admin_router.post("/staff", response_model=StaffPublic, status_code=201)
+def create_staff_account(account: StaffCreate, admin: AdminOnly, session: SessionDep,
+                         policy: PolicyDep) -> StaffPublic:
+    """Add a staff account (admins only)."""
+    try:
+        user = services.create_staff(session, admin.actor, account, policy.password_hasher)
+        session.commit()
+    except WeakPassword as weak:
+        raise _field_error("password", str(weak)) from None
+    except services.StaffAlreadyExists as exists:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exists)) from None
+    except IntegrityError:
+        raise HTTPException(status.HTTP_409_CONFLICT, f"a staff account named "
+                            f"'{account.username}' already exists") from None
+    return StaffPublic.model_validate(user, from_attributes=True)
+
+
+@admin_router.get("/staff", response_model=list[StaffPublic])
+def list_staff_accounts(_admin: AdminOnly, session: SessionDep) -> list[StaffPublic]:
+    return [StaffPublic.model_validate(user, from_attributes=True)
+            for user in services.list_staff(session)]
+
+
+@admin_router.patch("/staff/{username}", response_model=StaffPublic)
+def update_staff_account(username: str, changes: StaffUpdate, admin: AdminOnly,
+                         session: SessionDep) -> StaffPublic:
+    """Change a role, display name or active flag; a role or active change signs the
+    account out everywhere."""
+    try:
+        user = services.update_staff(session, admin.actor, username, changes,
+                                     acting_username=admin.username)
+        session.commit()
+    except services.StaffNotFound as missing:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(missing)) from None
+    except services.OwnAccountChange as refused:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(refused)) from None
+    return StaffPublic.model_validate(user, from_attributes=True)
+
+
+@admin_router.get("/audit", response_model=list[AuditEventPublic])
+def read_audit(_admin: AdminOnly, session: SessionDep,
+               entity: str | None = None, entity_id: str | None = None,
+               actor: str | None = None, action: str | None = None,
+               before_id: Annotated[int | None, Query(ge=1)] = None,
+               limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+               ) -> list[AuditEventPublic]:
+    """Audit events, newest first; page with `before_id` = the last id you got."""
+    return read_audit_events(session, entity=entity, entity_id=entity_id, actor=actor,
+                             action=action, before_id=before_id, limit=limit)
+
+
+def _context(request: Request, secret: str, policy: AccessPolicy
+             ) -> services.SignInContext:
+    return services.SignInContext(secret=secret, policy=policy,
+                                  client=client_address(request), now=clock_of(request)())
+
+
+def _granted_or_refused(token: SessionToken | None, message: str, kind: SignInKind
+                        ) -> SessionToken:
+    if token is None:
+        logger.info("sign-in refused", extra={"event": f"{kind}_sign_in_failed"})
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, message,
+                            headers={"WWW-Authenticate": "Bearer"})
+    logger.info("signed in", extra={"event": f"{kind}_sign_in"})
+    return token
+
+
+def _too_many(limited: TooManyAttempts) -> JSONResponse:
+    logger.info("sign-in rate limited", extra={"event": "sign_in_rate_limited"})
+    return JSONResponse({"detail": str(limited)}, status_code=429,
+                        headers={"Retry-After": str(limited.retry_after_s)})
+
+
+def _field_error(field: str, message: str) -> HTTPException:
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                         [{"loc": ["body", field], "msg": message, "type": "value_error"}])

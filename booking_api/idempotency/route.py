@@ -1,0 +1,226 @@
+"""`IdempotentRoute`: a FastAPI route class that makes every POST of a router idempotent.
+
+How to use it (the booking routes do this)::
+
+    router = APIRouter(prefix="/api/bookings", route_class=IdempotentRoute)
+
+Every POST on that router then:
+
+* needs an `Idempotency-Key` header (1–255 visible ASCII characters; a UUID per intended
+  change) — without one it is refused with 400 naming the header;
+* runs at most once per (signed-in actor, key): the first response (status, headers,
+  body) is stored and a retry with the same key gets exactly those bytes back, with
+  `Idempotent-Replayed: true`; the same key with a different path or body gets 422 naming
+  the header; a duplicate arriving while the first still runs gets 409;
+* keys are scoped to the caller's token subject (`staff:<id>` / `patient:<id>`), so two
+  callers never see each other's responses. A request without a valid token is passed to
+  the route unrecorded: the route's own CurrentStaff/CurrentPatient dependency refuses it.
+  Idempotent routes must therefore require sign-in.
+
+Which outcomes are kept: any response the route returned or HTTPException it raised with a
+status below 500, except 401, 403 and 429 (they are about the credentials or the moment,
+not the request: a retry after signing in again must run). Request validation errors (the
+route never ran) and failures at or above 500 release the key — unless the route's work
+had already committed, in which case the response is kept whatever it was.
+
+Why a route class, and the failure window: the stored response is the very Response
+object the client receives, and the claim row is inserted and committed *before* the
+route runs, so the database's unique constraint stops concurrent duplicates. The route's
+own transaction marks the claim `committed_at` as it commits (a SQLAlchemy `before_commit`
+hook on any session used while the claim is active), so the change and that mark can never
+diverge. What can be lost is only the stored response, if the process dies between the
+route's commit and storing it: a retry then gets 409 saying the change was made and to
+fetch the current state — never a second execution. A claim whose work never committed is
+released, or, if the process died, replaced once its 5-minute lease runs out.
+
+Not for sign-in routes: replaying them would mean storing bearer tokens. Routes must
+return a plain (non-streaming) response.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Coroutine
+from contextvars import ContextVar
+from typing import Any
+
+from fastapi import HTTPException
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from sqlalchemy import event, update
+from sqlalchemy.orm import ORMExecuteState, Session
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from booking_api.access.deps import clock_of, token_subject
+from booking_api.core.columns import utc_now
+from booking_api.idempotency import services
+from booking_api.idempotency.models import KEY_MAX_LENGTH, IdempotencyRecord
+from booking_api.idempotency.services import KEY_HEADER, Claim, IdempotencyError, StoredResponse
+
+REPLAYED_HEADER = "Idempotent-Replayed"
+_KEY_SHAPE = re.compile(rf"^[\x21-\x7e]{{1,{KEY_MAX_LENGTH}}}$")
+_UNSTORED_HEADERS = {"content-length", "set-cookie", "date", "server"}
+_CREDENTIAL_STATUSES = {401, 403, 429}
+_WROTE = "cdip_idempotency_wrote"
+_MARKED = "cdip_idempotency_marked"
+
+_active_claim: ContextVar[Claim | None] = ContextVar("idempotency_claim", default=None)
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+
+
+class IdempotencyMisuse(RuntimeError):
+    """A route the idempotency layer cannot serve (a developer error)."""
+
+
+class IdempotentRoute(APIRoute):
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        methods = {method.upper() for method in kwargs.get("methods") or ()}
+        if "POST" in methods:
+            kwargs["openapi_extra"] = _with_key_parameter(kwargs.get("openapi_extra"))
+        super().__init__(path, endpoint, **kwargs)
+
+    def get_route_handler(self) -> Handler:
+        handler = super().get_route_handler()
+        if "POST" not in self.methods:
+            return handler
+
+        async def idempotent_handler(request: Request) -> Response:
+            return await _run_idempotently(request, handler)
+
+        return idempotent_handler
+
+
+async def _run_idempotently(request: Request, handler: Handler) -> Response:
+    key = request.headers.get(KEY_HEADER)
+    if key is None or not _KEY_SHAPE.match(key):
+        return _refusal(400, f"This request needs an {KEY_HEADER} header: 1–{KEY_MAX_LENGTH} "
+                        "visible ASCII characters, new for each change you mean to make "
+                        "(a UUID is ideal); resend the same value only to retry.")
+    settings = request.app.state.settings
+    actor = token_subject(request, settings.secret_key)
+    if actor is None:
+        return await handler(request)
+    engine = request.app.state.engine
+    fingerprint = services.request_fingerprint(settings.secret_key, request.method,
+                                               request.url.path, request.url.query,
+                                               await request.body())
+    try:
+        outcome = await run_in_threadpool(services.claim_key, engine, actor, key, fingerprint,
+                                          clock_of(request)())
+    except IdempotencyError as refused:
+        return _refusal(refused.status, str(refused))
+    if isinstance(outcome, StoredResponse):
+        return _replay(outcome)
+    response = await _run_claimed(request, handler, outcome)
+    if _keeps(response.status_code, outcome.committed):
+        await run_in_threadpool(services.complete_key, engine, outcome, _stored(response))
+    else:
+        await run_in_threadpool(services.release_key, engine, outcome)
+    return response
+
+
+async def _run_claimed(request: Request, handler: Handler, claim: Claim) -> Response:
+    """Run the route with the claim active; an exception releases the claim and propagates
+    unless the route's work had committed, when it becomes the response to keep."""
+    token = _active_claim.set(claim)
+    try:
+        return await handler(request)
+    except Exception as error:
+        _active_claim.reset(token)
+        token = None
+        if isinstance(error, HTTPException) and _keeps(error.status_code, claim.committed):
+            return _http_error_response(error)
+        if not claim.committed or isinstance(error, RequestValidationError):
+            await run_in_threadpool(services.release_key, request.app.state.engine, claim)
+            raise
+        logger.exception("route failed after its change committed; keeping a 500 for "
+                         "the idempotency key", extra={"event": "idempotent_route_failed"})
+        return _refusal(500, "Internal Server Error")
+    finally:
+        if token is not None:
+            _active_claim.reset(token)
+
+
+def _keeps(status: int, committed: bool) -> bool:
+    return committed or (status < 500 and status not in _CREDENTIAL_STATUSES)
+
+
+def _stored(response: Response) -> StoredResponse:
+    body = getattr(response, "body", None)
+    if not isinstance(body, bytes):
+        raise IdempotencyMisuse(f"{type(response).__name__} has no body to store: idempotent "
+                                "routes must return a plain response, not a stream")
+    headers = tuple((name, value) for name, value in response.headers.items()
+                    if name.lower() not in _UNSTORED_HEADERS)
+    return StoredResponse(response.status_code, headers, body)
+
+
+def _replay(stored: StoredResponse) -> Response:
+    response = Response(content=stored.body, status_code=stored.status)
+    for name, value in stored.headers:
+        response.headers.append(name, value)
+    response.headers[REPLAYED_HEADER] = "true"
+    return response
+
+
+def _http_error_response(error: HTTPException) -> Response:
+    # What FastAPI's default HTTPException handler answers, built here so it can be stored.
+    return JSONResponse({"detail": error.detail}, status_code=error.status_code,
+                        headers=error.headers)
+
+
+def _refusal(status: int, message: str) -> Response:
+    return JSONResponse({"detail": message}, status_code=status)
+
+
+def _with_key_parameter(openapi_extra: dict[str, Any] | None) -> dict[str, Any]:
+    extra = dict(openapi_extra or {})
+    extra["parameters"] = [*extra.get("parameters", []), {
+        "name": KEY_HEADER, "in": "header", "required": True,
+        "description": "a new value (e.g. a UUID) per intended change; resend it only to "
+                       "retry, and the first response is replayed",
+        "schema": {"type": "string", "minLength": 1, "maxLength": KEY_MAX_LENGTH}}]
+    return extra
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_statement(state: ORMExecuteState) -> None:
+    if _active_claim.get() is not None and not state.is_select:
+        state.session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "after_flush")
+def _note_flush(session: Session, _flush_context: Any) -> None:
+    if _active_claim.get() is not None:
+        session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "before_commit")
+def _mark_claim_committed(session: Session) -> None:
+    """Inside the route's own transaction: the change and the mark commit together."""
+    claim = _active_claim.get()
+    if claim is None or claim.committed:
+        return
+    if not (session.info.pop(_WROTE, False) or session.new or session.dirty or session.deleted):
+        return
+    session.execute(update(IdempotencyRecord).where(IdempotencyRecord.id == claim.record_id)
+                    .values(committed_at=utc_now()))
+    session.info[_MARKED] = claim
+
+
+@event.listens_for(Session, "after_commit")
+def _claim_committed(session: Session) -> None:
+    claim = session.info.pop(_MARKED, None)
+    if claim is not None:
+        claim.committed = True
+
+
+@event.listens_for(Session, "after_rollback")
+def _claim_not_committed(session: Session) -> None:
+    session.info.pop(_MARKED, None)
+    session.info.pop(_WROTE, None)

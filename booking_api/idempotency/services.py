@@ -1,0 +1,155 @@
+"""Claiming, completing and releasing idempotency keys, each in a short transaction of its
+own (never the route's), so a claim is visible to a concurrent duplicate at once.
+
+A claim inserts the row; the database's unique (actor, key) constraint decides the race.
+A loser reads the winner's row: a different request under the same key is refused, a
+finished one is replayed, an unfinished one is refused as still in progress. Rows past
+their 24 h expiry, and unfinished rows whose work never committed and whose lease ran
+out (the process died), are replaced by a new claim."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, delete, select, update
+from sqlalchemy.exc import IntegrityError
+
+from booking_api.core.db import transaction
+from booking_api.idempotency.models import IdempotencyRecord, KeyState
+
+KEY_HEADER = "Idempotency-Key"
+KEY_LIFETIME = timedelta(hours=24)
+PROCESSING_LEASE = timedelta(minutes=5)
+"""An unfinished claim older than this whose work never committed is taken to be dead."""
+_CLAIM_TRIES = 3
+
+
+class IdempotencyError(Exception):
+    """A request the key rules refuse; `status` is the HTTP status to answer with."""
+
+    status = 409
+
+
+class KeyReusedForAnotherRequest(IdempotencyError):
+    status = 422
+
+
+class KeyStillInProgress(IdempotencyError):
+    status = 409
+
+
+class ResponseLost(IdempotencyError):
+    status = 409
+
+
+@dataclass
+class Claim:
+    """This request owns the key; `committed` turns True once its work has committed."""
+
+    record_id: int
+    committed: bool = False
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+
+
+def request_fingerprint(secret: str, method: str, path: str, query: str, body: bytes) -> str:
+    """Keyed hash of what the request asks for. A JSON body is canonicalised first (key
+    order and spacing do not matter). Keyed, so a stored hash of a body holding a password
+    cannot be attacked offline."""
+    try:
+        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
+    except ValueError:
+        canonical = body
+    message = b"\0".join((method.upper().encode(), path.encode(), query.encode(), canonical))
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def claim_key(engine: Engine, actor: str, key: str, fingerprint: str, now: datetime
+              ) -> Claim | StoredResponse:
+    """Own the key (Claim) or get the stored first response; raises IdempotencyError."""
+    for _ in range(_CLAIM_TRIES):
+        try:
+            with transaction(engine) as session:
+                record = IdempotencyRecord(actor=actor, key=key, fingerprint=fingerprint,
+                                           state=KeyState.IN_PROGRESS, created_at=now,
+                                           expires_at=now + KEY_LIFETIME)
+                session.add(record)
+                session.flush()
+                assert record.id is not None
+                return Claim(record.id)
+        except IntegrityError:
+            pass
+        stored = _existing_outcome(engine, actor, key, fingerprint, now)
+        if stored is not None:
+            return stored
+    raise KeyStillInProgress(_in_progress_message(key))
+
+
+def complete_key(engine: Engine, claim: Claim, stored: StoredResponse) -> None:
+    with transaction(engine) as session:
+        session.execute(update(IdempotencyRecord)
+                        .where(IdempotencyRecord.id == claim.record_id)
+                        .values(state=KeyState.COMPLETED, response_status=stored.status,
+                                response_headers=[list(pair) for pair in stored.headers],
+                                response_body=stored.body))
+
+
+def release_key(engine: Engine, claim: Claim) -> None:
+    """Forget a claim whose request changed nothing, so a retry may run it afresh."""
+    with transaction(engine) as session:
+        session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == claim.record_id))
+
+
+def purge_expired_keys(engine: Engine, now: datetime) -> int:
+    """Delete rows past their expiry; returns how many."""
+    with transaction(engine) as session:
+        result = session.execute(delete(IdempotencyRecord)
+                                 .where(IdempotencyRecord.expires_at <= now))
+        return result.rowcount or 0
+
+
+def _existing_outcome(engine: Engine, actor: str, key: str, fingerprint: str,
+                      now: datetime) -> StoredResponse | None:
+    """The stored response, or None after removing a dead row (the caller claims again)."""
+    with transaction(engine) as session:
+        record = session.scalar(select(IdempotencyRecord).where(
+            IdempotencyRecord.actor == actor, IdempotencyRecord.key == key).with_for_update())
+        if record is None:
+            return None
+        if record.expires_at <= now or _abandoned(record, now):
+            session.delete(record)
+            return None
+        if not hmac.compare_digest(record.fingerprint, fingerprint):
+            raise KeyReusedForAnotherRequest(
+                f"{KEY_HEADER} '{key}' was already used for a different request (another "
+                f"path or body). Send a new {KEY_HEADER} for a new request.")
+        if record.state is KeyState.COMPLETED:
+            assert record.response_status is not None and record.response_body is not None
+            return StoredResponse(record.response_status,
+                                  tuple((name, value) for name, value in
+                                        record.response_headers or ()),
+                                  record.response_body)
+        if record.committed_at is not None and record.created_at + PROCESSING_LEASE <= now:
+            raise ResponseLost(
+                f"The request with {KEY_HEADER} '{key}' was carried out but its response "
+                "was not recorded. Fetch the current state instead of retrying.")
+        raise KeyStillInProgress(_in_progress_message(key))
+
+
+def _abandoned(record: IdempotencyRecord, now: datetime) -> bool:
+    return (record.state is KeyState.IN_PROGRESS and record.committed_at is None
+            and record.created_at + PROCESSING_LEASE <= now)
+
+
+def _in_progress_message(key: str) -> str:
+    return (f"A request with {KEY_HEADER} '{key}' is still being processed. Wait for it to "
+            "finish, then retry to get its response.")
