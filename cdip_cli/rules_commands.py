@@ -73,3 +73,20 @@ def explain(request_id: int = typer.Argument(..., help="The request's id."),
         return
     for line in explanation.lines():
         typer.echo(line)
+
+
+@app.command("sweep")
+def sweep() -> None:
+    """Re-evaluate every open request (run daily): planned tests entering their window become
+    appointable, requests whose conditions lapsed go back to waiting."""
+    from booking_api.core.config import get_settings
+    from booking_api.core.db import make_engine, transaction
+    from booking_api.requests.flows import reevaluate_open_requests
+
+    engine = make_engine(get_settings().database_url)
+    try:
+        with transaction(engine) as session:
+            counts = reevaluate_open_requests(session)
+    finally:
+        engine.dispose()
+    typer.echo(json.dumps(counts))

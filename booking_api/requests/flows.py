@@ -8,13 +8,15 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from booking_api.audit.services import Actor, record_audit
 from booking_api.core.columns import utc_now
+from booking_api.requests.models import Request
 from booking_api.requests.rule_facts import APPOINTABILITY, encode_fact, exam_type
 from booking_api.requests.rules_models import RequestFact, RequestProtocol, RuleOverride
 from booking_api.requests.services import (
+    EVALUATED_STATES,
     RequestChangeRefused,
     get_request,
     reevaluate_request,
@@ -112,6 +114,21 @@ def record_rule_override(session: Session, request_id: int, rule_id: str, role: 
                  reason=reason)
     session.flush()
     return reevaluate_request(session, request, today)
+
+
+def reevaluate_open_requests(session: Session, today: date | None = None) -> dict[str, int]:
+    """Re-evaluate every justified, waiting or appointable request: time alone changes some
+    verdicts (a planned test entering its booking window, an eGFR growing too old). Returns how
+    many requests are in each state afterwards, and how many moved."""
+    requests = session.exec(select(Request).where(Request.state.in_(EVALUATED_STATES))
+                            .order_by(Request.id).with_for_update()).all()
+    counts = {"moved": 0}
+    for request in requests:
+        before = request.state
+        reevaluate_request(session, request, today)
+        counts["moved"] += request.state != before
+        counts[str(request.state)] = counts.get(str(request.state), 0) + 1
+    return counts
 
 
 def _rule_meta(ruleset: str, rule_id: str) -> RuleMeta:

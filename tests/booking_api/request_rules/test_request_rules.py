@@ -19,6 +19,7 @@ from booking_api.requests.flows import (
     justify_request,
     record_request_fact,
     record_rule_override,
+    reevaluate_open_requests,
 )
 from booking_api.requests.models import Request, RequestEvent
 from booking_api.requests.rules_models import RuleOverride
@@ -169,3 +170,20 @@ def test_cli_explains_a_request(monkeypatch, migrated_url, engine, received_requ
     assert "[PENDING] contrast-egfr-recent: Contrast with a kidney risk factor (age 70" in \
         result.output
     assert len(lines) == 12
+
+
+def test_daily_sweep_makes_a_planned_test_appointable_six_weeks_before_it_is_due(
+        engine, received_request):
+    chest_planned = VettingProtocol(exam_code="XCHES", protocol="CXR PA", contrast=False,
+                                    sedation=False, priority=Priority.PLANNED)
+    with transaction(engine) as session:
+        session.get(Request, received_request).due_date = TODAY + timedelta(days=60)
+    vetted(engine, received_request, chest_planned)
+    with transaction(engine) as session:
+        too_early = reevaluate_open_requests(session, TODAY + timedelta(days=10))
+        in_window = reevaluate_open_requests(session, TODAY + timedelta(days=18))
+    state, events = state_and_events(engine, received_request)
+    assert (too_early, in_window) == ({"moved": 0, "waiting": 1},
+                                      {"moved": 1, "appointable": 1})
+    assert state is RequestState.APPOINTABLE
+    assert events[-1][:3] == ("system:rules", RequestState.WAITING, RequestState.APPOINTABLE)
