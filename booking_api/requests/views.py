@@ -1,4 +1,5 @@
-"""Request routes: the rules' explanation of a request, the text clerks see."""
+"""Request routes: the rules' explanation of a request, the text clerks see (staff only: the
+reasons carry clinical details)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import date
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel
 
+from booking_api.access.deps import CurrentStaff
 from booking_api.api.deps import ReadSessionDep
 from booking_api.requests.services import RequestNotFound, explain_request
 
@@ -40,8 +42,10 @@ class RequestRulesPublic(BaseModel):
 
 
 @router.get("/{request_id}/rules", response_model=RequestRulesPublic,
-            responses={404: {"description": "no such request"}})
-def request_rules(request_id: int, session: ReadSessionDep) -> RequestRulesPublic:
+            responses={401: {"description": "not signed in as staff"},
+                       404: {"description": "no such request"}})
+def request_rules(request_id: int, session: ReadSessionDep,
+                  _staff: CurrentStaff) -> RequestRulesPublic:
     """Every appointability rule's verdict and reason for the request, with the outcome."""
     try:
         explanation = explain_request(session, request_id)

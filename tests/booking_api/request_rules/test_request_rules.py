@@ -10,9 +10,9 @@ from fastapi.testclient import TestClient
 from sqlmodel import select
 from typer.testing import CliRunner
 
-from booking_api.app import create_app
+from booking_api.access.models import AccountRole
 from booking_api.audit.models import AuditEvent
-from booking_api.core.config import Settings, get_settings
+from booking_api.core.config import get_settings
 from booking_api.core.db import transaction
 from booking_api.requests.flows import (
     VettingProtocol,
@@ -29,6 +29,7 @@ from domain.lifecycle import RequestState
 from domain.vocabulary import Priority
 from slot_rules.facts import FactError
 from slot_rules.overrides import OverrideRefused
+from tests.booking_api.access_support import MovableClock, add_staff, make_app, staff_headers
 from tests.booking_api.request_rules.conftest import CLERK, RADIOLOGIST, TODAY
 
 CT_WITH_CONTRAST = VettingProtocol(exam_code="CABPC", protocol="CT AP portal venous",
@@ -141,12 +142,16 @@ def test_appointable_request_goes_back_to_waiting_when_a_fact_blocks_it(engine,
                              "(contrast-egfr-low)")
 
 
-def test_api_returns_every_rules_verdict_and_reason(migrated_url, engine, received_request):
+def test_api_returns_every_rules_verdict_and_reason_to_staff(migrated_url, engine,
+                                                             received_request):
     vetted(engine, received_request, CT_WITH_CONTRAST)
-    settings = Settings(database_url=migrated_url, environment="test")
-    with TestClient(create_app(settings)) as client:
-        body = client.get(f"/api/requests/{received_request}/rules").json()
-        missing = client.get("/api/requests/999999/rules")
+    add_staff(engine, "jsmith", AccountRole.CLERK)
+    with TestClient(make_app(migrated_url, MovableClock())) as client:
+        anonymous = client.get(f"/api/requests/{received_request}/rules")
+        headers = staff_headers(client, "jsmith")
+        body = client.get(f"/api/requests/{received_request}/rules", headers=headers).json()
+        missing = client.get("/api/requests/999999/rules", headers=headers)
+    assert anonymous.status_code == 401
     assert (body["state"], body["outcome"], body["pending"]) == (
         "waiting", "waiting", ["contrast-egfr-recent"])
     assert len(body["rules"]) == 11
