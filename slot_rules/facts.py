@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from difflib import get_close_matches
 from enum import StrEnum
 
 from domain.vocabulary import ExamFamily, Modality, Priority
@@ -125,7 +126,5 @@ def check_facts(facts: Mapping[str, object]) -> None:
 
 
 def _did_you_mean(name: str) -> str:
-    from difflib import get_close_matches
-
     close = get_close_matches(name, FACTS, n=3)
     return f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""

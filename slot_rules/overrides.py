@@ -37,7 +37,11 @@ class Override:
             raise OverrideRefused(self.rule_id, "an override needs a reason")
         if not self.by or not self.by.strip():
             raise OverrideRefused(self.rule_id, "an override must say who made it")
-        object.__setattr__(self, "role", OverrideRole(self.role))
+        try:
+            object.__setattr__(self, "role", OverrideRole(self.role))
+        except ValueError:
+            raise OverrideRefused(self.rule_id, f"'{self.role}' is not a role that may "
+                                  f"override (roles: {', '.join(OverrideRole)})") from None
 
     def describe(self) -> str:
         return f"overridden by {self.by} ({self.role}): {self.reason}"

@@ -59,10 +59,15 @@ def test_override_of_an_unknown_rule_is_refused():
         shipped_appointability().check_override(Override("no-such-rule", "clerk", "c", "why"))
 
 
-@pytest.mark.parametrize(("by", "reason"), [("c1", ""), ("c1", "   "), ("", "because")])
-def test_override_needs_a_reason_and_an_author(by, reason):
-    with pytest.raises(OverrideRefused):
-        Override("self-booking-contact", "clerk", by, reason)
+@pytest.mark.parametrize(("role", "by", "reason", "problem"), [
+    ("clerk", "c1", "", "an override needs a reason"),
+    ("clerk", "c1", "   ", "an override needs a reason"),
+    ("clerk", "", "because", "an override must say who made it"),
+    ("porter", "p1", "because", "'porter' is not a role that may override"),
+])
+def test_override_needs_a_reason_an_author_and_a_known_role(role, by, reason, problem):
+    with pytest.raises(OverrideRefused, match=problem):
+        Override("self-booking-contact", role, by, reason)
 
 
 def test_override_of_a_passing_rule_changes_nothing_but_is_shown():
