@@ -26,6 +26,12 @@ def _register() -> None:
     from cdip_cli import history_commands
 
     app.add_typer(history_commands.app, name="history")
+    from cdip_cli import diary_commands
+
+    app.add_typer(diary_commands.app, name="diary")
+    from cdip_cli import staff_commands
+
+    app.add_typer(staff_commands.app, name="staff")
 
 
 _register()

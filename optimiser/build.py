@@ -14,12 +14,13 @@ from optimiser.instance import MODALITIES, Instance, compile_instance
 from optimiser.modality_model import merge, solve_modality
 from optimiser.plan_output import diary_plan
 from optimiser.problem import DiaryPlan, DiaryProblem
+from optimiser.pruning import close_idle_offpeak
 from optimiser.relaxation import BOUND_METHOD, solve_relaxation
 from optimiser.rounding import rounded_solution
 from optimiser.staff_split import split_staff
 
-LP_SHARE = 0.5
-"""At most this share of the time limit goes on the LP; the rest is for CP-SAT."""
+LP_SHARE = 0.8
+"""At most this share of the time left goes on the LP (our bound); the rest is for CP-SAT."""
 
 
 @dataclass
@@ -32,6 +33,7 @@ class _Progress:
     log: list[str]
 
     def offer(self, inst: Instance, solution: Solution) -> None:
+        solution = close_idle_offpeak(inst, solution)
         objective = metrics(inst, solution).objective
         now = time.perf_counter() - self.started
         self.log.append(f"{now:6.2f}s {solution.method}: objective {objective:,.0f}")

@@ -20,7 +20,7 @@ from optimiser.demand_cells import PRIORITY_WEIGHTS
 from optimiser.instance import MODALITIES, Instance
 
 BOUND_METHOD = ("LP relaxation of the whole network model (HiGHS) with Chvátal–Gomory cuts on "
-                "staff rows for whole two-person crews")
+                "staff rows for whole two-person crews and whole radiologists")
 
 
 @dataclass
@@ -83,6 +83,7 @@ def solve_relaxation(inst: Instance, time_limit_s: float = 30.0) -> Relaxation:
     _demand_rows(inst, lay, rows)
     _change_rows(inst, lay, rows)
     _crew_cuts(inst, lay, rows)
+    _radiologist_cuts(inst, lay, rows)
     a_ub, b_ub = rows.matrix(lay.total)
     a_eq, b_eq = _demand_equalities(inst, lay)
     result = linprog(cost, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq,
@@ -238,6 +239,25 @@ def _crew_cuts(inst: Instance, lay: _Layout, rows: _Rows) -> None:
         rows.add(lay.x + day, halves[day], np.floor(inst.group_contracted[groups].sum() / 2))
         total = inst.group_contracted[groups].sum() + inst.group_overtime[groups].sum()
         rows.add(lay.x + options, halves[options], np.floor(total / 2))
+
+
+def _radiologist_cuts(inst: Instance, lay: _Layout, rows: _Rows) -> None:
+    """Whole radiologists: where a site-session has no more radiologist-led rooms (N) than
+    any of them lets one radiologist cover, one radiologist is needed as soon as one room
+    runs, so Σ rooms / N ≤ radiologists."""
+    per_need: dict[int, list[int]] = {}
+    for option in np.flatnonzero(inst.option_rad_need >= 0):
+        per_need.setdefault(int(inst.option_rad_need[option]), []).append(int(option))
+    flows_by_need: dict[int, list[int]] = {}
+    for flow, need in enumerate(inst.flow_need):
+        flows_by_need.setdefault(int(need), []).append(flow)
+    for need, options in per_need.items():
+        rooms = sum(inst.classes[c].size for c in {int(inst.option_class[o]) for o in options})
+        covers = min(round(1 / inst.option_rad_share[o]) for o in options)
+        if rooms < covers:
+            flows = flows_by_need[need]
+            rows.add([lay.x + o for o in options] + [lay.z + f for f in flows],
+                     [1.0 / rooms] * len(options) + [-1.0] * len(flows), 0.0)
 
 
 def _site_role_groups(inst: Instance, site: int, role) -> list[int]:

@@ -13,7 +13,9 @@ from optimiser.staff_ledger import StaffLedger
 from optimiser.staff_split import StaffSplit
 
 ROUND_UP_FROM = 0.2
-"""A fractional room below this share of a session is left closed."""
+"""A fractional daytime room below this share of a session is left closed."""
+ROUND_UP_OFFPEAK_FROM = 0.6
+"""Off-peak sessions cost evening or weekend pay: round up only when the LP nearly opened one."""
 
 
 def rounded_solution(instance: Instance, lp_x: np.ndarray,
@@ -28,8 +30,9 @@ def rounded_solution(instance: Instance, lp_x: np.ndarray,
             if not ledger.open(int(option)):
                 break
     fraction = lp_x - np.floor(lp_x + 1e-6)
+    threshold = np.where(instance.option_cost > 0, ROUND_UP_OFFPEAK_FROM, ROUND_UP_FROM)
     for option in np.lexsort((-fraction, -crew)):
-        if fraction[option] >= ROUND_UP_FROM:
+        if fraction[option] >= threshold[option]:
             ledger.open(int(option))
     _open_free_daytime(instance, ledger, lp_x)
     w, unmet = best_allocation(instance, ledger.x)
