@@ -11,7 +11,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-_DATE_PATTERN = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 _CLOCK_PATTERN = "^([01][0-9]|2[0-3]):[0-5][0-9]$"
 _INTEGER_PATTERN = "^-?[0-9]{1,15}$"
 _NUMBER_PATTERN = r"^-?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?$"
@@ -71,13 +70,15 @@ def check_column(column: HistoryColumn, raw: pa.Array) -> CheckedColumn:
 
 def first_duplicate(values: pa.Array) -> int | None:
     """Row of the first value that repeats an earlier one."""
-    indices = pc.dictionary_encode(values).indices.to_numpy(zero_copy_only=False)
-    if len(np.unique(indices)) == len(indices):
+    if len(values) < 2 or pc.all(pc.less(values[:-1], values[1:])).as_py():
+        return None  # fast path: ids written in increasing order cannot repeat
+    encoded = pc.dictionary_encode(values)
+    if len(encoded.dictionary) == len(values):
         return None
-    _, first_seen = np.unique(indices, return_index=True)
-    repeated = np.ones(len(indices), dtype=bool)
-    repeated[first_seen] = False
-    return int(np.argmax(repeated))
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
+    order = np.argsort(codes, kind="stable")
+    repeats = order[1:][codes[order[1:]] == codes[order[:-1]]]
+    return int(repeats.min())
 
 
 def first_not_in(values: pa.Array, allowed: pa.Array) -> int | None:
@@ -103,15 +104,23 @@ def _parse_code(column: HistoryColumn, cells: pa.Array) -> tuple[pa.Array, pa.Ar
 
 
 def _parse_integer(column: HistoryColumn, cells: pa.Array) -> tuple[pa.Array, pa.Array, str]:
-    ok = pc.match_substring_regex(cells, _INTEGER_PATTERN)
-    values = pc.cast(pc.if_else(ok, cells, "0"), pa.int64())
-    return values, pc.invert(ok), "'{value}' is not a whole number"
+    problem = "'{value}' is not a whole number"
+    try:  # fast path: every cell converts
+        values = pc.cast(pc.if_else(pc.equal(cells, ""), "0", cells), pa.int64())
+        return values, pc.not_equal(cells, cells), problem
+    except pa.ArrowInvalid:
+        ok = pc.match_substring_regex(cells, _INTEGER_PATTERN)
+        return pc.cast(pc.if_else(ok, cells, "0"), pa.int64()), pc.invert(ok), problem
 
 
 def _parse_number(column: HistoryColumn, cells: pa.Array) -> tuple[pa.Array, pa.Array, str]:
-    ok = pc.match_substring_regex(cells, _NUMBER_PATTERN)
-    values = pc.cast(pc.if_else(ok, cells, "0"), pa.float64())
-    return values, pc.invert(ok), "'{value}' is not a number"
+    problem = "'{value}' is not a number"
+    try:  # fast path: every cell converts; arrow also accepts nan and inf, which we do not
+        values = pc.cast(pc.if_else(pc.equal(cells, ""), "0", cells), pa.float64())
+        return values, pc.invert(pc.is_finite(values)), problem
+    except pa.ArrowInvalid:
+        ok = pc.match_substring_regex(cells, _NUMBER_PATTERN)
+        return pc.cast(pc.if_else(ok, cells, "0"), pa.float64()), pc.invert(ok), problem
 
 
 def _parse_date(column: HistoryColumn, cells: pa.Array) -> tuple[pa.Array, pa.Array, str]:
@@ -143,12 +152,9 @@ def _parse_yes_no(column: HistoryColumn, cells: pa.Array) -> tuple[pa.Array, pa.
 def _dates(cells: pa.Array) -> tuple[pa.Array, pa.Array]:
     """Timestamps at midnight, and whether each cell was a real calendar date written ISO-style
     (arrow alone would roll 2024-02-30 over into March)."""
-    shaped = pc.match_substring_regex(cells, _DATE_PATTERN)
-    parsed = pc.strptime(pc.if_else(shaped, cells, "1970-01-01"), format="%Y-%m-%d", unit="s",
-                         error_is_null=True)
+    parsed = pc.strptime(cells, format="%Y-%m-%d", unit="s", error_is_null=True)
     round_trip = pc.cast(pc.cast(parsed, pa.date32()), pa.string())
-    ok = pc.and_(shaped, pc.fill_null(pc.equal(round_trip, cells), False))
-    return parsed, ok
+    return parsed, pc.fill_null(pc.equal(round_trip, cells), False)
 
 
 def _check_range(column: HistoryColumn, values: pa.Array) -> CheckedColumn:
