@@ -10,10 +10,13 @@ from fastapi import FastAPI
 
 from booking_api.access import views as access_views
 from booking_api.api import health
+from booking_api.api.errors import install_error_handlers
 from booking_api.api.request_id import RequestIdMiddleware
+from booking_api.appointments import views as appointment_views
 from booking_api.core.config import Settings, get_settings
 from booking_api.core.db import make_engine, make_session_factory, read_only
 from booking_api.requests import views as request_views
+from booking_api.slots import views as slot_views
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -42,4 +45,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(access_views.auth_router)
     app.include_router(access_views.admin_router)
     app.include_router(request_views.router)
+    app.include_router(request_views.staff_router)
+    install_error_handlers(app)
+    app.include_router(appointment_views.router)
+    app.include_router(appointment_views.staff_router)
+    app.include_router(slot_views.router)
     return app

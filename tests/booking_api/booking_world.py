@@ -7,6 +7,7 @@ database test slow) and empties it before every test; test modules import the fi
 
 from __future__ import annotations
 
+import random
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from booking_api.core.channel import Channel
 from booking_api.core.db import make_engine, transaction
 from booking_api.network.services import mirror_reference_data
 from booking_api.patients.models import Patient
+from booking_api.requests.booking_reference import new_booking_reference
 from booking_api.requests.models import Request
 from booking_api.slots.models import DiarySession, Slot
 from booking_api.tables import metadata
@@ -117,7 +119,7 @@ def add_patients(session: Session, count: int, exam_code: str,
         request = Request(patient_id=patient.id, exam_code=exam_code,
                           priority=Priority.ROUTINE, state=RequestState.APPOINTABLE,
                           received_at=NOW - timedelta(days=3), referrer="GP",
-                          booking_reference=f"T{number:05d}")
+                          booking_reference=new_booking_reference(random.Random(number)))
         session.add(request)
         session.flush()
         patient_ids.append(patient.id)

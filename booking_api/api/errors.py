@@ -1,0 +1,66 @@
+"""Our exceptions to HTTP answers, in one table. Every answer is JSON with `detail` (what
+happened, in words a patient or clerk can act on), `code` (stable, for programs) and, where one
+input is at fault, `field`. A conflict the database caught late (a unique or exclusion
+violation, or a deadlock, at commit) is the same 409 as one caught under the lock."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
+
+from booking_api.appointments import errors
+from booking_api.appointments.taking import CONFLICT_SQLSTATES
+
+STATUS_OF: dict[type[errors.BookingError], tuple[int, str]] = {
+    errors.NotFound: (404, "not_found"),
+    errors.SlotTaken: (409, "slot_taken"),
+    errors.SlotUnavailable: (409, "slot_unavailable"),
+    errors.HoldExpired: (409, "hold_expired"),
+    errors.RequestNotBookable: (409, "request_not_bookable"),
+    errors.ChangeRefused: (409, "change_refused"),
+    errors.SlotNotEligible: (422, "slot_not_eligible"),
+    errors.InvalidInput: (422, "invalid_input"),
+    errors.OverrideNotAllowed: (403, "override_not_allowed"),
+    errors.NotPermitted: (403, "not_permitted"),
+}
+
+ERROR_RESPONSES = {
+    404: {"description": "no such request, slot or appointment (or not yours)"},
+    409: {"description": "that time has just been taken, or the state does not allow this"},
+    422: {"description": "bad input (the field is named) or the rules refuse the slot"},
+}
+
+
+def booking_error_response(error: errors.BookingError) -> JSONResponse:
+    status, code = _status(error)
+    body: dict[str, object] = {"detail": error.message, "code": code}
+    if error.field:
+        body["field"] = error.field
+    if isinstance(error, errors.SlotNotEligible):
+        body["reasons"] = list(error.reasons)
+    return JSONResponse(body, status_code=status)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the booking exception handlers on an app."""
+
+    async def on_booking_error(_request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, errors.BookingError)
+        return booking_error_response(error)
+
+    async def on_database_error(_request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, DBAPIError)
+        if getattr(error.orig, "sqlstate", None) in CONFLICT_SQLSTATES:
+            return booking_error_response(errors.SlotTaken())
+        raise error
+
+    app.add_exception_handler(errors.BookingError, on_booking_error)
+    app.add_exception_handler(DBAPIError, on_database_error)
+
+
+def _status(error: errors.BookingError) -> tuple[int, str]:
+    for kind in type(error).__mro__:
+        if kind in STATUS_OF:
+            return STATUS_OF[kind]
+    return 400, "refused"

@@ -1,0 +1,206 @@
+"""Appointment routes: hold, extend, book, cancel, reschedule, outcomes, staff booking with
+overrides, and reading appointments. Patients act on their own requests and appointments
+only (anything else is 404, so existence does not leak); staff by role. Every POST needs an
+Idempotency-Key (IdempotentRoute); a refusal is answered (and kept for replay) as JSON with
+the reason and the field at fault."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError
+from sqlmodel import Session
+
+from booking_api.access.deps import ClerkOrAbove, SignedIn, clock_of, require_roles
+from booking_api.access.models import AccountRole
+from booking_api.access.principals import PatientPrincipal, StaffPrincipal
+from booking_api.api.deps import ReadSessionDep, SessionDep, SettingsDep
+from booking_api.api.errors import ERROR_RESPONSES, booking_error_response
+from booking_api.appointments import flows, services
+from booking_api.appointments.errors import BookingError, InvalidInput, SlotTaken
+from booking_api.appointments.models import Appointment, AppointmentPublic
+from booking_api.appointments.taking import CONFLICT_SQLSTATES
+from booking_api.audit.services import Actor
+from booking_api.idempotency.route import IdempotentRoute
+from booking_api.slots.models import Slot
+from domain.lifecycle import AppointmentState
+
+router = APIRouter(prefix="/api/appointments", tags=["appointments"],
+                   route_class=IdempotentRoute, responses=ERROR_RESPONSES)
+staff_router = APIRouter(prefix="/api/staff/bookings", tags=["appointments"],
+                         route_class=IdempotentRoute, responses=ERROR_RESPONSES)
+
+BookingStaff = Annotated[StaffPrincipal, Depends(require_roles(
+    AccountRole.CLERK, AccountRole.VETTING, AccountRole.MANAGER, AccountRole.ADMIN))]
+Outcome = AppointmentPublic | JSONResponse
+
+
+class SlotChoice(BaseModel):
+    request_id: int = Field(gt=0)
+    slot_id: int = Field(gt=0)
+
+
+class Reason(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class RescheduleIn(BaseModel):
+    slot_id: int = Field(gt=0)
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class OverrideIn(BaseModel):
+    rule_id: str = Field(min_length=1, max_length=100)
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class StaffBookingIn(SlotChoice):
+    reason: str = Field(min_length=1, max_length=2000)
+    overrides: list[OverrideIn] = Field(default_factory=list, max_length=20)
+
+
+@router.post("/holds", status_code=201, response_model=AppointmentPublic)
+def hold(choice: SlotChoice, who: SignedIn, session: SessionDep, settings: SettingsDep,
+         request: Request) -> Outcome:
+    """Hold a slot for a few minutes (settings: hold_minutes) while the patient confirms."""
+    actor, patient_id = scope(who)
+    return commit(session, lambda: services.hold_slot(
+        session, actor, choice.request_id, choice.slot_id, now=now_of(request),
+        hold_minutes=settings.hold_minutes, patient_id=patient_id), status=201)
+
+
+@router.post("", status_code=201, response_model=AppointmentPublic)
+def book(choice: SlotChoice, who: SignedIn, session: SessionDep, request: Request) -> Outcome:
+    """Book a slot directly, without holding it first."""
+    actor, patient_id = scope(who)
+    return commit(session, lambda: services.book_slot(
+        session, actor, choice.request_id, choice.slot_id, now=now_of(request),
+        patient_id=patient_id), status=201)
+
+
+@router.post("/{appointment_id}/extend", response_model=AppointmentPublic)
+def extend(appointment_id: int, who: SignedIn, session: SessionDep, settings: SettingsDep,
+           request: Request) -> Outcome:
+    """Give a live hold more time, once."""
+    actor, patient_id = scope(who)
+    return commit(session, lambda: services.extend_hold(
+        session, actor, appointment_id, now=now_of(request),
+        hold_minutes=settings.hold_minutes, patient_id=patient_id))
+
+
+@router.post("/{appointment_id}/book", response_model=AppointmentPublic)
+def book_hold(appointment_id: int, who: SignedIn, session: SessionDep,
+              request: Request) -> Outcome:
+    """Confirm a live hold as a booking."""
+    actor, patient_id = scope(who)
+    return commit(session, lambda: services.book_hold(
+        session, actor, appointment_id, now=now_of(request), patient_id=patient_id))
+
+
+@router.post("/{appointment_id}/cancel", response_model=AppointmentPublic)
+def cancel(appointment_id: int, body: Reason, who: SignedIn, session: SessionDep,
+           request: Request) -> Outcome:
+    """Cancel a hold or booking; the slot is free again at once."""
+    actor, patient_id = scope(who)
+    return commit(session, lambda: services.cancel_appointment(
+        session, actor, appointment_id, body.reason, now=now_of(request),
+        patient_id=patient_id))
+
+
+@router.post("/{appointment_id}/reschedule", status_code=201,
+             response_model=AppointmentPublic)
+def reschedule(appointment_id: int, body: RescheduleIn, who: SignedIn, session: SessionDep,
+               request: Request) -> Outcome:
+    """Move a booking to another slot: the new booking is returned, the old one cancelled."""
+    actor, patient_id = scope(who)
+    return commit(session, lambda: flows.reschedule(
+        session, actor, appointment_id, body.slot_id, reason=body.reason,
+        now=now_of(request), patient_id=patient_id), status=201)
+
+
+@router.post("/{appointment_id}/attended", response_model=AppointmentPublic)
+def attended(appointment_id: int, staff: ClerkOrAbove, session: SessionDep,
+             request: Request) -> Outcome:
+    """Record that the patient came (staff)."""
+    return commit(session, lambda: services.record_outcome(
+        session, staff.actor, appointment_id, AppointmentState.ATTENDED, now=now_of(request)))
+
+
+@router.post("/{appointment_id}/dna", response_model=AppointmentPublic)
+def did_not_attend(appointment_id: int, staff: ClerkOrAbove, session: SessionDep,
+                   request: Request) -> Outcome:
+    """Record that the patient did not attend (staff)."""
+    return commit(session, lambda: services.record_outcome(
+        session, staff.actor, appointment_id, AppointmentState.DNA, now=now_of(request)))
+
+
+@router.get("/{appointment_id}", response_model=AppointmentPublic)
+def read_one(appointment_id: int, who: SignedIn, session: ReadSessionDep) -> Outcome:
+    """One appointment (a patient sees only their own)."""
+    _actor, patient_id = scope(who)
+    try:
+        return public(session, services.get_appointment(session, appointment_id, patient_id))
+    except BookingError as error:
+        return booking_error_response(error)
+
+
+@router.get("", response_model=list[AppointmentPublic])
+def read_many(who: SignedIn, session: ReadSessionDep,
+              patient_id: Annotated[int | None, Query(gt=0)] = None
+              ) -> list[AppointmentPublic] | JSONResponse:
+    """A patient's appointments: your own, or (staff) those of `patient_id`."""
+    if isinstance(who, PatientPrincipal):
+        patient_id = who.patient_id
+    elif patient_id is None:
+        return booking_error_response(InvalidInput("patient_id is required for staff",
+                                                   "patient_id"))
+    return [public(session, a) for a in services.appointments_of_patient(session, patient_id)]
+
+
+@staff_router.post("", status_code=201, response_model=AppointmentPublic)
+def book_on_behalf(body: StaffBookingIn, staff: BookingStaff, session: SessionDep,
+                   request: Request) -> Outcome:
+    """Book for a patient, optionally setting slot rules aside (each override with a reason);
+    the reason and overrides are audited."""
+    overrides = [flows.RuleOverride(o.rule_id, o.reason) for o in body.overrides]
+    return commit(session, lambda: flows.book_on_behalf(
+        session, staff.actor, body.request_id, body.slot_id, reason=body.reason,
+        overrides=overrides, now=now_of(request)), status=201)
+
+
+def scope(who: StaffPrincipal | PatientPrincipal) -> tuple[Actor, int | None]:
+    """The actor, and the patient every lookup is limited to (None for staff)."""
+    if isinstance(who, PatientPrincipal):
+        return who.actor, who.patient_id
+    return who.actor, None
+
+
+def now_of(request: Request) -> datetime:
+    return clock_of(request)()
+
+
+def commit(session: Session, operation: Callable[[], Appointment], status: int = 200
+           ) -> Outcome:
+    """Run one service operation and commit; a refusal rolls back and is answered as JSON."""
+    try:
+        answer = public(session, operation())
+        session.commit()  # nothing touches the database after this (SQLite's write lock)
+    except BookingError as error:
+        session.rollback()
+        return booking_error_response(error)
+    except DBAPIError as error:
+        session.rollback()
+        if getattr(error.orig, "sqlstate", None) not in CONFLICT_SQLSTATES:
+            raise
+        return booking_error_response(SlotTaken())
+    return JSONResponse(answer.model_dump(mode="json"), status_code=status)
+
+
+def public(session: Session, appointment: Appointment) -> AppointmentPublic:
+    slot = session.get(Slot, appointment.slot_id)
+    return AppointmentPublic.of(appointment, slot.site_id if slot else None)
