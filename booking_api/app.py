@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(access_views.auth_router)
     app.include_router(access_views.admin_router)
     app.include_router(request_views.router)
+    app.include_router(request_views.staff_router)
     install_error_handlers(app)
     app.include_router(appointment_views.router)
     app.include_router(appointment_views.staff_router)

@@ -192,3 +192,44 @@ def test_daily_sweep_makes_a_planned_test_appointable_six_weeks_before_it_is_due
                                       {"moved": 1, "appointable": 1})
     assert state is RequestState.APPOINTABLE
     assert events[-1][:3] == ("system:rules", RequestState.WAITING, RequestState.APPOINTABLE)
+
+
+def test_staff_vet_and_record_facts_over_http_and_the_request_moves(migrated_url, engine,
+                                                                    received_request):
+    add_staff(engine, "akhan", AccountRole.VETTING)
+    add_staff(engine, "jsmith", AccountRole.CLERK)
+    base = f"/api/staff/requests/{received_request}"
+    with TestClient(make_app(migrated_url, MovableClock())) as client:
+        vetting = staff_headers(client, "akhan") | {"Idempotency-Key": "vet-1"}
+        clerk = staff_headers(client, "jsmith")
+        justified = client.post(f"{base}/vetting", headers=vetting, json={
+            "decision": "justify", "exam_code": "CABPC", "protocol": "CT AP portal venous",
+            "contrast": True, "priority": "routine"})
+        bad_date = client.post(f"{base}/facts", headers=clerk | {"Idempotency-Key": "f-0"},
+                               json={"name": "egfr_date", "value": "last week"})
+        egfr = client.post(f"{base}/facts", headers=clerk | {"Idempotency-Key": "f-1"},
+                           json={"name": "egfr_date", "value": "2026-11-20"})
+    assert (justified.status_code, justified.json()["state"]) == (200, "waiting")
+    assert (bad_date.status_code, bad_date.json()["field"]) == (422, "value")
+    assert (egfr.status_code, egfr.json()["state"], egfr.json()["outcome"]) == (
+        200, "appointable", "appointable")
+
+
+def test_staff_roles_are_checked_before_vetting_or_overriding(migrated_url, engine,
+                                                              received_request):
+    add_staff(engine, "jsmith", AccountRole.CLERK)
+    base = f"/api/staff/requests/{received_request}"
+    with TestClient(make_app(migrated_url, MovableClock())) as client:
+        clerk = staff_headers(client, "jsmith")
+        vetting = client.post(f"{base}/vetting", headers=clerk | {"Idempotency-Key": "v-1"},
+                              json={"decision": "reject", "reason": "not indicated"})
+        as_radiologist = client.post(
+            f"{base}/overrides", headers=clerk | {"Idempotency-Key": "o-1"},
+            json={"rule_id": "contrast-egfr-recent", "role": "radiologist", "reason": "ok"})
+        hard_stop = client.post(
+            f"{base}/overrides", headers=clerk | {"Idempotency-Key": "o-2"},
+            json={"rule_id": "mr-unsafe-implant", "role": "clerk", "reason": "ok"})
+    assert vetting.status_code == 403
+    assert (as_radiologist.status_code, as_radiologist.json()["field"]) == (403, "role")
+    assert (hard_stop.status_code, hard_stop.json()["code"]) == (403, "override_not_allowed")
+    assert "no one may override it" in hard_stop.json()["detail"]
