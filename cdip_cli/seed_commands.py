@@ -9,6 +9,7 @@ import typer
 from booking_api.core.config import get_settings
 from booking_api.core.db import make_engine
 from booking_api.demo.seed import SeedSummary, seed_demo
+from cdip_cli.staff_commands import seed_demo_staff
 
 
 def seed(
@@ -24,9 +25,10 @@ def seed(
     engine = make_engine(settings.database_url)
     try:
         summary = seed_demo(engine, today=day, patients=patients)
+        _print_summary(summary)
+        seed_demo_staff(engine, settings)
     finally:
         engine.dispose()
-    _print_summary(summary)
 
 
 def _parse_day(text: str) -> date:

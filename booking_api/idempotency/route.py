@@ -17,8 +17,9 @@ Every POST on that router then:
   the route unrecorded: the route's own CurrentStaff/CurrentPatient dependency refuses it.
   Idempotent routes must therefore require sign-in.
 
-Which outcomes are kept: any response the route returned or HTTPException it raised with a
-status below 500, except 401, 403 and 429 (they are about the credentials or the moment,
+Which outcomes are kept: any response the route returned, or the app's exception handlers
+made of what it raised (HTTPException, the booking errors), with a status below 500, except
+401, 403 and 429 (they are about the credentials or the moment,
 not the request: a retry after signing in again must run). Request validation errors (the
 route never ran) and failures at or above 500 release the key — unless the route's work
 had already committed, in which case the response is kept whatever it was.
@@ -39,13 +40,13 @@ return a plain (non-streaming) response.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import re
 from collections.abc import Callable, Coroutine
 from contextvars import ContextVar
 from typing import Any
 
-from fastapi import HTTPException
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from sqlalchemy import event, update
@@ -125,17 +126,25 @@ async def _run_idempotently(request: Request, handler: Handler) -> Response:
 
 
 async def _run_claimed(request: Request, handler: Handler, claim: Claim) -> Response:
-    """Run the route with the claim active; an exception releases the claim and propagates
-    unless the route's work had committed, when it becomes the response to keep."""
+    """Run the route with the claim active. An exception the app has a handler for becomes
+    that handler's response (so it can be kept like a returned one); any other exception
+    releases the claim and propagates, unless the route's work had committed, when a 500 is
+    kept instead (a retry must not run the work again)."""
     token = _active_claim.set(claim)
     try:
         return await handler(request)
+    except RequestValidationError:
+        _active_claim.reset(token)
+        token = None
+        await run_in_threadpool(services.release_key, request.app.state.engine, claim)
+        raise
     except Exception as error:
         _active_claim.reset(token)
         token = None
-        if isinstance(error, HTTPException) and _keeps(error.status_code, claim.committed):
-            return _http_error_response(error)
-        if not claim.committed or isinstance(error, RequestValidationError):
+        response = await _handled(request, error)
+        if response is not None:
+            return response
+        if not claim.committed:
             await run_in_threadpool(services.release_key, request.app.state.engine, claim)
             raise
         logger.exception("route failed after its change committed; keeping a 500 for "
@@ -144,6 +153,22 @@ async def _run_claimed(request: Request, handler: Handler, claim: Claim) -> Resp
     finally:
         if token is not None:
             _active_claim.reset(token)
+
+
+async def _handled(request: Request, error: Exception) -> Response | None:
+    """The response of the app's exception handler for `error`, or None if it has none (or
+    the handler itself gives up by raising)."""
+    handlers = request.app.exception_handlers
+    for kind in type(error).__mro__:
+        if kind in handlers and kind is not Exception and isinstance(kind, type):
+            handler = handlers[kind]
+            try:
+                if inspect.iscoroutinefunction(handler):
+                    return await handler(request, error)
+                return await run_in_threadpool(handler, request, error)
+            except Exception:
+                return None
+    return None
 
 
 def _keeps(status: int, committed: bool) -> bool:
@@ -166,12 +191,6 @@ def _replay(stored: StoredResponse) -> Response:
         response.headers.append(name, value)
     response.headers[REPLAYED_HEADER] = "true"
     return response
-
-
-def _http_error_response(error: HTTPException) -> Response:
-    # What FastAPI's default HTTPException handler answers, built here so it can be stored.
-    return JSONResponse({"detail": error.detail}, status_code=error.status_code,
-                        headers=error.headers)
 
 
 def _refusal(status: int, message: str) -> Response:

@@ -13,23 +13,53 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import Engine, select
+from typer.testing import CliRunner
 
 from booking_api.access import services
+from booking_api.access.demo_staff import NotDemoMode, ensure_demo_staff
 from booking_api.access.models import AccountRole, SignInAttempt, StaffUser
 from booking_api.audit.models import AuditEvent
+from booking_api.core.config import Environment, Settings, get_settings
 from booking_api.core.db import transaction
 from booking_api.core.logging import JsonFormatter
+from cdip_cli import staff_commands
+from cdip_cli.staff_commands import seed_demo_staff
 from tests.booking_api.access_support import (
+    CHEAP_HASHER,
     PASSWORD,
     MovableClock,
+    SharedDatabase,
     add_staff,
     make_app,
+    migrated_database,
     staff_headers,
 )
 
 REFERENCE = "JK3D-PNJE-NC"  # the tiny network's patient, born 17 May 1960
 BORN = "1960-05-17"
 UNKNOWN_REFERENCE = "2345-7234-5X"  # well formed (check character right), nobody has it
+
+
+@pytest.fixture(scope="module",
+                params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def shared_database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+                    ) -> Iterator[SharedDatabase]:
+    """One migrated database of each kind for this module (see access_support)."""
+    base = (request.getfixturevalue("postgres_database_url")
+            if request.param == "postgresql" else None)
+    with migrated_database(request.param, tmp_path_factory.mktemp("db"), base) as database:
+        yield database
+
+
+@pytest.fixture
+def migrated_url(shared_database: SharedDatabase) -> str:
+    """Overrides the per-test migration of tests/conftest.py: the module's database, empty."""
+    return shared_database.emptied().url
+
+
+@pytest.fixture
+def engine(shared_database: SharedDatabase, migrated_url: str) -> Engine:
+    return shared_database.engine
 
 
 @pytest.fixture
@@ -455,3 +485,71 @@ def _well_formed_references(count: int) -> list[str]:
 
     rng = random.Random(7)
     return [new_booking_reference(rng) for _ in range(count)]
+
+
+# --- command line and demo accounts ----------------------------------------------------------
+
+@pytest.fixture
+def cli_settings(monkeypatch: pytest.MonkeyPatch, migrated_url: str) -> Iterator[None]:
+    monkeypatch.setenv("CDIP_DATABASE_URL", migrated_url)
+    monkeypatch.setenv("CDIP_ENVIRONMENT", "test")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def test_cdip_staff_create_prompts_for_the_password_and_audits_the_account(
+        cli_settings: None, engine: Engine) -> None:
+    created = CliRunner().invoke(staff_commands.app, [
+        "create", "ada.admin", "--role", "admin", "--display-name", "Ada Admin"],
+        input=f"{PASSWORD}\n{PASSWORD}\n")
+    listed = CliRunner().invoke(staff_commands.app, ["list"])
+
+    assert created.exit_code == 0, created.output
+    assert PASSWORD not in created.output
+    assert "ada.admin" in listed.output and "admin" in listed.output
+    with transaction(engine) as session:
+        stored = session.scalar(select(StaffUser.password_hash))
+        event = session.scalar(select(AuditEvent).where(AuditEvent.action == "create"))
+    assert stored.startswith("$argon2id$") and event.actor.startswith("cli:")
+
+
+@pytest.mark.parametrize(("arguments", "typed", "named"), [
+    (["create", "ada.admin", "--role", "admin"], "short\nshort\n", "password"),
+    (["create", "Ada Admin", "--role", "admin"], f"{PASSWORD}\n{PASSWORD}\n", "username"),
+    (["create", "ada.admin", "--role", "owner"], "", "--role"),
+    (["set-role", "nobody", "clerk"], "", "USERNAME"),
+])
+def test_cdip_staff_refuses_bad_input_naming_it(
+        cli_settings: None, engine: Engine, arguments: list[str], typed: str,
+        named: str) -> None:
+    result = CliRunner().invoke(staff_commands.app, arguments, input=typed)
+
+    assert result.exit_code == 2
+    assert named in result.output
+    with transaction(engine) as session:
+        assert session.scalar(select(StaffUser.id)) is None
+
+
+def test_demo_staff_are_made_once_one_per_role(engine: Engine) -> None:
+    with transaction(engine) as session:
+        first = ensure_demo_staff(session, Environment.DEMO, CHEAP_HASHER)
+    with transaction(engine) as session:
+        second = ensure_demo_staff(session, Environment.DEMO, CHEAP_HASHER)
+
+    assert {account.role for account in first} == set(AccountRole)
+    assert all(a.added for a in first) and not any(a.added for a in second)
+
+
+@pytest.mark.parametrize("environment", [Environment.TEST, Environment.PRODUCTION])
+def test_demo_staff_are_never_made_outside_demo_mode(engine: Engine,
+                                                     environment: Environment) -> None:
+    settings = Settings(database_url="sqlite://", environment=environment,
+                        secret_key="k" * 48)
+
+    seed_demo_staff(engine, settings)
+
+    with pytest.raises(NotDemoMode), transaction(engine) as session:
+        ensure_demo_staff(session, environment, CHEAP_HASHER)
+    with transaction(engine) as session:
+        assert session.scalar(select(StaffUser.id)) is None

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 from fastapi import APIRouter, HTTPException
+from fastapi.responses import JSONResponse
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 from sqlalchemy import Engine, func, select, update
@@ -22,7 +23,14 @@ from booking_api.core.db import transaction
 from booking_api.idempotency import services
 from booking_api.idempotency.models import IdempotencyRecord, KeyState
 from booking_api.idempotency.route import IdempotentRoute
-from tests.booking_api.access_support import MovableClock, add_staff, make_app, staff_headers
+from tests.booking_api.access_support import (
+    MovableClock,
+    SharedDatabase,
+    add_staff,
+    make_app,
+    migrated_database,
+    staff_headers,
+)
 
 NEW_CLERK = {"username": "nina.new", "display_name": "Nina New", "role": "clerk",
              "password": "a long enough phrase"}
@@ -31,6 +39,10 @@ NEW_CLERK = {"username": "nina.new", "display_name": "Nina New", "role": "clerk"
 class NoteIn(BaseModel):
     text: str
     outcome: str = "ok"
+
+
+class NoteRefused(Exception):
+    """A refusal the app turns into an answer through a registered exception handler."""
 
 
 class NotesRoute:
@@ -52,6 +64,8 @@ class NotesRoute:
         assert self.gate.wait(timeout=10)
         if note.outcome == "refuse_before_commit":
             raise HTTPException(409, "that time has just been taken")
+        if note.outcome == "domain_error":
+            raise NoteRefused("notes are closed today")
         if note.outcome == "crash_before_commit":
             raise RuntimeError("the route failed before changing anything")
         record_audit(session, staff.actor, "note", "note", len(self.calls),
@@ -60,6 +74,28 @@ class NotesRoute:
         if note.outcome == "crash_after_commit":
             raise RuntimeError("the route failed after its change committed")
         return {"note": len(self.calls), "text": note.text}
+
+
+@pytest.fixture(scope="module",
+                params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def shared_database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+                    ) -> Iterator[SharedDatabase]:
+    """One migrated database of each kind for this module (see access_support)."""
+    base = (request.getfixturevalue("postgres_database_url")
+            if request.param == "postgresql" else None)
+    with migrated_database(request.param, tmp_path_factory.mktemp("db"), base) as database:
+        yield database
+
+
+@pytest.fixture
+def migrated_url(shared_database: SharedDatabase) -> str:
+    """Overrides the per-test migration of tests/conftest.py: the module's database, empty."""
+    return shared_database.emptied().url
+
+
+@pytest.fixture
+def engine(shared_database: SharedDatabase, migrated_url: str) -> Engine:
+    return shared_database.engine
 
 
 @pytest.fixture
@@ -76,6 +112,8 @@ def notes() -> NotesRoute:
 def client(migrated_url: str, clock: MovableClock, notes: NotesRoute) -> Iterator[TestClient]:
     app = make_app(migrated_url, clock)
     app.include_router(notes.router)
+    app.add_exception_handler(NoteRefused, lambda _request, error: JSONResponse(
+        {"detail": str(error)}, status_code=409))
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client
 
@@ -214,6 +252,16 @@ def test_refusal_before_any_change_is_kept_and_replayed(
     assert first.status_code == again.status_code == 409
     assert again.json() == {"detail": "that time has just been taken"}
     assert len(notes.calls) == 1
+
+
+def test_error_turned_into_an_answer_by_an_app_handler_is_kept_and_replayed(
+        client: TestClient, admin: dict[str, str], notes: NotesRoute) -> None:
+    body = {"text": "x", "outcome": "domain_error"}
+    first = client.post("/test/notes", json=body, headers=_key(admin, "k-1"))
+    again = client.post("/test/notes", json=body, headers=_key(admin, "k-1"))
+
+    assert first.status_code == 409 and again.content == first.content
+    assert again.headers["idempotent-replayed"] == "true" and len(notes.calls) == 1
 
 
 def test_validation_error_does_not_use_up_the_key(
