@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from datetime import date
+from itertools import pairwise
 from pathlib import Path
 from typing import Annotated
 
@@ -63,19 +64,22 @@ def generate(
     began = time.perf_counter()
     try:
         network, exams = load_network(network_dir), list(load_exam_catalogue(catalogue).values())
+        timings: dict[str, float] = {}
         with _progress(console) as progress:
             task = progress.add_task("starting", total=len(_STAGES))
 
             def report(stage: str) -> None:
+                timings[stage] = time.perf_counter()
                 progress.update(task, description=stage, advance=0 if stage == "demand" else 1)
 
             generated = generate_history(network, exams, settings, report)
             written = write_history(generated, out, report)
+            timings["done"] = time.perf_counter()
             progress.update(task, description="done", completed=len(_STAGES))
     except (HistorySettingsError, DataFileError) as error:
         _fail(console, str(error))
     outcome = generated.appointments.outcome
-    console.print(_written_table(written))
+    console.print(_written_table(written, timings))
     console.print(f"DNA rate {np.mean(outcome == 1):.2%} of appointments; "
                   f"{time.perf_counter() - began:.1f} s; written to {out}")
 
@@ -125,12 +129,17 @@ def _progress(console: Console) -> Progress:
                     console=console, transient=False)
 
 
-def _written_table(written: dict[str, int]) -> Table:
-    table = Table(title="Rows written")
-    table.add_column("file")
+def _written_table(written: dict[str, int], timings: dict[str, float]) -> Table:
+    """Rows per file, and seconds per stage (each stage runs until the next one starts)."""
+    stages = list(timings)
+    seconds = {stage: timings[after] - timings[stage] for stage, after in pairwise(stages)}
+    table = Table(title="Stages")
+    table.add_column("stage")
     table.add_column("rows", justify="right")
-    for name, rows in written.items():
-        table.add_row(name, f"{rows:,}")
+    table.add_column("seconds", justify="right")
+    for stage, took in seconds.items():
+        rows = written.get(stage.removeprefix("write "))
+        table.add_row(stage, "" if rows is None else f"{rows:,}", f"{took:.1f}")
     return table
 
 

@@ -37,14 +37,14 @@ PRIOR_DNA_CAP = 5
 
 @dataclass(frozen=True)
 class DnaCoefficients:
-    intercept: float = -5.2
+    intercept: float = -5.05
     log1p_lead_days: float = 0.55
     age_under_16: float = -0.2
     age_16_29: float = 0.5
     age_30_44: float = 0.25
     age_65_79: float = -0.2
     age_80_plus: float = 0.1
-    log1p_prior_dna: float = 0.9
+    log1p_prior_dna: float = 1.2
     deprivation: float = 0.7
     log1p_distance_km: float = 0.12
     monday: float = 0.1
@@ -56,7 +56,7 @@ class DnaCoefficients:
     sms_reminder: float = math.log(0.77)
     portal: float = -0.3
     letter: float = 0.3
-    patient_effect_sd: float = 0.6
+    patient_effect_sd: float = 0.35
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)
