@@ -29,6 +29,7 @@ demo: setup
 	$(BIN)/cdip network check
 	$(BIN)/cdip seed
 # Diary build goes here: build the coming six weeks of diaries (slots) before serving.
+	$(BIN)/cdip diary build --weeks 6 --time-limit 10
 	@echo ""
 	@echo "Health:   http://$(DEMO_HOST):$(DEMO_PORT)/health"
 	@echo "API docs: http://$(DEMO_HOST):$(DEMO_PORT)/docs"
