@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError
@@ -38,11 +38,14 @@ staff_router = APIRouter(prefix="/api/staff/bookings", tags=["appointments"],
 BookingStaff = Annotated[StaffPrincipal, Depends(require_roles(
     AccountRole.CLERK, AccountRole.VETTING, AccountRole.MANAGER, AccountRole.ADMIN))]
 Outcome = AppointmentPublic | JSONResponse
+MAX_ID = 2**31 - 1
+"""Ids are 32-bit integers in the database; a larger one is bad input, not a server error."""
+AppointmentId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 class SlotChoice(BaseModel):
-    request_id: int = Field(gt=0)
-    slot_id: int = Field(gt=0)
+    request_id: int = Field(ge=1, le=MAX_ID)
+    slot_id: int = Field(ge=1, le=MAX_ID)
 
 
 class Reason(BaseModel):
@@ -50,7 +53,7 @@ class Reason(BaseModel):
 
 
 class RescheduleIn(BaseModel):
-    slot_id: int = Field(gt=0)
+    slot_id: int = Field(ge=1, le=MAX_ID)
     reason: str = Field(min_length=1, max_length=2000)
 
 
@@ -84,7 +87,7 @@ def book(choice: SlotChoice, who: SignedIn, session: SessionDep, request: Reques
 
 
 @router.post("/{appointment_id}/extend", response_model=AppointmentPublic)
-def extend(appointment_id: int, who: SignedIn, session: SessionDep, settings: SettingsDep,
+def extend(appointment_id: AppointmentId, who: SignedIn, session: SessionDep, settings: SettingsDep,
            request: Request) -> Outcome:
     """Give a live hold more time, once."""
     actor, patient_id = scope(who)
@@ -94,7 +97,7 @@ def extend(appointment_id: int, who: SignedIn, session: SessionDep, settings: Se
 
 
 @router.post("/{appointment_id}/book", response_model=AppointmentPublic)
-def book_hold(appointment_id: int, who: SignedIn, session: SessionDep,
+def book_hold(appointment_id: AppointmentId, who: SignedIn, session: SessionDep,
               request: Request) -> Outcome:
     """Confirm a live hold as a booking."""
     actor, patient_id = scope(who)
@@ -103,7 +106,7 @@ def book_hold(appointment_id: int, who: SignedIn, session: SessionDep,
 
 
 @router.post("/{appointment_id}/cancel", response_model=AppointmentPublic)
-def cancel(appointment_id: int, body: Reason, who: SignedIn, session: SessionDep,
+def cancel(appointment_id: AppointmentId, body: Reason, who: SignedIn, session: SessionDep,
            request: Request) -> Outcome:
     """Cancel a hold or booking; the slot is free again at once."""
     actor, patient_id = scope(who)
@@ -114,8 +117,8 @@ def cancel(appointment_id: int, body: Reason, who: SignedIn, session: SessionDep
 
 @router.post("/{appointment_id}/reschedule", status_code=201,
              response_model=AppointmentPublic)
-def reschedule(appointment_id: int, body: RescheduleIn, who: SignedIn, session: SessionDep,
-               request: Request) -> Outcome:
+def reschedule(appointment_id: AppointmentId, body: RescheduleIn, who: SignedIn,
+               session: SessionDep, request: Request) -> Outcome:
     """Move a booking to another slot: the new booking is returned, the old one cancelled."""
     actor, patient_id = scope(who)
     return commit(session, lambda: flows.reschedule(
@@ -124,7 +127,7 @@ def reschedule(appointment_id: int, body: RescheduleIn, who: SignedIn, session: 
 
 
 @router.post("/{appointment_id}/attended", response_model=AppointmentPublic)
-def attended(appointment_id: int, staff: ClerkOrAbove, session: SessionDep,
+def attended(appointment_id: AppointmentId, staff: ClerkOrAbove, session: SessionDep,
              request: Request) -> Outcome:
     """Record that the patient came (staff)."""
     return commit(session, lambda: services.record_outcome(
@@ -132,7 +135,7 @@ def attended(appointment_id: int, staff: ClerkOrAbove, session: SessionDep,
 
 
 @router.post("/{appointment_id}/dna", response_model=AppointmentPublic)
-def did_not_attend(appointment_id: int, staff: ClerkOrAbove, session: SessionDep,
+def did_not_attend(appointment_id: AppointmentId, staff: ClerkOrAbove, session: SessionDep,
                    request: Request) -> Outcome:
     """Record that the patient did not attend (staff)."""
     return commit(session, lambda: services.record_outcome(
@@ -140,7 +143,7 @@ def did_not_attend(appointment_id: int, staff: ClerkOrAbove, session: SessionDep
 
 
 @router.get("/{appointment_id}", response_model=AppointmentPublic)
-def read_one(appointment_id: int, who: SignedIn, session: ReadSessionDep) -> Outcome:
+def read_one(appointment_id: AppointmentId, who: SignedIn, session: ReadSessionDep) -> Outcome:
     """One appointment (a patient sees only their own)."""
     _actor, patient_id = scope(who)
     try:
@@ -151,7 +154,7 @@ def read_one(appointment_id: int, who: SignedIn, session: ReadSessionDep) -> Out
 
 @router.get("", response_model=list[AppointmentPublic])
 def read_many(who: SignedIn, session: ReadSessionDep,
-              patient_id: Annotated[int | None, Query(gt=0)] = None
+              patient_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None
               ) -> list[AppointmentPublic] | JSONResponse:
     """A patient's appointments: your own, or (staff) those of `patient_id`."""
     if isinstance(who, PatientPrincipal):
@@ -198,6 +201,9 @@ def commit(session: Session, operation: Callable[[], Appointment], status: int =
         if getattr(error.orig, "sqlstate", None) not in CONFLICT_SQLSTATES:
             raise
         return booking_error_response(SlotTaken())
+    except BaseException:
+        session.rollback()  # release SQLite's write lock before anyone else needs it
+        raise
     return JSONResponse(answer.model_dump(mode="json"), status_code=status)
 
 

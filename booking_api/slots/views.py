@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlmodel import Session
@@ -19,7 +19,7 @@ from booking_api.api.deps import ReadSessionDep, SessionDep
 from booking_api.api.errors import ERROR_RESPONSES, booking_error_response
 from booking_api.appointments import services
 from booking_api.appointments.errors import BookingError, NotFound
-from booking_api.appointments.views import now_of, scope
+from booking_api.appointments.views import MAX_ID, now_of, scope
 from booking_api.idempotency.route import IdempotentRoute
 from booking_api.slots import blocking
 from booking_api.slots.models import Slot, SlotBase
@@ -29,6 +29,8 @@ from booking_api.slots.search_index import SlotIndex
 router = APIRouter(prefix="/api", tags=["slots"], route_class=IdempotentRoute,
                    responses=ERROR_RESPONSES)
 _index_lock = threading.Lock()
+SlotId = Annotated[int, Path(ge=1, le=MAX_ID)]
+RequestId = SlotId
 
 
 class SlotPublic(SlotBase):
@@ -85,7 +87,7 @@ def slot_index(request: Request) -> SlotIndex:
 
 
 @router.get("/requests/{request_id}/slots", response_model=SearchResultPublic)
-def search(request_id: int, who: SignedIn, session: ReadSessionDep, request: Request,
+def search(request_id: RequestId, who: SignedIn, session: ReadSessionDep, request: Request,
            sort: SortOrder = SortOrder.SOONEST, from_date: date | None = None,
            to_date: date | None = None,
            max_km: Annotated[float | None, Query(gt=0, le=1000)] = None,
@@ -106,7 +108,7 @@ def search(request_id: int, who: SignedIn, session: ReadSessionDep, request: Req
 
 
 @router.get("/slots/{slot_id}", response_model=SlotPublic)
-def read_slot(slot_id: int, _who: SignedIn, session: ReadSessionDep
+def read_slot(slot_id: SlotId, _who: SignedIn, session: ReadSessionDep
               ) -> SlotPublic | JSONResponse:
     """One slot, with its FHIR status."""
     slot = session.get(Slot, slot_id)
@@ -116,7 +118,7 @@ def read_slot(slot_id: int, _who: SignedIn, session: ReadSessionDep
 
 
 @router.post("/slots/{slot_id}/block", response_model=SlotPublic)
-def block(slot_id: int, body: Reason, staff: ClerkOrAbove, session: SessionDep,
+def block(slot_id: SlotId, body: Reason, staff: ClerkOrAbove, session: SessionDep,
           request: Request) -> SlotPublic | JSONResponse:
     """Take a free slot out of use (busy-unavailable)."""
     return _change(session, lambda: blocking.block_slot(
@@ -124,7 +126,7 @@ def block(slot_id: int, body: Reason, staff: ClerkOrAbove, session: SessionDep,
 
 
 @router.post("/slots/{slot_id}/unblock", response_model=SlotPublic)
-def unblock(slot_id: int, body: Reason, staff: ClerkOrAbove, session: SessionDep,
+def unblock(slot_id: SlotId, body: Reason, staff: ClerkOrAbove, session: SessionDep,
             request: Request) -> SlotPublic | JSONResponse:
     """Put a blocked slot back into use."""
     return _change(session, lambda: blocking.unblock_slot(
@@ -132,7 +134,7 @@ def unblock(slot_id: int, body: Reason, staff: ClerkOrAbove, session: SessionDep
 
 
 @router.post("/slots/{slot_id}/withdraw", response_model=SlotPublic)
-def withdraw(slot_id: int, body: Reason, admin: AdminOnly, session: SessionDep,
+def withdraw(slot_id: SlotId, body: Reason, admin: AdminOnly, session: SessionDep,
              request: Request) -> SlotPublic | JSONResponse:
     """Mark a slot entered-in-error (administrators only)."""
     return _change(session, lambda: blocking.withdraw_slot(
@@ -155,6 +157,9 @@ def _change(session: Session, operation: Callable[[], Slot]) -> SlotPublic | JSO
     except BookingError as error:
         session.rollback()
         return booking_error_response(error)
+    except BaseException:
+        session.rollback()  # release SQLite's write lock before anyone else needs it
+        raise
     return _public(slot)
 
 
