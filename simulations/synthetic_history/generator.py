@@ -23,6 +23,7 @@ from simulations.synthetic_history.appointments import (
 )
 from simulations.synthetic_history.calendar_effects import (
     HistoryCalendar,
+    SiteDays,
     build_calendar,
     site_days,
 )
@@ -36,6 +37,7 @@ from simulations.synthetic_history.demand import (
 from simulations.synthetic_history.dna_risk import (
     DNA_COEFFICIENTS,
     DnaFeatures,
+    Outcomes,
     could_be_dna,
     logit_without_history,
     sweep_outcomes,
@@ -197,7 +199,7 @@ class _Featurer:
 
 
 def _lay_out_rebookings(first: Attempts, features: _Featurer, context: RequestContext,
-                        days, rng: np.random.Generator) -> tuple[Attempts, np.ndarray]:
+                        days: SiteDays, rng: np.random.Generator) -> tuple[Attempts, np.ndarray]:
     """Every attempt that might happen: a rebooking is laid out whenever its parent could be
     cancelled or DNA'd, whatever the parent's prior DNAs turn out to be."""
     parts, logits, offset = [first], [logit_without_history(features.features(first))], 0
@@ -213,7 +215,7 @@ def _lay_out_rebookings(first: Attempts, features: _Featurer, context: RequestCo
     return Attempts.concatenate(parts), np.concatenate(logits)
 
 
-def _appointment_rows(attempts: Attempts, outcomes, features: _Featurer,
+def _appointment_rows(attempts: Attempts, outcomes: Outcomes, features: _Featurer,
                       calendar: HistoryCalendar) -> AppointmentRows:
     keep = np.flatnonzero(outcomes.exists & (attempts.start_day < calendar.history_days))
     order_key = ((attempts.booked_day[keep].astype(np.int64) << 32)
