@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import APIRouter, HTTPException, Path, Query, Request, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 
@@ -20,6 +20,7 @@ from booking_api.access.deps import (
     clock_of,
 )
 from booking_api.access.models import (
+    PLAIN_TEXT_PATTERN,
     PatientSignIn,
     SessionToken,
     SignInKind,
@@ -40,6 +41,9 @@ auth_router = APIRouter(prefix="/api/auth", tags=["sign-in"])
 admin_router = APIRouter(prefix="/api/admin", tags=["admin"], route_class=IdempotentRoute)
 logger = logging.getLogger(__name__)
 
+FilterText = Annotated[str | None, Query(max_length=100, pattern=PLAIN_TEXT_PATTERN)]
+MAX_ROW_ID = 2**31 - 1
+"""Largest id an INTEGER column holds; a larger filter is bad input, not a database error."""
 _UNAUTHORISED = {401: {"description": "wrong credentials (one message for every cause)"},
                  429: {"description": "too many failed attempts; see Retry-After"}}
 
@@ -111,7 +115,9 @@ def list_staff_accounts(_admin: AdminOnly, session: SessionDep) -> list[StaffPub
 
 
 @admin_router.patch("/staff/{username}", response_model=StaffPublic)
-def update_staff_account(username: str, changes: StaffUpdate, admin: AdminOnly,
+def update_staff_account(username: Annotated[str, Path(max_length=40,
+                                                       pattern=PLAIN_TEXT_PATTERN)],
+                         changes: StaffUpdate, admin: AdminOnly,
                          session: SessionDep) -> StaffPublic:
     """Change a role, display name or active flag; a role or active change signs the
     account out everywhere."""
@@ -128,9 +134,9 @@ def update_staff_account(username: str, changes: StaffUpdate, admin: AdminOnly,
 
 @admin_router.get("/audit", response_model=list[AuditEventPublic])
 def read_audit(_admin: AdminOnly, session: SessionDep,
-               entity: str | None = None, entity_id: str | None = None,
-               actor: str | None = None, action: str | None = None,
-               before_id: Annotated[int | None, Query(ge=1)] = None,
+               entity: FilterText = None, entity_id: FilterText = None,
+               actor: FilterText = None, action: FilterText = None,
+               before_id: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None,
                limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
                ) -> list[AuditEventPublic]:
     """Audit events, newest first; page with `before_id` = the last id you got."""

@@ -25,6 +25,9 @@ KEY_HEADER = "Idempotency-Key"
 KEY_LIFETIME = timedelta(hours=24)
 PROCESSING_LEASE = timedelta(minutes=5)
 """An unfinished claim older than this whose work never committed is taken to be dead."""
+PURGE_EVERY = 200
+"""Every this many claims (by row id), the claimer also deletes expired rows: the table stays
+about one day of POSTs big without a separate sweeper."""
 _CLAIM_TRIES = 3
 
 
@@ -85,9 +88,13 @@ def claim_key(engine: Engine, actor: str, key: str, fingerprint: str, now: datet
                 session.add(record)
                 session.flush()
                 assert record.id is not None
-                return Claim(record.id)
+                claim = Claim(record.id)
         except IntegrityError:
             pass
+        else:
+            if claim.record_id % PURGE_EVERY == 0:
+                purge_expired_keys(engine, now)
+            return claim
         stored = _existing_outcome(engine, actor, key, fingerprint, now)
         if stored is not None:
             return stored

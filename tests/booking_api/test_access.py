@@ -437,6 +437,7 @@ def test_staff_sign_in_is_rate_limited_per_username(
     ({"booking_reference": "JK3D-PNJE", "date_of_birth": BORN}, "booking_reference"),
     ({"booking_reference": "JK3D-PNJE-NO", "date_of_birth": BORN}, "booking_reference"),
     ({"booking_reference": REFERENCE, "date_of_birth": BORN, "nhs": "1"}, "nhs"),
+    ({"booking_reference": "JK3D\x00PNJE-NC", "date_of_birth": BORN}, "booking_reference"),
 ])
 def test_bad_patient_sign_in_names_the_field(client: TestClient, body: dict[str, object],
                                              field: str) -> None:
@@ -451,6 +452,7 @@ def test_bad_patient_sign_in_names_the_field(client: TestClient, body: dict[str,
     ({"username": "hana"}, "password"),
     ({"username": ["hana"], "password": PASSWORD}, "username"),
     ({"username": "hana", "password": 42}, "password"),
+    ({"username": "ha\x00na", "password": PASSWORD}, "username"),
 ])
 def test_bad_staff_sign_in_names_the_field(client: TestClient, body: dict[str, object],
                                            field: str) -> None:
@@ -464,6 +466,7 @@ def test_bad_staff_sign_in_names_the_field(client: TestClient, body: dict[str, o
     ({"username": "Bad Name"}, "username"),
     ({"role": "superuser"}, "role"),
     ({"display_name": ""}, "display_name"),
+    ({"display_name": "Nina\x00"}, "display_name"),
     ({"password": None}, "password"),
 ])
 def test_bad_staff_account_names_the_field(client: TestClient, admin: dict[str, str],
@@ -553,3 +556,36 @@ def test_demo_staff_are_never_made_outside_demo_mode(engine: Engine,
         ensure_demo_staff(session, environment, CHEAP_HASHER)
     with transaction(engine) as session:
         assert session.scalar(select(StaffUser.id)) is None
+
+
+# --- whatever arrives, no server error ---------------------------------------------------------
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_no_access_operation_answers_a_server_error(
+        client: TestClient, admin: dict[str, str], one_slot: dict[str, int]) -> None:
+    import schemathesis
+
+    patient = _bearer(_patient_sign_in(client))
+    schema = schemathesis.openapi.from_asgi("/openapi.json", client.app)
+    operations = [result.ok() for result in schema.get_all_operations()
+                  if result.ok().path.startswith(("/api/auth", "/api/admin"))]
+    assert len(operations) >= 7
+
+    for operation in operations:
+        for caller, headers in (("admin", admin), ("patient", patient), ("anonymous", {})):
+            _never_a_server_error(operation, caller, headers)
+
+
+def _never_a_server_error(operation: object, caller: str, headers: dict[str, str]) -> None:
+    from hypothesis import HealthCheck, given, settings
+
+    @given(case=operation.as_strategy())  # type: ignore[attr-defined]
+    @settings(max_examples=5, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    def check(case: object) -> None:
+        response = case.call(headers={**(case.headers or {}), **headers})  # type: ignore
+        assert response.status_code < 500, (
+            f"{operation.method.upper()} {operation.path} as {caller}: "  # type: ignore
+            f"{response.status_code} {response.text[:300]}")
+
+    check()

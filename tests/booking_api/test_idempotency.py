@@ -365,6 +365,18 @@ def test_purge_removes_only_expired_keys(engine: Engine, clock: MovableClock) ->
     assert services.purge_expired_keys(engine, clock.now) == 1
 
 
+def test_claims_sweep_expired_keys_now_and_then(engine: Engine, clock: MovableClock,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    services.claim_key(engine, "staff:1", "old", "f" * 64, clock.now)
+    clock.advance(services.KEY_LIFETIME)
+    monkeypatch.setattr(services, "PURGE_EVERY", 1)
+
+    services.claim_key(engine, "staff:1", "new", "f" * 64, clock.now)
+
+    with transaction(engine) as session:
+        assert list(session.scalars(select(IdempotencyRecord.key))) == ["new"]
+
+
 def test_openapi_documents_the_required_header(client: TestClient) -> None:
     operation = client.get("/openapi.json").json()["paths"]["/api/admin/staff"]["post"]
 
