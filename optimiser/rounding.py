@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from optimiser.allocation import best_allocation
 from optimiser.evaluation import Solution
 from optimiser.instance import Instance
+from optimiser.shortfall import fill_shortfall
 from optimiser.staff_ledger import StaffLedger
 from optimiser.staff_split import StaffSplit
 
@@ -35,7 +35,7 @@ def rounded_solution(instance: Instance, lp_x: np.ndarray,
         if fraction[option] >= threshold[option]:
             ledger.open(int(option))
     _open_free_daytime(instance, ledger, lp_x)
-    w, unmet = best_allocation(instance, ledger.x)
+    w, unmet = fill_shortfall(instance, ledger)
     return Solution("lp-rounding", ledger.x, ledger.z, w, unmet)
 
 
