@@ -4,9 +4,14 @@ worker processes and restarts.
 A subject (username or booking reference) and a client (network address) are each allowed a
 number of failed sign-ins within a sliding window; beyond that, sign-in is refused with the
 seconds until the oldest counted failure leaves the window. Both are stored as keyed
-digests (HMAC with the service's secret), never as the values themselves. Two attempts
-racing past the check at the same moment can each be counted late: the limit may be
-exceeded by the number of concurrent requests, never more."""
+digests (HMAC with the service's secret), never as the values themselves.
+
+Count first, check credentials after: `reserve_attempt` checks the limits and records the
+attempt as a failure in one step, before any credential is looked at; a success is marked
+afterwards. The step is serialised per subject and per client (SQLite: BEGIN IMMEDIATE;
+PostgreSQL: transaction-scoped advisory locks, subject before client so two sign-ins never
+wait on each other in a cycle), so a burst of parallel guesses gets exactly the allowed
+number through, and an attempt cut short by a crash still counts."""
 
 from __future__ import annotations
 
@@ -16,7 +21,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text, update
 from sqlmodel import Session
 
 from booking_api.access.models import SignInAttempt, SignInKind
@@ -59,13 +64,34 @@ def check_not_limited(session: Session, policy: AccessPolicy, keys: AttemptKeys,
                 f"{'s' if minutes != 1 else ''} and try again.", wait)
 
 
-def record_attempt(session: Session, policy: AccessPolicy, keys: AttemptKeys, succeeded: bool,
-                   now: datetime) -> None:
-    """Add the attempt (in the caller's transaction) and drop attempts past retention."""
-    session.add(SignInAttempt(at=now, kind=keys.kind, subject_digest=keys.subject_digest,
-                              client_digest=keys.client_digest, succeeded=succeeded))
+def reserve_attempt(session: Session, policy: AccessPolicy, keys: AttemptKeys,
+                    now: datetime) -> int:
+    """Check the limits and record this attempt as failed, in the caller's transaction
+    (commit it before checking credentials). Returns the attempt's id for
+    `mark_succeeded`; raises TooManyAttempts (nothing recorded)."""
+    _serialise(session, keys)
+    check_not_limited(session, policy, keys, now)
+    attempt = SignInAttempt(at=now, kind=keys.kind, subject_digest=keys.subject_digest,
+                            client_digest=keys.client_digest, succeeded=False)
+    session.add(attempt)
     session.execute(delete(SignInAttempt).where(
         SignInAttempt.at < now - policy.attempt_retention))
+    session.flush()
+    assert attempt.id is not None
+    return attempt.id
+
+
+def mark_succeeded(session: Session, attempt_id: int) -> None:
+    session.execute(update(SignInAttempt).where(SignInAttempt.id == attempt_id)
+                    .values(succeeded=True))
+
+
+def _serialise(session: Session, keys: AttemptKeys) -> None:
+    if session.get_bind().dialect.name != "postgresql":
+        return  # SQLite: the write transaction (BEGIN IMMEDIATE) already excludes the rest
+    for digest in (keys.subject_digest, keys.client_digest):
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                        {"key": int(digest[:15], 16)})
 
 
 def _seconds_until_below(session: Session, policy: AccessPolicy, kind: SignInKind,

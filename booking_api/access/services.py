@@ -29,7 +29,6 @@ from booking_api.access.models import (
 from booking_api.access.policy import AccessPolicy
 from booking_api.audit.services import Actor, record_audit
 from booking_api.core.channel import Channel
-from booking_api.core.db import READ_ONLY
 from booking_api.patients.models import Patient
 from booking_api.requests.booking_reference import (
     BookingReferenceError,
@@ -78,25 +77,24 @@ def sign_in_staff(session: Session, context: SignInContext, username: str,
                   password: str) -> SessionToken | None:
     """A staff token, or None for a wrong username/password or an inactive account.
 
-    Raises TooManyAttempts. The argon2 check runs outside any transaction: on SQLite a
-    write transaction held through it would stall every other writer."""
+    Raises TooManyAttempts. The attempt is counted and committed first; the argon2 check
+    then runs outside any transaction (on SQLite a write transaction held through it would
+    stall every other writer)."""
     username = username.strip().lower()
     keys = rate_limit.attempt_keys(context.secret, SignInKind.STAFF, username, context.client)
-    _begin_read(session)
-    rate_limit.check_not_limited(session, context.policy, keys, context.now)
+    attempt_id = rate_limit.reserve_attempt(session, context.policy, keys, context.now)
     found = session.execute(
         select(StaffUser.id, StaffUser.password_hash, StaffUser.active)
         .where(StaffUser.username == username)).first()
     session.commit()
     matched = passwords.verify_password(context.policy.password_hasher,
                                         found.password_hash if found else None, password)
-    succeeded = matched and found is not None and found.active
-    rate_limit.record_attempt(session, context.policy, keys, succeeded, context.now)
-    user = session.get(StaffUser, found.id) if succeeded and found else None
-    if user is None:
+    user = session.get(StaffUser, found.id) if matched and found and found.active else None
+    if user is None or not user.active:
         record_audit(session, Actor("anonymous", Channel.CLERK), "sign_in_failed",
                      "staff_user", found.id if found else "unknown")
         return None
+    rate_limit.mark_succeeded(session, attempt_id)
     hasher = context.policy.password_hasher
     if passwords.needs_rehash(hasher, user.password_hash):
         user.password_hash = passwords.hash_password(hasher, password)
@@ -122,18 +120,18 @@ def sign_in_patient(session: Session, context: SignInContext, booking_reference:
         raise BadBookingReference(str(error)) from error
     keys = rate_limit.attempt_keys(context.secret, SignInKind.PATIENT, reference,
                                    context.client)
-    rate_limit.check_not_limited(session, context.policy, keys, context.now)
+    attempt_id = rate_limit.reserve_attempt(session, context.policy, keys, context.now)
     found = session.execute(
         select(Request.id, Request.patient_id, Patient.date_of_birth)
         .join(Patient, Patient.id == Request.patient_id)
         .where(Request.booking_reference == reference)).first()
     matched = dates_of_birth_match(context.secret, found.date_of_birth if found else None,
                                    date_of_birth)
-    rate_limit.record_attempt(session, context.policy, keys, matched, context.now)
     if not matched or found is None:
         record_audit(session, Actor("anonymous", Channel.PORTAL), "sign_in_failed", "patient",
                      found.patient_id if found else "unknown")
         return None
+    rate_limit.mark_succeeded(session, attempt_id)
     record_audit(session, Actor(f"patient:{found.patient_id}", Channel.PORTAL, "patient"),
                  "sign_in", "patient", found.patient_id, after={"request_id": found.id})
     token, expires = tokens.issue_patient_token(context.secret, found.patient_id, found.id,
@@ -217,8 +215,3 @@ def _public_fields(user: StaffUser) -> dict[str, object]:
 
 def _date_digest(secret: str, day: date) -> bytes:
     return hmac.new(secret.encode(), day.isoformat().encode(), hashlib.sha256).digest()
-
-
-def _begin_read(session: Session) -> None:
-    # On SQLite, begin with a deferred BEGIN: this transaction only reads.
-    session.connection(execution_options={READ_ONLY: True})

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -388,6 +389,25 @@ def test_fifth_failure_on_a_reference_locks_it_from_any_client_until_the_window_
     assert _patient_sign_in(client, reference=UNKNOWN_REFERENCE).status_code == 401
     clock.advance(timedelta(minutes=15))
     assert _patient_sign_in(client).status_code == 200
+
+
+def test_a_burst_of_parallel_guesses_gets_exactly_five_through(
+        client: TestClient, one_slot: dict[str, int]) -> None:
+    barrier = threading.Barrier(12)
+    statuses: list[int] = []
+
+    def guess(day: int) -> None:
+        barrier.wait()
+        statuses.append(_patient_sign_in(client, born=f"1960-05-{day:02d}",
+                                         address=f"198.51.100.{day}").status_code)
+
+    threads = [threading.Thread(target=guess, args=(day,)) for day in range(1, 13)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sorted(statuses) == [401] * 5 + [429] * 7
 
 
 def test_twentieth_failure_from_one_client_locks_that_client_only(
