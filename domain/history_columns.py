@@ -11,7 +11,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-_CLOCK_PATTERN = "^([01][0-9]|2[0-3]):[0-5][0-9]$"
 _INTEGER_PATTERN = "^-?[0-9]{1,15}$"
 _NUMBER_PATTERN = r"^-?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?$"
 
@@ -51,20 +50,23 @@ class CheckedColumn:
     problem: str = ""
 
 
-def check_column(column: HistoryColumn, raw: pa.Array) -> CheckedColumn:
-    """Parse a column of text; blank cells of an optional column become nulls."""
-    cells = pc.utf8_trim_whitespace(raw)
-    blank = pc.equal(pc.utf8_length(cells), 0)
-    if column.required:
-        first = _first_true(blank)
-        if first is not None:
-            return CheckedColumn(cells, first, "is blank but required")
+def check_column(column: HistoryColumn, cells: pa.Array) -> CheckedColumn:
+    """Parse a column of text; blank cells of an optional column become nulls. Cells are
+    taken as written: a value padded with spaces is a different value (and fails any code,
+    number or date check)."""
+    blank = pc.equal(cells, "")
+    any_blank = pc.any(blank).as_py()
+    if column.required and any_blank:
+        return CheckedColumn(cells, _first_true(blank), "is blank but required")
     values, bad, problem = _PARSERS[column.kind](column, cells)
-    bad = pc.and_(pc.fill_null(bad, True), pc.invert(blank))
+    bad = pc.fill_null(bad, True)
+    if any_blank:
+        bad = pc.and_(bad, pc.invert(blank))
     first = _first_true(bad)
     if first is not None:
         return CheckedColumn(values, first, problem.format(value=cells[first].as_py()))
-    values = pc.if_else(blank, pa.scalar(None, values.type), values)
+    if any_blank:
+        values = pc.if_else(blank, pa.scalar(None, values.type), values)
     return _check_range(column, values)
 
 
@@ -129,18 +131,12 @@ def _parse_date(column: HistoryColumn, cells: pa.Array) -> tuple[pa.Array, pa.Ar
 
 
 def _parse_datetime(column: HistoryColumn, cells: pa.Array) -> tuple[pa.Array, pa.Array, str]:
-    day, day_ok = _dates(pc.utf8_slice_codeunits(cells, 0, 10))
-    clock = pc.utf8_slice_codeunits(cells, 11, 16)
-    ok = pc.and_(
-        pc.and_(day_ok, pc.equal(pc.utf8_length(cells), 16)),
-        pc.and_(pc.equal(pc.utf8_slice_codeunits(cells, 10, 11), "T"),
-                pc.match_substring_regex(clock, _CLOCK_PATTERN)),
-    )
-    hours = pc.cast(pc.if_else(ok, pc.utf8_slice_codeunits(cells, 11, 13), "0"), pa.int64())
-    minutes = pc.cast(pc.if_else(ok, pc.utf8_slice_codeunits(cells, 14, 16), "0"), pa.int64())
-    seconds = pc.multiply(pc.add(pc.multiply(hours, 60), minutes), 60)
-    base = pc.cast(day, pa.int64())
-    values = pc.cast(pc.add(base, seconds), pa.timestamp("s"))
+    values = pc.strptime(cells, format="%Y-%m-%dT%H:%M", unit="s", error_is_null=True)
+    # strptime rolls 30 February over into March and accepts unpadded fields: insist on the
+    # exact width and on the date part reading back unchanged.
+    day = pc.cast(pc.cast(values, pa.date32()), pa.string())
+    ok = pc.and_(pc.equal(pc.utf8_length(cells), 16),
+                 pc.equal(day, pc.utf8_slice_codeunits(cells, 0, 10)))
     return values, pc.invert(ok), "'{value}' is not a date and time as YYYY-MM-DDTHH:MM"
 
 
