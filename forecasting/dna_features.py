@@ -23,11 +23,13 @@ FEATURES = NUMERIC_FEATURES + CATEGORICAL_FEATURES
 AGE_BANDS = (0, 18, 40, 65, 80, 200)
 AGE_BAND_NAMES = ("0-17", "18-39", "40-64", "65-79", "80+")
 SCORED_OUTCOMES = ("attended", "dna")
+AT_BOOKING = "booking"
+ON_THE_EVE = "eve"
 _MINUTE_BITS = 24  # 2^24 minutes is 31 years of history
 
 
 def dna_features(appointments: pd.DataFrame, patients: pd.DataFrame,
-                 requests: pd.DataFrame) -> pd.DataFrame:
+                 requests: pd.DataFrame, as_of: str = AT_BOOKING) -> pd.DataFrame:
     """One row per appointment (same order): FEATURES, plus `dna` (1, 0, or NaN when the
     appointment was cancelled and so has no attendance outcome) and `booked_date`/`start`."""
     patient = patients.set_index("patient_id")["imd_decile"]
@@ -50,7 +52,7 @@ def dna_features(appointments: pd.DataFrame, patients: pd.DataFrame,
         "exam_family": request["exam_family"].reindex(appointments["request_id"]).astype(str)
         .to_numpy(),
     }, index=appointments.index)
-    prior = prior_outcomes(appointments)
+    prior = prior_outcomes(appointments, as_of)
     features = pd.concat([features, prior], axis=1)
     features["prior_dna_rate"] = (prior["prior_dna"] + 0.1) / (
         prior["prior_dna"] + prior["prior_attended"] + 1.0)
@@ -62,13 +64,15 @@ def dna_features(appointments: pd.DataFrame, patients: pd.DataFrame,
     return features
 
 
-def prior_outcomes(appointments: pd.DataFrame) -> pd.DataFrame:
+def prior_outcomes(appointments: pd.DataFrame, as_of: str = AT_BOOKING) -> pd.DataFrame:
     """Counts of each patient's DNAs, attendances and patient cancellations among appointments
-    that started before the day this appointment was booked. Vectorised: one sort and one
-    binary search over (patient, minute) keys, so millions of rows take seconds."""
+    that started before the day this appointment was booked (`as_of` AT_BOOKING) or before
+    its own day (ON_THE_EVE: what a reminder or backfill decision made the day before knows).
+    Vectorised: one sort and one binary search over (patient, minute) keys."""
     codes, _ = pd.factorize(appointments["patient_id"])
     start = pd.to_datetime(appointments["start"]).to_numpy("datetime64[m]").astype(np.int64)
-    booked = (pd.to_datetime(appointments["booked_date"]).to_numpy("datetime64[D]")
+    moment = appointments["booked_date"] if as_of == AT_BOOKING else appointments["start"]
+    booked = (pd.to_datetime(moment).to_numpy("datetime64[D]")
               .astype("datetime64[m]").astype(np.int64))
     origin = min(start.min(), booked.min())
     shift = np.int64(_MINUTE_BITS)

@@ -8,18 +8,18 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
-from forecasting.calendar_features import calendar_features, future_weeks
+from forecasting.calendar_features import MONTH_COLUMNS, calendar_features, future_weeks
 from forecasting.weekly_series import WeeklyPanel
 
 WEEKS_FOR_ANNUAL_CYCLE = 52
-_HOLIDAY_TERMS = ["working_days", "christmas", "new_year", "easter"]
-_SEASON_TERMS = ["season_sin1", "season_cos1", "season_sin2", "season_cos2"]
+_HOLIDAY_TERMS = ["working_days", "christmas_days", "pre_christmas_days", "easter"]
+_SEASON_TERMS = list(MONTH_COLUMNS[1:])  # January is the reference month
 
 
 def family_factors(panel: WeeklyPanel, horizon: int) -> tuple[np.ndarray, list[str]]:
     """Multiplicative factor per series × (history weeks + horizon weeks), and notes.
 
-    The factor is exp(trend + annual cycle + calendar) of the series' family, normalised to a
+    The factor is exp(trend + month of year + holidays) of the series' family, normalised to a
     mean of 1 over the history, so dividing a series by it leaves a flat level.
     With less than a year of history the annual cycle cannot be told from trend and is left out.
     """
