@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -29,6 +30,7 @@ PURGE_EVERY = 200
 """Every this many claims (by row id), the claimer also deletes expired rows: the table stays
 about one day of POSTs big without a separate sweeper."""
 _CLAIM_TRIES = 3
+logger = logging.getLogger(__name__)
 
 
 class IdempotencyError(Exception):
@@ -101,13 +103,20 @@ def claim_key(engine: Engine, actor: str, key: str, fingerprint: str, now: datet
     raise KeyStillInProgress(_in_progress_message(key))
 
 
-def complete_key(engine: Engine, claim: Claim, stored: StoredResponse) -> None:
+def complete_key(engine: Engine, claim: Claim, stored: StoredResponse) -> bool:
+    """Store the response; False if the claim was gone (taken over after its lease ran out
+    while this request was still running: the response cannot be replayed)."""
     with transaction(engine) as session:
-        session.execute(update(IdempotencyRecord)
-                        .where(IdempotencyRecord.id == claim.record_id)
-                        .values(state=KeyState.COMPLETED, response_status=stored.status,
-                                response_headers=[list(pair) for pair in stored.headers],
-                                response_body=stored.body))
+        result = session.execute(
+            update(IdempotencyRecord).where(IdempotencyRecord.id == claim.record_id)
+            .values(state=KeyState.COMPLETED, response_status=stored.status,
+                    response_headers=[list(pair) for pair in stored.headers],
+                    response_body=stored.body))
+    if result.rowcount == 1:
+        return True
+    logger.warning("idempotency claim vanished before its response was stored",
+                   extra={"event": "idempotency_claim_lost"})
+    return False
 
 
 def release_key(engine: Engine, claim: Claim) -> None:

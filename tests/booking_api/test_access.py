@@ -537,6 +537,23 @@ def test_cdip_staff_create_prompts_for_the_password_and_audits_the_account(
     assert stored.startswith("$argon2id$") and event.actor.startswith("cli:")
 
 
+def test_cdip_staff_set_password_replaces_it_and_signs_the_account_out(
+        cli_settings: None, engine: Engine, client: TestClient) -> None:
+    add_staff(engine, "hana.clerk", AccountRole.CLERK)
+    old_session = staff_headers(client, "hana.clerk")
+    new_password = "a brand new passphrase"
+
+    changed = CliRunner().invoke(staff_commands.app, ["set-password", "hana.clerk"],
+                                 input=f"{new_password}\n{new_password}\n")
+
+    assert changed.exit_code == 0, changed.output
+    assert client.get("/api/auth/me", headers=old_session).status_code == 401
+    assert client.post("/api/auth/staff/sign-in", json={
+        "username": "hana.clerk", "password": PASSWORD}).status_code == 401
+    assert staff_headers(client, "hana.clerk", new_password)
+    assert _audit(engine, "set_password")[-1].actor.startswith("cli:")
+
+
 @pytest.mark.parametrize(("arguments", "typed", "named"), [
     (["create", "ada.admin", "--role", "admin"], "short\nshort\n", "password"),
     (["create", "Ada Admin", "--role", "admin"], f"{PASSWORD}\n{PASSWORD}\n", "username"),
