@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.table import Table
 from threadpoolctl import threadpool_limits
 
 from domain.data_files import DataFileError
@@ -20,6 +21,7 @@ from domain.network import load_network, load_reference_network
 from forecasting.demand import MAX_HORIZON, MODEL_NAMES, UnknownModelError, forecast_demand
 from forecasting.demand_backtest import backtest_history
 from forecasting.dna_evaluation import MAX_TRAINING_ROWS, TooFewOutcomesError, evaluate_dna
+from forecasting.dna_features import AT_BOOKING, ON_THE_EVE
 from forecasting.dna_model import save_model
 from forecasting.hierarchy import by_site, by_system, site_shares
 from forecasting.plots import plot_calibration, plot_forecast, plot_lift
@@ -122,19 +124,27 @@ def evaluate(
     max_rows: Annotated[int, typer.Option(
         min=1000, help="Fit on at most this many appointments (a seeded sample).")
     ] = MAX_TRAINING_ROWS,
+    as_of: Annotated[str, typer.Option(
+        "--as-of", help="What a patient's record may hold: 'booking' (appointments that started "
+                        "before the booking day) or 'eve' (before the appointment's own day, "
+                        "as a reminder or backfill decision the day before would know).")
+    ] = AT_BOOKING,
     seed: SeedOption = 0, threads: ThreadsOption = 1,
 ) -> None:
     """Split by time: fit logistic regression and gradient boosting on appointments that
     started before the cut-off, score those booked after it (AUC, calibration, Brier, share of
     DNAs in the riskiest 10 %), with the true probabilities' figures when truth/ exists."""
+    if as_of not in (AT_BOOKING, ON_THE_EVE):
+        raise typer.BadParameter(f"--as-of must be {AT_BOOKING} or {ON_THE_EVE}, not '{as_of}'")
     with _failures_explained():
         history = _read(history_dir)
         with _progress("dna") as say, threadpool_limits(threads):
-            evaluation = evaluate_dna(history, seed, max_rows, say)
+            evaluation = evaluate_dna(history, seed, max_rows, say, as_of)
     best = evaluation.models[evaluation.best]
     report = {"best": evaluation.best, **{k: best[k] for k in (
         "auc", "calibration_slope", "calibration_intercept", "brier", "top_decile_capture")},
-        "cutoff": str(evaluation.cutoff.date()), "training_rows": evaluation.training_rows,
+        "as_of": as_of, "cutoff": str(evaluation.cutoff.date()),
+        "training_rows": evaluation.training_rows,
         "training_available": evaluation.training_available, "models": evaluation.models}
     if evaluation.oracle is not None:
         report["oracle_auc"] = evaluation.oracle["auc"]
@@ -147,7 +157,7 @@ def evaluate(
     if save is not None:
         report["saved"] = [str(save_model(fitted, save, {
             "history": str(history_dir), "trained_on_start_before": str(evaluation.cutoff.date()),
-            "training_rows": evaluation.training_rows, "seed": seed,
+            "training_rows": evaluation.training_rows, "seed": seed, "as_of": as_of,
             "metrics": evaluation.models[name]})) for name, fitted in evaluation.fitted.items()]
     _emit(report, as_json)
 
@@ -183,8 +193,27 @@ def _progress(label: str) -> Iterator[Callable[[str], None]]:
 
 
 def _emit(report: dict, as_json: bool) -> None:
+    """JSON for machines; for people, one table row per model (the oracle last) and the notes."""
     if as_json:
         typer.echo(json.dumps(report, indent=2))
         return
+    rows = dict(report["models"])
+    if "oracle" in report and "oracle" not in rows:
+        rows["oracle"] = report["oracle"]
+    columns = list(dict.fromkeys(key for figures in rows.values() for key in figures))
+    table = Table("model", *columns)
+    for name, figures in rows.items():
+        label = f"{name} (best)" if name == report.get("best") else name
+        table.add_row(label, *(_figure(figures.get(key)) for key in columns))
     console = Console()
-    console.print_json(json.dumps(report))
+    console.print(table)
+    for note in report.get("notes", []):
+        console.print(f"note: {note}", markup=False)
+    for path in report.get("plots", []) + report.get("saved", []):
+        console.print(f"wrote {path}", markup=False)
+
+
+def _figure(value: float | int | None) -> str:
+    if value is None:
+        return ""
+    return f"{value:,}" if isinstance(value, int) else f"{value:.4f}"

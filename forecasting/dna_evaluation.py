@@ -13,7 +13,7 @@ import pandas as pd
 
 from domain.history import History
 from forecasting.accuracy import dna_summary
-from forecasting.dna_features import dna_features
+from forecasting.dna_features import AT_BOOKING, dna_features
 from forecasting.dna_model import DNA_MODEL_NAMES, FittedDnaModel, fit_dna_model
 
 TEST_SHARE = 0.25
@@ -38,12 +38,13 @@ class DnaEvaluation:
 
 
 def evaluate_dna(history: History, seed: int = 0, max_training_rows: int = MAX_TRAINING_ROWS,
-                 progress: Callable[[str], None] | None = None) -> DnaEvaluation:
+                 progress: Callable[[str], None] | None = None,
+                 as_of: str = AT_BOOKING) -> DnaEvaluation:
     """Split by time, fit both models on (a seeded sample of) the earlier appointments, score
-    the later ones."""
+    the later ones. `as_of` chooses what the patient's record may include (dna_features)."""
     say = progress or (lambda _: None)
     say("building features")
-    features = dna_features(history.appointments, history.patients, history.requests)
+    features = dna_features(history.appointments, history.patients, history.requests, as_of)
     training, test, cutoff = split_by_time(features)
     available = len(training)
     if available > max_training_rows:

@@ -1,7 +1,13 @@
 import numpy as np
 import pandas as pd
 
-from forecasting.dna_features import FEATURES, dna_features, prior_outcomes
+from forecasting.dna_features import (
+    AT_BOOKING,
+    FEATURES,
+    ON_THE_EVE,
+    dna_features,
+    prior_outcomes,
+)
 
 
 def _appointments(rows: list[tuple[str, str, str]]) -> pd.DataFrame:
@@ -58,3 +64,14 @@ def test_cancelled_appointments_have_no_label_and_others_do(history):
     features = dna_features(history.appointments, history.patients, history.requests)
     cancelled = history.appointments["outcome"].str.startswith("cancelled").to_numpy()
     assert features["dna"].isna().to_numpy().tolist() == cancelled.tolist()
+
+
+def test_on_the_eve_the_record_also_counts_appointments_between_booking_and_start():
+    appointments = _appointments([
+        ("2024-01-01", "2024-01-05T09:00", "dna"),
+        ("2024-01-02", "2024-01-10T09:00", "attended"),
+    ])
+    at_booking = prior_outcomes(appointments, AT_BOOKING)
+    on_the_eve = prior_outcomes(appointments, ON_THE_EVE)
+    assert at_booking["prior_dna"].tolist() == [0, 0]
+    assert on_the_eve["prior_dna"].tolist() == [0, 1]
