@@ -8,6 +8,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+import numpy as np
+
 from optimiser.evaluation import Solution, metrics
 from optimiser.greedy import greedy_solution
 from optimiser.instance import MODALITIES, Instance, compile_instance
@@ -16,8 +18,8 @@ from optimiser.plan_output import diary_plan
 from optimiser.problem import DiaryPlan, DiaryProblem
 from optimiser.pruning import close_idle_offpeak
 from optimiser.relaxation import BOUND_METHOD, solve_relaxation
-from optimiser.rounding import rounded_solution
-from optimiser.staff_split import split_staff
+from optimiser.rounding import repaired_solution, rounded_solution
+from optimiser.staff_split import around_plan, split_staff, weekly_only
 
 LP_SHARE = 0.8
 """At most this share of the time left goes on the LP (our bound); the rest is for CP-SAT."""
@@ -56,6 +58,8 @@ def build_diary(problem: DiaryProblem, time_limit_s: float = 60.0, seed: int = 0
                          [f"{time.perf_counter() - started:6.2f}s greedy: objective "
                           f"{greedy_objective:,.0f}"])
     bound, bound_method = None, "none: the LP did not finish in time"
+    if deadline - time.perf_counter() > 0.05:
+        progress.offer(inst, repaired_solution(inst, greedy))
     remaining = deadline - time.perf_counter()
     if remaining > 0.05:
         relaxation = solve_relaxation(inst, time_limit_s=LP_SHARE * remaining)
@@ -69,14 +73,38 @@ def build_diary(problem: DiaryProblem, time_limit_s: float = 60.0, seed: int = 0
                       seconds=time.perf_counter() - started, log=tuple(progress.log))
 
 
+def _dive(inst: Instance, hint: Solution, split, progress: _Progress,
+          deadline: float) -> Solution:
+    """Pin the radiologist-led rooms as rounded, re-solve the LP around them and round again:
+    the rest of the plan then fits the whole radiologists the first rounding settled on."""
+    left = deadline - time.perf_counter()
+    if left < 4.0:
+        return hint
+    pinned = np.where(inst.option_rad_need >= 0, hint.x.astype(float), np.nan)
+    restricted = solve_relaxation(inst, time_limit_s=0.5 * left, fixed_rooms=pinned)
+    if restricted.bound is None:
+        return hint
+    dived = rounded_solution(inst, restricted.x,
+                             weekly_only(inst, split_staff(inst, restricted.z)))
+    dived.method = "lp-dive"
+    progress.offer(inst, dived)
+    dived = close_idle_offpeak(inst, dived)
+    return min((hint, dived), key=lambda c: metrics(inst, c).objective)
+
+
 def _improve(inst: Instance, relaxation, progress: _Progress, deadline: float, seed: int,
              workers: int) -> None:
     split = split_staff(inst, relaxation.z)
     if time.perf_counter() >= deadline:
         return
-    progress.offer(inst, rounded_solution(inst, relaxation.x))
-    hint = rounded_solution(inst, relaxation.x, split)
-    progress.offer(inst, hint)
+    roundings = [rounded_solution(inst, relaxation.x, shares)
+                 for shares in (weekly_only(inst, split), split, None)]
+    for candidate in roundings:
+        progress.offer(inst, candidate)
+    hint = min((close_idle_offpeak(inst, c) for c in roundings),
+               key=lambda c: metrics(inst, c).objective)
+    hint = _dive(inst, hint, split, progress, deadline)
+    split = around_plan(inst, split, hint.z, relaxation.z)
     sizes = {m: len(inst.options_of(m)) + len(inst.demand.cells_of(m)) * 10 for m in MODALITIES}
     results = []
     waiting = sorted((m for m in MODALITIES if sizes[m] > 0), key=lambda m: -sizes[m])

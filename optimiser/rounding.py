@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from optimiser.consolidation import place_radiologist_led
 from optimiser.evaluation import Solution
 from optimiser.instance import Instance
 from optimiser.shortfall import fill_shortfall
@@ -22,6 +23,8 @@ def rounded_solution(instance: Instance, lp_x: np.ndarray,
                      split: StaffSplit | None = None) -> Solution:
     """With a staff split the plan keeps each modality within its share (a CP-SAT hint)."""
     ledger = StaffLedger(instance, allow_overtime=True, split=split)
+    handled = place_radiologist_led(instance, ledger, lp_x)
+    lp_x = np.where(handled, 0.0, lp_x)
     whole = np.floor(lp_x + 1e-6).astype(int)
     crew = instance.option_crew
     # the largest crews first: two-person CT/MR crews are hardest to find once staff are spread
@@ -61,3 +64,15 @@ def _preferred_template(instance: Instance, lp_x: np.ndarray) -> dict[int, int]:
         if value > best.get(room_class, (-1.0, -1))[0]:
             best[room_class] = (value, template)
     return {room_class: template for room_class, (_, template) in best.items()}
+
+
+def repaired_solution(instance: Instance, base: Solution) -> Solution:
+    """A plan's sessions replayed (every rule rechecked), then its shortfall repaired and its
+    demand re-allocated at best: a quick improvement on the greedy plan."""
+    ledger = StaffLedger(instance, allow_overtime=True)
+    for option in np.lexsort((-base.x, -instance.option_crew)):
+        for _ in range(base.x[option]):
+            if not ledger.open(int(option)):
+                break
+    w, unmet = fill_shortfall(instance, ledger)
+    return Solution("greedy-repaired", ledger.x, ledger.z, w, unmet)

@@ -59,3 +59,39 @@ def _whole_shares(usage: np.ndarray, available: np.ndarray, liking: np.ndarray) 
     columns = np.flatnonzero((spare > 0) & (liking.max(axis=0) > 0))
     shares[favourite[columns], columns] += spare[columns]
     return shares
+
+
+def weekly_only(inst: Instance, split: StaffSplit) -> StaffSplit:
+    """The weekly shares alone: each modality may use anyone free in a session (the ledger
+    keeps the joint per-session limit), so radiologist-led rooms can be brought together."""
+    session = np.broadcast_to(inst.group_available, split.session.shape).copy()
+    return StaffSplit(session, split.daytime.copy(), split.total.copy())
+
+
+def around_plan(inst: Instance, split: StaffSplit, plan_z: np.ndarray,
+                lp_z: np.ndarray) -> StaffSplit:
+    """Shares that contain a plan (so it is a feasible hint for every modality): per session
+    and per week, the plan's own use plus the idle people for the modality the LP used most."""
+    n_m, n_g, n_t = split.session.shape
+    flow_t = np.array([inst.needs[n].t for n in inst.flow_need], dtype=int)
+    flow_m = np.array([MODALITIES.index(inst.needs[n].modality) for n in inst.flow_need],
+                      dtype=int)
+    used = np.zeros((n_m, n_g, n_t))
+    np.add.at(used, (flow_m, inst.flow_group, flow_t), plan_z)
+    liked = np.zeros((n_m, n_g, n_t))
+    np.add.at(liked, (flow_m, inst.flow_group, flow_t), lp_z + 1e-6)
+    idle = np.maximum(0.0, np.floor(inst.group_available + 1e-6) - used.sum(axis=0))
+    favourite = np.argmax(liked, axis=0)
+    session = used.copy()
+    g_index, t_index = np.meshgrid(np.arange(n_g), np.arange(n_t), indexing="ij")
+    session[favourite, g_index, t_index] += idle
+    weekly_favourite = np.argmax(liked.sum(axis=2), axis=0)
+    groups = np.arange(n_g)
+    day_used = np.where(inst.time_offpeak[None, None, :], 0.0, used).sum(axis=2)
+    daytime = day_used.copy()
+    daytime[weekly_favourite, groups] += np.maximum(
+        0.0, inst.group_contracted - day_used.sum(axis=0))
+    total = used.sum(axis=2)
+    total[weekly_favourite, groups] += np.maximum(
+        0.0, inst.group_contracted + inst.group_overtime - total.sum(axis=0))
+    return StaffSplit(session, daytime, total)
