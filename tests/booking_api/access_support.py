@@ -1,5 +1,6 @@
 """What the access and idempotency tests share: a clock they can move, cheap argon2
-parameters, an app over a migrated database, and staff accounts made through the service.
+parameters, an app over a migrated database, staff accounts made through the service, and
+fixtures (a test module imports the ones it uses and names them in `__all__`).
 
 Speed: these modules migrate one database of each kind per module (reusing the session's
 PostgreSQL database from tests/conftest.py) and empty every table before each test, instead
@@ -14,10 +15,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, create_engine, text
+from httpx import Response
+from sqlalchemy import Engine, create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
@@ -25,6 +28,7 @@ from booking_api.access import services
 from booking_api.access.models import AccountRole, StaffCreate
 from booking_api.access.policy import AccessPolicy
 from booking_api.app import create_app
+from booking_api.audit.models import AuditEvent
 from booking_api.audit.services import Actor
 from booking_api.core import migrate
 from booking_api.core.channel import Channel
@@ -32,6 +36,9 @@ from booking_api.core.config import Settings
 from booking_api.core.db import make_engine, transaction
 from booking_api.tables import metadata
 
+REFERENCE = "JK3D-PNJE-NC"  # the tiny network's patient (tests/booking_api/conftest.py)
+BORN = "1960-05-17"
+UNKNOWN_REFERENCE = "2345-7234-5X"  # well formed (check character right), nobody has it
 CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 TEST_POLICY = AccessPolicy(password_hasher=CHEAP_HASHER)
 PASSWORD = "correct horse battery"
@@ -119,3 +126,71 @@ def _postgres_admin(url: str, statement: str) -> None:
             connection.execute(text(statement))
     finally:
         engine.dispose()
+
+
+# --- fixtures ---------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module",
+                params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def shared_database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+                    ) -> Iterator[SharedDatabase]:
+    """One migrated database of each kind per test module (see the module docstring)."""
+    base = (request.getfixturevalue("postgres_database_url")
+            if request.param == "postgresql" else None)
+    with migrated_database(request.param, tmp_path_factory.mktemp("db"), base) as database:
+        yield database
+
+
+@pytest.fixture
+def migrated_url(shared_database: SharedDatabase) -> str:
+    """Overrides the per-test migration of tests/conftest.py: the module's database, empty."""
+    return shared_database.emptied().url
+
+
+@pytest.fixture
+def engine(shared_database: SharedDatabase, migrated_url: str) -> Engine:
+    return shared_database.engine
+
+
+@pytest.fixture
+def clock() -> MovableClock:
+    return MovableClock()
+
+
+@pytest.fixture
+def client(migrated_url: str, clock: MovableClock) -> Iterator[TestClient]:
+    with TestClient(make_app(migrated_url, clock)) as client:
+        yield client
+
+
+@pytest.fixture
+def admin(engine: Engine, client: TestClient) -> dict[str, str]:
+    add_staff(engine, "ada.admin", AccountRole.ADMIN)
+    return staff_headers(client, "ada.admin")
+
+
+@pytest.fixture
+def clerk(engine: Engine, client: TestClient) -> dict[str, str]:
+    add_staff(engine, "carl.clerk", AccountRole.CLERK)
+    return staff_headers(client, "carl.clerk")
+
+
+
+# --- requests -------------------------------------------------------------------------------
+
+def patient_sign_in(client: TestClient, reference: str = REFERENCE, born: str = BORN,
+                     address: str = "192.0.2.10") -> Response:
+    body = {"booking_reference": reference, "date_of_birth": born}
+    return TestClient(client.app, client=(address, 4000)).post("/api/auth/patient/sign-in",
+                                                               json=body)
+
+
+def bearer(response: Response) -> dict[str, str]:
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def audit_events(engine: Engine, action: str) -> list[AuditEvent]:
+    with transaction(engine) as session:
+        return list(session.scalars(select(AuditEvent).where(AuditEvent.action == action)
+                                    .order_by(AuditEvent.id)))

@@ -25,13 +25,17 @@ from booking_api.idempotency.models import IdempotencyRecord, KeyState
 from booking_api.idempotency.route import IdempotentRoute
 from tests.booking_api.access_support import (
     MovableClock,
-    SharedDatabase,
     add_staff,
+    admin,
+    clock,
+    engine,
     make_app,
-    migrated_database,
+    migrated_url,
+    shared_database,
     staff_headers,
 )
 
+__all__ = ["admin", "clock", "engine", "migrated_url", "shared_database"]  # fixtures
 NEW_CLERK = {"username": "nina.new", "display_name": "Nina New", "role": "clerk",
              "password": "a long enough phrase"}
 
@@ -76,33 +80,6 @@ class NotesRoute:
         return {"note": len(self.calls), "text": note.text}
 
 
-@pytest.fixture(scope="module",
-                params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def shared_database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-                    ) -> Iterator[SharedDatabase]:
-    """One migrated database of each kind for this module (see access_support)."""
-    base = (request.getfixturevalue("postgres_database_url")
-            if request.param == "postgresql" else None)
-    with migrated_database(request.param, tmp_path_factory.mktemp("db"), base) as database:
-        yield database
-
-
-@pytest.fixture
-def migrated_url(shared_database: SharedDatabase) -> str:
-    """Overrides the per-test migration of tests/conftest.py: the module's database, empty."""
-    return shared_database.emptied().url
-
-
-@pytest.fixture
-def engine(shared_database: SharedDatabase, migrated_url: str) -> Engine:
-    return shared_database.engine
-
-
-@pytest.fixture
-def clock() -> MovableClock:
-    return MovableClock()
-
-
 @pytest.fixture
 def notes() -> NotesRoute:
     return NotesRoute()
@@ -116,12 +93,6 @@ def client(migrated_url: str, clock: MovableClock, notes: NotesRoute) -> Iterato
         {"detail": str(error)}, status_code=409))
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client
-
-
-@pytest.fixture
-def admin(engine: Engine, client: TestClient) -> dict[str, str]:
-    add_staff(engine, "ada.admin", AccountRole.ADMIN)
-    return staff_headers(client, "ada.admin")
 
 
 def _key(headers: dict[str, str], key: str) -> dict[str, str]:
