@@ -1,7 +1,9 @@
 """Access services: sign-in for staff and patients, and staff account management.
 
-Services add rows to the caller's session and never commit: the view commits, so a failed
-sign-in's attempt row and audit event are kept even though the answer is 401. Both sign-in
+Services add rows to the caller's session and leave the final commit to the view, so a
+failed sign-in's attempt row and audit event are kept even though the answer is 401 (staff
+sign-in also commits once itself, after counting the attempt and before the slow password
+check). Both sign-in
 paths do the same work whether or not the account or reference exists, and fail with one
 generic message, so neither the answer nor its timing tells a caller which part was wrong.
 """
