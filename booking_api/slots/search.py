@@ -29,6 +29,7 @@ from slot_rules.slot_request import local_day_end_minutes, local_midnight_minute
 
 SEARCHABLE = frozenset({RequestState.APPOINTABLE, RequestState.APPOINTED})
 MAX_LIMIT = 200
+MINUTES_PER_DAY = 24 * 60
 
 
 class SortOrder(StrEnum):
@@ -101,12 +102,13 @@ def search_slots(session: Session, index: SlotIndex, request_id: int, query: Sea
     site_km = verdict.context.site_km
     starts = view.table.start_min[eligible]
     sites = view.table.site[eligible]
-    chosen = _best(eligible, starts, sites, site_km, query)
+    counts = np.bincount(sites, minlength=len(index.sites.site_ids))
+    chosen = _best(eligible, starts, sites, counts, site_km, query)
     return SearchResult(
         request_id=request_id, sort=query.sort, slots_considered=len(view.table),
         eligible_slots=len(eligible),
         slots=tuple(_offer(index, view.rows.start + row, site_km) for row in chosen),
-        sites=_site_summaries(index, starts, sites, site_km, query.sort))
+        sites=_site_summaries(index, starts, sites, counts, site_km, query.sort))
 
 
 def _dates(start_min: np.ndarray, query: SearchQuery) -> np.ndarray | bool:
@@ -118,19 +120,37 @@ def _dates(start_min: np.ndarray, query: SearchQuery) -> np.ndarray | bool:
     return ok
 
 
-def _best(eligible: np.ndarray, starts: np.ndarray, sites: np.ndarray,
+def _best(eligible: np.ndarray, starts: np.ndarray, sites: np.ndarray, counts: np.ndarray,
           site_km: np.ndarray | None, query: SearchQuery) -> np.ndarray:
     """The `limit` best eligible rows, in order: by start, or by site distance then start."""
-    key = starts.astype(np.int64)
-    if query.sort is SortOrder.NEAREST and site_km is not None:
-        rank = np.empty(len(site_km), dtype=np.int64)
-        rank[np.argsort(site_km, kind="stable")] = np.arange(len(site_km))
-        key = rank[sites] * (1 << 40) + key
-    if len(key) > query.limit:
-        top = np.argpartition(key, query.limit - 1)[:query.limit]
-    else:
-        top = np.arange(len(key))
-    return eligible[top[np.argsort(key[top], kind="stable")]]
+    if query.sort is not SortOrder.NEAREST or site_km is None:
+        return eligible[_soonest(starts, query.limit)]
+    chosen: list[np.ndarray] = []
+    wanted = query.limit
+    for site in np.argsort(site_km, kind="stable"):
+        if wanted <= 0:
+            break
+        if counts[site] == 0:
+            continue
+        of_site = np.flatnonzero(sites == site)
+        best = of_site[_soonest(starts[of_site], wanted)]
+        chosen.append(eligible[best])
+        wanted -= len(best)
+    return np.concatenate(chosen) if chosen else eligible[:0]
+
+
+def _soonest(starts: np.ndarray, limit: int) -> np.ndarray:
+    """Positions of the `limit` smallest starts, in order, without sorting everything: look
+    at a window from the earliest start, widening it until it holds enough."""
+    if len(starts) <= limit:
+        return np.argsort(starts, kind="stable")
+    first, window = int(starts.min()), MINUTES_PER_DAY
+    while True:
+        candidates = np.flatnonzero(starts < first + window)
+        if len(candidates) >= limit:
+            order = np.argsort(starts[candidates], kind="stable")[:limit]
+            return candidates[order]
+        window *= 4
 
 
 def _offer(index: SlotIndex, position: int, site_km: np.ndarray | None) -> SlotOffer:
@@ -145,11 +165,10 @@ def _offer(index: SlotIndex, position: int, site_km: np.ndarray | None) -> SlotO
 
 
 def _site_summaries(index: SlotIndex, starts: np.ndarray, sites: np.ndarray,
-                    site_km: np.ndarray | None, sort: SortOrder) -> tuple[SiteSummary, ...]:
-    count = len(index.sites.site_ids)
-    earliest = np.full(count, np.iinfo(np.int64).max, dtype=np.int64)
+                    counts: np.ndarray, site_km: np.ndarray | None,
+                    sort: SortOrder) -> tuple[SiteSummary, ...]:
+    earliest = np.full(len(counts), np.iinfo(np.int64).max, dtype=np.int64)
     np.minimum.at(earliest, sites, starts)
-    counts = np.bincount(sites, minlength=count)
     summaries = [SiteSummary(site_id=index.sites.site_ids[s], site_name=index.site_names[s],
                              earliest_start=_moment(int(earliest[s])),
                              distance_km=_km(site_km, s), eligible_slots=int(counts[s]))

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
-from sqlalchemy import BigInteger, ColumnElement, Select, cast, func, select
+from sqlalchemy import BigInteger, ColumnElement, Select, String, cast, func, select, type_coerce
 from sqlmodel import Session, col
 
 from booking_api.appointments.eligibility import families_mask, radiologist_rostered, site_table
@@ -59,6 +59,15 @@ class SlotColumns:
 
 
 @dataclass(frozen=True)
+class _FreeRuns:
+    version: int
+    computed_at_s: int
+    valid_until_s: int
+    free: np.ndarray
+    free_run_min: np.ndarray
+
+
+@dataclass(frozen=True)
 class ModalityView:
     """One modality's rows: a SlotTable the rules evaluate and the slice it came from."""
 
@@ -82,6 +91,8 @@ class SlotIndex:
         self.room_ids: tuple[str, ...] = ()
         self._seen_at: datetime | None = None
         self._checked_at = 0.0
+        self._version = 0
+        self._free_cache: dict[Modality, _FreeRuns] = {}
 
     @property
     def columns(self) -> SlotColumns:
@@ -101,7 +112,7 @@ class SlotIndex:
                 return
             started = utc_now()
             if self._seen_at is None or not self._catch_up(session, self._seen_at - self.margin):
-                self._load(session)
+                self.load(session)
             self._seen_at = started
             self._checked_at = time.monotonic()
 
@@ -109,15 +120,31 @@ class SlotIndex:
         """The modality's slots as a SlotTable whose free runs count only slots free at now."""
         c = self.columns
         rows = self._bounds.get(modality, slice(0, 0))
-        free = c.open[rows] & (c.occupied_until_s[rows] <= now_s)
+        runs = self._free_runs(modality, rows, now_s)
         table = SlotTable(
             start_min=c.start_min[rows], length_min=c.length_min[rows], site=c.site[rows],
             room=c.room[rows], modality=c.modality[rows],
             room_capabilities=c.room_capabilities[rows],
             room_max_weight_kg=c.room_max_weight_kg[rows],
             template_families=c.families[rows], radiologist_present=c.radiologist_present[rows],
-            free_run_min=free_runs(c.length_min[rows], free, c.ends_run[rows]))
-        return ModalityView(table, rows, free)
+            free_run_min=runs.free_run_min)
+        return ModalityView(table, rows, runs.free)
+
+    def _free_runs(self, modality: Modality, rows: slice, now_s: int) -> _FreeRuns:
+        """Free flags and free runs of a modality, reused until the index changes or the next
+        hold on it expires (the only way time alone frees a slot)."""
+        cached = self._free_cache.get(modality)
+        if cached is not None and cached.version == self._version and (
+                cached.computed_at_s <= now_s < cached.valid_until_s):
+            return cached
+        version, c = self._version, self.columns
+        occupied = c.occupied_until_s[rows]
+        free = c.open[rows] & (occupied <= now_s)
+        holds = occupied[(occupied > now_s) & (occupied < BOOKED_FOREVER)]
+        runs = _FreeRuns(version, now_s, int(holds.min()) if len(holds) else BOOKED_FOREVER,
+                         free, free_runs(c.length_min[rows], free, c.ends_run[rows]))
+        self._free_cache[modality] = runs
+        return runs
 
     def positions(self, slot_ids: Sequence[int] | np.ndarray) -> np.ndarray:
         """Row positions of slot ids (-1 where the index does not hold the id)."""
@@ -127,20 +154,21 @@ class SlotIndex:
         found = sorted_ids[at] == ids if len(sorted_ids) else np.zeros(len(ids), dtype=bool)
         return np.where(found, self._order_by_id[at] if len(sorted_ids) else -1, -1)
 
-    def _load(self, session: Session) -> None:
+    def load(self, session: Session, slot_rows: Select | None = None) -> None:
+        """Replace the contents with every slot (or the rows of `slot_rows`, a filtered
+        `slot_rows_query`) and the active appointments on them."""
         sites = list(session.scalars(select(Site).order_by(Site.site_id)))
         rooms = list(session.scalars(select(Room).order_by(Room.room_id)))
         self.sites = site_table(sites)
         self.site_names = tuple(s.name for s in sites)
         self.room_ids = tuple(r.room_id for r in rooms)
         dialect = session.get_bind().dialect.name
-        rows = session.execute(select(
-            Slot.id, Slot.session_id, Slot.room_id, _epoch(col(Slot.start_at), dialect),
-            _epoch(col(Slot.end_at), dialect), Slot.families, Slot.status, Slot.template_id,
-        ).order_by(*SLOT_SORT)).all()
-        self._columns = _columns(rows, sites, rooms)
+        query = slot_rows if slot_rows is not None else slot_rows_query(dialect)
+        rows = session.connection().execute(query).all()  # Core rows: no ORM per-row work
+        self._columns = slot_columns(rows, sites, rooms)
         self._order_by_id = np.argsort(self._columns.ids, kind="stable")
         self._bounds = _modality_bounds(self._columns.modality)
+        self._version += 1
         active = session.execute(_appointment_query(dialect).where(
             col(Appointment.state).in_(ACTIVE_STATES))).all()
         self._apply_appointments(active)
@@ -150,6 +178,7 @@ class SlotIndex:
         changed = session.execute(select(Slot.id, Slot.status).where(
             col(Slot.changed_at) >= since)).all()
         if changed:
+            self._version += 1
             at = self.positions([row[0] for row in changed])
             if (at < 0).any():
                 return False
@@ -157,6 +186,8 @@ class SlotIndex:
         dialect = session.get_bind().dialect.name
         appointments = session.execute(_appointment_query(dialect).where(
             col(Appointment.updated_at) >= since)).all()
+        if appointments:
+            self._version += 1
         self._apply_appointments(appointments)
         return True
 
@@ -203,7 +234,9 @@ def _spread(c: SlotColumns, first: np.ndarray, end_min: np.ndarray, until: np.nd
         at, room, end_min, until = at[more], room[more], end_min[more], until[more]
 
 
-def _columns(rows: Sequence, sites: Sequence[Site], rooms: Sequence[Room]) -> SlotColumns:
+def slot_columns(rows: Sequence, sites: Sequence[Site], rooms: Sequence[Room]) -> SlotColumns:
+    """Columns from slot rows (id, session, room, start_s, end_s, families, status, template)
+    sorted by room then start; every slot starts unoccupied."""
     site_code = {s.site_id: i for i, s in enumerate(sites)}
     room_code = {r.room_id: i for i, r in enumerate(rooms)}
     room_site = np.array([site_code[r.site_id] for r in rooms], dtype=np.int16)
@@ -239,6 +272,15 @@ def _modality_bounds(modality: np.ndarray) -> dict[Modality, slice]:
         if len(where):
             bounds[member] = slice(int(where[0]), int(where[-1]) + 1)
     return bounds
+
+
+def slot_rows_query(dialect: str) -> Select:
+    """The slot rows `slot_columns` reads, in its order (modality, room, start)."""
+    return select(
+        Slot.id, Slot.session_id, Slot.room_id, _epoch(col(Slot.start_at), dialect),
+        _epoch(col(Slot.end_at), dialect), Slot.families,
+        type_coerce(Slot.status, String()), Slot.template_id,
+    ).order_by(*SLOT_SORT)
 
 
 def _appointment_query(dialect: str) -> Select:
