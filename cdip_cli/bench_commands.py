@@ -19,6 +19,7 @@ from rich.table import Table
 
 BENCHMARKS: dict[str, str] = {
     "eligibility": "slot_rules.benchmark:eligibility_benchmark",
+    "booking": "cdip_cli.bench_booking:booking_benchmark",
     "diary": "optimiser.benchmark:diary_benchmark",
 }
 
