@@ -1,7 +1,11 @@
-"""`build_diary`: the staged diary build. Greedy plan (the fallback, kept from the start) → joint
-LP (our bound and the staff split) → LP rounding (a usable plan in seconds) → one CP-SAT model per
-modality with a complete hint, under a wall-clock deadline. The best plan seen is returned;
-a stage that fails or runs out of time is logged and skipped, never fatal."""
+"""`build_diary`: the staged diary build, under one wall-clock deadline.
+
+greedy (the fallback, kept from the start) → greedy repaired (a usable plan in about 2 s) →
+joint LP (our bound, and the staff shares between modalities) → LP roundings that keep
+radiologist-led rooms together, and a dive (LP re-solved around them) → CP-SAT on exact
+sub-models with the rest of the plan fixed: site neighbourhoods, then one model per modality,
+each with a complete hint. The best plan seen is returned; a stage that fails or runs out of
+time is logged and skipped, never fatal."""
 
 from __future__ import annotations
 
@@ -12,14 +16,14 @@ import numpy as np
 
 from optimiser.evaluation import Solution, metrics
 from optimiser.greedy import greedy_solution
-from optimiser.instance import MODALITIES, Instance, compile_instance
-from optimiser.modality_model import merge, solve_modality
+from optimiser.instance import Instance, compile_instance
 from optimiser.plan_output import diary_plan
 from optimiser.problem import DiaryPlan, DiaryProblem
 from optimiser.pruning import close_idle_offpeak
 from optimiser.relaxation import BOUND_METHOD, solve_relaxation
 from optimiser.rounding import repaired_solution, rounded_solution
-from optimiser.staff_split import around_plan, split_staff, weekly_only
+from optimiser.search import modality_polish, site_search
+from optimiser.staff_split import split_staff, weekly_only
 
 LP_SHARE = 0.8
 """At most this share of the time left goes on the LP (our bound); the rest is for CP-SAT."""
@@ -34,7 +38,8 @@ class _Progress:
     usable_at: float | None
     log: list[str]
 
-    def offer(self, inst: Instance, solution: Solution) -> None:
+    def offer(self, inst: Instance, solution: Solution) -> Solution:
+        """Record a plan (idle off-peak sessions closed first) and return it as kept."""
         solution = close_idle_offpeak(inst, solution)
         objective = metrics(inst, solution).objective
         now = time.perf_counter() - self.started
@@ -43,6 +48,7 @@ class _Progress:
             self.best, self.best_objective = solution, objective
         if self.usable_at is None and objective < self.greedy_objective - 1e-6:
             self.usable_at = now
+        return solution
 
 
 def build_diary(problem: DiaryProblem, time_limit_s: float = 60.0, seed: int = 0,
@@ -104,21 +110,10 @@ def _improve(inst: Instance, relaxation, progress: _Progress, deadline: float, s
     hint = min((close_idle_offpeak(inst, c) for c in roundings),
                key=lambda c: metrics(inst, c).objective)
     hint = _dive(inst, hint, split, progress, deadline)
-    split = around_plan(inst, split, hint.z, relaxation.z)
-    sizes = {m: len(inst.options_of(m)) + len(inst.demand.cells_of(m)) * 10 for m in MODALITIES}
-    results = []
-    waiting = sorted((m for m in MODALITIES if sizes[m] > 0), key=lambda m: -sizes[m])
-    while waiting:
-        modality = waiting[0]
-        left = deadline - time.perf_counter()
-        share = left * sizes[modality] / sum(sizes[m] for m in waiting)
-        waiting.pop(0)
-        if share < 0.5:
-            progress.log.append(f"CP-SAT {modality}: skipped, {left:.1f}s left")
-            continue
-        result = solve_modality(inst, modality, split, hint, time.perf_counter() + share,
-                                seed=seed, workers=workers)
-        progress.log.append(f"CP-SAT {modality}: {result.status}")
-        if result.x:
-            results.append(result)
-            progress.offer(inst, merge(hint, results))
+
+    def offer(solution: Solution) -> Solution:
+        return progress.offer(inst, solution)
+
+    best = site_search(inst, hint, offer, deadline, seed, workers, progress.log)
+    modality_polish(inst, best, split, relaxation.z, offer, deadline, seed, workers,
+                    progress.log)

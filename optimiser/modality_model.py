@@ -11,13 +11,13 @@ import threading
 import time
 from dataclasses import dataclass
 
-import numpy as np
 from ortools.sat.python import cp_model
 
 from domain.vocabulary import Modality
 from optimiser.demand_cells import PRIORITY_WEIGHTS
 from optimiser.evaluation import Solution
-from optimiser.instance import MODALITIES, Instance
+from optimiser.instance import Instance
+from optimiser.scopes import Scope, modality_scope
 from optimiser.staff_split import StaffSplit
 
 COST_SCALE = 10
@@ -30,7 +30,7 @@ GRACE_S = 0.5
 
 @dataclass
 class ModalityResult:
-    modality: Modality
+    scope: str
     status: str
     x: dict[int, int]
     z: dict[int, int]
@@ -39,19 +39,11 @@ class ModalityResult:
 
 
 class _Model:
-    def __init__(self, inst: Instance, modality: Modality, split: StaffSplit) -> None:
-        self.inst, self.modality, self.split = inst, modality, split
-        self.m = MODALITIES.index(modality)
+    def __init__(self, inst: Instance, scope: Scope) -> None:
+        self.inst, self.scope = inst, scope
         self.model = cp_model.CpModel()
-        self.options = inst.options_of(modality)
-        self.needs = [j for j, need in enumerate(inst.needs) if need.modality is modality]
-        need_set = set(self.needs)
-        self.flows = np.array([f for f, j in enumerate(inst.flow_need) if int(j) in need_set],
-                              dtype=int)
-        self.cells = inst.demand.cells_of(modality)
-        cell_set = set(self.cells.tolist())
-        self.arcs = np.array([a for a, c in enumerate(inst.demand.arc_cell) if int(c) in cell_set],
-                             dtype=int)
+        self.options, self.flows = scope.options, scope.flows
+        self.cells, self.arcs = scope.cells, scope.arcs
         self.terms: list[tuple[cp_model.IntVar, int]] = []
         self.x: dict[int, cp_model.IntVar] = {}
         self.z: dict[int, cp_model.IntVar] = {}
@@ -89,14 +81,14 @@ class _Model:
         self.by_key = by_key
 
     def _staff(self) -> None:
-        inst, split, m = self.inst, self.split, self.m
+        inst, scope = self.inst, self.scope
         flows_of_need: dict[int, list[int]] = {}
         by_group: dict[int, list[int]] = {}
         by_group_time: dict[tuple[int, int], list[int]] = {}
         for f in self.flows:
             g, j = int(inst.flow_group[f]), int(inst.flow_need[f])
             t = inst.needs[j].t
-            cap = int(min(inst.group_available[g, t], split.session[m, g, t]))
+            cap = int(min(inst.group_available[g, t], scope.session_cap[g, t]))
             self.z[f] = self.model.new_int_var(0, max(0, cap), f"z{f}")
             flows_of_need.setdefault(j, []).append(f)
             by_group.setdefault(g, []).append(f)
@@ -111,7 +103,7 @@ class _Model:
             self._cover(entries, flows_of_need.get(j, []))
         for (g, t), flows in by_group_time.items():
             if len(flows) > 1:
-                self.model.add(sum(self.z[f] for f in flows) <= int(split.session[m, g, t]))
+                self.model.add(sum(self.z[f] for f in flows) <= int(scope.session_cap[g, t]))
         for g, flows in by_group.items():
             self._weekly(g, flows)
 
@@ -126,14 +118,14 @@ class _Model:
         self.model.add(sum((lcm // -c) * self.x[o] for o, c in entries) <= lcm * people)
 
     def _weekly(self, g: int, flows: list[int]) -> None:
-        inst, split, m = self.inst, self.split, self.m
+        inst, scope = self.inst, self.scope
         day = [f for f in flows if not inst.time_offpeak[inst.needs[inst.flow_need[f]].t]]
-        contracted = int(split.daytime[m, g])
+        contracted = int(scope.daytime_cap[g])
         if day:
             self.model.add(sum(self.z[f] for f in day) <= contracted)
         total = sum(self.z[f] for f in flows)
-        self.model.add(total <= int(split.total[m, g]))
-        overtime_cap = max(0, int(split.total[m, g]) - contracted)
+        self.model.add(total <= int(scope.total_cap[g]))
+        overtime_cap = max(0, int(scope.total_cap[g]) - contracted)
         if overtime_cap:
             overtime = self.model.new_int_var(0, overtime_cap, f"o{g}")
             self.model.add(overtime >= total - contracted)
@@ -162,21 +154,30 @@ class _Model:
                     self._cost(self.u[(c, q)], PRIORITY_WEIGHTS[q] * wt.unmet_per_exam)
             unmet = [self.u[(c, q)] for q in range(cells.counts.shape[1]) if (c, q) in self.u]
             served = [self.w[a] for a in arcs_of_cell.get(int(c), [])]
-            self.model.add(sum(served) + sum(unmet) == int(cells.totals[c]))
+            self.model.add(sum(served) + sum(unmet)
+                           == int(cells.totals[c]) - int(self.scope.served_outside[c]))
         for sf, arcs in arcs_of_sf.items():
             options = [(o, n) for o, n in cells.sf_options[sf] if o in self.x]
             self.model.add(sum(self.w[a] for a in arcs) <= sum(n * self.x[o] for o, n in options))
 
     def _waits(self) -> None:
+        for modality in self.scope.modalities:
+            self._longest_wait(modality)
+
+    def _longest_wait(self, modality: Modality) -> None:
+        """Longest projected wait of the modality; cells outside the scope add their fixed
+        backlog."""
         cells = self.inst.demand
-        groups = cells.home_groups(self.modality)
+        groups = cells.home_groups(modality)
         if not groups:
             return
-        longest = self.model.new_int_var(0, WAIT_SCALE, "longest_wait")
+        in_scope = set(self.cells.tolist())
+        longest = self.model.new_int_var(0, WAIT_SCALE, f"longest_wait_{modality}")
         for _, homed, demand in groups:
             backlog = [self.u[(c, q)] for c in homed for q in range(cells.counts.shape[1])
                        if (c, q) in self.u]
-            self.model.add(WAIT_SCALE * sum(backlog) <= int(demand) * longest)
+            fixed = int(sum(self.scope.unmet_outside[c] for c in homed if c not in in_scope))
+            self.model.add(WAIT_SCALE * (sum(backlog) + fixed) <= int(demand) * longest)
         self._cost(longest, self.inst.weights.imbalance_per_unit / WAIT_SCALE)
 
         def hint(sol):
@@ -231,12 +232,19 @@ def solve_modality(inst: Instance, modality: Modality, split: StaffSplit, hint: 
                    deadline: float, seed: int = 0, workers: int = 2) -> ModalityResult:
     """Best plan found for one modality by the deadline (a perf_counter time, model building
     included); status says how it ended."""
-    model = _Model(inst, modality, split)
+    return solve_scope(inst, modality_scope(inst, modality, split), hint, deadline, seed,
+                       workers)
+
+
+def solve_scope(inst: Instance, scope: Scope, hint: Solution, deadline: float, seed: int = 0,
+                workers: int = 2) -> ModalityResult:
+    """Best plan found for a sub-model (a modality, or a site with the rest fixed)."""
+    model = _Model(inst, scope)
     model.build()
     model.add_hint(hint)
     time_limit_s = deadline - time.perf_counter()
     if time_limit_s <= 0.05:
-        return ModalityResult(modality, "NOT_RUN (no time left after building)", {}, {}, {}, {})
+        return ModalityResult(scope.name, "NOT_RUN (no time left after building)", {}, {}, {}, {})
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(0.01, time_limit_s)
     solver.parameters.num_workers = workers
@@ -249,9 +257,9 @@ def solve_modality(inst: Instance, modality: Modality, split: StaffSplit, hint: 
     finally:
         watchdog.cancel()
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return ModalityResult(modality, solver.status_name(status), {}, {}, {}, {})
+        return ModalityResult(scope.name, solver.status_name(status), {}, {}, {}, {})
     return ModalityResult(
-        modality, solver.status_name(status),
+        scope.name, solver.status_name(status),
         x={o: int(solver.value(v)) for o, v in model.x.items()},
         z={f: int(solver.value(v)) for f, v in model.z.items()},
         w={a: int(solver.value(v)) for a, v in model.w.items()},
