@@ -17,6 +17,7 @@ from booking_api.core.config import Settings, get_settings
 from booking_api.core.db import make_engine, make_session_factory, read_only
 from booking_api.requests import views as request_views
 from booking_api.slots import views as slot_views
+from patient_portal.app import mount_portal
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -50,4 +51,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(appointment_views.router)
     app.include_router(appointment_views.staff_router)
     app.include_router(slot_views.router)
+    mount_portal(app)
     return app

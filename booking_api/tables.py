@@ -13,9 +13,10 @@ from booking_api.network import models as network
 from booking_api.patients import models as patients
 from booking_api.requests import models as requests
 from booking_api.requests import rules_models as request_rules
+from booking_api.short_notice import models as short_notice
 from booking_api.slots import models as slots
 
 metadata = SQLModel.metadata
 
 __all__ = ["access", "appointments", "audit", "idempotency", "metadata", "network", "patients",
-           "request_rules", "requests", "slots"]
+           "request_rules", "requests", "short_notice", "slots"]

@@ -1,0 +1,54 @@
+"""Mounting the portal on the service's FastAPI app: its routes at the site root, NHS.UK
+frontend's built files served from the npm package, the portal's own static files, the
+security middleware, and the pages shown when a form's token fails or a session has ended."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
+
+from patient_portal.rendering import render
+from patient_portal.security import CsrfFailed, PortalSecurityMiddleware
+from patient_portal.signed_in import NotSignedIn
+from patient_portal.views import confirm, journey, manage, sign_in
+from patient_portal.views.common import see_other, tell_next_page
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+NHSUK_DIST = REPO_ROOT / "node_modules" / "nhsuk-frontend" / "dist" / "nhsuk"
+PORTAL_STATIC = Path(__file__).parent / "static"
+
+
+class FrontendMissing(RuntimeError):
+    """NHS.UK frontend is not installed; the message says how to install it."""
+
+
+def mount_portal(app: FastAPI) -> None:
+    """Add the patient pages to `app` (raises FrontendMissing without `npm ci`)."""
+    if not (NHSUK_DIST / "nhsuk-frontend.min.css").is_file():
+        raise FrontendMissing(f"NHS.UK frontend is not installed at {NHSUK_DIST}: run "
+                              "`make setup` (or `npm ci`) in the repository root")
+    app.mount("/assets", StaticFiles(directory=NHSUK_DIST / "assets"), name="nhsuk-assets")
+    app.mount("/static/nhsuk", StaticFiles(directory=NHSUK_DIST), name="nhsuk-frontend")
+    app.mount("/static/portal", StaticFiles(directory=PORTAL_STATIC), name="portal-static")
+    for module in (sign_in, journey, confirm, manage):
+        app.include_router(module.router)
+    app.add_middleware(PortalSecurityMiddleware, settings=app.state.settings)
+    app.add_exception_handler(NotSignedIn, _signed_out)
+    app.add_exception_handler(CsrfFailed, _csrf_failed)
+
+
+def _signed_out(request: Request, error: Exception) -> Response:
+    tell_next_page(request, str(error))
+    return see_other("/")
+
+
+def _csrf_failed(request: Request, _error: Exception) -> Response:
+    return render(request, "portal/message.jinja", {
+        "heading": "Sorry, this page has expired",
+        "lines": ["For your security, the form you sent could not be accepted. This happens "
+                  "when a page is left open for a long time or cookies are switched off.",
+                  "Nothing has been changed."],
+        "link": {"href": "/", "text": "Start again"}}, status=400)

@@ -1,0 +1,108 @@
+"""The portal's protections: a signed session cookie (HttpOnly, SameSite=Lax, Secure unless
+the service runs on plain http for a demo or test), a per-response Content-Security-Policy
+with a script nonce and the other security headers, and CSRF tokens checked on every form.
+
+The session holds only what the pages need between requests (the patient's signed token,
+the CSRF token, the journey's choices); nothing personal is ever put in a URL."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import secrets
+from typing import Any
+
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp
+
+from booking_api.core.config import Environment, Settings
+
+COOKIE_NAME = "cdip_portal"
+COOKIE_MAX_AGE_S = 2 * 60 * 60
+NOT_PORTAL = ("/api", "/docs", "/redoc", "/openapi.json", "/health")
+"""Paths the portal's cookie and headers leave alone (the JSON API and its docs)."""
+FONT_HOST = "https://assets.nhs.uk"
+"""NHS.UK frontend's stylesheet loads the Frutiger web fonts from here."""
+
+
+class CsrfFailed(Exception):
+    """A form arrived without the token this browser's session was given."""
+
+
+def portal_session(request: Request) -> dict[str, Any]:
+    """This browser's session data (a dict the middleware saves after the response)."""
+    return request.state.portal_session
+
+
+def csrf_token(request: Request) -> str:
+    session = portal_session(request)
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(32)
+    return session["csrf"]
+
+
+def check_csrf(request: Request, submitted: str | None) -> None:
+    expected = portal_session(request).get("csrf")
+    if not expected or not submitted or not hmac.compare_digest(expected, submitted):
+        raise CsrfFailed("the form's security token is missing or does not match")
+
+
+def content_security_policy(nonce: str) -> str:
+    return "; ".join((
+        "default-src 'self'", f"script-src 'self' 'nonce-{nonce}'", "style-src 'self'",
+        "img-src 'self' data:", f"font-src 'self' {FONT_HOST}", "connect-src 'self'",
+        "form-action 'self'", "frame-ancestors 'none'", "base-uri 'self'",
+        "object-src 'none'"))
+
+
+def secure_cookies(settings: Settings) -> bool:
+    """Secure cookies everywhere except a demo or test served over plain http."""
+    plain_http = settings.public_base_url.startswith("http://")
+    return not (plain_http and settings.environment in (Environment.DEMO, Environment.TEST))
+
+
+class PortalSecurityMiddleware(BaseHTTPMiddleware):
+    """Loads and saves the session cookie, and adds the security headers, on portal paths."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        super().__init__(app)
+        self._serializer = URLSafeTimedSerializer(settings.secret_key,
+                                                  salt="cdip.portal.session")
+        self._secure = secure_cookies(settings)
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        if request.url.path.startswith(NOT_PORTAL):
+            return await call_next(request)
+        loaded = self._load(request.cookies.get(COOKIE_NAME))
+        before = json.dumps(loaded, sort_keys=True)
+        request.state.portal_session = loaded
+        request.state.csp_nonce = secrets.token_urlsafe(16)
+        response = await call_next(request)
+        if json.dumps(loaded, sort_keys=True) != before:
+            response.set_cookie(COOKIE_NAME, self._serializer.dumps(loaded),
+                                max_age=COOKIE_MAX_AGE_S, path="/", httponly=True,
+                                samesite="lax", secure=self._secure)
+        _add_headers(response, request.state.csp_nonce, request.url.path)
+        return response
+
+    def _load(self, cookie: str | None) -> dict[str, Any]:
+        if not cookie:
+            return {}
+        try:
+            data = self._serializer.loads(cookie, max_age=COOKIE_MAX_AGE_S)
+        except BadSignature:
+            return {}
+        return data if isinstance(data, dict) else {}
+
+
+def _add_headers(response: Response, nonce: str, path: str) -> None:
+    headers = response.headers
+    headers["Content-Security-Policy"] = content_security_policy(nonce)
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["X-Frame-Options"] = "DENY"
+    headers["Referrer-Policy"] = "same-origin"
+    if not path.startswith(("/assets", "/static")):
+        headers["Cache-Control"] = "no-store"

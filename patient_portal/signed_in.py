@@ -1,0 +1,84 @@
+"""Who the browser is signed in as: the patient's signed token kept in the session (issued by
+`booking_api.access` at sign-in), checked on every page; without a valid one the page sends
+the browser back to the start with a plain message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import select
+
+from booking_api.access import tokens
+from booking_api.access.deps import clock_of
+from booking_api.access.principals import PatientPrincipal
+from booking_api.core.db import read_only
+from booking_api.requests.models import Request as ImagingRequest
+from patient_portal.security import portal_session
+
+SESSION_ENDED = "For your security, you were signed out. Sign in again to carry on."
+
+
+class NotSignedIn(Exception):
+    """No valid patient token in this browser's session; the message is for the patient."""
+
+
+@dataclass(frozen=True)
+class PortalPatient:
+    """The signed-in patient and the request (examination) they signed in for."""
+
+    principal: PatientPrincipal
+    request_id: int
+
+    @property
+    def patient_id(self) -> int:
+        return self.principal.patient_id
+
+
+def sign_in_browser(request: Request, token: str) -> None:
+    """Start a fresh session for this patient (the old session's data is dropped)."""
+    session = portal_session(request)
+    csrf = session.get("csrf")
+    session.clear()
+    session.update({"token": token, "csrf": csrf})
+
+
+def sign_out_browser(request: Request) -> None:
+    portal_session(request).clear()
+
+
+def now_of(request: Request) -> datetime:
+    return clock_of(request)()
+
+
+def current_portal_patient(request: Request) -> PortalPatient:
+    token = portal_session(request).get("token")
+    if not token:
+        raise NotSignedIn("Sign in with your booking reference and date of birth.")
+    try:
+        claims = tokens.read_patient_token(request.app.state.settings.secret_key, token,
+                                           now_of(request))
+    except tokens.InvalidToken:
+        sign_out_browser(request)
+        raise NotSignedIn(SESSION_ENDED) from None
+    with read_only(request.app.state.engine).connect() as connection:
+        request_ids = frozenset(connection.scalars(
+            select(ImagingRequest.id).where(ImagingRequest.patient_id == claims.patient_id)))
+    if claims.request_id not in request_ids:
+        sign_out_browser(request)
+        raise NotSignedIn(SESSION_ENDED)
+    principal = PatientPrincipal(patient_id=claims.patient_id,
+                                 signed_in_request_id=claims.request_id,
+                                 request_ids=request_ids)
+    return PortalPatient(principal, claims.request_id)
+
+
+SignedInPatient = Annotated[PortalPatient, Depends(current_portal_patient)]
+
+
+def journey(request: Request) -> dict[str, Any]:
+    """The booking journey's choices so far (compare, site, date, hold, reschedule)."""
+    session = portal_session(request)
+    return session.setdefault("journey", {})

@@ -1,0 +1,92 @@
+"""What every portal route needs: database sessions, the patient's search, redirects that
+follow post/redirect/get, one-off notices carried to the next page, and the booking as the
+patient sees it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+from sqlmodel import Session
+
+from booking_api.appointments.models import Appointment
+from booking_api.appointments.services import own_request
+from booking_api.network.directory import ExamDetails, SiteDetails, exam_details, site_of_room
+from booking_api.requests.models import Request as ImagingRequest
+from booking_api.slots.views import slot_index
+from domain.lifecycle import AppointmentState
+from patient_portal.offers import Searcher, active_appointment
+from patient_portal.security import portal_session
+from patient_portal.signed_in import PortalPatient, now_of
+
+
+def see_other(path: str) -> RedirectResponse:
+    return RedirectResponse(path, status_code=303)
+
+
+def tell_next_page(request: Request, text: str) -> None:
+    portal_session(request)["notice"] = text
+
+
+def notice_for_this_page(request: Request) -> str | None:
+    return portal_session(request).pop("notice", None)
+
+
+@contextmanager
+def writing(request: Request) -> Iterator[Session]:
+    """A session for a change; the caller commits. Rolled back on any exception, so SQLite's
+    write lock is free before anyone else needs it."""
+    with request.app.state.session_factory() as session:
+        try:
+            yield session
+        except BaseException:
+            session.rollback()
+            raise
+
+
+@contextmanager
+def reading(request: Request) -> Iterator[Session]:
+    with request.app.state.read_session_factory() as session:
+        yield session
+
+
+def searcher(request: Request, session: Session, patient: PortalPatient) -> Searcher:
+    return Searcher(session, slot_index(request), patient.request_id, patient.patient_id,
+                    now_of(request))
+
+
+def patient_actor(patient: PortalPatient) -> str:
+    """Whose idempotency keys these are."""
+    return f"portal:patient:{patient.patient_id}"
+
+
+@dataclass(frozen=True)
+class Booking:
+    """The patient's request and, if booked, its appointment, with what the pages show."""
+
+    request: ImagingRequest
+    exam: ExamDetails
+    appointment: Appointment | None
+    site: SiteDetails | None
+
+    @property
+    def start(self) -> datetime | None:
+        return self.appointment.start_at if self.appointment else None
+
+    def page_values(self) -> dict[str, object]:
+        return {"reference": self.request.booking_reference, "exam": self.exam,
+                "site": self.site, "start": self.start}
+
+
+def booking_of(session: Session, patient: PortalPatient,
+               state: AppointmentState = AppointmentState.BOOKED) -> Booking:
+    request = own_request(session, patient.request_id, patient.patient_id)
+    exam = exam_details(session, request.exam_code)
+    assert exam is not None, "every request names a catalogued exam"
+    appointment = active_appointment(session, patient.patient_id, patient.request_id, state)
+    site = site_of_room(session, appointment.room_id) if appointment else None
+    return Booking(request, exam, appointment, site)

@@ -1,0 +1,243 @@
+"""Choosing a place and time: the test and how to prepare, how to compare sites, the sites,
+a date (about ten a page, then later dates), and a time. Picking a time holds it (a new
+booking); when changing a booking the old one stays until the change is confirmed."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+
+from booking_api.appointments import services
+from booking_api.appointments.errors import BookingError, SlotTaken
+from booking_api.network.directory import sites_by_id
+from domain.lifecycle import AppointmentState
+from patient_portal.forms import FormData, posted_form, read_choice, text_fields
+from patient_portal.offers import nearest_times
+from patient_portal.once import submit_once
+from patient_portal.rendering import clock, long_date, render
+from patient_portal.signed_in import PortalPatient, SignedInPatient, journey, now_of
+from patient_portal.views.common import (
+    booking_of,
+    notice_for_this_page,
+    patient_actor,
+    reading,
+    searcher,
+    see_other,
+    writing,
+)
+
+router = APIRouter(include_in_schema=False)
+Form = Annotated[FormData, Depends(posted_form)]
+ORDER_HINTS = {"soonest": "Listed by the earliest free date.",
+               "nearest": "Listed by distance from your home area, nearest first.",
+               "site": "Listed by name."}
+HOLD_RELEASED = "patient chose another time"
+
+
+@router.get("/change")
+def change(request: Request, patient: SignedInPatient) -> Response:
+    """Start changing a booked appointment (the same steps as booking)."""
+    with reading(request) as session:
+        booking = booking_of(session, patient)
+    if booking.appointment is None:
+        return see_other("/your-test")
+    journey(request).clear()
+    journey(request)["reschedule"] = booking.appointment.id
+    return see_other("/your-test")
+
+
+@router.get("/your-test", response_class=HTMLResponse)
+def your_test(request: Request, patient: SignedInPatient) -> Response:
+    with reading(request) as session:
+        booking = booking_of(session, patient)
+    rescheduling = bool(journey(request).get("reschedule"))
+    if booking.appointment and not rescheduling:
+        return see_other("/appointment")
+    return render(request, "portal/your_test.jinja", {
+        "exam": booking.exam, "rescheduling": rescheduling,
+        "notice": notice_for_this_page(request)})
+
+
+@router.get("/compare", response_class=HTMLResponse)
+def compare_page(request: Request, _patient: SignedInPatient) -> Response:
+    return render(request, "portal/compare.jinja", {"chosen": journey(request).get("compare")})
+
+
+@router.post("/compare", response_class=HTMLResponse)
+def compare(request: Request, _patient: SignedInPatient, form: Form) -> Response:
+    chosen = read_choice(form, "compare", ORDER_HINTS, "Select how you want to choose a site")
+    if isinstance(chosen, dict):
+        return render(request, "portal/compare.jinja", {"chosen": None}, errors=chosen)
+    journey(request)["compare"] = chosen
+    return see_other("/site")
+
+
+@router.get("/site", response_class=HTMLResponse)
+def site_page(request: Request, patient: SignedInPatient) -> Response:
+    return _sites(request, patient, {})
+
+
+@router.post("/site", response_class=HTMLResponse)
+def choose_site(request: Request, patient: SignedInPatient, form: Form) -> Response:
+    with reading(request) as session:
+        offered = {c.details.site_id for c in
+                   searcher(request, session, patient).sites(_compare(request))}
+    chosen = read_choice(form, "site", offered, "Select where you want to have your test")
+    if isinstance(chosen, dict):
+        return _sites(request, patient, chosen)
+    journey(request).update(site=chosen, date=None)
+    return see_other("/date")
+
+
+@router.get("/date", response_class=HTMLResponse)
+def date_page(request: Request, patient: SignedInPatient) -> Response:
+    """Ten dates from the earliest, or from `?from=` (a date, not personal) for later ones."""
+    return _dates(request, patient, _later_start(request), {})
+
+
+@router.post("/date", response_class=HTMLResponse)
+def choose_date(request: Request, patient: SignedInPatient, form: Form) -> Response:
+    site_id = journey(request).get("site")
+    if not site_id:
+        return see_other("/site")
+    value = form.get("date") if isinstance(form.get("date"), str) else ""
+    with reading(request) as session:
+        day = _parse_date(str(value))
+        free = day is not None and bool(searcher(request, session, patient).times(site_id, day))
+    if not free or day is None:
+        return _dates(request, patient, _later_start(request),
+                      {"date": "Select a date for your appointment"})
+    journey(request).update(date=day.isoformat(), taken=None)
+    return see_other("/time")
+
+
+@router.get("/time", response_class=HTMLResponse)
+def time_page(request: Request, patient: SignedInPatient) -> Response:
+    return _times(request, patient, {}, show_all=request.query_params.get("all") == "1")
+
+
+@router.post("/time", response_class=HTMLResponse)
+def choose_time(request: Request, patient: SignedInPatient, form: Form) -> Response:
+    return submit_once(request, patient_actor(patient), text_fields(form),
+                       lambda: _take_time(request, patient, form))
+
+
+def _take_time(request: Request, patient: PortalPatient, form: FormData) -> Response:
+    state = journey(request)
+    if not state.get("site") or not state.get("date"):
+        return see_other("/date")
+    with reading(request) as session:
+        offers = searcher(request, session, patient).times(state["site"],
+                                                           date.fromisoformat(state["date"]))
+    by_id = {str(o.slot_id): o for o in offers}
+    chosen = read_choice(form, "time", by_id, "Select a time for your appointment")
+    if isinstance(chosen, dict):
+        return _times(request, patient, chosen, show_all=True)
+    offer = by_id[chosen]
+    state.update(taken=None, expired=False)
+    if state.get("reschedule"):
+        state["slot"] = {"id": offer.slot_id, "start": offer.start_at.isoformat()}
+        return see_other("/check")
+    try:
+        state["hold"] = _hold(request, patient, offer.slot_id, state.get("hold"))
+    except (SlotTaken, BookingError):
+        state["taken"] = offer.start_at.isoformat()
+        return see_other("/time")
+    return see_other("/check")
+
+
+def _hold(request: Request, patient: PortalPatient, slot_id: int,
+          previous_hold: int | None) -> int:
+    """Hold the slot, letting go of a time this browser held before (one transaction)."""
+    actor, now = patient.principal.actor, now_of(request)
+    with writing(request) as session:
+        if previous_hold:
+            held = services.get_appointment(session, previous_hold, patient.patient_id)
+            if held.state is AppointmentState.HELD:
+                services.cancel_appointment(session, actor, previous_hold, HOLD_RELEASED,
+                                            now=now, patient_id=patient.patient_id)
+        hold = services.hold_slot(session, actor, patient.request_id, slot_id, now=now,
+                                  hold_minutes=request.app.state.settings.hold_minutes,
+                                  patient_id=patient.patient_id)
+        session.commit()
+        assert hold.id is not None
+        return hold.id
+
+
+def _compare(request: Request) -> str:
+    return journey(request).get("compare") or "soonest"
+
+
+def _sites(request: Request, patient: PortalPatient, errors: dict[str, str]) -> Response:
+    with reading(request) as session:
+        sites = searcher(request, session, patient).sites(_compare(request))
+    return render(request, "portal/sites.jinja", {
+        "sites": sites, "chosen": journey(request).get("site"),
+        "order_hint": ORDER_HINTS[_compare(request)]}, errors=errors)
+
+
+def _dates(request: Request, patient: PortalPatient, start: date | None,
+           errors: dict[str, str]) -> Response:
+    site_id = journey(request).get("site")
+    if not site_id:
+        return see_other("/site")
+    with reading(request) as session:
+        dates, more = searcher(request, session, patient).dates(site_id, start)
+        site = sites_by_id(session, [site_id])[site_id]
+    later = dates[-1].toordinal() + 1 if more and dates else None
+    return render(request, "portal/dates.jinja", {
+        "site": site, "dates": dates, "chosen": journey(request).get("date"),
+        "later_from": date.fromordinal(later).isoformat() if later else None,
+        "earlier": start is not None}, errors=errors)
+
+
+def _times(request: Request, patient: PortalPatient, errors: dict[str, str],
+           show_all: bool) -> Response:
+    state = journey(request)
+    if not state.get("site") or not state.get("date"):
+        return see_other("/date")
+    day = date.fromisoformat(state["date"])
+    with reading(request) as session:
+        offers = searcher(request, session, patient).times(state["site"], day)
+        site = sites_by_id(session, [state["site"]])[state["site"]]
+    context: dict[str, Any] = {"site": site, "day": day, "chosen": None, "taken": False,
+                               "hold_hint": _hold_hint(request, state)}
+    wanted = state.get("taken")
+    if wanted and not errors:
+        at = datetime.fromisoformat(wanted)
+        errors = {"time": _taken_message(at, state.get("expired", False))}
+        if not show_all:
+            offers = nearest_times(offers, at)
+            context["taken"] = True
+    context["times"] = offers
+    return render(request, "portal/times.jinja", context, errors=errors)
+
+
+def _taken_message(at: datetime, expired: bool) -> str:
+    if expired:
+        return (f"We held {clock(at)} on {long_date(at)} for you, but the hold ran out "
+                "before you confirmed. Choose a time again.")
+    return (f"Sorry, {clock(at)} on {long_date(at)} has just been booked by someone else. "
+            "Choose another time.")
+
+
+def _hold_hint(request: Request, state: dict[str, Any]) -> str:
+    if state.get("reschedule"):
+        return "Your current appointment stays booked until you confirm the change."
+    minutes = request.app.state.settings.hold_minutes
+    return f"We will hold the time you choose for {minutes} minutes while you check it."
+
+
+def _later_start(request: Request) -> date | None:
+    return _parse_date(request.query_params.get("from", ""))
+
+
+def _parse_date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+

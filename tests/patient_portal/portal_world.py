@@ -1,0 +1,100 @@
+"""The smallest world the portal's pages need: the reference network and exam catalogue,
+X-ray diaries at three sites (two hospitals and a community diagnostic centre) for the coming
+days, and a few patients each with one appointable chest X-ray request."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from booking_api.core import migrate
+from booking_api.core.db import make_engine, transaction
+from booking_api.network.services import mirror_reference_data
+from booking_api.patients.models import Patient
+from booking_api.requests.booking_reference import new_booking_reference
+from booking_api.requests.models import Request
+from booking_api.slots.models import DiarySession, Slot
+from domain.exams import exam_catalogue
+from domain.lifecycle import RequestState
+from domain.network import load_reference_network
+from domain.vocabulary import Modality, Priority, SessionPeriod
+
+LONDON = ZoneInfo("Europe/London")
+DIARY_ROOMS = (("UHB-QE-XR1", "UHB-QE"), ("UHB-HGH-XR1", "UHB-HGH"),
+               ("UHB-WWH-XR1", "UHB-WWH"))
+"""Queen Elizabeth and Heartlands (hospitals), Washwood Heath (a CDC)."""
+DATE_OF_BIRTH = date(1960, 5, 17)
+SLOTS_PER_DAY = 6
+SLOT_MINUTES = 10
+
+
+@dataclass(frozen=True)
+class PortalPatientLogin:
+    booking_reference: str
+    date_of_birth: date
+    request_id: int
+
+
+@dataclass(frozen=True)
+class PortalWorld:
+    url: str
+    first_day: date
+    days: int
+    patients: tuple[PortalPatientLogin, ...]
+
+
+def build_portal_world(url: str, *, days: int = 12, patients: int = 6,
+                       today: date | None = None) -> PortalWorld:
+    """Migrate the database at `url` and fill it; diaries start the day after `today`."""
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    first_day = (today or datetime.now(LONDON).date()) + timedelta(days=1)
+    try:
+        with transaction(engine) as session:
+            mirror_reference_data(session, load_reference_network(), exam_catalogue())
+            for room_id, site_id in DIARY_ROOMS:
+                for offset in range(days):
+                    _diary_day(session, room_id, site_id, first_day + timedelta(days=offset))
+            logins = tuple(_patient(session, number) for number in range(patients))
+    finally:
+        engine.dispose()
+    return PortalWorld(url, first_day, days, logins)
+
+
+def portal_engine(world: PortalWorld) -> Engine:
+    return make_engine(world.url)
+
+
+def _diary_day(session: Session, room_id: str, site_id: str, day: date) -> None:
+    diary = DiarySession(room_id=room_id, session_date=day, period=SessionPeriod.MORNING,
+                         template_id="XR_PLAIN_GEN")
+    session.add(diary)
+    session.flush()
+    start = datetime.combine(day, time(9, 0), tzinfo=LONDON).astimezone(UTC)
+    step = timedelta(minutes=SLOT_MINUTES)
+    session.add_all(Slot(session_id=diary.id, room_id=room_id, site_id=site_id,
+                         start_at=start + step * i, end_at=start + step * (i + 1),
+                         modality=Modality.XR, families="XR_PLAIN",
+                         template_id="XR_PLAIN_GEN")
+                    for i in range(SLOTS_PER_DAY))
+
+
+def _patient(session: Session, number: int) -> PortalPatientLogin:
+    patient = Patient(given_name="Test", family_name=f"Portal{number}",
+                      date_of_birth=DATE_OF_BIRTH, postcode_district="B1", area_id="B1")
+    session.add(patient)
+    session.flush()
+    reference = new_booking_reference(random.Random(1000 + number))
+    request = Request(patient_id=patient.id, exam_code="XCHES", priority=Priority.ROUTINE,
+                      state=RequestState.APPOINTABLE,
+                      received_at=datetime.now(UTC) - timedelta(days=3), referrer="GP",
+                      booking_reference=reference)
+    session.add(request)
+    session.flush()
+    assert request.id is not None
+    return PortalPatientLogin(reference, DATE_OF_BIRTH, request.id)
