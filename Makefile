@@ -12,7 +12,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-setup: $(STAMP)
+NPM_STAMP := node_modules/.installed-stamp
+
+# NHS.UK frontend (served as built) and axe-core (accessibility tests), pinned by package-lock.json.
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NPM_STAMP)
+
+setup: $(STAMP) $(NPM_STAMP)
 
 lint: setup
 	$(BIN)/ruff check .
@@ -33,5 +40,6 @@ demo: setup
 	@echo ""
 	@echo "Health:   http://$(DEMO_HOST):$(DEMO_PORT)/health"
 	@echo "API docs: http://$(DEMO_HOST):$(DEMO_PORT)/docs"
+	@echo "Patient portal: http://$(DEMO_HOST):$(DEMO_PORT)/"
 	@echo "Sign in with a demo booking reference and its date of birth, listed above."
 	$(BIN)/cdip serve --host $(DEMO_HOST) --port $(DEMO_PORT)
