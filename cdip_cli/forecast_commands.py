@@ -143,7 +143,8 @@ def evaluate(
     best = evaluation.models[evaluation.best]
     report = {"best": evaluation.best, **{k: best[k] for k in (
         "auc", "calibration_slope", "calibration_intercept", "brier", "top_decile_capture")},
-        "as_of": as_of, "cutoff": str(evaluation.cutoff.date()),
+        "as_of": as_of, "training_from": str(evaluation.training_from.date()),
+        "cutoff": str(evaluation.cutoff.date()),
         "training_rows": evaluation.training_rows,
         "training_available": evaluation.training_available, "models": evaluation.models}
     if evaluation.oracle is not None:
@@ -156,7 +157,9 @@ def evaluate(
                            str(plot_lift(outcome, probability, plots / "lift.png"))]
     if save is not None:
         report["saved"] = [str(save_model(fitted, save, {
-            "history": str(history_dir), "trained_on_start_before": str(evaluation.cutoff.date()),
+            "history": str(history_dir),
+            "training_window": [str(evaluation.training_from.date()),
+                                str(evaluation.cutoff.date())],
             "training_rows": evaluation.training_rows, "seed": seed, "as_of": as_of,
             "metrics": evaluation.models[name]})) for name, fitted in evaluation.fitted.items()]
     _emit(report, as_json)

@@ -27,6 +27,7 @@ class TooFewOutcomesError(ValueError):
 @dataclass(frozen=True)
 class DnaEvaluation:
     cutoff: pd.Timestamp
+    training_from: pd.Timestamp  # earliest start among the training appointments
     training_rows: int  # rows the models were fitted on (after sampling)
     training_available: int  # rows with a known outcome before the cut-off
     models: dict[str, dict]
@@ -62,8 +63,8 @@ def evaluate_dna(history: History, seed: int = 0, max_training_rows: int = MAX_T
         truth = history.truth.dna_probability.set_index("appointment_id")["p_dna"]
         ids = history.appointments.loc[test.index, "appointment_id"]
         oracle = dna_summary(outcome, truth.reindex(ids).to_numpy(float))
-    return DnaEvaluation(cutoff, len(training), available, scores, best, oracle, outcome,
-                         probability, fitted)
+    return DnaEvaluation(cutoff, training["start"].min(), len(training), available, scores,
+                         best, oracle, outcome, probability, fitted)
 
 
 def split_by_time(features: pd.DataFrame,

@@ -60,7 +60,7 @@ def plot_calibration(outcome: np.ndarray, probabilities: dict[str, np.ndarray],
         axis.plot(predicted, observed, marker="o", label=name)
     axis.set_xlabel("mean predicted DNA risk")
     axis.set_ylabel("observed DNA rate")
-    axis.legend(fontsize=8)
+    axis.legend(fontsize=8, loc="upper left")
     return _save(figure, path)
 
 
@@ -76,7 +76,7 @@ def plot_lift(outcome: np.ndarray, probabilities: dict[str, np.ndarray], path: P
     axis.axvline(0.1, color="grey", linewidth=0.8)
     axis.set_xlabel("share of appointments flagged (riskiest first)")
     axis.set_ylabel("share of DNAs caught")
-    axis.legend(fontsize=8)
+    axis.legend(fontsize=8, loc="lower right")
     return _save(figure, path)
 
 

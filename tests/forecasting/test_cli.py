@@ -76,6 +76,7 @@ def test_dna_evaluate_prints_figures_saves_models_and_plots(history_dir, tmp_pat
     assert (tmp_path / "plots" / "calibration.png").exists()
     saved = json.loads((tmp_path / "models" / "dna_logistic.json").read_text())
     assert saved["training_rows"] == 5000 and "metrics" in saved
+    assert saved["training_window"][0] < saved["training_window"][1] == report["cutoff"]
 
 
 def test_forecast_demand_writes_area_system_and_site_tables(history_dir, tmp_path):
