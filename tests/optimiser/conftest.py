@@ -63,6 +63,10 @@ CT_PLAIN = SessionTemplate(
     "CT_PLAIN", "CT", Modality.CT, ((ExamFamily.CT_PLAIN, 16),), 15, frozenset(),
     StaffRole.RADIOGRAPHER, 2, False, 0, ALL_PERIODS)
 
+US_PAED = SessionTemplate(
+    "US_PAED", "Paediatric ultrasound", Modality.US, ((ExamFamily.US_PAEDIATRIC, 10),), 20,
+    frozenset({Capability.PAEDIATRIC}), StaffRole.SONOGRAPHER, 1, True, 3, DAYTIME)
+
 
 def demand(family: ExamFamily, area_id: str, count: float,
            priority: Priority = Priority.ROUTINE) -> DemandRow:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import time
+from dataclasses import replace
+from datetime import timedelta
+
 import pytest
 
 from domain.geography import haversine_km
-from domain.vocabulary import ExamFamily, Modality, Priority, SessionPeriod, StaffRole
+from domain.vocabulary import Capability, ExamFamily, Modality, Priority, SessionPeriod, StaffRole
 from optimiser import build_diary
 from optimiser.plan_check import check_plan
 from tests.optimiser.conftest import (
@@ -86,8 +90,7 @@ def test_two_radiographers_run_one_ct_room_per_session() -> None:
 
 def test_a_change_from_last_week_is_avoided_when_it_gains_nothing(one_xr_room) -> None:
     first = build_diary(problem(one_xr_room, [demand(ExamFamily.XR_PLAIN, "A1", 100)]), 10)
-    last_week = tuple(s.__class__(s.room_id, s.site_id, s.date.replace(day=s.date.day),
-                                  s.period, s.template_id) for s in first.sessions)
+    last_week = tuple(replace(s, date=s.date - timedelta(days=7)) for s in first.sessions)
     again = build_diary(problem(one_xr_room, [demand(ExamFamily.XR_PLAIN, "A1", 100)],
                                 last_week=last_week), 10)
     assert again.metrics.change_cost == 0
@@ -121,3 +124,32 @@ def test_crew_role_of_the_template_is_respected() -> None:
                   [area("A1", 52.009, -2.0)])
     plan = build_diary(problem(net, [demand(ExamFamily.XR_PLAIN, "A1", 10)], [XR_GENERAL]), 5)
     assert plan.sessions == ()
+
+
+def test_a_site_neighbourhood_brings_radiologist_led_rooms_into_one_session() -> None:
+    from optimiser.allocation import best_allocation
+    from optimiser.evaluation import Solution, metrics
+    from optimiser.instance import compile_instance
+    from optimiser.modality_model import merge, solve_scope
+    from optimiser.scopes import site_scope
+    from optimiser.staff_ledger import StaffLedger
+    from tests.optimiser.conftest import US_PAED
+
+    # three paediatric rooms, one radiologist session a week: only one session with all three
+    # rooms running serves the 30 children
+    net = network([site("S1", 52.0, -2.0)],
+                  [room(f"S1-US{i}", "S1", Modality.US, frozenset({Capability.PAEDIATRIC}))
+                   for i in (1, 2, 3)],
+                  [staff("SON", "S1", StaffRole.SONOGRAPHER, ("US", "PAEDIATRIC"), 3, 30),
+                   staff("RAD", "S1", StaffRole.RADIOLOGIST, ("US", "PAEDIATRIC"), 1, 1)],
+                  [area("A1", 52.009, -2.0)])
+    week = problem(net, [demand(ExamFamily.US_PAEDIATRIC, "A1", 30)], [US_PAED])
+    inst = compile_instance(week)
+    ledger = StaffLedger(inst)
+    assert ledger.open(0)  # one room with the week's only radiologist session
+    spread = Solution("start", ledger.x, ledger.z, *best_allocation(inst, ledger.x))
+    assert metrics(inst, spread).unmet_exams == 20
+    result = solve_scope(inst, site_scope(inst, 0, spread), spread, time.perf_counter() + 5)
+    together = merge(spread, [result])
+    assert metrics(inst, together).unmet_exams == 0
+    assert metrics(inst, together).room_sessions == 3
