@@ -42,3 +42,15 @@ def test_backtest_beats_seasonal_naive_and_covers_about_80_percent(history):
     assert ets["mase"] < 1.1 * result.models["oracle"]["mase"]
     assert 0.72 <= ets["coverage80"] <= 0.88
     assert set(ets) >= {"mase", "wape", "bias", "coverage80", "coverage95", "fit_seconds"}
+
+
+def test_under_a_year_of_history_still_backtests_and_says_what_it_gave_up(history):
+    requests = history.requests[history.requests["received_date"] < "2024-11-04"]  # 44 weeks
+    panel = weekly_panel(requests)
+    result = backtest(panel, [SeasonalNaive(), CalendarSmoothing()], horizon=12,
+                      origins=rolling_origins(panel.n_weeks, 12, count=2, step=4))
+    notes = " ".join(result.notes)
+    assert "fell back to the naive" in notes
+    assert "no annual cycle" in notes
+    assert "lag 1" in notes
+    assert result.models["ets"]["mase"] > 0
