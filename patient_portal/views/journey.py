@@ -133,6 +133,11 @@ def _take_time(request: Request, patient: PortalPatient, form: FormData) -> Resp
         offers = searcher(request, session, patient).times(state["site"],
                                                            date.fromisoformat(state["date"]))
     by_id = {str(o.slot_id): o for o in offers}
+    shown = state.get("shown") or {}
+    picked = form.get("time")
+    if isinstance(picked, str) and picked in shown and picked not in by_id:
+        state.update(taken=shown[picked], expired=False)  # gone since the page was shown
+        return see_other("/time")
     chosen = read_choice(form, "time", by_id, "Select a time for your appointment")
     if isinstance(chosen, dict):
         return _times(request, patient, chosen, show_all=True)
@@ -213,6 +218,7 @@ def _times(request: Request, patient: PortalPatient, errors: dict[str, str],
             offers = nearest_times(offers, at)
             context["taken"] = True
     context["times"] = offers
+    state["shown"] = {str(o.slot_id): o.start_at.isoformat() for o in offers}
     return render(request, "portal/times.jinja", context, errors=errors)
 
 

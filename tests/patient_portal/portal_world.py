@@ -9,10 +9,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlmodel import Session
 
+from booking_api.appointments import services
+from booking_api.appointments.models import Appointment
+from booking_api.audit.services import Actor
 from booking_api.core import migrate
+from booking_api.core.channel import Channel
 from booking_api.core.db import make_engine, transaction
 from booking_api.network.services import mirror_reference_data
 from booking_api.patients.models import Patient
@@ -20,7 +24,7 @@ from booking_api.requests.booking_reference import new_booking_reference
 from booking_api.requests.models import Request
 from booking_api.slots.models import DiarySession, Slot
 from domain.exams import exam_catalogue
-from domain.lifecycle import RequestState
+from domain.lifecycle import RequestState, SlotStatus
 from domain.network import load_reference_network
 from domain.vocabulary import Modality, Priority, SessionPeriod
 
@@ -48,7 +52,7 @@ class PortalWorld:
     patients: tuple[PortalPatientLogin, ...]
 
 
-def build_portal_world(url: str, *, days: int = 12, patients: int = 6,
+def build_portal_world(url: str, *, days: int = 12, patients: int = 12,
                        today: date | None = None) -> PortalWorld:
     """Migrate the database at `url` and fill it; diaries start the day after `today`."""
     migrate.upgrade(url)
@@ -98,3 +102,46 @@ def _patient(session: Session, number: int) -> PortalPatientLogin:
     session.flush()
     assert request.id is not None
     return PortalPatientLogin(reference, DATE_OF_BIRTH, request.id)
+
+
+def book_late_slot(world: PortalWorld, login: PortalPatientLogin) -> int:
+    """Book the latest free slot of the diaries for this patient (through the booking
+    service), away from the early times the journeys pick; returns the appointment id."""
+    engine = portal_engine(world)
+    try:
+        with transaction(engine) as session:
+            request = session.get(Request, login.request_id)
+            assert request is not None
+            slot_id = session.scalar(
+                select(Slot.id).where(Slot.status == SlotStatus.FREE)
+                .order_by(Slot.start_at.desc(), Slot.id.desc()))
+            appointment = services.book_slot(
+                session, Actor(f"patient:{request.patient_id}", Channel.PORTAL, "patient"),
+                login.request_id, slot_id, now=datetime.now(UTC))
+            assert appointment.id is not None
+            return appointment.id
+    finally:
+        engine.dispose()
+
+
+def expire_every_hold(world: PortalWorld, minutes_ahead: int = 61) -> int:
+    """Run the booking service's hold sweeper as if `minutes_ahead` minutes had passed."""
+    engine = portal_engine(world)
+    try:
+        with transaction(engine) as session:
+            return services.sweep_expired_holds(
+                session, datetime.now(UTC) + timedelta(minutes=minutes_ahead))
+    finally:
+        engine.dispose()
+
+
+def appointment_states(world: PortalWorld, login: PortalPatientLogin) -> list[str]:
+    """The states of this request's appointments, oldest first."""
+    engine = portal_engine(world)
+    try:
+        with transaction(engine) as session:
+            return [state.value for state in session.scalars(
+                select(Appointment.state).where(Appointment.request_id == login.request_id)
+                .order_by(Appointment.id))]
+    finally:
+        engine.dispose()

@@ -1,0 +1,103 @@
+"""Driving the portal in Debian's Chromium: a live uvicorn on a free port over a small
+seeded SQLite database, outside requests blocked, axe-core run on every page, screenshots
+of the main pages saved under test-artifacts/portal/."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Page
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+AXE_SOURCE = REPO_ROOT / "node_modules" / "axe-core" / "axe.min.js"
+ARTIFACTS = REPO_ROOT / "test-artifacts" / "portal"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+SERVER_START_TIMEOUT_S = 30
+
+
+def require_chromium() -> None:
+    """Skip without Chromium locally; under CI (CI=true) a missing browser is a failure."""
+    if CHROMIUM.exists():
+        return
+    message = f"{CHROMIUM} is missing: apt-get install chromium"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    base_url: str
+    process: subprocess.Popen
+
+
+@contextmanager
+def live_server(database_url: str, hold_minutes: int = 10) -> Iterator[LiveServer]:
+    """The real service (portal included) under uvicorn on 127.0.0.1 and a free port."""
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "CDIP_DATABASE_URL": database_url, "CDIP_ENVIRONMENT": "test",
+           "CDIP_PUBLIC_BASE_URL": base_url, "CDIP_HOLD_MINUTES": str(hold_minutes)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "booking_api.app:create_app", "--factory",
+         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        cwd=REPO_ROOT, env=env)
+    try:
+        _wait_until_up(base_url, process)
+        yield LiveServer(base_url, process)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _wait_until_up(base_url: str, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the portal server exited with {process.returncode}")
+        try:
+            if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"the portal server did not answer at {base_url} within "
+                       f"{SERVER_START_TIMEOUT_S} s")
+
+
+def axe_violations(page: Page) -> list[str]:
+    """axe-core's WCAG 2.2 A/AA (and best-practice) violations on the page, one line each.
+    Evaluated through the browser's debugging protocol, so the page's CSP does not block it."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE_SOURCE.read_text())
+    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})",
+                           AXE_TAGS)
+    return [f"{v['id']}: {v['help']} ({', '.join(n['target'][0] for n in v['nodes'][:3])})"
+            for v in result["violations"]]
+
+
+def screenshot(page: Page, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

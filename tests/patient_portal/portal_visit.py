@@ -1,0 +1,92 @@
+"""A patient's visit to the portal in a browser, step by step, with axe-core checked on every
+page it reaches (zero violations) and, when asked, a screenshot of each main page."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from playwright.sync_api import Page, expect
+
+from tests.patient_portal.browser_support import axe_violations, screenshot
+from tests.patient_portal.portal_world import PortalPatientLogin
+
+
+@dataclass
+class PortalVisit:
+    page: Page
+    shots: str | None = None
+    """Prefix of screenshot names (None: no screenshots)."""
+    urls: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.page.on("request", lambda request: self.urls.append(request.url))
+
+    def checked(self, name: str) -> None:
+        """The page now shown passes axe, fits the viewport's width, and is photographed."""
+        violations = axe_violations(self.page)
+        assert violations == [], f"axe on {self.page.url}:\n" + "\n".join(violations)
+        fits = self.page.evaluate(
+            "() => document.documentElement.scrollWidth <= window.innerWidth")
+        assert fits, f"{self.page.url} scrolls sideways at this width"
+        if self.shots:
+            screenshot(self.page, f"{self.shots}-{name}")
+
+    def press(self, button: str) -> None:
+        with self.page.expect_navigation():
+            self.page.get_by_role("button", name=button, exact=True).click()
+
+    def follow(self, link: str) -> None:
+        with self.page.expect_navigation():
+            self.page.get_by_role("link", name=link).or_(
+                self.page.get_by_role("button", name=link)).first.click()
+
+    def sign_in(self, login: PortalPatientLogin, day: int | None = None) -> None:
+        self.page.goto("/")
+        self.checked("01-start")
+        with self.page.expect_navigation():
+            self.page.get_by_role("button", name="Start now").click()
+        self.checked("02-sign-in")
+        self.page.get_by_label("Booking reference").fill(login.booking_reference)
+        born = login.date_of_birth
+        self.page.get_by_label("Day").fill(str(day if day is not None else born.day))
+        self.page.get_by_label("Month").fill(str(born.month))
+        self.page.get_by_label("Year").fill(str(born.year))
+        self.press("Continue")
+
+    def choose_time(self, compare: str = "The soonest appointment anywhere", site: int = 0,
+                    day: int = 0, slot: int = 0) -> None:
+        """From the test page to the check page."""
+        self.checked("03-your-test")
+        self.follow("Choose a place and time")
+        self.checked("04-compare")
+        self.page.get_by_label(compare).check()
+        self.press("Continue")
+        self.checked("05-sites")
+        self.page.locator('input[name="site"]').nth(site).check()
+        self.press("Continue")
+        self.pick_date(day)
+        self.pick_time(slot)
+
+    def pick_date(self, day: int = 0) -> None:
+        self.checked("06-dates")
+        self.page.locator('input[name="date"]').nth(day).check()
+        self.press("Continue")
+
+    def pick_time(self, slot: int = 0) -> None:
+        self.checked("07-times")
+        self.page.locator('input[name="time"]').nth(slot).check()
+        self.press("Continue")
+
+    def heading(self) -> str:
+        return self.page.locator("h1").first.inner_text()
+
+    def expect_heading(self, text: str) -> None:
+        expect(self.page.locator("h1").first).to_contain_text(text)
+
+    def personal_data_in_urls(self, login: PortalPatientLogin) -> list[str]:
+        reference = re.sub(r"[^A-Z0-9]", "", login.booking_reference.upper())
+        born = login.date_of_birth
+        marks = (reference, login.booking_reference, born.isoformat(), str(born.year))
+        return [url for url in self.urls
+                if any(mark in re.sub(r"[^A-Za-z0-9-]", "", url) for mark in marks)]
