@@ -1,7 +1,8 @@
-"""One CP-SAT model per modality: whole room counts per room class × template × session, staff
-within the modality's share of each group, exams allocated to sites within the travel limit.
-Each family belongs to one modality, so the only link between models is staff (see staff_split).
-The caller gives a complete hint (every variable) and a deadline; this module never waits past it.
+"""CP-SAT sub-models of the diary: whole room counts per room class × template × session,
+staff flows within the scope's limits, exams allocated to sites within the travel limit, with
+everything outside the scope fixed (see `scopes`: one modality within its staff share, or one
+site). The caller gives a complete hint (every variable) and a deadline; the solver is stopped
+from outside if it runs past it.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ GRACE_S = 0.5
 
 @dataclass
 class ModalityResult:
+    """A sub-model's values (empty when it found no solution)."""
+
     scope: str
     status: str
     x: dict[int, int]

@@ -93,7 +93,7 @@ def solve_relaxation(inst: Instance, time_limit_s: float = 30.0,
     a_ub, b_ub = rows.matrix(lay.total)
     a_eq, b_eq = _demand_equalities(inst, lay)
     result = linprog(cost, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq,
-                     bounds=np.column_stack([lower, upper]), method="highs",
+                     bounds=np.column_stack([lower, upper]), method="highs-ds",
                      options={"time_limit": max(0.05, time_limit_s), "presolve": True})
     seconds = time.perf_counter() - started
     if result.status != 0 or result.x is None:
