@@ -10,6 +10,7 @@ from datetime import date, datetime
 from functools import cache
 
 import numpy as np
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from booking_api.appointments.errors import NotFound, OverrideNotAllowed, SlotNotEligible
@@ -47,14 +48,36 @@ def slot_eligibility_rules() -> EligibilityRuleset:
     return shipped_slot_eligibility()
 
 
-def slot_request_for(session: Session, request: Request, now: datetime,
+@dataclass(frozen=True)
+class RequestFacts:
+    """A request with its patient, exam and home area, read in one query."""
+
+    request: Request
+    patient: Patient
+    exam: ExamType
+    home: DemandArea | None
+
+
+def load_request_facts(session: Session, request_id: int,
+                       patient_id: int | None = None) -> RequestFacts:
+    """The request and what the rules need with it; NotFound if absent or (for a patient)
+    not theirs. The home area is the patient's demand area, else their postcode district's."""
+    row = session.execute(
+        select(Request, Patient, ExamType, DemandArea)
+        .join(Patient, Patient.id == Request.patient_id)
+        .join(ExamType, ExamType.code == Request.exam_code)
+        .outerjoin(DemandArea, DemandArea.area_id == func.coalesce(Patient.area_id,
+                                                                   Patient.postcode_district))
+        .where(Request.id == request_id)).first()
+    if row is None or (patient_id is not None and row[0].patient_id != patient_id):
+        raise NotFound("request", request_id, "request_id")
+    return RequestFacts(*row)
+
+
+def slot_request_for(facts: RequestFacts, now: datetime,
                      choices: PatientChoices = PatientChoices()) -> SlotRequest:
     """What the rules need to know about this request, its exam and its patient."""
-    exam = session.get(ExamType, request.exam_code)
-    patient = session.get(Patient, request.patient_id)
-    if exam is None or patient is None:
-        raise NotFound("exam or patient of request", request.id or 0, "request_id")
-    home = _home_area(session, patient)
+    request, patient, exam, home = facts.request, facts.patient, facts.exam, facts.home
     return SlotRequest(
         modality=Modality(exam.modality), family=ExamFamily(exam.family),
         duration_min=exam.duration_min,
@@ -78,15 +101,11 @@ def site_table(sites: Sequence[Site]) -> SiteTable:
                      hoist=np.array([s.hoist for s in sites], dtype=bool))
 
 
-def check_slot_eligible(session: Session, request: SlotRequest, slots: Sequence[Slot],
+def check_slot_eligible(request: SlotRequest, slots: Sequence[Slot], room: Room, site: Site,
                         now: datetime, overrides: Iterable[Override] = ()) -> None:
     """Raise SlotNotEligible with every failing rule's reason unless the run of `slots` (the
-    first slot and those the exam runs on into) may take the request."""
+    first slot and those the exam runs on into, in `room` at `site`) may take the request."""
     first = slots[0]
-    room = session.get(Room, first.room_id)
-    site = session.get(Site, first.site_id)
-    if room is None or site is None:
-        raise NotFound("room or site of slot", first.id or 0, "slot_id")
     table = SlotTable(
         start_min=np.array([epoch_minutes(first.start_at)], dtype=np.int64),
         length_min=np.array([_minutes(first)], dtype=np.int32),
@@ -123,15 +142,6 @@ def radiologist_rostered(template_id: str | None) -> bool:
 
 def _minutes(slot: Slot) -> int:
     return int((slot.end_at - slot.start_at).total_seconds() // 60)
-
-
-def _home_area(session: Session, patient: Patient) -> DemandArea | None:
-    for area_id in (patient.area_id, patient.postcode_district):
-        if area_id:
-            area = session.get(DemandArea, area_id)
-            if area is not None:
-                return area
-    return None
 
 
 def _age_years(born: date, today: date) -> int:

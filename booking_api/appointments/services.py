@@ -55,9 +55,8 @@ REQUEST_AFTER = {AppointmentState.ATTENDED: RequestState.ATTENDED,
 def hold_slot(session: Session, actor: Actor, request_id: int, slot_id: int, *, now: datetime,
               hold_minutes: int, patient_id: int | None = None) -> Appointment:
     """Hold a slot for a request for `hold_minutes`; the hold lapses by itself after that."""
-    own_request(session, request_id, patient_id)
     claim = Claim(request_id, slot_id, AppointmentState.HELD,
-                  held_until=now + timedelta(minutes=hold_minutes))
+                  held_until=now + timedelta(minutes=hold_minutes), patient_id=patient_id)
     appointment = take_slot(session, actor, claim, now)
     _audit(session, actor, appointment, "appointment.held", None)
     return appointment
@@ -101,8 +100,8 @@ def book_slot(session: Session, actor: Actor, request_id: int, slot_id: int, *, 
               patient_id: int | None = None, overrides: Sequence[Override] = (),
               reason: str | None = None) -> Appointment:
     """Book a slot directly (no hold first); `overrides` set slot rules aside (clerks)."""
-    own_request(session, request_id, patient_id)
-    claim = Claim(request_id, slot_id, AppointmentState.BOOKED, overrides=tuple(overrides))
+    claim = Claim(request_id, slot_id, AppointmentState.BOOKED, overrides=tuple(overrides),
+                  patient_id=patient_id)
     appointment = take_slot(session, actor, claim, now)
     _request_to(session, actor, request_id, RequestState.APPOINTED, reason or "booked")
     _audit(session, actor, appointment, "appointment.booked", None, reason=reason,
@@ -244,4 +243,3 @@ def _audit(session: Session, actor: Actor, appointment: Appointment, action: str
                               for o in overrides]
     record_audit(session, actor, action, "appointment", appointment.id or 0, before=before,
                  after=after, reason=reason)
-    session.flush()

@@ -3,13 +3,16 @@ diary time. Nothing else inserts an active appointment.
 
 Locking discipline (after pretix): read and judge everything that does not depend on who else
 is booking first, unlocked; then lock once, as late as possible, right before the
-availability check: the request row and the run of slots the exam needs, in that order and in
-slot-id order (PostgreSQL `SELECT ... FOR UPDATE`; on SQLite the transaction already holds the
-database's single write lock from BEGIN IMMEDIATE). Under the lock: expire stale holds on that
-time, check nothing active overlaps, insert, mark the slots. The database has the last word: a
-partial unique index on the first slot, and on PostgreSQL an exclusion constraint on the room's
-time range; a violation (23505, 23P01, SQLite's IntegrityError) or a deadlock becomes our own
-`SlotTaken`, and the caller's transaction rolls back whole.
+availability check: the request row and the run of slots the exam needs, in one statement
+(PostgreSQL `SELECT ... FOR UPDATE`; on SQLite the transaction already holds the database's
+single write lock from BEGIN IMMEDIATE). Under the lock: expire stale holds on that time, check
+nothing active overlaps, insert, mark the slots. Before the lock, a first slot already booked or
+closed when read is refused at once, so under contention most losers never queue for the lock.
+The database has the last word: a partial unique index on the first slot, and on PostgreSQL an
+exclusion constraint on the room's time range; a violation (23505, 23P01, SQLite's
+IntegrityError) or a deadlock becomes our own `SlotTaken`, and the caller's transaction rolls
+back whole. Other row locks (an appointment being changed) are taken before this one, so locks
+are always taken in the order appointment, request, slots.
 """
 
 from __future__ import annotations
@@ -20,16 +23,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import pairwise
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, col
 
-from booking_api.appointments.eligibility import check_slot_eligible, slot_request_for
+from booking_api.appointments.eligibility import (
+    check_slot_eligible,
+    load_request_facts,
+    slot_request_for,
+)
 from booking_api.appointments.errors import NotFound, RequestNotBookable, SlotTaken, SlotUnavailable
 from booking_api.appointments.models import ACTIVE_STATES, Appointment
 from booking_api.audit.services import Actor, record_audit
 from booking_api.core.columns import utc_now
-from booking_api.network.models import ExamType
+from booking_api.network.models import Room, Site
 from booking_api.requests.models import Request
 from booking_api.slots.models import Slot
 from domain.lifecycle import AppointmentState, SlotStatus
@@ -55,21 +62,21 @@ class Claim:
     replacing: int | None = None
     """An appointment of the same request being moved away from (reschedule): it may stay
     active until the caller releases it in the same transaction."""
+    patient_id: int | None = None
+    """When a patient acts: the request must be theirs (else NotFound)."""
 
 
 def take_slot(session: Session, actor: Actor, claim: Claim, now: datetime) -> Appointment:
     """Occupy the claim's slot (and the slots its exam runs on into) for its request; raise
     SlotTaken, SlotUnavailable, SlotNotEligible or RequestNotBookable, changing nothing."""
-    request = _request(session, claim.request_id)
-    slots = _slot_run(session, claim.slot_id, _duration(session, request))
-    _check_not_started(slots[0], now)
-    check_slot_eligible(session, slot_request_for(session, request, now), slots, now,
-                        claim.overrides)
-    # The lock: as late as possible, right before the availability check.
-    request = _request(session, claim.request_id, lock=True)
-    slots = _lock_slots(session, [s.id for s in slots if s.id is not None])
-    _check_request_free(session, request, claim, now)
-    _clear_the_time(session, slots, now)
+    facts = load_request_facts(session, claim.request_id, claim.patient_id)
+    first, room, site = _first_slot(session, claim.slot_id)
+    _refuse_early(first)
+    slots = _slot_run(session, first, facts.exam.duration_min)
+    _check_not_started(first, now)
+    check_slot_eligible(slot_request_for(facts, now), slots, room, site, now, claim.overrides)
+    request, slots = _lock(session, claim.request_id, [s.id for s in slots if s.id])
+    _check_available(session, request, slots, claim, now)
     appointment = Appointment(
         request_id=request.id, slot_id=slots[0].id, patient_id=request.patient_id,
         channel=actor.channel, state=claim.state, room_id=slots[0].room_id,
@@ -140,26 +147,18 @@ def is_stale_hold(appointment: Appointment, now: datetime) -> bool:
             and appointment.held_until <= now)
 
 
-def _request(session: Session, request_id: int, lock: bool = False) -> Request:
-    request = session.get(Request, request_id, with_for_update=lock or None,
-                          populate_existing=lock)
-    if request is None:
-        raise NotFound("request", request_id, "request_id")
-    return request
-
-
-def _duration(session: Session, request: Request) -> int:
-    exam = session.get(ExamType, request.exam_code)
-    if exam is None:
-        raise NotFound("exam", request.exam_code, "request_id")
-    return exam.duration_min
-
-
-def _slot_run(session: Session, slot_id: int, duration_min: int) -> list[Slot]:
-    """The first slot and the consecutive slots of its session that the exam runs on into."""
-    first = session.get(Slot, slot_id)
-    if first is None:
+def _first_slot(session: Session, slot_id: int) -> tuple[Slot, Room, Site]:
+    row = session.execute(select(Slot, Room, Site)
+                          .join(Room, Room.room_id == Slot.room_id)
+                          .join(Site, Site.site_id == Slot.site_id)
+                          .where(Slot.id == slot_id)).first()
+    if row is None:
         raise NotFound("slot", slot_id, "slot_id")
+    return row[0], row[1], row[2]
+
+
+def _slot_run(session: Session, first: Slot, duration_min: int) -> list[Slot]:
+    """The first slot and the consecutive slots of its session that the exam runs on into."""
     length = max(1, int((first.end_at - first.start_at).total_seconds() // 60))
     needed = math.ceil(duration_min / length)
     run = [first]
@@ -177,51 +176,61 @@ def _slot_run(session: Session, slot_id: int, duration_min: int) -> list[Slot]:
     return run
 
 
+def _refuse_early(first: Slot) -> None:
+    """Without waiting for the lock: a slot already booked or closed when read stays refused
+    (a hold may have expired, so a tentative slot goes on to the check under the lock)."""
+    if first.status is SlotStatus.BUSY:
+        raise SlotTaken()
+    if first.status in (SlotStatus.BUSY_UNAVAILABLE, SlotStatus.ENTERED_IN_ERROR):
+        raise SlotUnavailable(f"slot {first.id} is {_status_words(first.status)}")
+
+
 def _check_not_started(slot: Slot, now: datetime) -> None:
     if slot.start_at <= now:
         raise SlotUnavailable("that slot has already started; choose a later one")
 
 
-def _lock_slots(session: Session, slot_ids: Sequence[int]) -> list[Slot]:
-    query = (select(Slot).where(col(Slot.id).in_(slot_ids)).order_by(Slot.id)
-             .with_for_update().execution_options(populate_existing=True))
-    return sorted(session.scalars(query), key=lambda s: s.start_at)
+def _lock(session: Session, request_id: int, slot_ids: Sequence[int]
+          ) -> tuple[Request, list[Slot]]:
+    """The one lock of the transaction: the request row and the slot rows, in one statement,
+    re-read as they are now."""
+    rows = session.execute(
+        select(Request, Slot).join(Slot, col(Slot.id).in_(slot_ids))
+        .where(Request.id == request_id).order_by(Slot.id)
+        .with_for_update().execution_options(populate_existing=True)).all()
+    if not rows:
+        raise NotFound("request", request_id, "request_id")
+    return rows[0][0], sorted((row[1] for row in rows), key=lambda s: s.start_at)
 
 
-def _check_request_free(session: Session, request: Request, claim: Claim,
-                        now: datetime) -> None:
-    allowed = {"appointable"} if claim.replacing is None else {"appointed"}
-    if request.state.value not in allowed:
+def _check_available(session: Session, request: Request, slots: Sequence[Slot], claim: Claim,
+                     now: datetime) -> None:
+    """Under the lock: the request may take a slot, stale holds on it or on this time expire,
+    and nothing else occupies the time or the slots."""
+    allowed = "appointable" if claim.replacing is None else "appointed"
+    if request.state.value != allowed:
         raise RequestNotBookable(f"request {request.id} is {request.state.value}; only "
-                                 f"{' or '.join(sorted(allowed))} requests can take this slot")
-    others = session.scalars(select(Appointment).where(
-        Appointment.request_id == request.id, col(Appointment.state).in_(ACTIVE_STATES)))
-    for other in others:
-        if other.id == claim.replacing:
-            continue
+                                 f"{allowed} requests can take this slot")
+    first, last = slots[0], slots[-1]
+    active = session.scalars(select(Appointment).where(
+        col(Appointment.state).in_(ACTIVE_STATES),
+        or_(Appointment.request_id == request.id,
+            and_(Appointment.room_id == first.room_id, col(Appointment.start_at) < last.end_at,
+                 col(Appointment.end_at) > first.start_at))))
+    for other in list(active):
         if is_stale_hold(other, now):
             expire_hold(session, Actor("system:booking", other.channel), other, now)
-            continue
-        raise RequestNotBookable(f"request {request.id} already has an active appointment "
-                                 f"({other.id}); cancel or reschedule that one instead")
-
-
-def _clear_the_time(session: Session, slots: Sequence[Slot], now: datetime) -> None:
-    """Under the lock: expire stale holds on this time, then refuse if anything else is there."""
-    first, last = slots[0], slots[-1]
-    overlapping = session.scalars(select(Appointment).where(
-        Appointment.room_id == first.room_id, col(Appointment.state).in_(ACTIVE_STATES),
-        col(Appointment.start_at) < last.end_at, col(Appointment.end_at) > first.start_at))
-    for other in list(overlapping):
-        if not is_stale_hold(other, now):
+        elif other.room_id == first.room_id and other.start_at < last.end_at \
+                and other.end_at > first.start_at:
             raise SlotTaken()
-        expire_hold(session, Actor("system:booking", other.channel), other, now)
+        elif other.id != claim.replacing:
+            raise RequestNotBookable(f"request {request.id} already has an active appointment "
+                                     f"({other.id}); cancel or reschedule that one instead")
     for slot in slots:
         if slot.status in (SlotStatus.BUSY_UNAVAILABLE, SlotStatus.ENTERED_IN_ERROR):
             raise SlotUnavailable(f"slot {slot.id} is {_status_words(slot.status)}")
         if slot.status is not SlotStatus.FREE:
             raise SlotTaken()
-    session.flush()
 
 
 def _status_words(status: SlotStatus) -> str:

@@ -18,11 +18,11 @@ from sqlmodel import Session
 
 from booking_api.appointments.eligibility import (
     PatientChoices,
+    load_request_facts,
     slot_eligibility_rules,
     slot_request_for,
 )
 from booking_api.appointments.errors import InvalidInput, RequestNotBookable
-from booking_api.appointments.services import own_request
 from booking_api.slots.search_index import SlotIndex
 from domain.lifecycle import RequestState, SlotStatus
 from slot_rules.slot_request import local_day_end_minutes, local_midnight_minutes
@@ -89,12 +89,12 @@ class SearchResult:
 def search_slots(session: Session, index: SlotIndex, request_id: int, query: SearchQuery, *,
                  now: datetime, patient_id: int | None = None) -> SearchResult:
     """Eligible free slots for the request across every site, best `query.limit` first."""
-    request = own_request(session, request_id, patient_id)
+    facts = load_request_facts(session, request_id, patient_id)
+    request = facts.request
     if request.state not in SEARCHABLE:
         raise RequestNotBookable(f"request {request_id} is {request.state.value}; slots can be "
                                  "searched only for appointable or appointed requests")
-    wanted = slot_request_for(session, request, now,
-                              PatientChoices(query.max_km, query.sites))
+    wanted = slot_request_for(facts, now, PatientChoices(query.max_km, query.sites))
     index.refresh(session)
     view = index.view(wanted.modality, int(now.timestamp()))
     verdict = slot_eligibility_rules().evaluate(view.table, index.sites, wanted, now)
