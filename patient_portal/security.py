@@ -13,10 +13,10 @@ import secrets
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from booking_api.core.config import Environment, Settings
 
@@ -64,29 +64,41 @@ def secure_cookies(settings: Settings) -> bool:
     return not (plain_http and settings.environment in (Environment.DEMO, Environment.TEST))
 
 
-class PortalSecurityMiddleware(BaseHTTPMiddleware):
-    """Loads and saves the session cookie, and adds the security headers, on portal paths."""
+class PortalSecurityMiddleware:
+    """Loads and saves the session cookie, and adds the security headers, on portal paths;
+    other paths (the JSON API) pass straight through untouched (plain ASGI, no overhead)."""
 
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
-        super().__init__(app)
+        self.app = app
         self._serializer = URLSafeTimedSerializer(settings.secret_key,
                                                   salt="cdip.portal.session")
         self._secure = secure_cookies(settings)
 
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        if request.url.path.startswith(NOT_PORTAL):
-            return await call_next(request)
-        loaded = self._load(request.cookies.get(COOKIE_NAME))
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(NOT_PORTAL):
+            await self.app(scope, receive, send)
+            return
+        loaded = self._load(Request(scope).cookies.get(COOKIE_NAME))
         before = json.dumps(loaded, sort_keys=True)
-        request.state.portal_session = loaded
-        request.state.csp_nonce = secrets.token_urlsafe(16)
-        response = await call_next(request)
-        if json.dumps(loaded, sort_keys=True) != before:
-            response.set_cookie(COOKIE_NAME, self._serializer.dumps(loaded),
-                                max_age=COOKIE_MAX_AGE_S, path="/", httponly=True,
-                                samesite="lax", secure=self._secure)
-        _add_headers(response, request.state.csp_nonce, request.url.path)
-        return response
+        nonce = secrets.token_urlsafe(16)
+        state = scope.setdefault("state", {})
+        state.update(portal_session=loaded, csp_nonce=nonce)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                _add_headers(headers, nonce, scope["path"])
+                if json.dumps(loaded, sort_keys=True) != before:
+                    headers.append("set-cookie", self._cookie(loaded))
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+    def _cookie(self, data: dict[str, Any]) -> str:
+        carrier = Response()
+        carrier.set_cookie(COOKIE_NAME, self._serializer.dumps(data), max_age=COOKIE_MAX_AGE_S,
+                           path="/", httponly=True, samesite="lax", secure=self._secure)
+        return carrier.headers["set-cookie"]
 
     def _load(self, cookie: str | None) -> dict[str, Any]:
         if not cookie:
@@ -98,8 +110,7 @@ class PortalSecurityMiddleware(BaseHTTPMiddleware):
         return data if isinstance(data, dict) else {}
 
 
-def _add_headers(response: Response, nonce: str, path: str) -> None:
-    headers = response.headers
+def _add_headers(headers: MutableHeaders, nonce: str, path: str) -> None:
     headers["Content-Security-Policy"] = content_security_policy(nonce)
     headers["X-Content-Type-Options"] = "nosniff"
     headers["X-Frame-Options"] = "DENY"

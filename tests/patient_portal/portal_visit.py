@@ -17,13 +17,18 @@ class PortalVisit:
     page: Page
     shots: str | None = None
     """Prefix of screenshot names (None: no screenshots)."""
+    audit_every_page: bool = True
+    """False: only pages checked with `always=True` (the journey's own pages are audited
+    by the booking tests; other tests audit the pages they add)."""
     urls: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.page.on("request", lambda request: self.urls.append(request.url))
 
-    def checked(self, name: str) -> None:
+    def checked(self, name: str, always: bool = False) -> None:
         """The page now shown passes axe, fits the viewport's width, and is photographed."""
+        if not (self.audit_every_page or always):
+            return
         violations = axe_violations(self.page)
         assert violations == [], f"axe on {self.page.url}:\n" + "\n".join(violations)
         fits = self.page.evaluate(

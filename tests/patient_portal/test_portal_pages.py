@@ -1,0 +1,190 @@
+"""The portal's pages over HTTP (no browser): sign-in errors in NHS.UK words, the security
+measures (CSRF, cookie flags, CSP, idempotent forms, nothing personal in URLs), holds, and
+the calendar file across a change of appointment."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from icalendar import Calendar
+
+from booking_api.core.config import Environment, Settings
+from patient_portal.security import COOKIE_NAME, secure_cookies
+from tests.patient_portal.page_client import PageClient
+from tests.patient_portal.portal_world import PortalWorld, appointment_states
+
+
+@pytest.fixture
+def pages(client: TestClient) -> PageClient:
+    return PageClient(client)
+
+
+def _sign_in_form(reference: str, day: str, month: str, year: str) -> dict[str, str]:
+    return {"booking-reference": reference, "date-of-birth-day": day,
+            "date-of-birth-month": month, "date-of-birth-year": year}
+
+
+@pytest.mark.parametrize(("fields", "field", "message"), [
+    (("", "17", "5", "1960"), "booking-reference", "Enter your booking reference"),
+    (("REF", "", "", ""), "date-of-birth-day", "Enter your date of birth"),
+    (("REF", "17", "", "1960"), "date-of-birth-month", "Date of birth must include a month"),
+    (("REF", "17", "5", ""), "date-of-birth-year", "Date of birth must include a year"),
+    (("REF", "31", "2", "1960"), "date-of-birth-day", "Date of birth must be a real date"),
+    (("REF", "1", "1", "2999"), "date-of-birth-day", "Date of birth must be in the past"),
+    (("REF", "aa", "5", "1960"), "date-of-birth-day", "Date of birth must be a real date"),
+    (("ABC", "17", "5", "1960"), "booking-reference", "Booking reference must be 10"),
+], ids=["no-reference", "no-date", "no-month", "no-year", "not-real", "future", "letters",
+        "short-reference"])
+def test_sign_in_errors_name_the_field_and_link_to_it(
+        pages: PageClient, portal_world: PortalWorld, fields: tuple[str, ...], field: str,
+        message: str) -> None:
+    reference = portal_world.patients[0].booking_reference if fields[0] == "REF" else fields[0]
+    pages.get("/sign-in")
+    page = pages.post("/sign-in", _sign_in_form(reference, *fields[1:]))
+    assert pages.title().startswith("Error: ")
+    assert message in page.text
+    assert f'href="#{field}"' in page.text
+    assert f'id="{field}"' in page.text
+
+
+def test_a_wrong_date_of_birth_and_an_unknown_reference_get_the_same_message(
+        pages: PageClient, portal_world: PortalWorld) -> None:
+    known = portal_world.patients[1].booking_reference
+    pages.get("/sign-in")
+    wrong_date = pages.post("/sign-in", _sign_in_form(known, "18", "5", "1960")).text
+    unknown = pages.post("/sign-in", _sign_in_form("2345-7934-A2", "17", "5", "1960")).text
+    plain = "We could not find a booking with that reference and date of birth"
+    assert plain in wrong_date
+    assert plain in unknown or "Booking reference is not valid" in unknown
+
+
+def test_sign_in_is_rate_limited_per_reference(pages: PageClient,
+                                               portal_world: PortalWorld) -> None:
+    login = portal_world.patients[2]
+    pages.get("/sign-in")
+    for _ in range(5):
+        pages.post("/sign-in", _sign_in_form(login.booking_reference, "1", "1", "1950"))
+    right = pages.post("/sign-in", _sign_in_form(login.booking_reference, "17", "5", "1960"))
+    assert "Too many failed sign-in attempts" in right.text
+    assert right.url.path == "/sign-in"
+
+
+def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(
+        pages: PageClient, portal_world: PortalWorld) -> None:
+    login = portal_world.patients[3]
+    pages.sign_in(login)
+    pages.get("/compare")
+    pages.post("/compare", {"compare": "soonest"})
+    pages.post("/site", {"site": pages.radio_values("site")[0]})
+    pages.post("/date", {"date": pages.radio_values("date")[0]})
+    slot = pages.radio_values("time")[0]
+    refused = pages.post("/time", {"time": slot, "form_key": "a" * 32}, hidden=False)
+    assert refused.status_code == 400
+    assert "Nothing has been changed" in refused.text
+    assert appointment_states(portal_world, login) == []
+
+
+def test_a_double_submitted_form_holds_and_books_once(pages: PageClient,
+                                                     portal_world: PortalWorld) -> None:
+    login = portal_world.patients[4]
+    pages.sign_in(login)
+    pages.get("/compare")
+    pages.post("/compare", {"compare": "nearest"})
+    pages.post("/site", {"site": pages.radio_values("site")[0]})
+    pages.post("/date", {"date": pages.radio_values("date")[0]})
+    time_form = {**pages.hidden_fields(), "time": pages.radio_values("time")[0]}
+    first = pages.client.post("/time", data=time_form)
+    again = pages.client.post("/time", data=time_form)
+    assert first.url.path == again.url.path == "/check"
+    assert appointment_states(portal_world, login) == ["held"]
+    confirm_form = dict(re.findall(r'action="/check" novalidate>\s*<input type="hidden" '
+                                   r'name="(csrf_token)" value="([^"]+)">\s*<input '
+                                   r'type="hidden" name="(form_key)" value="([^"]+)"',
+                                   first.text)[0][i:i + 2] for i in (0, 2))
+    assert pages.client.post("/check", data=confirm_form).url.path == "/confirmation"
+    assert pages.client.post("/check", data=confirm_form).url.path == "/confirmation"
+    assert appointment_states(portal_world, login) == ["booked"]
+
+
+def test_no_booking_reference_or_date_of_birth_ever_appears_in_a_url(
+        pages: PageClient, portal_world: PortalWorld) -> None:
+    login = portal_world.patients[5]
+    pages.sign_in(login)
+    pages.hold_first_time()
+    pages.post("/check", {})
+    pages.get("/appointment")
+    compact = login.booking_reference.replace("-", "")
+    personal = (login.booking_reference, compact, "1960", "date-of-birth")
+    assert [u for u in pages.urls if any(p in u for p in personal)] == []
+
+
+def test_portal_pages_send_a_csp_with_a_fresh_script_nonce(client: TestClient) -> None:
+    first, second = client.get("/"), client.get("/")
+    policy = first.headers["content-security-policy"]
+    nonce = re.search(r"'nonce-([^']+)'", policy)
+    assert nonce and f'nonce="{nonce.group(1)}"' in first.text
+    assert nonce.group(1) not in second.headers["content-security-policy"]
+    assert "default-src 'self'" in policy and "https://assets.nhs.uk" in policy
+    assert "frame-ancestors 'none'" in policy
+    assert first.headers["x-content-type-options"] == "nosniff"
+    assert first.headers["cache-control"] == "no-store"
+
+
+def test_the_json_api_gets_neither_the_portal_cookie_nor_its_headers(
+        client: TestClient) -> None:
+    answer = client.get("/health")
+    assert "content-security-policy" not in answer.headers
+    assert COOKIE_NAME not in answer.headers.get("set-cookie", "")
+
+
+def test_the_session_cookie_is_http_only_and_same_site_lax(client: TestClient) -> None:
+    cookie = client.get("/sign-in").headers["set-cookie"]
+    assert cookie.startswith(f"{COOKIE_NAME}=")
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie
+    assert "Secure" not in cookie  # a test service on plain http
+
+
+@pytest.mark.parametrize(("environment", "base_url", "secure"), [
+    (Environment.DEMO, "http://127.0.0.1:8000", False),
+    (Environment.TEST, "http://127.0.0.1:8000", False),
+    (Environment.DEMO, "https://portal.example.nhs.uk", True),
+    (Environment.PRODUCTION, "http://10.0.0.1", True),
+    (Environment.PRODUCTION, "https://portal.example.nhs.uk", True),
+])
+def test_cookies_are_secure_everywhere_but_a_plain_http_demo_or_test(
+        environment: Environment, base_url: str, secure: bool) -> None:
+    settings = Settings(environment=environment, public_base_url=base_url,
+                        secret_key="x" * 40)
+    assert secure_cookies(settings) is secure
+
+
+@pytest.mark.parametrize("path", ["/your-test", "/compare", "/site", "/date", "/time",
+                                  "/check", "/confirmation", "/appointment", "/cancel",
+                                  "/short-notice", "/appointment.ics"])
+def test_pages_behind_sign_in_send_a_stranger_to_the_start(client: TestClient,
+                                                           path: str) -> None:
+    answer = client.get(path)
+    assert answer.url.path == "/"
+    assert "Sign in with your booking reference and date of birth" in answer.text
+
+
+def test_the_calendar_event_keeps_its_uid_and_counts_changes(
+        pages: PageClient, portal_world: PortalWorld) -> None:
+    login = portal_world.patients[6]
+    pages.sign_in(login)
+    pages.hold_first_time()
+    pages.post("/check", {})
+    before = Calendar.from_ical(pages.get("/appointment.ics").content)
+    pages.get("/change")
+    pages.hold_first_time(compare="nearest")
+    assert pages.last is not None and "stays booked until you confirm" in pages.last.text
+    pages.post("/check", {})
+    after = Calendar.from_ical(pages.get("/appointment.ics").content)
+    (old,), (new,) = before.walk("VEVENT"), after.walk("VEVENT")
+    assert old["UID"] == new["UID"] == f"booking-{login.request_id}@127.0.0.1"
+    assert (old["SEQUENCE"], new["SEQUENCE"]) == (0, 1)
+    assert new.decoded("DTSTART") != old.decoded("DTSTART")
+    assert str(new.decoded("DTSTART").tzinfo) == "Europe/London"
+    assert after.walk("VTIMEZONE")
