@@ -35,6 +35,8 @@ ORDER_HINTS = {"soonest": "Listed by the earliest free date.",
                "nearest": "Listed by distance from your home area, nearest first.",
                "site": "Listed by name."}
 HOLD_RELEASED = "patient chose another time"
+SITES_FIRST_SHOWN = 10
+"""Sites on the first view of the list; the rest are one link away."""
 
 
 @router.get("/change")
@@ -179,9 +181,14 @@ def _compare(request: Request) -> str:
 def _sites(request: Request, patient: PortalPatient, errors: dict[str, str]) -> Response:
     with reading(request) as session:
         sites = searcher(request, session, patient).sites(_compare(request))
+    chosen = journey(request).get("site")
+    shown = sites
+    if request.query_params.get("all") != "1" and not errors:
+        shown = sites[:SITES_FIRST_SHOWN]
+        shown += [s for s in sites[SITES_FIRST_SHOWN:] if s.details.site_id == chosen]
     return render(request, "portal/sites.jinja", {
-        "sites": sites, "chosen": journey(request).get("site"),
-        "order_hint": ORDER_HINTS[_compare(request)]}, errors=errors)
+        "sites": shown, "chosen": chosen, "order_hint": ORDER_HINTS[_compare(request)],
+        "more_sites": len(sites) if len(shown) < len(sites) else None}, errors=errors)
 
 
 def _dates(request: Request, patient: PortalPatient, start: date | None,
@@ -225,7 +232,8 @@ def _times(request: Request, patient: PortalPatient, errors: dict[str, str],
 def _taken_message(at: datetime, expired: bool) -> str:
     if expired:
         return (f"We held {clock(at)} on {long_date(at)} for you, but the hold ran out "
-                "before you confirmed. Choose a time again.")
+                f"before you confirmed. If {clock(at)} is still listed, you can choose it "
+                "again.")
     return (f"Sorry, {clock(at)} on {long_date(at)} has just been booked by someone else. "
             "Choose another time.")
 
