@@ -62,7 +62,7 @@ def booking_benchmark(database_url: str = "", weeks: int = 6, session_share: flo
     """Search p50/p95 over HTTP, bookings per second and double bookings under contention, on
     a scratch SQLite file (default) or a fresh database on the PostgreSQL server named by
     --database-url (dropped afterwards)."""
-    started = time.perf_counter()
+    started, load_before = time.perf_counter(), os.getloadavg()[0]
     with scratch_database(database_url or None) as url:
         world = build_world(url, weeks, bookings + contention_attempts, searches, seed,
                             session_share)
@@ -75,7 +75,9 @@ def booking_benchmark(database_url: str = "", weeks: int = 6, session_share: flo
         world.engine.dispose()
     return {"database": world.engine.dialect.name, "slots": world.slots,
             "server_workers": server_workers, **figures,
-            "fill_s": round(filled, 1), "elapsed_s": round(time.perf_counter() - started, 1)}
+            "fill_s": round(filled, 1), "elapsed_s": round(time.perf_counter() - started, 1),
+            "cpus": os.cpu_count(), "load_average_1m": [round(load_before, 1),
+                                                       round(os.getloadavg()[0], 1)]}
 
 
 def _measure(world: BenchWorld, base: str, searches: int, search_clients: int,

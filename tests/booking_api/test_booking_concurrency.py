@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from booking_api.appointments import flows, services
 from booking_api.appointments.errors import RequestNotBookable, SlotTaken
 from booking_api.appointments.models import Appointment
+from booking_api.appointments.taking import flush_or_slot_taken
 from booking_api.core.db import transaction
 from booking_api.requests.models import Request
 from booking_api.slots.models import Slot
@@ -145,3 +146,28 @@ def test_rescheduling_onto_a_taken_slot_leaves_the_booking_intact(booked_world) 
                          now=NOW + timedelta(minutes=1))
 
     assert active_per_slot(world.engine) == {world.slots["S1-XR1"][0]: 1, taken: 1}
+
+
+def test_the_database_itself_refuses_overlapping_appointments_in_a_room(
+        booking_engine: Engine, tiny_network, tiny_catalogue) -> None:
+    if booking_engine.dialect.name != "postgresql":
+        pytest.skip("the exclusion constraint on room time ranges is PostgreSQL's (btree_gist)")
+    world = build_world(booking_engine, tiny_network, tiny_catalogue, patients=2,
+                        slot_minutes=5)
+    first, second = world.slots["S1-XR1"][:2]
+
+    def raw_appointment(request: int, slot: int, minutes: int) -> Appointment:
+        with transaction(booking_engine) as session:
+            start = session.get(Slot, slot).start_at
+        return Appointment(request_id=world.requests[request], slot_id=slot,
+                           patient_id=world.patients[request], channel=CLERK.channel,
+                           state=AppointmentState.BOOKED, room_id="S1-XR1", start_at=start,
+                           end_at=start + timedelta(minutes=minutes))
+
+    with transaction(booking_engine) as session:
+        session.add(raw_appointment(0, first, 10))
+    with pytest.raises(SlotTaken), transaction(booking_engine) as session:
+        session.add(raw_appointment(1, second, 5))
+        flush_or_slot_taken(session)
+
+    assert active_per_slot(booking_engine) == {first: 1}
