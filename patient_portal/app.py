@@ -14,7 +14,7 @@ from patient_portal.rendering import render
 from patient_portal.security import CsrfFailed, PortalSecurityMiddleware
 from patient_portal.signed_in import NotSignedIn
 from patient_portal.views import confirm, journey, manage, sign_in
-from patient_portal.views.common import see_other, tell_next_page
+from patient_portal.views.common import CannotBookOnline, see_other, tell_next_page
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 NHSUK_DIST = REPO_ROOT / "node_modules" / "nhsuk-frontend" / "dist" / "nhsuk"
@@ -38,6 +38,7 @@ def mount_portal(app: FastAPI) -> None:
     app.add_middleware(PortalSecurityMiddleware, settings=app.state.settings)
     app.add_exception_handler(NotSignedIn, _signed_out)
     app.add_exception_handler(CsrfFailed, _csrf_failed)
+    app.add_exception_handler(CannotBookOnline, _cannot_book)
 
 
 def _signed_out(request: Request, error: Exception) -> Response:
@@ -52,3 +53,9 @@ def _csrf_failed(request: Request, _error: Exception) -> Response:
                   "when a page is left open for a long time or cookies are switched off.",
                   "Nothing has been changed."],
         "link": {"href": "/", "text": "Start again"}}, status=400)
+
+
+def _cannot_book(request: Request, error: Exception) -> Response:
+    return render(request, "portal/message.jinja", {
+        "heading": "You cannot book this test online",
+        "lines": [str(error)], "link": {"href": "/sign-out", "text": "Sign out"}})

@@ -8,8 +8,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse
 from sqlmodel import Session
 
@@ -17,11 +18,12 @@ from booking_api.appointments.models import Appointment
 from booking_api.appointments.services import own_request
 from booking_api.network.directory import ExamDetails, SiteDetails, exam_details, site_of_room
 from booking_api.requests.models import Request as ImagingRequest
+from booking_api.slots.search import SEARCHABLE
 from booking_api.slots.views import slot_index
-from domain.lifecycle import AppointmentState
+from domain.lifecycle import AppointmentState, RequestState
 from patient_portal.offers import Searcher, active_appointment
 from patient_portal.security import portal_session
-from patient_portal.signed_in import PortalPatient, now_of
+from patient_portal.signed_in import PortalPatient, SignedInPatient, now_of
 
 
 def see_other(path: str) -> RedirectResponse:
@@ -90,3 +92,33 @@ def booking_of(session: Session, patient: PortalPatient,
     appointment = active_appointment(session, patient.patient_id, patient.request_id, state)
     site = site_of_room(session, appointment.room_id) if appointment else None
     return Booking(request, exam, appointment, site)
+
+
+class CannotBookOnline(Exception):
+    """The request is not in a state a patient can book; the message says why, plainly."""
+
+
+WHY_NOT_BOOKABLE = {
+    RequestState.RECEIVED: "The imaging team is still checking your referral. We will "
+                           "contact you when you can book.",
+    RequestState.JUSTIFIED: "The imaging team is still checking your referral. We will "
+                            "contact you when you can book.",
+    RequestState.WAITING: "Your test cannot be booked yet. We will contact you when it can.",
+    RequestState.REJECTED: "This referral is no longer active. Contact the person who "
+                           "referred you.",
+    RequestState.CANCELLED: "This referral has been cancelled. Contact the person who "
+                            "referred you if you still need the test.",
+}
+ALREADY_DONE = "This test has already taken place, so there is nothing to book."
+
+
+def bookable_patient(request: Request, patient: SignedInPatient) -> PortalPatient:
+    """The signed-in patient, when their request can be booked or changed online."""
+    with reading(request) as session:
+        state = own_request(session, patient.request_id, patient.patient_id).state
+    if state not in SEARCHABLE:
+        raise CannotBookOnline(WHY_NOT_BOOKABLE.get(state, ALREADY_DONE))
+    return patient
+
+
+BookablePatient = Annotated[PortalPatient, Depends(bookable_patient)]

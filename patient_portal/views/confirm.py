@@ -22,8 +22,9 @@ from patient_portal.calendar_file import appointment_calendar
 from patient_portal.forms import FormData, posted_form, text_fields
 from patient_portal.once import submit_once
 from patient_portal.rendering import render
-from patient_portal.signed_in import PortalPatient, SignedInPatient, journey, now_of
+from patient_portal.signed_in import PortalPatient, journey, now_of
 from patient_portal.views.common import (
+    BookablePatient,
     Booking,
     booking_of,
     notice_for_this_page,
@@ -40,7 +41,7 @@ RESCHEDULE_REASON = "patient chose a new time online"
 
 
 @router.get("/check", response_class=HTMLResponse)
-def check_page(request: Request, patient: SignedInPatient) -> Response:
+def check_page(request: Request, patient: BookablePatient) -> Response:
     state = journey(request)
     with reading(request) as session:
         booking = booking_of(session, patient)
@@ -60,19 +61,19 @@ def check_page(request: Request, patient: SignedInPatient) -> Response:
 
 
 @router.post("/hold/extend")
-def extend(request: Request, patient: SignedInPatient, form: Form) -> Response:
+def extend(request: Request, patient: BookablePatient, form: Form) -> Response:
     return submit_once(request, patient_actor(patient), text_fields(form),
                        lambda: _extend(request, patient))
 
 
 @router.post("/check")
-def confirm(request: Request, patient: SignedInPatient, form: Form) -> Response:
+def confirm(request: Request, patient: BookablePatient, form: Form) -> Response:
     return submit_once(request, patient_actor(patient), text_fields(form),
                        lambda: _confirm(request, patient))
 
 
 @router.get("/confirmation", response_class=HTMLResponse)
-def confirmation(request: Request, patient: SignedInPatient) -> Response:
+def confirmation(request: Request, patient: BookablePatient) -> Response:
     with reading(request) as session:
         booking = booking_of(session, patient)
     if booking.appointment is None:
@@ -83,7 +84,7 @@ def confirmation(request: Request, patient: SignedInPatient) -> Response:
 
 
 @router.get("/appointment.ics")
-def calendar(request: Request, patient: SignedInPatient) -> Response:
+def calendar(request: Request, patient: BookablePatient) -> Response:
     with reading(request) as session:
         booking = booking_of(session, patient)
         sequence = _changes_before(session, patient, booking)

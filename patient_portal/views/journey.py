@@ -18,8 +18,9 @@ from patient_portal.forms import FormData, posted_form, read_choice, text_fields
 from patient_portal.offers import nearest_times
 from patient_portal.once import submit_once
 from patient_portal.rendering import clock, long_date, render
-from patient_portal.signed_in import PortalPatient, SignedInPatient, journey, now_of
+from patient_portal.signed_in import PortalPatient, journey, now_of
 from patient_portal.views.common import (
+    BookablePatient,
     booking_of,
     notice_for_this_page,
     patient_actor,
@@ -40,7 +41,7 @@ SITES_FIRST_SHOWN = 10
 
 
 @router.get("/change")
-def change(request: Request, patient: SignedInPatient) -> Response:
+def change(request: Request, patient: BookablePatient) -> Response:
     """Start changing a booked appointment (the same steps as booking)."""
     with reading(request) as session:
         booking = booking_of(session, patient)
@@ -52,7 +53,7 @@ def change(request: Request, patient: SignedInPatient) -> Response:
 
 
 @router.get("/your-test", response_class=HTMLResponse)
-def your_test(request: Request, patient: SignedInPatient) -> Response:
+def your_test(request: Request, patient: BookablePatient) -> Response:
     with reading(request) as session:
         booking = booking_of(session, patient)
     rescheduling = bool(journey(request).get("reschedule"))
@@ -64,12 +65,12 @@ def your_test(request: Request, patient: SignedInPatient) -> Response:
 
 
 @router.get("/compare", response_class=HTMLResponse)
-def compare_page(request: Request, _patient: SignedInPatient) -> Response:
+def compare_page(request: Request, _patient: BookablePatient) -> Response:
     return render(request, "portal/compare.jinja", {"chosen": journey(request).get("compare")})
 
 
 @router.post("/compare", response_class=HTMLResponse)
-def compare(request: Request, _patient: SignedInPatient, form: Form) -> Response:
+def compare(request: Request, _patient: BookablePatient, form: Form) -> Response:
     chosen = read_choice(form, "compare", ORDER_HINTS, "Select how you want to choose a site")
     if isinstance(chosen, dict):
         return render(request, "portal/compare.jinja", {"chosen": None}, errors=chosen)
@@ -78,12 +79,12 @@ def compare(request: Request, _patient: SignedInPatient, form: Form) -> Response
 
 
 @router.get("/site", response_class=HTMLResponse)
-def site_page(request: Request, patient: SignedInPatient) -> Response:
+def site_page(request: Request, patient: BookablePatient) -> Response:
     return _sites(request, patient, {})
 
 
 @router.post("/site", response_class=HTMLResponse)
-def choose_site(request: Request, patient: SignedInPatient, form: Form) -> Response:
+def choose_site(request: Request, patient: BookablePatient, form: Form) -> Response:
     with reading(request) as session:
         offered = {c.details.site_id for c in
                    searcher(request, session, patient).sites(_compare(request))}
@@ -95,13 +96,13 @@ def choose_site(request: Request, patient: SignedInPatient, form: Form) -> Respo
 
 
 @router.get("/date", response_class=HTMLResponse)
-def date_page(request: Request, patient: SignedInPatient) -> Response:
+def date_page(request: Request, patient: BookablePatient) -> Response:
     """Ten dates from the earliest, or from `?from=` (a date, not personal) for later ones."""
     return _dates(request, patient, _later_start(request), {})
 
 
 @router.post("/date", response_class=HTMLResponse)
-def choose_date(request: Request, patient: SignedInPatient, form: Form) -> Response:
+def choose_date(request: Request, patient: BookablePatient, form: Form) -> Response:
     site_id = journey(request).get("site")
     if not site_id:
         return see_other("/site")
@@ -117,12 +118,12 @@ def choose_date(request: Request, patient: SignedInPatient, form: Form) -> Respo
 
 
 @router.get("/time", response_class=HTMLResponse)
-def time_page(request: Request, patient: SignedInPatient) -> Response:
+def time_page(request: Request, patient: BookablePatient) -> Response:
     return _times(request, patient, {}, show_all=request.query_params.get("all") == "1")
 
 
 @router.post("/time", response_class=HTMLResponse)
-def choose_time(request: Request, patient: SignedInPatient, form: Form) -> Response:
+def choose_time(request: Request, patient: BookablePatient, form: Form) -> Response:
     return submit_once(request, patient_actor(patient), text_fields(form),
                        lambda: _take_time(request, patient, form))
 

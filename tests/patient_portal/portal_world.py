@@ -88,14 +88,26 @@ def _diary_day(session: Session, room_id: str, site_id: str, day: date) -> None:
                     for i in range(SLOTS_PER_DAY))
 
 
-def _patient(session: Session, number: int) -> PortalPatientLogin:
+def add_patient(world: PortalWorld, number: int,
+                state: RequestState = RequestState.APPOINTABLE) -> PortalPatientLogin:
+    """One more patient whose request is in `state` (e.g. not yet vetted)."""
+    engine = portal_engine(world)
+    try:
+        with transaction(engine) as session:
+            return _patient(session, number, state)
+    finally:
+        engine.dispose()
+
+
+def _patient(session: Session, number: int,
+             state: RequestState = RequestState.APPOINTABLE) -> PortalPatientLogin:
     patient = Patient(given_name="Test", family_name=f"Portal{number}",
                       date_of_birth=DATE_OF_BIRTH, postcode_district="B1", area_id="B1")
     session.add(patient)
     session.flush()
     reference = new_booking_reference(random.Random(1000 + number))
     request = Request(patient_id=patient.id, exam_code="XCHES", priority=Priority.ROUTINE,
-                      state=RequestState.APPOINTABLE,
+                      state=state,
                       received_at=datetime.now(UTC) - timedelta(days=3), referrer="GP",
                       booking_reference=reference)
     session.add(request)

@@ -11,9 +11,10 @@ from fastapi.testclient import TestClient
 from icalendar import Calendar
 
 from booking_api.core.config import Environment, Settings
+from domain.lifecycle import RequestState
 from patient_portal.security import COOKIE_NAME, secure_cookies
 from tests.patient_portal.page_client import PageClient
-from tests.patient_portal.portal_world import PortalWorld, appointment_states
+from tests.patient_portal.portal_world import PortalWorld, add_patient, appointment_states
 
 
 @pytest.fixture
@@ -188,3 +189,16 @@ def test_the_calendar_event_keeps_its_uid_and_counts_changes(
     assert new.decoded("DTSTART") != old.decoded("DTSTART")
     assert str(new.decoded("DTSTART").tzinfo) == "Europe/London"
     assert after.walk("VTIMEZONE")
+
+
+@pytest.mark.parametrize(("state", "says"), [
+    (RequestState.RECEIVED, "still checking your referral"),
+    (RequestState.ATTENDED, "already taken place"),
+])
+def test_a_request_that_cannot_be_booked_online_says_why(
+        pages: PageClient, portal_world: PortalWorld, state: RequestState, says: str) -> None:
+    login = add_patient(portal_world, 100 + list(RequestState).index(state), state)
+    page = pages.sign_in(login)
+    assert "You cannot book this test online" in page.text
+    assert says in page.text
+    assert pages.get("/site").status_code == 200 and says in pages.last.text
