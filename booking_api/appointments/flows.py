@@ -82,7 +82,7 @@ def _take_new(session: Session, actor: Actor, old: Appointment, slot_id: int, no
               overrides: Sequence[Override]) -> Appointment:
     claim = Claim(old.request_id, slot_id, AppointmentState.BOOKED, overrides=tuple(overrides),
                   replacing=old.id)
-    new = take_slot(session, actor, claim, now)
+    new = take_slot(session, actor, claim, now).appointment
     record_audit(session, actor, "appointment.rescheduled_to", "appointment", new.id or 0,
                  before=None, after={"state": new.state.value, "slot_id": new.slot_id,
                                      "replaces": old.id})

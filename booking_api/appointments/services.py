@@ -57,7 +57,7 @@ def hold_slot(session: Session, actor: Actor, request_id: int, slot_id: int, *, 
     """Hold a slot for a request for `hold_minutes`; the hold lapses by itself after that."""
     claim = Claim(request_id, slot_id, AppointmentState.HELD,
                   held_until=now + timedelta(minutes=hold_minutes), patient_id=patient_id)
-    appointment = take_slot(session, actor, claim, now)
+    appointment = take_slot(session, actor, claim, now).appointment
     _audit(session, actor, appointment, "appointment.held", None)
     return appointment
 
@@ -102,8 +102,8 @@ def book_slot(session: Session, actor: Actor, request_id: int, slot_id: int, *, 
     """Book a slot directly (no hold first); `overrides` set slot rules aside (clerks)."""
     claim = Claim(request_id, slot_id, AppointmentState.BOOKED, overrides=tuple(overrides),
                   patient_id=patient_id)
-    appointment = take_slot(session, actor, claim, now)
-    _request_to(session, actor, request_id, RequestState.APPOINTED, reason or "booked")
+    appointment, request = take_slot(session, actor, claim, now)
+    _request_to(session, actor, request, RequestState.APPOINTED, reason or "booked")
     _audit(session, actor, appointment, "appointment.booked", None, reason=reason,
            overrides=overrides)
     return appointment
@@ -217,9 +217,10 @@ def _change_state(appointment: Appointment, target: AppointmentState,
     return before
 
 
-def _request_to(session: Session, actor: Actor, request_id: int, target: RequestState,
-                reason: str) -> None:
-    request = session.get(Request, request_id)
+def _request_to(session: Session, actor: Actor, request: Request | int,
+                target: RequestState, reason: str) -> None:
+    if not isinstance(request, Request):
+        request = session.get(Request, request)
     assert request is not None
     if request.state is target:
         return

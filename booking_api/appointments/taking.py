@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import pairwise
+from typing import NamedTuple
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -66,7 +67,14 @@ class Claim:
     """When a patient acts: the request must be theirs (else NotFound)."""
 
 
-def take_slot(session: Session, actor: Actor, claim: Claim, now: datetime) -> Appointment:
+class Taken(NamedTuple):
+    """The new appointment and its (locked) request."""
+
+    appointment: Appointment
+    request: Request
+
+
+def take_slot(session: Session, actor: Actor, claim: Claim, now: datetime) -> Taken:
     """Occupy the claim's slot (and the slots its exam runs on into) for its request; raise
     SlotTaken, SlotUnavailable, SlotNotEligible or RequestNotBookable, changing nothing."""
     facts = load_request_facts(session, claim.request_id, claim.patient_id)
@@ -86,7 +94,7 @@ def take_slot(session: Session, actor: Actor, claim: Claim, now: datetime) -> Ap
     session.add(appointment)
     flush_or_slot_taken(session)
     mark_slots(session, slots, SLOT_STATUS_OF[claim.state])
-    return appointment
+    return Taken(appointment, request)
 
 
 def flush_or_slot_taken(session: Session) -> None:
