@@ -2,7 +2,7 @@
 
 greedy (the fallback, kept from the start) → greedy repaired (a usable plan in about 2 s) →
 joint LP (our bound, and the staff shares between modalities) → LP roundings that keep
-radiologist-led rooms together, and a dive (LP re-solved around them) → CP-SAT on exact
+radiologist-led rooms together → CP-SAT on exact
 sub-models with the rest of the plan fixed: site neighbourhoods, then one model per modality,
 each with a complete hint. The best plan seen is returned; a stage that fails or runs out of
 time is logged and skipped, never fatal."""
@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-
-import numpy as np
 
 from optimiser.evaluation import Solution, metrics
 from optimiser.greedy import greedy_solution
@@ -79,37 +77,17 @@ def build_diary(problem: DiaryProblem, time_limit_s: float = 60.0, seed: int = 0
                       seconds=time.perf_counter() - started, log=tuple(progress.log))
 
 
-def _dive(inst: Instance, hint: Solution, split, progress: _Progress,
-          deadline: float) -> Solution:
-    """Pin the radiologist-led rooms as rounded, re-solve the LP around them and round again:
-    the rest of the plan then fits the whole radiologists the first rounding settled on."""
-    left = deadline - time.perf_counter()
-    if left < 4.0:
-        return hint
-    pinned = np.where(inst.option_rad_need >= 0, hint.x.astype(float), np.nan)
-    restricted = solve_relaxation(inst, time_limit_s=0.5 * left, fixed_rooms=pinned)
-    if restricted.bound is None:
-        return hint
-    dived = rounded_solution(inst, restricted.x,
-                             weekly_only(inst, split_staff(inst, restricted.z)))
-    dived.method = "lp-dive"
-    progress.offer(inst, dived)
-    dived = close_idle_offpeak(inst, dived)
-    return min((hint, dived), key=lambda c: metrics(inst, c).objective)
-
-
 def _improve(inst: Instance, relaxation, progress: _Progress, deadline: float, seed: int,
              workers: int) -> None:
     split = split_staff(inst, relaxation.z)
     if time.perf_counter() >= deadline:
         return
     roundings = [rounded_solution(inst, relaxation.x, shares)
-                 for shares in (weekly_only(inst, split), split, None)]
+                 for shares in (weekly_only(inst, split), split)]
     for candidate in roundings:
         progress.offer(inst, candidate)
     hint = min((close_idle_offpeak(inst, c) for c in roundings),
                key=lambda c: metrics(inst, c).objective)
-    hint = _dive(inst, hint, split, progress, deadline)
 
     def offer(solution: Solution) -> Solution:
         return progress.offer(inst, solution)

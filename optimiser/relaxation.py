@@ -73,16 +73,10 @@ class _Layout:
          self.total) = (int(s) for s in starts)
 
 
-def solve_relaxation(inst: Instance, time_limit_s: float = 30.0,
-                     fixed_rooms: np.ndarray | None = None) -> Relaxation:
-    """The LP optimum. With `fixed_rooms` (rooms per option, NaN = free) it is a restricted
-    LP used for diving, and its value is no longer a bound."""
+def solve_relaxation(inst: Instance, time_limit_s: float = 30.0) -> Relaxation:
     started = time.perf_counter()
     lay = _Layout(inst)
     cost, lower, upper = _objective_and_bounds(inst, lay)
-    if fixed_rooms is not None:
-        pinned = np.flatnonzero(~np.isnan(fixed_rooms))
-        lower[lay.x + pinned] = upper[lay.x + pinned] = fixed_rooms[pinned]
     rows = _Rows()
     _room_rows(inst, lay, rows)
     _staff_rows(inst, lay, rows)

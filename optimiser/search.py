@@ -26,14 +26,16 @@ Offer = Callable[[Solution], Solution]
 
 def site_search(inst: Instance, start: Solution, offer: Offer, deadline: float, seed: int,
                 workers: int, log: list[str]) -> Solution:
-    """Passes over the sites, smallest first, keeping each improvement, until a pass improves
-    nothing or time runs out."""
+    """Passes over the sites, keeping each improvement, until a pass improves nothing or time
+    runs out. The first pass goes smallest site first (small neighbourhoods solve to optimality
+    at once); later passes go where the last one gained most."""
     current, objective = start, metrics(inst, start).objective
     class_site = np.array([c.site for c in inst.classes], dtype=int)
     sizes = np.bincount(class_site[inst.option_class], minlength=len(inst.sites))
     order = [int(s) for s in np.argsort(sizes, kind="stable") if sizes[s] > 0]
     for number in range(1, 100):
         improved = 0
+        gains: dict[int, float] = {}
         for site in order:
             left = deadline - time.perf_counter()
             if left < 0.3:
@@ -47,11 +49,13 @@ def site_search(inst: Instance, start: Solution, offer: Offer, deadline: float, 
             value = metrics(inst, candidate).objective
             if value < objective - 1e-6:
                 current = offer(candidate)
-                objective = metrics(inst, current).objective
+                gains[site] = objective - metrics(inst, current).objective
+                objective -= gains[site]
                 improved += 1
         log.append(f"site search: pass {number} improved {improved} sites")
         if not improved:
             break
+        order.sort(key=lambda site: -gains.get(site, 0.0))
     return current
 
 
