@@ -4,12 +4,16 @@ security middleware, and the pages shown when a form's token fails or a session 
 
 from __future__ import annotations
 
+import logging
+import threading
 from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
+from booking_api.core.config import Environment
+from booking_api.slots.views import slot_index
 from patient_portal.rendering import render
 from patient_portal.security import CsrfFailed, PortalSecurityMiddleware
 from patient_portal.signed_in import NotSignedIn
@@ -19,6 +23,7 @@ from patient_portal.views.common import CannotBookOnline, see_other, tell_next_p
 REPO_ROOT = Path(__file__).resolve().parent.parent
 NHSUK_DIST = REPO_ROOT / "node_modules" / "nhsuk-frontend" / "dist" / "nhsuk"
 PORTAL_STATIC = Path(__file__).parent / "static"
+logger = logging.getLogger(__name__)
 
 
 class FrontendMissing(RuntimeError):
@@ -39,6 +44,21 @@ def mount_portal(app: FastAPI) -> None:
     app.add_exception_handler(NotSignedIn, _signed_out)
     app.add_exception_handler(CsrfFailed, _csrf_failed)
     app.add_exception_handler(CannotBookOnline, _cannot_book)
+    if app.state.settings.environment is not Environment.TEST:
+        threading.Thread(target=_warm_slot_index, args=(app,), daemon=True,
+                         name="portal-slot-index-warm-up").start()
+
+
+def _warm_slot_index(app: FastAPI) -> None:
+    """Load the slot index in the background as the service starts, so the first patient to
+    search does not wait for it (on the demo's six weeks of diaries a load takes seconds)."""
+    try:
+        index = slot_index(Request({"type": "http", "app": app}))
+        with app.state.read_session_factory() as session:
+            index.refresh(session)
+    except Exception:  # a database not migrated yet: the first search loads it instead
+        logger.warning("slot index warm-up failed; the first search will load it",
+                       exc_info=True)
 
 
 def _signed_out(request: Request, error: Exception) -> Response:

@@ -81,9 +81,24 @@ class Searcher:
         return sorted(result.slots, key=lambda s: (s.start_at, s.slot_id))
 
 
+def one_per_time(offers: list[SlotOffer]) -> list[SlotOffer]:
+    """One offer per start time (several rooms may be free at 9am; the patient chooses a
+    time, not a room), in time order."""
+    firsts: dict[datetime, SlotOffer] = {}
+    for offer in offers:
+        firsts.setdefault(offer.start_at, offer)
+    return sorted(firsts.values(), key=lambda s: s.start_at)
+
+
+def same_time(offers: list[SlotOffer], chosen: SlotOffer) -> list[SlotOffer]:
+    """The chosen offer first, then the other free slots starting at the same time."""
+    return [chosen] + [o for o in offers if o.start_at == chosen.start_at and o != chosen]
+
+
 def nearest_times(offers: list[SlotOffer], wanted: datetime) -> list[SlotOffer]:
     """The few free times closest to the one the patient wanted, in time order."""
-    closest = sorted(offers, key=lambda s: abs((s.start_at - wanted).total_seconds()))
+    closest = sorted(one_per_time(offers),
+                     key=lambda s: abs((s.start_at - wanted).total_seconds()))
     return sorted(closest[:NEAREST_OTHER_TIMES], key=lambda s: s.start_at)
 
 

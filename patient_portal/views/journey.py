@@ -15,7 +15,7 @@ from booking_api.appointments.errors import BookingError, SlotTaken
 from booking_api.network.directory import sites_by_id
 from domain.lifecycle import AppointmentState
 from patient_portal.forms import FormData, posted_form, read_choice, text_fields
-from patient_portal.offers import nearest_times
+from patient_portal.offers import nearest_times, one_per_time, same_time
 from patient_portal.once import submit_once
 from patient_portal.rendering import clock, long_date, render
 from patient_portal.signed_in import PortalPatient, journey, now_of
@@ -149,12 +149,14 @@ def _take_time(request: Request, patient: PortalPatient, form: FormData) -> Resp
     if state.get("reschedule"):
         state["slot"] = {"id": offer.slot_id, "start": offer.start_at.isoformat()}
         return see_other("/check")
-    try:
-        state["hold"] = _hold(request, patient, offer.slot_id, state.get("hold"))
-    except (SlotTaken, BookingError):
-        state["taken"] = offer.start_at.isoformat()
-        return see_other("/time")
-    return see_other("/check")
+    for candidate in same_time(offers, offer):
+        try:
+            state["hold"] = _hold(request, patient, candidate.slot_id, state.get("hold"))
+        except (SlotTaken, BookingError):
+            continue
+        return see_other("/check")
+    state["taken"] = offer.start_at.isoformat()
+    return see_other("/time")
 
 
 def _hold(request: Request, patient: PortalPatient, slot_id: int,
@@ -225,6 +227,8 @@ def _times(request: Request, patient: PortalPatient, errors: dict[str, str],
         if not show_all:
             offers = nearest_times(offers, at)
             context["taken"] = True
+    if not context["taken"]:
+        offers = one_per_time(offers)
     context["times"] = offers
     state["shown"] = {str(o.slot_id): o.start_at.isoformat() for o in offers}
     return render(request, "portal/times.jinja", context, errors=errors)

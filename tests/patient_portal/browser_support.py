@@ -52,11 +52,12 @@ class LiveServer:
 
 
 @contextmanager
-def live_server(database_url: str, hold_minutes: int = 10) -> Iterator[LiveServer]:
+def live_server(database_url: str, hold_minutes: int = 10,
+                environment: str = "test") -> Iterator[LiveServer]:
     """The real service (portal included) under uvicorn on 127.0.0.1 and a free port."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "CDIP_DATABASE_URL": database_url, "CDIP_ENVIRONMENT": "test",
+    env = {**os.environ, "CDIP_DATABASE_URL": database_url, "CDIP_ENVIRONMENT": environment,
            "CDIP_PUBLIC_BASE_URL": base_url, "CDIP_HOLD_MINUTES": str(hold_minutes)}
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "booking_api.app:create_app", "--factory",
