@@ -5,6 +5,7 @@ waits). Demand that no site can serve is diagnosed here, once, for every solver.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -35,17 +36,28 @@ class DemandCells:
     sf_options: list[list[tuple[int, int]]]
     """[site-family] (option, exams per session) pairs that add capacity for it."""
     diagnoses: list[Diagnosis] = field(default_factory=list)
+    _home_groups: dict = field(default_factory=dict, repr=False)
 
-    @property
+    @cached_property
     def totals(self) -> np.ndarray:
         return self.counts.sum(axis=1)
 
     def cells_of(self, modality: Modality) -> np.ndarray:
-        codes = np.array([FAMILIES[f].modality is modality for f in self.cell_family], dtype=bool)
-        return np.flatnonzero(codes)
+        return self._cells_by_modality[modality]
+
+    @cached_property
+    def _cells_by_modality(self) -> dict[Modality, np.ndarray]:
+        of_cell = [FAMILIES[f].modality for f in self.cell_family]
+        return {m: np.array([c for c, mc in enumerate(of_cell) if mc is m], dtype=int)
+                for m in Modality}
 
     def home_groups(self, modality: Modality) -> list[tuple[int, np.ndarray, float]]:
         """(site, cells homed there, their weekly demand) for the wait-imbalance rows."""
+        if modality not in self._home_groups:
+            self._home_groups[modality] = self._group_homes(modality)
+        return self._home_groups[modality]
+
+    def _group_homes(self, modality: Modality) -> list[tuple[int, np.ndarray, float]]:
         cells = self.cells_of(modality)
         result = []
         for site in sorted({int(self.cell_home[c]) for c in cells} - {-1}):
