@@ -6,10 +6,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import ConsoleMessage, Page, expect
 
 from tests.patient_portal.browser_support import axe_violations, screenshot
 from tests.patient_portal.portal_world import PortalPatientLogin
+
+PORTAL_PREFIX = "http://127.0.0.1"
 
 
 @dataclass
@@ -21,9 +23,19 @@ class PortalVisit:
     """False: only pages checked with `always=True` (the journey's own pages are audited
     by the booking tests; other tests audit the pages they add)."""
     urls: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+    """Script errors and CSP refusals; failed loads of blocked outside hosts are expected."""
 
     def __post_init__(self) -> None:
         self.page.on("request", lambda request: self.urls.append(request.url))
+        self.page.on("pageerror", lambda error: self.console_errors.append(str(error)))
+        self.page.on("console", self._console)
+
+    def _console(self, message: ConsoleMessage) -> None:
+        source = message.location.get("url", "") if message.location else ""
+        blocked_outside = source.startswith("http") and not source.startswith(PORTAL_PREFIX)
+        if message.type == "error" and not blocked_outside:
+            self.console_errors.append(f"{source}: {message.text}")
 
     def checked(self, name: str, always: bool = False) -> None:
         """The page now shown passes axe, fits the viewport's width, and is photographed."""
@@ -31,6 +43,7 @@ class PortalVisit:
             return
         violations = axe_violations(self.page)
         assert violations == [], f"axe on {self.page.url}:\n" + "\n".join(violations)
+        assert self.console_errors == [], "\n".join(self.console_errors)
         fits = self.page.evaluate(
             "() => document.documentElement.scrollWidth <= window.innerWidth")
         assert fits, f"{self.page.url} scrolls sideways at this width"
