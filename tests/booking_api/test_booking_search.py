@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, delete
 
 from booking_api.appointments import services
 from booking_api.appointments.errors import InvalidInput, NotFound, RequestNotBookable
@@ -14,6 +14,7 @@ from booking_api.core.db import transaction
 from booking_api.network.models import Site
 from booking_api.requests.models import Request
 from booking_api.slots.blocking import block_slot
+from booking_api.slots.models import DiarySession, Slot
 from booking_api.slots.search import SearchQuery, SortOrder, search_slots
 from booking_api.slots.search_index import SlotIndex
 from domain.lifecycle import RequestState
@@ -131,3 +132,14 @@ def test_a_bad_query_is_refused_naming_the_field(fields, field) -> None:
     with pytest.raises(InvalidInput) as refused:
         SearchQuery(**fields)
     assert refused.value.field == field
+
+
+
+def test_a_network_without_slots_gives_an_empty_answer(world) -> None:
+    with transaction(world.engine) as session:
+        session.execute(delete(Slot))
+        session.execute(delete(DiarySession))
+
+    result = _search(world)
+
+    assert (result.eligible_slots, result.slots, result.sites) == (0, (), ())
