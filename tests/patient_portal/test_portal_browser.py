@@ -139,9 +139,17 @@ def test_two_patients_race_for_one_time_and_the_loser_is_offered_the_nearest_oth
 
 def test_a_hold_that_runs_out_is_explained_and_the_times_offered_again(
         page: Page, portal_world: PortalWorld) -> None:
+    page.clock.install()
     visit = PortalVisit(page, shots="expired", audit_every_page=False)
     visit.sign_in(portal_world.patients[6])
     visit.choose_time(day=1)
+    status = page.get_by_role("status")
+    expect(status).to_be_empty()
+    page.clock.run_for("08:30")
+    expect(status).to_contain_text("left. Select ‘I need more time’ if you need longer")
+    visit.checked("00-two-minutes-left", always=True)
+    page.clock.run_for("02:00")
+    expect(status).to_contain_text("We are no longer holding this time")
     assert expire_every_hold(portal_world) >= 1
     visit.press("Confirm appointment")
     assert page.title().startswith("Error: ")
