@@ -17,7 +17,7 @@ from forecasting.dna_features import AT_BOOKING, dna_features
 from forecasting.dna_model import DNA_MODEL_NAMES, FittedDnaModel, fit_dna_model
 
 TEST_SHARE = 0.25
-MAX_TRAINING_ROWS = 600_000
+MAX_TRAINING_ROWS = 1_000_000
 
 
 class TooFewOutcomesError(ValueError):

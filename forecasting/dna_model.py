@@ -99,15 +99,18 @@ def _capped_log(values: np.ndarray) -> np.ndarray:
 
 
 def _logistic() -> Pipeline:
-    """Lead time through a spline (its effect need not be a straight line in the logit); prior
-    counts on a capped log scale; categories one-hot; everything else standardised."""
-    numeric = [f for f in NUMERIC_FEATURES if f not in ("lead_time_days", "prior_dna",
-                                                        "prior_attended", "prior_cancelled")]
+    """Smooth curves (splines) for lead time and distance on a log scale, age and time of day,
+    since none of their effects need be a straight line in the logit; prior counts on a capped
+    log scale; categories one-hot; the rest standardised."""
+    log_scale = FunctionTransformer(np.log1p)
     columns = ColumnTransformer([
-        ("lead", SplineTransformer(n_knots=6, degree=3), ["lead_time_days"]),
+        ("lead", make_pipeline(log_scale, SplineTransformer(n_knots=6)), ["lead_time_days"]),
+        ("distance", make_pipeline(log_scale, SplineTransformer(n_knots=4)), ["distance_km"]),
+        ("age", SplineTransformer(n_knots=8), ["age_years"]),
+        ("hour", SplineTransformer(n_knots=8), ["start_hour"]),
         ("prior", make_pipeline(FunctionTransformer(_capped_log), StandardScaler()),
          ["prior_dna", "prior_attended", "prior_cancelled"]),
-        ("numeric", StandardScaler(), numeric),
+        ("numeric", StandardScaler(), ["imd_decile", "sms_reminder", "prior_dna_rate"]),
         ("category", OneHotEncoder(handle_unknown="ignore"), list(CATEGORICAL_FEATURES)),
     ])
     return make_pipeline(columns, LogisticRegression(C=1.0, max_iter=2000))
