@@ -35,10 +35,6 @@ def demand_summary(scaled: np.ndarray, forecast: np.ndarray, actual: np.ndarray)
     }
 
 
-def coverage(lower: np.ndarray, upper: np.ndarray, actual: np.ndarray) -> float:
-    return float(((actual >= lower) & (actual <= upper)).mean())
-
-
 def dna_summary(outcome: np.ndarray, probability: np.ndarray) -> dict:
     """AUC, calibration slope/intercept (logistic recalibration), Brier, top-decile capture."""
     outcome = np.asarray(outcome, dtype=int)

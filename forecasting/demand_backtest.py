@@ -1,6 +1,11 @@
 """Rolling-origin evaluation of the demand models: at each origin every model is refitted on the
 weeks before it only and forecasts the next 1..horizon weeks; errors are pooled over origins,
-series and horizons. The oracle (the generator's true expected demand) is scored the same way."""
+series and horizons. The oracle (the generator's true expected demand) is scored the same way.
+
+MASE = mean over series × origins × horizons of |error| / the series' in-sample seasonal-naive
+MAE at that origin (series whose scale is 0 are skipped), i.e. the mean of per-series MASEs.
+WAPE and bias are pooled ratios to total actual demand. `fit_seconds` is the mean time to fit
+one model on every series at one origin, including the second fit that calibrates intervals."""
 
 from __future__ import annotations
 

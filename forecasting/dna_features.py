@@ -22,7 +22,6 @@ CATEGORICAL_FEATURES = ("age_band", "weekday", "modality", "booking_channel", "p
 FEATURES = NUMERIC_FEATURES + CATEGORICAL_FEATURES
 AGE_BANDS = (0, 18, 40, 65, 80, 200)
 AGE_BAND_NAMES = ("0-17", "18-39", "40-64", "65-79", "80+")
-SCORED_OUTCOMES = ("attended", "dna")
 AT_BOOKING = "booking"
 ON_THE_EVE = "eve"
 _MINUTE_BITS = 24  # 2^24 minutes is 31 years of history
