@@ -37,7 +37,9 @@ ORDER_HINTS = {"soonest": "Listed by the earliest free date.",
                "site": "Listed by name."}
 HOLD_RELEASED = "patient chose another time"
 SITES_FIRST_SHOWN = 10
-"""Sites on the first view of the list; the rest are one link away."""
+"""Sites on the first view of a long list; the rest are one link away."""
+SITES_NOT_WORTH_HIDING = 5
+"""A list only this much longer is shown whole."""
 
 
 @router.get("/change")
@@ -186,7 +188,8 @@ def _sites(request: Request, patient: PortalPatient, errors: dict[str, str]) -> 
         sites = searcher(request, session, patient).sites(_compare(request))
     chosen = journey(request).get("site")
     shown = sites
-    if request.query_params.get("all") != "1" and not errors:
+    if request.query_params.get("all") != "1" and not errors \
+            and len(sites) > SITES_FIRST_SHOWN + SITES_NOT_WORTH_HIDING:
         shown = sites[:SITES_FIRST_SHOWN]
         shown += [s for s in sites[SITES_FIRST_SHOWN:] if s.details.site_id == chosen]
     return render(request, "portal/sites.jinja", {
