@@ -26,6 +26,7 @@ from patient_portal.rendering import LONDON
 DATES_PER_PAGE = 10
 MAX_TIMES_PER_DAY = 200
 NEAREST_OTHER_TIMES = 5
+NOON, EVENING = 12, 17
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,17 @@ def one_per_time(offers: list[SlotOffer]) -> list[SlotOffer]:
 def same_time(offers: list[SlotOffer], chosen: SlotOffer) -> list[SlotOffer]:
     """The chosen offer first, then the other free slots starting at the same time."""
     return [chosen] + [o for o in offers if o.start_at == chosen.start_at and o != chosen]
+
+
+def parts_of_day(offers: list[SlotOffer]) -> list[tuple[str, list[SlotOffer]]]:
+    """Times grouped as morning (before 12pm), afternoon (to 5pm) and evening, in UK time,
+    leaving out empty parts: a day's fifty times are easier to scan in three short lists."""
+    groups: dict[str, list[SlotOffer]] = {"Morning": [], "Afternoon": [], "Evening": []}
+    for offer in sorted(offers, key=lambda o: o.start_at):
+        hour = offer.start_at.astimezone(LONDON).hour
+        part = "Morning" if hour < NOON else "Afternoon" if hour < EVENING else "Evening"
+        groups[part].append(offer)
+    return [(part, times) for part, times in groups.items() if times]
 
 
 def nearest_times(offers: list[SlotOffer], wanted: datetime) -> list[SlotOffer]:

@@ -15,7 +15,7 @@ from booking_api.appointments.errors import BookingError, SlotTaken
 from booking_api.network.directory import sites_by_id
 from domain.lifecycle import AppointmentState
 from patient_portal.forms import FormData, posted_form, read_choice, text_fields
-from patient_portal.offers import nearest_times, one_per_time, same_time
+from patient_portal.offers import nearest_times, one_per_time, parts_of_day, same_time
 from patient_portal.once import submit_once
 from patient_portal.rendering import clock, long_date, render
 from patient_portal.signed_in import PortalPatient, journey, now_of
@@ -232,7 +232,7 @@ def _times(request: Request, patient: PortalPatient, errors: dict[str, str],
             context["taken"] = True
     if not context["taken"]:
         offers = one_per_time(offers)
-    context["times"] = offers
+    context["time_groups"] = parts_of_day(offers)
     state["shown"] = {str(o.slot_id): o.start_at.isoformat() for o in offers}
     return render(request, "portal/times.jinja", context, errors=errors)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from booking_api.slots.search import SlotOffer
-from patient_portal.offers import nearest_times, one_per_time, same_time
+from patient_portal.offers import nearest_times, one_per_time, parts_of_day, same_time
 
 NINE = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 
@@ -32,3 +32,14 @@ def test_the_nearest_other_times_are_the_five_closest_in_time_order() -> None:
     offers = [_offer(i, 10 * i) for i in range(12)]
     wanted = NINE + timedelta(minutes=56)
     assert [o.slot_id for o in nearest_times(offers, wanted)] == [4, 5, 6, 7, 8]
+
+
+def test_times_are_grouped_by_part_of_the_day_in_uk_time() -> None:
+    offers = [_offer(1, 0), _offer(2, 60 * 3), _offer(3, 60 * 9)]  # 9am, 12pm, 6pm UTC
+    groups = parts_of_day(offers)
+    assert [(part, [o.slot_id for o in times]) for part, times in groups] == [
+        ("Morning", [1]), ("Afternoon", [2]), ("Evening", [3])]
+
+
+def test_empty_parts_of_the_day_are_left_out() -> None:
+    assert [part for part, _ in parts_of_day([_offer(1, 0)])] == ["Morning"]
