@@ -31,12 +31,19 @@ class FrontendMissing(RuntimeError):
 
 
 def mount_portal(app: FastAPI) -> None:
-    """Add the patient pages to `app` (raises FrontendMissing without `npm ci`)."""
-    if not (NHSUK_DIST / "nhsuk-frontend.min.css").is_file():
-        raise FrontendMissing(f"NHS.UK frontend is not installed at {NHSUK_DIST}: run "
-                              "`make setup` (or `npm ci`) in the repository root")
-    app.mount("/assets", StaticFiles(directory=NHSUK_DIST / "assets"), name="nhsuk-assets")
-    app.mount("/static/nhsuk", StaticFiles(directory=NHSUK_DIST), name="nhsuk-frontend")
+    """Add the patient pages to `app`. Without NHS.UK frontend installed (`npm ci`) the
+    service refuses to start in production; elsewhere it warns and serves unstyled pages, so
+    the API and its tests do not depend on npm."""
+    if not frontend_installed():
+        message = (f"NHS.UK frontend is not installed at {NHSUK_DIST}: run `make setup` "
+                   "(or `npm ci`) in the repository root")
+        if app.state.settings.environment is Environment.PRODUCTION:
+            raise FrontendMissing(message)
+        logger.warning(message)
+    else:
+        app.mount("/assets", StaticFiles(directory=NHSUK_DIST / "assets"),
+                  name="nhsuk-assets")
+        app.mount("/static/nhsuk", StaticFiles(directory=NHSUK_DIST), name="nhsuk-frontend")
     app.mount("/static/portal", StaticFiles(directory=PORTAL_STATIC), name="portal-static")
     for module in (sign_in, journey, confirm, manage):
         app.include_router(module.router)
@@ -47,6 +54,10 @@ def mount_portal(app: FastAPI) -> None:
     if app.state.settings.environment is not Environment.TEST:
         threading.Thread(target=_warm_slot_index, args=(app,), daemon=True,
                          name="portal-slot-index-warm-up").start()
+
+
+def frontend_installed() -> bool:
+    return (NHSUK_DIST / "nhsuk-frontend.min.css").is_file()
 
 
 def _warm_slot_index(app: FastAPI) -> None:

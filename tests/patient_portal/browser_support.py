@@ -18,6 +18,8 @@ import httpx
 import pytest
 from playwright.sync_api import Page
 
+from patient_portal.app import frontend_installed
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
@@ -30,10 +32,12 @@ SERVER_START_TIMEOUT_S = 30
 
 
 def require_chromium() -> None:
-    """Skip without Chromium locally; under CI (CI=true) a missing browser is a failure."""
-    if CHROMIUM.exists():
+    """Skip without Chromium (or without the npm packages) locally; under CI (CI=true)
+    either missing is a failure."""
+    if CHROMIUM.exists() and AXE_SOURCE.is_file() and frontend_installed():
         return
-    message = f"{CHROMIUM} is missing: apt-get install chromium"
+    message = (f"{CHROMIUM} is missing: apt-get install chromium" if not CHROMIUM.exists()
+               else "axe-core or nhsuk-frontend is missing: run `make setup` (npm ci)")
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(message)
     pytest.skip(message)

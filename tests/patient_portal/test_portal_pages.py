@@ -5,13 +5,16 @@ the calendar file across a change of appointment."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from icalendar import Calendar
 
+from booking_api.app import create_app
 from booking_api.core.config import Environment, Settings
 from domain.lifecycle import RequestState
+from patient_portal import app as portal_app
 from patient_portal.security import COOKIE_NAME, secure_cookies
 from tests.patient_portal.page_client import PageClient
 from tests.patient_portal.portal_world import PortalWorld, add_patient, appointment_states
@@ -202,3 +205,21 @@ def test_a_request_that_cannot_be_booked_online_says_why(
     assert "You cannot book this test online" in page.text
     assert says in page.text
     assert pages.get("/site").status_code == 200 and says in pages.last.text
+
+
+def test_production_refuses_to_start_without_the_nhs_frontend(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(portal_app, "NHSUK_DIST", tmp_path / "missing")
+    settings = Settings(environment=Environment.PRODUCTION, secret_key="s" * 48,
+                        database_url=f"sqlite:///{tmp_path / 'p.sqlite3'}")
+    with pytest.raises(portal_app.FrontendMissing, match="npm ci"):
+        create_app(settings)
+
+
+def test_a_test_service_without_the_nhs_frontend_still_serves_pages(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, portal_world: PortalWorld) -> None:
+    monkeypatch.setattr(portal_app, "NHSUK_DIST", tmp_path / "missing")
+    app = create_app(Settings(environment=Environment.TEST, database_url=portal_world.url))
+    with TestClient(app) as unstyled:
+        assert unstyled.get("/").status_code == 200
+        assert unstyled.get("/static/nhsuk/nhsuk-frontend.min.css").status_code == 404
