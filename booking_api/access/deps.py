@@ -9,9 +9,11 @@
     SignedIn          either of the above (a StaffPrincipal or a PatientPrincipal)
     require_roles(*roles)  build another role check
 
-Tokens arrive as `Authorization: Bearer <token>`. Principals are loaded over a short
-read-only connection of their own, not the route's session, so an authorisation check
-never starts (or, on SQLite, locks) the route's transaction. The clock and the access
+Tokens arrive as `Authorization: Bearer <token>`. Principals are loaded on every request
+(a revoked token is refused at once) by one statement on a short read-only connection of
+their own (autocommit on PostgreSQL: no BEGIN/ROLLBACK round trips), not the route's
+session, so an authorisation check never starts (or, on SQLite, locks) the route's
+transaction. The clock and the access
 policy are read from `app.state.clock` / `app.state.access_policy` when set (tests set
 them), else the real clock and the defaults.
 """
@@ -29,7 +31,7 @@ from booking_api.access.models import AccountRole, SignInKind, StaffUser
 from booking_api.access.policy import DEFAULT_CLOCK, DEFAULT_POLICY, AccessPolicy, Clock
 from booking_api.access.principals import PatientPrincipal, StaffPrincipal
 from booking_api.api.deps import SettingsDep
-from booking_api.core.db import read_only
+from booking_api.core.db import one_statement, read_only
 from booking_api.requests.models import Request as ImagingRequest
 
 
@@ -148,7 +150,7 @@ def _unauthorised(message: str) -> HTTPException:
 
 
 def _load_staff(engine: Engine, claims: tokens.StaffClaims) -> StaffPrincipal:
-    with read_only(engine).connect() as connection:
+    with one_statement(read_only(engine)).connect() as connection:
         row = connection.execute(
             select(StaffUser.username, StaffUser.display_name, StaffUser.role,
                    StaffUser.active, StaffUser.token_version)
@@ -162,7 +164,7 @@ def _load_staff(engine: Engine, claims: tokens.StaffClaims) -> StaffPrincipal:
 
 
 def _load_patient(engine: Engine, claims: tokens.PatientClaims) -> PatientPrincipal:
-    with read_only(engine).connect() as connection:
+    with one_statement(read_only(engine)).connect() as connection:
         request_ids = frozenset(connection.scalars(
             select(ImagingRequest.id).where(ImagingRequest.patient_id == claims.patient_id)))
     if claims.request_id not in request_ids:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -85,27 +86,39 @@ def read_patient_token(secret: str, token: str, now: datetime) -> PatientClaims:
 def token_kind(secret: str, token: str) -> SignInKind | None:
     """Which kind of token this is (signature checked, expiry not), or None."""
     for kind in SignInKind:
-        try:
-            _serializer(secret, kind).loads(token)
-        except BadSignature:
-            continue
-        return kind
+        if _verified_payload(secret, kind, token) is not _FORGED:
+            return kind
     return None
 
 
 def _read(secret: str, kind: SignInKind, token: str, now: datetime) -> dict[str, Any]:
-    try:
-        payload = _serializer(secret, kind).loads(token)
-    except BadSignature:
+    payload = _verified_payload(secret, kind, token)
+    if payload is _FORGED:
         raise InvalidToken(f"this is not a valid {kind} session token: "
-                           f"sign in as {_WHO[kind]}") from None
+                           f"sign in as {_WHO[kind]}")
     if not isinstance(payload, dict) or not isinstance(payload.get("exp"), int | float):
         raise InvalidToken("the session token is not valid: sign in again")
     if _epoch(now) >= payload["exp"]:
         raise InvalidToken("your session has expired: sign in again")
-    return payload
+    return dict(payload)
 
 
+_FORGED = object()
+"""What `_verified_payload` gives for a token whose signature does not verify."""
+
+
+@lru_cache(maxsize=4096)
+def _verified_payload(secret: str, kind: SignInKind, token: str) -> Any:
+    """The signed payload of a token, or _FORGED. A pure function of its arguments (expiry
+    and the account's token version are checked by the callers on every use), so a token's
+    HMAC is verified once, not on every request."""
+    try:
+        return _serializer(secret, kind).loads(token)
+    except BadSignature:
+        return _FORGED
+
+
+@lru_cache(maxsize=16)
 def _serializer(secret: str, kind: SignInKind) -> URLSafeSerializer:
     return URLSafeSerializer(secret, salt=_SALTS[kind],
                              signer_kwargs={"digest_method": hashlib.sha512})

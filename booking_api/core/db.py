@@ -4,11 +4,14 @@ SQLite (the demo) allows one writer at a time, so every connection runs in WAL m
 for the lock instead of failing (busy_timeout), enforces foreign keys, and starts write
 transactions with BEGIN IMMEDIATE: a transaction that reads and then writes would otherwise
 fail at once with SQLITE_BUSY when another writer got in between. PostgreSQL goes through
-psycopg 3. Nothing outside `booking_api` gets a session.
+psycopg 3, with a pool sized for a worker's concurrent requests; a pooled connection is
+pinged only when it has sat idle (a busy one was just used, and a ping per checkout would be
+one more round trip on every request). Nothing outside `booking_api` gets a session.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,10 +20,18 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.engine.url import URL
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+POOL_SIZE = 20
+POOL_OVERFLOW = 20
+"""Connections per process: a request holds one at a time, and a worker runs up to ~40 sync
+routes at once (Starlette's thread pool); beyond that requests queue for a connection."""
+IDLE_PING_S = 10.0
+"""A pooled connection idle for longer than this is pinged before use (the server may have
+restarted or dropped it meanwhile); a failed ping replaces it."""
 READ_ONLY = "cdip_read_only"
 """Execution option: on SQLite, begin with a deferred BEGIN (a reader that never writes and
 must not queue behind writers). Use `read_only(engine)`."""
@@ -58,7 +69,20 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     parsed = normalise_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, **kwargs)
-    return create_engine(parsed, pool_pre_ping=True, **kwargs)
+    options = {"pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW, **kwargs}
+    engine = create_engine(parsed, **options)
+    event.listen(engine, "checkin", _note_idle_since)
+    event.listen(engine, "checkout", _ping_if_idle)
+    return engine
+
+
+def one_statement(engine: Engine) -> Engine:
+    """For work that is a single statement (a read, a claim's insert, a mark's update): on
+    PostgreSQL in autocommit, since one statement is atomic by itself and BEGIN/COMMIT would
+    be two more round trips; on SQLite unchanged (its BEGIN is local, not a round trip)."""
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(isolation_level="AUTOCOMMIT")
+    return engine
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -76,6 +100,25 @@ def transaction(engine: Engine) -> Iterator[Session]:
     """One session in one transaction: committed on success, rolled back on any error."""
     with make_session_factory(engine)() as session, session.begin():
         yield session
+
+
+def _note_idle_since(_dbapi_connection: Any, record: Any) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    idle_since = record.info.pop("idle_since", None)
+    if idle_since is None or time.monotonic() - idle_since < IDLE_PING_S:
+        return
+    try:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("SELECT 1")
+        finally:
+            cursor.close()
+        dbapi_connection.rollback()
+    except Exception as error:  # the pool replaces the connection and tries again
+        raise DisconnectionError("an idle pooled connection no longer answers") from error
 
 
 def _sqlite_engine(url: URL, **kwargs: Any) -> Engine:

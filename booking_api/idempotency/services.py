@@ -1,5 +1,6 @@
 """Claiming, completing and releasing idempotency keys, each in a short transaction of its
-own (never the route's), so a claim is visible to a concurrent duplicate at once.
+own (never the route's), so a claim is visible to a concurrent duplicate at once. Each is
+one statement (autocommit on PostgreSQL, see `one_statement`).
 
 A claim inserts the row; the database's unique (actor, key) constraint decides the race.
 A loser reads the winner's row: a different request under the same key is refused, a
@@ -16,10 +17,10 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from booking_api.core.db import transaction
+from booking_api.core.db import one_statement, transaction
 from booking_api.idempotency.models import IdempotencyRecord, KeyState
 
 KEY_HEADER = "Idempotency-Key"
@@ -83,14 +84,13 @@ def claim_key(engine: Engine, actor: str, key: str, fingerprint: str, now: datet
     """Own the key (Claim) or get the stored first response; raises IdempotencyError."""
     for _ in range(_CLAIM_TRIES):
         try:
-            with transaction(engine) as session:
-                record = IdempotencyRecord(actor=actor, key=key, fingerprint=fingerprint,
-                                           state=KeyState.IN_PROGRESS, created_at=now,
-                                           expires_at=now + KEY_LIFETIME)
-                session.add(record)
-                session.flush()
-                assert record.id is not None
-                claim = Claim(record.id)
+            with one_statement(engine).begin() as connection:
+                claim = Claim(connection.execute(
+                    insert(IdempotencyRecord).values(
+                        actor=actor, key=key, fingerprint=fingerprint,
+                        state=KeyState.IN_PROGRESS, created_at=now,
+                        expires_at=now + KEY_LIFETIME)
+                    .returning(IdempotencyRecord.id)).scalar_one())
         except IntegrityError:
             pass
         else:
@@ -106,8 +106,8 @@ def claim_key(engine: Engine, actor: str, key: str, fingerprint: str, now: datet
 def complete_key(engine: Engine, claim: Claim, stored: StoredResponse) -> bool:
     """Store the response; False if the claim was gone (taken over after its lease ran out
     while this request was still running: the response cannot be replayed)."""
-    with transaction(engine) as session:
-        result = session.execute(
+    with one_statement(engine).begin() as connection:
+        result = connection.execute(
             update(IdempotencyRecord).where(IdempotencyRecord.id == claim.record_id)
             .values(state=KeyState.COMPLETED, response_status=stored.status,
                     response_headers=[list(pair) for pair in stored.headers],
@@ -121,8 +121,9 @@ def complete_key(engine: Engine, claim: Claim, stored: StoredResponse) -> bool:
 
 def release_key(engine: Engine, claim: Claim) -> None:
     """Forget a claim whose request changed nothing, so a retry may run it afresh."""
-    with transaction(engine) as session:
-        session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == claim.record_id))
+    with one_statement(engine).begin() as connection:
+        connection.execute(delete(IdempotencyRecord)
+                           .where(IdempotencyRecord.id == claim.record_id))
 
 
 def purge_expired_keys(engine: Engine, now: datetime) -> int:
