@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from domain.vocabulary import Modality
+from domain.vocabulary import Modality, SessionPeriod
 from optimiser.demand_cells import FAMILIES
 from optimiser.evaluation import Solution, site_family_capacity
 from optimiser.instance import Instance
@@ -32,7 +32,7 @@ def greedy_solution(instance: Instance) -> Solution:
     by_site_time = _options_by_site_time(instance)
     daytime = [t for t in range(instance.n_times) if not instance.time_offpeak[t]]
     offpeak = sorted((t for t in range(instance.n_times) if instance.time_offpeak[t]),
-                     key=lambda t: (_time_cost(instance, t), t))
+                     key=lambda t: (_time_rank(instance, t), t))
     for modality in MODALITY_ORDER:
         for site in range(len(instance.sites)):
             for t in daytime:
@@ -121,8 +121,8 @@ def _options_by_site_time(instance: Instance) -> dict[tuple[int, int, Modality],
     return result
 
 
-def _time_cost(instance: Instance, t: int) -> float:
-    from optimiser.instance import offpeak_cost
-
+def _time_rank(instance: Instance, t: int) -> int:
+    """Weekend days first, then weekday evenings, then weekend evenings."""
     day, period = instance.time_of(t)
-    return offpeak_cost(day, period, instance.weights)
+    evening = period is SessionPeriod.EVENING
+    return int(evening) + int(evening and day.weekday() >= 5)

@@ -155,13 +155,14 @@ def is_offpeak(day: date, period: SessionPeriod) -> bool:
     return day.weekday() >= 5 or period is SessionPeriod.EVENING
 
 
-def offpeak_cost(day: date, period: SessionPeriod, weights: Weights) -> float:
-    cost = 0.0
+def offpeak_cost(day: date, period: SessionPeriod, weights: Weights, slots: int) -> float:
+    """Evening and weekend pay for a room-session of `slots` exam slots (see `Weights`)."""
+    per_slot = 0.0
     if day.weekday() >= 5:
-        cost += weights.weekend_session
+        per_slot += weights.weekend_per_slot
     if period is SessionPeriod.EVENING:
-        cost += weights.evening_session
-    return cost
+        per_slot += weights.evening_per_slot
+    return per_slot * slots
 
 
 def template_fits_room(template: SessionTemplate, room_class: RoomClass) -> bool:
@@ -255,7 +256,7 @@ class _OptionBuilder:
         self.option_class.append(c)
         self.option_template.append(k)
         self.option_t.append(t)
-        self.option_cost.append(offpeak_cost(day, period, self.weights))
+        self.option_cost.append(offpeak_cost(day, period, self.weights, template.total_slots))
         self.option_crew_need.append(crew_need)
         self.option_crew.append(template.crew_per_room)
         self.option_rad_need.append(rad_need)

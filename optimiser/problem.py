@@ -46,7 +46,15 @@ class Weights:
 
     Units are points: one unmet exam costs `unmet_per_exam × priority weight` (1…8); a patient
     travelling one km costs `travel_per_km`; so serving anyone within the travel limit always
-    beats leaving them unmet, and a session opened off-peak must save real travel to pay.
+    beats leaving them unmet.
+
+    Off-peak sessions cost per slot of the template run, because a manager judges an evening or
+    weekend list by how much of it is used: it pays overtime rates and asks staff for their
+    evenings, so it is worth running only when at least half its slots take routine patients
+    (2,000 points each), the rule a careful planner uses by hand. So 1,000 per slot for an
+    evening and 1,000 per slot for a weekend day; a weekend evening is both and must be full.
+    Urgent and two-week-wait patients (4,000 and 8,000) justify a session at a quarter and an
+    eighth full. Every stage (repair, rounding, CP-SAT, the LP bound) uses these same costs.
     """
 
     unmet_per_exam: float = 1000.0
@@ -54,8 +62,10 @@ class Weights:
     """Cost of the longest projected wait across sites (backlog as a share of the site's weekly
     demand), per modality: 1.0 means a site where a whole week's demand is left waiting."""
     travel_per_km: float = 10.0
-    evening_session: float = 1200.0
-    weekend_session: float = 800.0
+    evening_per_slot: float = 1000.0
+    """Per slot of a room-session run in the evening (weekday or weekend)."""
+    weekend_per_slot: float = 1000.0
+    """Per slot of a room-session run on a Saturday or Sunday (added to the evening's)."""
     overtime_per_staff_session: float = 400.0
     change_per_room_session: float = 50.0
 
