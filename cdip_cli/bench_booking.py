@@ -33,6 +33,7 @@ from booking_api.core.db import transaction
 from booking_api.slots.models import Slot
 from booking_api.slots.search import SearchQuery, search_slots
 from booking_api.slots.search_index import ModalityView, SlotIndex, slot_rows_query
+from cdip_cli.bench_booking_client import Answer, LoopbackClient
 from cdip_cli.bench_booking_data import (
     CLERK_NAME,
     CLERK_PASSWORD,
@@ -217,25 +218,25 @@ def _free_plain_slots(engine: Engine) -> list[int]:
         return list(connection.execute(text(FREE_PLAIN_XR), {"after": after}).scalars())
 
 
-Call = Callable[[httpx.Client], httpx.Response]
+Call = Callable[[LoopbackClient], Answer]
 
 
 def _booking_call(request_id: int, slot_id: int) -> Call:
     body = {"request_id": request_id, "slot_id": slot_id}
-    return lambda client: client.post("/api/appointments", json=body,
-                                      headers={"Idempotency-Key": str(uuid.uuid4())})
+    return lambda client: client.post("/api/appointments", body,
+                                      {"Idempotency-Key": str(uuid.uuid4())})
 
 
 def _run_concurrently(base: str, headers: dict, clients: int, calls: Sequence[Call]
-                      ) -> list[tuple[float, httpx.Response]]:
+                      ) -> list[tuple[float, Answer]]:
     """Run the calls on `clients` threads, each with its own keep-alive connection; returns
     (milliseconds, response) per call."""
     local = threading.local()
 
-    def run(call: Call) -> tuple[float, httpx.Response]:
+    def run(call: Call) -> tuple[float, Answer]:
         client = getattr(local, "client", None)
         if client is None:
-            client = local.client = httpx.Client(base_url=base, headers=headers, timeout=60)
+            client = local.client = LoopbackClient(base, headers)
         started = time.perf_counter()
         response = call(client)
         return (time.perf_counter() - started) * 1000, response

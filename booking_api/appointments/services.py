@@ -103,9 +103,9 @@ def book_slot(session: Session, actor: Actor, request_id: int, slot_id: int, *, 
     claim = Claim(request_id, slot_id, AppointmentState.BOOKED, overrides=tuple(overrides),
                   patient_id=patient_id)
     appointment, request = take_slot(session, actor, claim, now)
-    _request_to(session, actor, request, RequestState.APPOINTED, reason or "booked")
     _audit(session, actor, appointment, "appointment.booked", None, reason=reason,
-           overrides=overrides)
+           overrides=overrides)  # first, so the request's flush writes both audit rows at once
+    _request_to(session, actor, request, RequestState.APPOINTED, reason or "booked")
     return appointment
 
 

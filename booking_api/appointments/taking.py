@@ -30,14 +30,13 @@ from sqlmodel import Session, col
 
 from booking_api.appointments.eligibility import (
     check_slot_eligible,
-    load_request_facts,
+    load_request_and_slot,
     slot_request_for,
 )
 from booking_api.appointments.errors import NotFound, RequestNotBookable, SlotTaken, SlotUnavailable
 from booking_api.appointments.models import ACTIVE_STATES, Appointment
 from booking_api.audit.services import Actor, record_audit
 from booking_api.core.columns import utc_now
-from booking_api.network.models import Room, Site
 from booking_api.requests.models import Request
 from booking_api.slots.models import Slot
 from domain.lifecycle import AppointmentState, SlotStatus
@@ -77,8 +76,8 @@ class Taken(NamedTuple):
 def take_slot(session: Session, actor: Actor, claim: Claim, now: datetime) -> Taken:
     """Occupy the claim's slot (and the slots its exam runs on into) for its request; raise
     SlotTaken, SlotUnavailable, SlotNotEligible or RequestNotBookable, changing nothing."""
-    facts = load_request_facts(session, claim.request_id, claim.patient_id)
-    first, room, site = _first_slot(session, claim.slot_id)
+    facts, (first, room, site) = load_request_and_slot(session, claim.request_id,
+                                                       claim.slot_id, claim.patient_id)
     _refuse_early(first)
     slots = _slot_run(session, first, facts.exam.duration_min)
     _check_not_started(first, now)
@@ -153,16 +152,6 @@ def expire_hold(session: Session, actor: Actor, hold: Appointment, now: datetime
 def is_stale_hold(appointment: Appointment, now: datetime) -> bool:
     return (appointment.state is AppointmentState.HELD and appointment.held_until is not None
             and appointment.held_until <= now)
-
-
-def _first_slot(session: Session, slot_id: int) -> tuple[Slot, Room, Site]:
-    row = session.execute(select(Slot, Room, Site)
-                          .join(Room, Room.room_id == Slot.room_id)
-                          .join(Site, Site.site_id == Slot.site_id)
-                          .where(Slot.id == slot_id)).first()
-    if row is None:
-        raise NotFound("slot", slot_id, "slot_id")
-    return row[0], row[1], row[2]
 
 
 def _slot_run(session: Session, first: Slot, duration_min: int) -> list[Slot]:

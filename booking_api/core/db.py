@@ -76,6 +76,19 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
+@contextmanager
+def bookkeeping_transaction(engine: Engine) -> Iterator[Connection]:
+    """A short transaction for bookkeeping whose loss in a database crash is harmless (an
+    idempotency claim, a stored response). On PostgreSQL it commits without waiting for its
+    WAL to reach the disk (`synchronous_commit` off for this transaction only): it is visible
+    to every other session at once, and becomes durable no later than the next ordinary
+    commit, since WAL is flushed in order. Saves a disk flush (~3 ms) per use."""
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+        yield connection
+
+
 def one_statement(engine: Engine) -> Engine:
     """For work that is a single statement (a read, a claim's insert, a mark's update): on
     PostgreSQL in autocommit, since one statement is atomic by itself and BEGIN/COMMIT would

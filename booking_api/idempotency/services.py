@@ -1,6 +1,9 @@
 """Claiming, completing and releasing idempotency keys, each in a short transaction of its
-own (never the route's), so a claim is visible to a concurrent duplicate at once. Each is
-one statement (autocommit on PostgreSQL, see `one_statement`).
+own (never the route's), so a claim is visible to a concurrent duplicate at once. They
+commit without waiting for the disk (`bookkeeping_transaction`): a claim lost in a database
+crash had changed nothing yet (the route's own commit flushes it to disk first), and a lost
+stored response leaves the row saying its work committed, so a retry gets ResponseLost,
+never a second execution.
 
 A claim inserts the row; the database's unique (actor, key) constraint decides the race.
 A loser reads the winner's row: a different request under the same key is refused, a
@@ -20,7 +23,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from booking_api.core.db import one_statement, transaction
+from booking_api.core.db import bookkeeping_transaction, transaction
 from booking_api.idempotency.models import IdempotencyRecord, KeyState
 
 KEY_HEADER = "Idempotency-Key"
@@ -84,7 +87,7 @@ def claim_key(engine: Engine, actor: str, key: str, fingerprint: str, now: datet
     """Own the key (Claim) or get the stored first response; raises IdempotencyError."""
     for _ in range(_CLAIM_TRIES):
         try:
-            with one_statement(engine).begin() as connection:
+            with bookkeeping_transaction(engine) as connection:
                 claim = Claim(connection.execute(
                     insert(IdempotencyRecord).values(
                         actor=actor, key=key, fingerprint=fingerprint,
@@ -106,7 +109,7 @@ def claim_key(engine: Engine, actor: str, key: str, fingerprint: str, now: datet
 def complete_key(engine: Engine, claim: Claim, stored: StoredResponse) -> bool:
     """Store the response; False if the claim was gone (taken over after its lease ran out
     while this request was still running: the response cannot be replayed)."""
-    with one_statement(engine).begin() as connection:
+    with bookkeeping_transaction(engine) as connection:
         result = connection.execute(
             update(IdempotencyRecord).where(IdempotencyRecord.id == claim.record_id)
             .values(state=KeyState.COMPLETED, response_status=stored.status,
@@ -121,7 +124,7 @@ def complete_key(engine: Engine, claim: Claim, stored: StoredResponse) -> bool:
 
 def release_key(engine: Engine, claim: Claim) -> None:
     """Forget a claim whose request changed nothing, so a retry may run it afresh."""
-    with one_statement(engine).begin() as connection:
+    with bookkeeping_transaction(engine) as connection:
         connection.execute(delete(IdempotencyRecord)
                            .where(IdempotencyRecord.id == claim.record_id))
 
