@@ -30,16 +30,17 @@ test: setup lint
 DEMO_HOST ?= 127.0.0.1
 DEMO_PORT ?= 8000
 
-# Migrate, check the network files, load them with the demo patients (idempotent), then serve.
+# Migrate, check the network files, load them with the demo patients (idempotent), build the
+# coming six weeks of diaries, list demo references that have free times, then serve.
 demo: setup
 	$(BIN)/cdip db upgrade
 	$(BIN)/cdip network check
 	$(BIN)/cdip seed
-# Diary build goes here: build the coming six weeks of diaries (slots) before serving.
 	$(BIN)/cdip diary build --weeks 6 --time-limit 10
 	@echo ""
+	$(BIN)/cdip demo references
 	@echo "Health:   http://$(DEMO_HOST):$(DEMO_PORT)/health"
 	@echo "API docs: http://$(DEMO_HOST):$(DEMO_PORT)/docs"
 	@echo "Patient portal: http://$(DEMO_HOST):$(DEMO_PORT)/"
-	@echo "Sign in with a demo booking reference and its date of birth, listed above."
+	@echo "Sign in with one of the demo booking references above and its date of birth."
 	$(BIN)/cdip serve --host $(DEMO_HOST) --port $(DEMO_PORT)

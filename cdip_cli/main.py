@@ -32,6 +32,9 @@ def _register() -> None:
     from cdip_cli import staff_commands
 
     app.add_typer(staff_commands.app, name="staff")
+    from cdip_cli import demo_commands
+
+    app.add_typer(demo_commands.app, name="demo")
 
 
 _register()
