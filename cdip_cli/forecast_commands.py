@@ -22,9 +22,7 @@ from forecasting.demand import MAX_HORIZON, MODEL_NAMES, UnknownModelError, fore
 from forecasting.demand_backtest import backtest_history
 from forecasting.dna_evaluation import MAX_TRAINING_ROWS, TooFewOutcomesError, evaluate_dna
 from forecasting.dna_features import AT_BOOKING, ON_THE_EVE
-from forecasting.dna_model import save_model
 from forecasting.hierarchy import by_site, by_system, site_shares
-from forecasting.plots import plot_calibration, plot_forecast, plot_lift
 from forecasting.weekly_series import HistoryTooShortError
 
 app = typer.Typer(help="Weekly demand forecasts per exam family and area.", no_args_is_help=True)
@@ -78,6 +76,8 @@ def backtest(
     if "oracle" in result.models:
         report["oracle_mase"] = result.models["oracle"]["mase"]
     if plots is not None:
+        from forecasting.plots import plot_forecast  # matplotlib: import on use
+
         report["plots"] = [str(plot_forecast(panel, result.origins[-1], forecast,
                                              plots / f"forecast_{name}.png"))
                            for name, forecast in result.last_forecasts.items()]
@@ -152,10 +152,14 @@ def evaluate(
         report["oracle_brier"] = evaluation.oracle["brier"]
         report["oracle"] = evaluation.oracle
     if plots is not None:
+        from forecasting.plots import plot_calibration, plot_lift  # matplotlib: import on use
+
         outcome, probability = evaluation.test_outcome, evaluation.test_probability
         report["plots"] = [str(plot_calibration(outcome, probability, plots / "calibration.png")),
                            str(plot_lift(outcome, probability, plots / "lift.png"))]
     if save is not None:
+        from forecasting.dna_model import save_model
+
         report["saved"] = [str(save_model(fitted, save, {
             "history": str(history_dir),
             "training_window": [str(evaluation.training_from.date()),

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from forecasting.boosting_model import GlobalBoosting
 from forecasting.calendar_features import future_weeks
 from forecasting.demand_models import CalendarSmoothing, DemandModel, SeasonalNaive
 from forecasting.intervals import forecast_with_intervals
@@ -42,6 +41,8 @@ def make_model(name: str, seed: int = 0) -> DemandModel:
     if name == "ets":
         return CalendarSmoothing()
     if name == "boosting":
+        from forecasting.boosting_model import GlobalBoosting  # scikit-learn: import on use
+
         return GlobalBoosting(seed=seed)
     raise UnknownModelError(f"unknown demand model '{name}'; choose one of "
                             f"{', '.join(MODEL_NAMES)}")

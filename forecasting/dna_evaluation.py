@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -14,7 +15,9 @@ import pandas as pd
 from domain.history import History
 from forecasting.accuracy import dna_summary
 from forecasting.dna_features import AT_BOOKING, dna_features
-from forecasting.dna_model import DNA_MODEL_NAMES, FittedDnaModel, fit_dna_model
+
+if TYPE_CHECKING:  # scikit-learn loads only when models are fitted (keeps `cdip` start-up quick)
+    from forecasting.dna_model import FittedDnaModel
 
 TEST_SHARE = 0.25
 MAX_TRAINING_ROWS = 1_000_000
@@ -52,6 +55,8 @@ def evaluate_dna(history: History, seed: int = 0, max_training_rows: int = MAX_T
         training = training.sample(max_training_rows, random_state=seed)
     outcome = test["dna"].to_numpy(int)
     fitted, scores, probability = {}, {}, {}
+    from forecasting.dna_model import DNA_MODEL_NAMES, fit_dna_model
+
     for name in DNA_MODEL_NAMES:
         say(f"fitting {name} on {len(training):,} appointments")
         fitted[name] = fit_dna_model(name, training, seed)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 
 from forecasting.calendar_features import MONTH_COLUMNS, calendar_features, future_weeks
 from forecasting.weekly_series import WeeklyPanel
@@ -50,6 +49,8 @@ def _family_curve(design: pd.DataFrame, totals: np.ndarray, n_history: int) -> n
     usable = [c for c in design.columns if history[c].std() > 0]
     if totals.sum() < 5 * len(usable) or not usable:
         return np.ones(len(design))
+    import statsmodels.api as sm  # heavy: loaded when a profile is fitted, not on import
+
     model = sm.GLM(totals, sm.add_constant(history[usable], has_constant="add"),
                    family=sm.families.Poisson())
     try:
