@@ -18,7 +18,7 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="interface to listen on"),
     port: int = typer.Option(8000, min=1, max=65535, help="TCP port"),
 ) -> None:
-    """Serve the API (and, as they arrive, the portal and console) on HOST:PORT."""
+    """Serve the API and the patient portal on HOST:PORT."""
     settings = get_settings()
     try:
         settings.check_safe_to_serve()
