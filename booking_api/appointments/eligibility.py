@@ -10,7 +10,7 @@ from datetime import date, datetime
 from functools import cache
 
 import numpy as np
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlmodel import Session
 
 from booking_api.appointments.errors import NotFound, OverrideNotAllowed, SlotNotEligible
@@ -62,7 +62,7 @@ def load_request_facts(session: Session, request_id: int,
                        patient_id: int | None = None) -> RequestFacts:
     """The request and what the rules need with it; NotFound if absent or (for a patient)
     not theirs. The home area is the patient's demand area, else their postcode district's."""
-    row = session.execute(_facts_query(request_id)).first()
+    row = session.execute(_facts_query(), {"request_id": request_id}).first()
     if row is None or (patient_id is not None and row[0].patient_id != patient_id):
         raise NotFound("request", request_id, "request_id")
     return RequestFacts(*row)
@@ -73,11 +73,8 @@ def load_request_and_slot(session: Session, request_id: int, slot_id: int,
                           ) -> tuple[RequestFacts, tuple[Slot, Room, Site]]:
     """`load_request_facts` and the slot with its room and site, in one round trip;
     NotFound naming the request first, then the slot."""
-    row = session.execute(
-        _facts_query(request_id).add_columns(Slot, Room, Site)
-        .outerjoin(Slot, Slot.id == slot_id)
-        .outerjoin(Room, Room.room_id == Slot.room_id)
-        .outerjoin(Site, Site.site_id == Slot.site_id)).first()
+    row = session.execute(_facts_and_slot_query(),
+                          {"request_id": request_id, "slot_id": slot_id}).first()
     if row is None or (patient_id is not None and row[0].patient_id != patient_id):
         raise NotFound("request", request_id, "request_id")
     if row[4] is None or row[5] is None or row[6] is None:
@@ -85,13 +82,23 @@ def load_request_and_slot(session: Session, request_id: int, slot_id: int,
     return RequestFacts(*row[:4]), (row[4], row[5], row[6])
 
 
-def _facts_query(request_id: int) -> Select:
+@cache
+def _facts_query() -> Select:
+    """Built once (with bind parameters): building a statement costs more than running it."""
     return (select(Request, Patient, ExamType, DemandArea)
             .join(Patient, Patient.id == Request.patient_id)
             .join(ExamType, ExamType.code == Request.exam_code)
             .outerjoin(DemandArea, DemandArea.area_id == func.coalesce(
                 Patient.area_id, Patient.postcode_district))
-            .where(Request.id == request_id))
+            .where(Request.id == bindparam("request_id")))
+
+
+@cache
+def _facts_and_slot_query() -> Select:
+    return (_facts_query().add_columns(Slot, Room, Site)
+            .outerjoin(Slot, Slot.id == bindparam("slot_id"))
+            .outerjoin(Room, Room.room_id == Slot.room_id)
+            .outerjoin(Site, Site.site_id == Slot.site_id))
 
 
 def slot_request_for(facts: RequestFacts, now: datetime,

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import NamedTuple
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, col
 
@@ -191,10 +191,8 @@ def _lock(session: Session, request_id: int, slot_ids: Sequence[int]
           ) -> tuple[Request, list[Slot]]:
     """The one lock of the transaction: the request row and the slot rows, in one statement,
     re-read as they are now."""
-    rows = session.execute(
-        select(Request, Slot).join(Slot, col(Slot.id).in_(slot_ids))
-        .where(Request.id == request_id).order_by(Slot.id)
-        .with_for_update().execution_options(populate_existing=True)).all()
+    rows = session.execute(_LOCK, {"request_id": request_id, "slot_ids": list(slot_ids)}
+                           ).all()
     if not rows:
         raise NotFound("request", request_id, "request_id")
     return rows[0][0], sorted((row[1] for row in rows), key=lambda s: s.start_at)
@@ -209,11 +207,9 @@ def _check_available(session: Session, request: Request, slots: Sequence[Slot], 
         raise RequestNotBookable(f"request {request.id} is {request.state.value}; only "
                                  f"{allowed} requests can take this slot")
     first, last = slots[0], slots[-1]
-    active = session.scalars(select(Appointment).where(
-        col(Appointment.state).in_(ACTIVE_STATES),
-        or_(Appointment.request_id == request.id,
-            and_(Appointment.room_id == first.room_id, col(Appointment.start_at) < last.end_at,
-                 col(Appointment.end_at) > first.start_at))))
+    active = session.scalars(_ACTIVE_ON_REQUEST_OR_TIME, {
+        "request_id": request.id, "room_id": first.room_id, "start_at": first.start_at,
+        "end_at": last.end_at})
     for other in list(active):
         if is_stale_hold(other, now):
             expire_hold(session, Actor("system:booking", other.channel), other, now)
@@ -228,6 +224,20 @@ def _check_available(session: Session, request: Request, slots: Sequence[Slot], 
             raise SlotUnavailable(f"slot {slot.id} is {_status_words(slot.status)}")
         if slot.status is not SlotStatus.FREE:
             raise SlotTaken()
+
+
+_LOCK = (select(Request, Slot)
+         .join(Slot, col(Slot.id).in_(bindparam("slot_ids", expanding=True)))
+         .where(Request.id == bindparam("request_id")).order_by(Slot.id)
+         .with_for_update().execution_options(populate_existing=True))
+_ACTIVE_ON_REQUEST_OR_TIME = select(Appointment).where(
+    col(Appointment.state).in_(ACTIVE_STATES),
+    or_(Appointment.request_id == bindparam("request_id"),
+        and_(Appointment.room_id == bindparam("room_id"),
+             col(Appointment.start_at) < bindparam("end_at"),
+             col(Appointment.end_at) > bindparam("start_at"))))
+"""Statements of the hot path, built once with bind parameters (building costs more than
+running them)."""
 
 
 def _status_words(status: SlotStatus) -> str:

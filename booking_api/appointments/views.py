@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
@@ -208,5 +209,9 @@ def commit(session: Session, operation: Callable[[], Appointment], status: int =
 
 
 def public(session: Session, appointment: Appointment) -> AppointmentPublic:
-    slot = session.get(Slot, appointment.slot_id)
-    return AppointmentPublic.of(appointment, slot.site_id if slot else None)
+    site_id = session.connection().scalar(_SITE_OF_SLOT, {"slot_id": appointment.slot_id})
+    return AppointmentPublic.of(appointment, site_id)
+
+
+_SITE_OF_SLOT = select(Slot.site_id).where(Slot.id == bindparam("slot_id"))
+"""Only the site id (a Core read: loading the whole slot again costs more than the query)."""
