@@ -172,6 +172,14 @@ class SlotIndex:
         active = session.execute(_appointment_query(dialect).where(
             col(Appointment.state).in_(ACTIVE_STATES))).all()
         self._apply_appointments(active)
+        self._prime_free_runs()
+
+    def _prime_free_runs(self) -> None:
+        """Work out every modality's free runs now, as part of the load, so the first search
+        of each modality does not pay for it."""
+        now_s = int(time.time())
+        for modality, rows in self._bounds.items():
+            self._free_runs(modality, rows, now_s)
 
     def _catch_up(self, session: Session, since: datetime) -> bool:
         """Apply changes stamped at or after `since`; False if a full reload is needed."""
