@@ -30,7 +30,6 @@ from booking_api.access import tokens
 from booking_api.access.models import AccountRole, SignInKind, StaffUser
 from booking_api.access.policy import DEFAULT_CLOCK, DEFAULT_POLICY, AccessPolicy, Clock
 from booking_api.access.principals import PatientPrincipal, StaffPrincipal
-from booking_api.api.deps import SettingsDep
 from booking_api.core.db import one_statement, read_only
 from booking_api.requests.models import Request as ImagingRequest
 
@@ -58,10 +57,10 @@ ClockDep = Annotated[Clock, Depends(clock_of)]
 PolicyDep = Annotated[AccessPolicy, Depends(policy_of)]
 
 
-def current_staff(request: Request, settings: SettingsDep) -> StaffPrincipal:
+def current_staff(request: Request) -> StaffPrincipal:
     token = _required_token(request, "staff")
     try:
-        claims = tokens.read_staff_token(settings.secret_key, token, clock_of(request)())
+        claims = tokens.read_staff_token(_secret(request), token, clock_of(request)())
         return _load_staff(request.app.state.engine, claims)
     except tokens.InvalidToken as error:
         raise _unauthorised(str(error)) from None
@@ -74,7 +73,7 @@ def require_roles(*roles: AccountRole) -> Callable[[StaffPrincipal], StaffPrinci
     """A dependency admitting staff holding one of `roles`; 403 naming them otherwise."""
     allowed = ", ".join(str(role) for role in roles)
 
-    def staff_with_role(staff: CurrentStaff) -> StaffPrincipal:
+    async def staff_with_role(staff: CurrentStaff) -> StaffPrincipal:  # no I/O: no thread
         if staff.role not in roles:
             raise HTTPException(status.HTTP_403_FORBIDDEN,
                                 f"This needs one of these roles: {allowed}. "
@@ -93,10 +92,10 @@ ManagerOrAdmin = Annotated[StaffPrincipal, Depends(
 AdminOnly = Annotated[StaffPrincipal, Depends(require_roles(AccountRole.ADMIN))]
 
 
-def current_patient(request: Request, settings: SettingsDep) -> PatientPrincipal:
+def current_patient(request: Request) -> PatientPrincipal:
     token = _required_token(request, "patient")
     try:
-        claims = tokens.read_patient_token(settings.secret_key, token, clock_of(request)())
+        claims = tokens.read_patient_token(_secret(request), token, clock_of(request)())
     except tokens.InvalidToken as error:
         raise _unauthorised(str(error)) from None
     return _load_patient(request.app.state.engine, claims)
@@ -105,13 +104,12 @@ def current_patient(request: Request, settings: SettingsDep) -> PatientPrincipal
 CurrentPatient = Annotated[PatientPrincipal, Depends(current_patient)]
 
 
-def current_principal(request: Request, settings: SettingsDep
-                      ) -> StaffPrincipal | PatientPrincipal:
+def current_principal(request: Request) -> StaffPrincipal | PatientPrincipal:
     """Whoever is signed in, staff or patient."""
     token = _required_token(request, "staff or patient")
-    if tokens.token_kind(settings.secret_key, token) is SignInKind.PATIENT:
-        return current_patient(request, settings)
-    return current_staff(request, settings)
+    if tokens.token_kind(_secret(request), token) is SignInKind.PATIENT:
+        return current_patient(request)
+    return current_staff(request)
 
 
 SignedIn = Annotated[StaffPrincipal | PatientPrincipal, Depends(current_principal)]
@@ -134,6 +132,12 @@ def token_subject(request: Request, secret: str) -> str | None:
             else claims.patient_id
         return f"{kind}:{subject}"
     return None
+
+
+def _secret(request: Request) -> str:
+    """The signing key, read from the app directly: a settings dependency here would cost
+    every signed-in route one more thread-pool hop."""
+    return request.app.state.settings.secret_key
 
 
 def _required_token(request: Request, who: str) -> str:
