@@ -58,11 +58,12 @@ def booking_benchmark(database_url: str = "", weeks: int = 6, session_share: flo
                       searches: int = 400, search_clients: int = 4, baseline_searches: int = 10,
                       bookings: int = 2000, booking_clients: int = 8,
                       contention_attempts: int = 10_000, hot_slots: int = 50,
-                      contention_clients: int = 16, server_workers: int = 1,
+                      contention_clients: int = 16, server_workers: int = 2,
                       seed: int = 7) -> dict:
     """Search p50/p95 over HTTP, bookings per second and double bookings under contention, on
     a scratch SQLite file (default) or a fresh database on the PostgreSQL server named by
-    --database-url (dropped afterwards)."""
+    --database-url (dropped afterwards). The server runs one uvicorn worker per core of the
+    2-core reference machine (--server-workers)."""
     started, load_before = time.perf_counter(), os.getloadavg()[0]
     with scratch_database(database_url or None) as url:
         world = build_world(url, weeks, bookings + contention_attempts, searches, seed,

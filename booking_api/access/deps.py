@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, bindparam, select
 
 from booking_api.access import tokens
 from booking_api.access.models import AccountRole, SignInKind, StaffUser
@@ -153,12 +153,16 @@ def _unauthorised(message: str) -> HTTPException:
                          headers={"WWW-Authenticate": "Bearer"})
 
 
+_STAFF = select(StaffUser.username, StaffUser.display_name, StaffUser.role, StaffUser.active,
+                StaffUser.token_version).where(StaffUser.id == bindparam("staff_id"))
+_PATIENT_REQUESTS = select(ImagingRequest.id).where(
+    ImagingRequest.patient_id == bindparam("patient_id"))
+"""Built once: every signed-in request runs one of them."""
+
+
 def _load_staff(engine: Engine, claims: tokens.StaffClaims) -> StaffPrincipal:
     with one_statement(read_only(engine)).connect() as connection:
-        row = connection.execute(
-            select(StaffUser.username, StaffUser.display_name, StaffUser.role,
-                   StaffUser.active, StaffUser.token_version)
-            .where(StaffUser.id == claims.staff_id)).first()
+        row = connection.execute(_STAFF, {"staff_id": claims.staff_id}).first()
     if row is None or not row.active:
         raise tokens.InvalidToken("this staff account is no longer active")
     if row.token_version != claims.token_version:
@@ -169,8 +173,8 @@ def _load_staff(engine: Engine, claims: tokens.StaffClaims) -> StaffPrincipal:
 
 def _load_patient(engine: Engine, claims: tokens.PatientClaims) -> PatientPrincipal:
     with one_statement(read_only(engine)).connect() as connection:
-        request_ids = frozenset(connection.scalars(
-            select(ImagingRequest.id).where(ImagingRequest.patient_id == claims.patient_id)))
+        request_ids = frozenset(connection.scalars(_PATIENT_REQUESTS,
+                                                   {"patient_id": claims.patient_id}))
     if claims.request_id not in request_ids:
         raise _unauthorised("this booking is no longer available: sign in again")
     return PatientPrincipal(patient_id=claims.patient_id,

@@ -20,7 +20,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from booking_api.core.db import bookkeeping_transaction, transaction
@@ -88,12 +88,10 @@ def claim_key(engine: Engine, actor: str, key: str, fingerprint: str, now: datet
     for _ in range(_CLAIM_TRIES):
         try:
             with bookkeeping_transaction(engine) as connection:
-                claim = Claim(connection.execute(
-                    insert(IdempotencyRecord).values(
-                        actor=actor, key=key, fingerprint=fingerprint,
-                        state=KeyState.IN_PROGRESS, created_at=now,
-                        expires_at=now + KEY_LIFETIME)
-                    .returning(IdempotencyRecord.id)).scalar_one())
+                claim = Claim(connection.execute(_CLAIM, {
+                    "actor": actor, "key": key, "fingerprint": fingerprint,
+                    "state": KeyState.IN_PROGRESS, "created_at": now,
+                    "expires_at": now + KEY_LIFETIME}).scalar_one())
         except IntegrityError:
             pass
         else:
@@ -110,16 +108,23 @@ def complete_key(engine: Engine, claim: Claim, stored: StoredResponse) -> bool:
     """Store the response; False if the claim was gone (taken over after its lease ran out
     while this request was still running: the response cannot be replayed)."""
     with bookkeeping_transaction(engine) as connection:
-        result = connection.execute(
-            update(IdempotencyRecord).where(IdempotencyRecord.id == claim.record_id)
-            .values(state=KeyState.COMPLETED, response_status=stored.status,
-                    response_headers=[list(pair) for pair in stored.headers],
-                    response_body=stored.body))
+        result = connection.execute(_COMPLETE, {
+            "record_id": claim.record_id, "new_state": KeyState.COMPLETED,
+            "status": stored.status, "headers": [list(pair) for pair in stored.headers],
+            "body": stored.body})
     if result.rowcount == 1:
         return True
     logger.warning("idempotency claim vanished before its response was stored",
                    extra={"event": "idempotency_claim_lost"})
     return False
+
+
+_CLAIM = insert(IdempotencyRecord).returning(IdempotencyRecord.id)
+_COMPLETE = (update(IdempotencyRecord)
+             .where(IdempotencyRecord.id == bindparam("record_id"))
+             .values(state=bindparam("new_state"), response_status=bindparam("status"),
+                     response_headers=bindparam("headers"), response_body=bindparam("body")))
+"""Built once with bind parameters: every idempotent POST runs both."""
 
 
 def release_key(engine: Engine, claim: Claim) -> None:
