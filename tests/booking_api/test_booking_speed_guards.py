@@ -1,0 +1,111 @@
+"""The shortcuts taken for booking speed keep their guarantees: a token whose signature was
+verified once still expires and a tampered one is still refused; a pooled connection that died
+while idle is replaced instead of failing the request; bookkeeping committed without waiting
+for the disk is visible to every other session at once; the benchmark's client talks to
+loopback only."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine, text
+
+from booking_api.access import tokens
+from booking_api.access.models import AccountRole
+from booking_api.core import db
+from booking_api.core.db import bookkeeping_transaction, make_engine
+from cdip_cli.bench_booking_client import LoopbackClient
+
+SECRET = "a-test-secret-that-is-long-enough-for-signing"
+NOON = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+
+
+def _staff_token() -> str:
+    token, _expires = tokens.issue_staff_token(SECRET, 7, AccountRole.CLERK, 1, NOON,
+                                               timedelta(hours=1))
+    return token
+
+
+def test_a_token_read_before_still_expires_on_time() -> None:
+    token = _staff_token()
+    assert tokens.read_staff_token(SECRET, token, NOON).staff_id == 7
+
+    with pytest.raises(tokens.InvalidToken, match="expired"):
+        tokens.read_staff_token(SECRET, token, NOON + timedelta(hours=1))
+
+
+def test_a_tampered_token_is_refused_after_the_genuine_one_was_read() -> None:
+    token = _staff_token()
+    tokens.read_staff_token(SECRET, token, NOON)
+    payload, _, signature = token.rpartition(".")
+    tampered = f"{payload}.{signature[:-2]}{'AA' if signature[-2:] != 'AA' else 'BB'}"
+
+    with pytest.raises(tokens.InvalidToken, match="not a valid staff session token"):
+        tokens.read_staff_token(SECRET, tampered, NOON)
+
+
+def test_a_staff_token_read_before_never_passes_as_a_patient_token() -> None:
+    token = _staff_token()
+    tokens.read_staff_token(SECRET, token, NOON)
+
+    with pytest.raises(tokens.InvalidToken, match="not a valid patient session token"):
+        tokens.read_patient_token(SECRET, token, NOON)
+
+
+@pytest.fixture
+def engine(database_url: str) -> Engine:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_pooled_connection_that_died_while_idle_is_replaced(
+        postgres_database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = make_engine(postgres_database_url)
+    admin = make_engine(postgres_database_url)
+    try:
+        with engine.connect() as connection:
+            victim = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        with admin.connect() as connection:
+            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": victim})
+            connection.commit()
+        monkeypatch.setattr(db, "IDLE_PING_S", 0.0)
+
+        with engine.connect() as connection:
+            now_serving = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+
+        assert now_serving != victim
+    finally:
+        engine.dispose()
+        admin.dispose()
+
+
+def test_bookkeeping_is_visible_to_another_session_once_committed(engine: Engine) -> None:
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE tally (n INTEGER NOT NULL)"))
+
+    with bookkeeping_transaction(engine) as connection:
+        connection.execute(text("INSERT INTO tally (n) VALUES (1)"))
+
+    with engine.connect() as other:
+        assert other.execute(text("SELECT count(*) FROM tally")).scalar_one() == 1
+
+
+def test_bookkeeping_that_fails_leaves_nothing_behind(engine: Engine) -> None:
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE tally (n INTEGER NOT NULL)"))
+
+    with pytest.raises(RuntimeError), bookkeeping_transaction(engine) as connection:
+        connection.execute(text("INSERT INTO tally (n) VALUES (1)"))
+        raise RuntimeError("the work failed")
+
+    with engine.connect() as other:
+        assert other.execute(text("SELECT count(*) FROM tally")).scalar_one() == 0
+
+
+@pytest.mark.parametrize("base", ["http://example.org:80", "http://10.0.0.1:8000"])
+def test_the_benchmark_client_talks_to_loopback_only(base: str) -> None:
+    with pytest.raises(ValueError, match="loopback only"):
+        LoopbackClient(base, {})
