@@ -49,7 +49,7 @@ from typing import Any
 
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
-from sqlalchemy import event, update
+from sqlalchemy import bindparam, event, update
 from sqlalchemy.orm import ORMExecuteState, Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -207,6 +207,11 @@ def _with_key_parameter(openapi_extra: dict[str, Any] | None) -> dict[str, Any]:
     return extra
 
 
+_MARK_COMMITTED = (update(IdempotencyRecord)
+                   .where(IdempotencyRecord.id == bindparam("record_id"))
+                   .values(committed_at=bindparam("at")))
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _note_statement(state: ORMExecuteState) -> None:
     if _active_claim.get() is not None and not state.is_select:
@@ -227,8 +232,7 @@ def _mark_claim_committed(session: Session) -> None:
         return
     if not (session.info.pop(_WROTE, False) or session.new or session.dirty or session.deleted):
         return
-    session.execute(update(IdempotencyRecord).where(IdempotencyRecord.id == claim.record_id)
-                    .values(committed_at=utc_now()))
+    session.execute(_MARK_COMMITTED, {"record_id": claim.record_id, "at": utc_now()})
     session.info[_MARKED] = claim
 
 

@@ -23,6 +23,7 @@ from booking_api.appointments.eligibility import (
     slot_request_for,
 )
 from booking_api.appointments.errors import InvalidInput, RequestNotBookable
+from booking_api.core.db import READ_ONLY
 from booking_api.slots.search_index import SlotIndex
 from domain.lifecycle import RequestState, SlotStatus
 from slot_rules.slot_request import local_day_end_minutes, local_midnight_minutes
@@ -89,6 +90,7 @@ class SearchResult:
 def search_slots(session: Session, index: SlotIndex, request_id: int, query: SearchQuery, *,
                  now: datetime, patient_id: int | None = None) -> SearchResult:
     """Eligible free slots for the request across every site, best `query.limit` first."""
+    _read_without_transaction(session)
     facts = load_request_facts(session, request_id, patient_id)
     request = facts.request
     if request.state not in SEARCHABLE:
@@ -109,6 +111,17 @@ def search_slots(session: Session, index: SlotIndex, request_id: int, query: Sea
         eligible_slots=len(eligible),
         slots=tuple(_offer(index, view.rows.start + row, site_km) for row in chosen),
         sites=_site_summaries(index, starts, sites, counts, site_km, query.sort))
+
+
+def _read_without_transaction(session: Session) -> None:
+    """On PostgreSQL, a read-only session (`core.db.read_only`) that has not started yet
+    reads in autocommit: the search's reads need no common snapshot (the index is a cache,
+    re-checked under the lock when a slot is taken), and BEGIN and ROLLBACK would be two more
+    round trips per search. A session that may write is left as it is."""
+    bind = session.get_bind()
+    if (bind.dialect.name == "postgresql" and bind.get_execution_options().get(READ_ONLY)
+            and not session.in_transaction()):
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
 def _dates(start_min: np.ndarray, query: SearchQuery) -> np.ndarray | bool:
