@@ -2,7 +2,7 @@
 verified once still expires and a tampered one is still refused; a pooled connection that died
 while idle is replaced instead of failing the request; bookkeeping committed without waiting
 for the disk is visible to every other session at once; the benchmark's client talks to
-loopback only."""
+loopback only; more changes than the index catches up on make it reload."""
 
 from __future__ import annotations
 
@@ -14,8 +14,21 @@ from sqlalchemy import Engine, text
 from booking_api.access import tokens
 from booking_api.access.models import AccountRole
 from booking_api.core import db
-from booking_api.core.db import bookkeeping_transaction, make_engine
+from booking_api.core.db import bookkeeping_transaction, make_engine, transaction
+from booking_api.slots import search_index
+from booking_api.slots.blocking import block_slot
+from booking_api.slots.search import SearchQuery, search_slots
+from booking_api.slots.search_index import SlotIndex
 from cdip_cli.bench_booking_client import LoopbackClient
+from tests.booking_api.booking_world import (
+    CLERK,
+    NOW,
+    booking_engine,
+    build_world,
+    migrated_engine,
+)
+
+__all__ = ["booking_engine", "migrated_engine"]
 
 SECRET = "a-test-secret-that-is-long-enough-for-signing"
 NOON = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -109,3 +122,25 @@ def test_bookkeeping_that_fails_leaves_nothing_behind(engine: Engine) -> None:
 def test_the_benchmark_client_talks_to_loopback_only(base: str) -> None:
     with pytest.raises(ValueError, match="loopback only"):
         LoopbackClient(base, {})
+
+
+def test_more_changed_slots_than_the_catch_up_bound_reload_the_index(
+        booking_engine: Engine, tiny_network, tiny_catalogue,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    world = build_world(booking_engine, tiny_network, tiny_catalogue, slots_per_room=4)
+    index = SlotIndex(max_staleness_s=0)
+    slots = world.slots["S1-XR1"]
+
+    def offered() -> set[int]:
+        with transaction(world.engine) as session:
+            result = search_slots(session, index, world.requests[0], SearchQuery(), now=NOW,
+                                  patient_id=world.patients[0])
+        return {offer.slot_id for offer in result.slots}
+
+    assert {slots[0], slots[1]} <= offered()
+    monkeypatch.setattr(search_index, "CATCH_UP_LIMIT", 1)
+    with transaction(world.engine) as session:
+        block_slot(session, CLERK, slots[0], "room closed", now=NOW)
+        block_slot(session, CLERK, slots[1], "room closed", now=NOW)
+
+    assert not {slots[0], slots[1]} & offered()
