@@ -1,8 +1,13 @@
-"""Typed FastAPI dependencies, named for what a route receives."""
+"""Typed FastAPI dependencies, named for what a route receives.
+
+They are `async` although they do no awaiting: FastAPI runs a plain `def` dependency in the
+thread pool, and these only read app state or make a Session object (no I/O until used), so a
+thread hop per dependency per request would be pure overhead on the booking path.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -11,18 +16,18 @@ from sqlmodel import Session
 from booking_api.core.config import Settings
 
 
-def get_settings_of_app(request: Request) -> Settings:
+async def get_settings_of_app(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """One session per HTTP request, closed (rolled back if uncommitted) when it ends. On
     SQLite its transactions take the write lock up front (BEGIN IMMEDIATE)."""
     with request.app.state.session_factory() as session:
         yield session
 
 
-def get_read_session(request: Request) -> Iterator[Session]:
+async def get_read_session(request: Request) -> AsyncIterator[Session]:
     """A session for routes that only read (search, lists): on SQLite it never queues behind
     a writer. Writing through it is a bug."""
     with request.app.state.read_session_factory() as session:
