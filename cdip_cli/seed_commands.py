@@ -50,7 +50,8 @@ def _print_summary(summary: SeedSummary) -> None:
                f"{summary.patients_added} added")
     typer.echo(f"{'request':<12} {summary.requests_total:>5} rows: "
                f"{summary.requests_added} added")
-    typer.echo("\nDemo booking references (sign in with the reference and date of birth):")
+    typer.echo("\nDemo booking references (sign in with the reference and date of birth; once "
+               "diaries are built, `cdip demo references` lists those with free times):")
     for example in summary.examples:
         typer.echo(f"  {example.booking_reference}  born {example.date_of_birth:%d %B %Y}  "
                    f"{example.exam_name} ({example.priority})")
