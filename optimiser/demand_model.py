@@ -9,6 +9,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from domain.network import Network
+from domain.request_mix import FAMILY_SHARE
 from domain.session_templates import SessionTemplate
 from domain.vocabulary import ExamFamily, Modality, Priority, SessionPeriod, StaffRole
 from optimiser.instance import session_fits
@@ -47,16 +48,6 @@ def synthetic_weekly_demand(network: Network, templates: Mapping[str, SessionTem
     return tuple(rows)
 
 
-FAMILY_SHARE = {
-    ExamFamily.XR_PLAIN: 0.95, ExamFamily.XR_FLUORO: 0.05,
-    ExamFamily.US_ABDO_PELVIS: 0.42, ExamFamily.US_OBSTETRIC: 0.22, ExamFamily.US_MSK: 0.15,
-    ExamFamily.US_VASCULAR: 0.14, ExamFamily.US_PAEDIATRIC: 0.07,
-    ExamFamily.CT_PLAIN: 0.52, ExamFamily.CT_CONTRAST: 0.44, ExamFamily.CT_CARDIAC: 0.04,
-    ExamFamily.MR_NEURO: 0.36, ExamFamily.MR_MSK: 0.31, ExamFamily.MR_BODY: 0.25,
-    ExamFamily.MR_CARDIAC: 0.04, ExamFamily.MR_PAEDIATRIC: 0.04,
-}
-"""Each family's share of its modality's requests: an illustrative mix (plain film dominates
-X-ray; general abdominal work dominates ultrasound; cardiac and paediatric lists are small)."""
 
 
 def family_mix() -> dict[ExamFamily, float]:

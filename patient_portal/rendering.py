@@ -55,10 +55,13 @@ def clock(moment: datetime) -> str:
     return f"{hour}:{local.minute:02d}{'am' if local.hour < 12 else 'pm'}"
 
 
+KM_PER_MILE = 1.609344
+
+
 def miles(km: float | None) -> str:
     if km is None:
         return "distance not known"
-    value = km / 1.609344
+    value = km / KM_PER_MILE
     return f"{value:.1f} miles" if value < 10 else f"{value:.0f} miles"
 
 

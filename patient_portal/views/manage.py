@@ -30,7 +30,7 @@ from patient_portal.forms import (
     text_fields,
 )
 from patient_portal.once import submit_once
-from patient_portal.rendering import render
+from patient_portal.rendering import KM_PER_MILE, render
 from patient_portal.signed_in import PortalPatient, SignedInPatient, journey, now_of
 from patient_portal.views.common import (
     booking_of,
@@ -44,7 +44,6 @@ from patient_portal.views.common import (
 
 router = APIRouter(include_in_schema=False)
 Form = Annotated[FormData, Depends(posted_form)]
-KM_PER_MILE = 1.609344
 
 
 @router.get("/appointment", response_class=HTMLResponse)

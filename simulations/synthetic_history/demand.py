@@ -14,7 +14,8 @@ import numpy as np
 
 from domain.exams import ExamType
 from domain.network import Network
-from domain.vocabulary import ExamFamily, Modality, Priority
+from domain.request_mix import FAMILY_SHARE, MODALITY_SHARE
+from domain.vocabulary import ExamFamily, Priority
 from simulations.synthetic_history.calendar_effects import (
     HistoryCalendar,
     growth_factor,
@@ -25,17 +26,6 @@ WEEKLY_REQUESTS = 90_000
 """About 390,000 exams a month across the network at scale 1: the mean week of the first year
 (bank holidays and seasons included), before growth."""
 
-MODALITY_SHARE = {Modality.XR: 0.45, Modality.US: 0.33, Modality.CT: 0.14, Modality.MR: 0.08}
-
-FAMILY_SHARE = {
-    ExamFamily.XR_PLAIN: 0.93, ExamFamily.XR_FLUORO: 0.07,
-    ExamFamily.US_ABDO_PELVIS: 0.45, ExamFamily.US_OBSTETRIC: 0.25, ExamFamily.US_MSK: 0.12,
-    ExamFamily.US_VASCULAR: 0.10, ExamFamily.US_PAEDIATRIC: 0.08,
-    ExamFamily.CT_PLAIN: 0.45, ExamFamily.CT_CONTRAST: 0.48, ExamFamily.CT_CARDIAC: 0.07,
-    ExamFamily.MR_NEURO: 0.40, ExamFamily.MR_MSK: 0.30, ExamFamily.MR_BODY: 0.20,
-    ExamFamily.MR_CARDIAC: 0.05, ExamFamily.MR_PAEDIATRIC: 0.05,
-}
-"""Share of the modality's requests; renormalised over the families the catalogue has exams for."""
 
 DEPRIVATION_GRADIENT = {
     ExamFamily.XR_PLAIN: 0.15, ExamFamily.CT_PLAIN: 0.10, ExamFamily.CT_CONTRAST: 0.08,
