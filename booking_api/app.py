@@ -14,7 +14,12 @@ from booking_api.api.errors import install_error_handlers
 from booking_api.api.request_id import RequestIdMiddleware
 from booking_api.appointments import views as appointment_views
 from booking_api.core.config import Settings, get_settings
-from booking_api.core.db import make_engine, make_session_factory, read_only
+from booking_api.core.db import (
+    make_bookkeeping_engine,
+    make_engine,
+    make_session_factory,
+    read_only,
+)
 from booking_api.requests import views as request_views
 from booking_api.slots import views as slot_views
 from patient_portal.app import mount_portal
@@ -25,10 +30,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings if settings is not None else get_settings()
     settings.check_safe_to_serve()
     engine = make_engine(settings.database_url)
+    bookkeeping = make_bookkeeping_engine(engine)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        bookkeeping.dispose()
         engine.dispose()
 
     app = FastAPI(
@@ -39,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.bookkeeping_engine = bookkeeping
     app.state.session_factory = make_session_factory(engine)
     app.state.read_session_factory = make_session_factory(read_only(engine))
     app.add_middleware(RequestIdMiddleware)

@@ -24,8 +24,10 @@ from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import NamedTuple
 
-from sqlalchemy import and_, bindparam, or_, select
+from sqlalchemy import and_, bindparam, insert, or_, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col
 
 from booking_api.appointments.eligibility import (
@@ -84,14 +86,14 @@ def take_slot(session: Session, actor: Actor, claim: Claim, now: datetime) -> Ta
     check_slot_eligible(slot_request_for(facts, now), slots, room, site, now, claim.overrides)
     request, slots = _lock(session, claim.request_id, [s.id for s in slots if s.id])
     _check_available(session, request, slots, claim, now)
-    appointment = Appointment(
-        request_id=request.id, slot_id=slots[0].id, patient_id=request.patient_id,
-        channel=actor.channel, state=claim.state, room_id=slots[0].room_id,
-        start_at=slots[0].start_at, end_at=slots[-1].end_at, held_until=claim.held_until,
-        booked_at=now if claim.state is AppointmentState.BOOKED else None,
-        created_at=now, updated_at=utc_now())
-    session.add(appointment)
-    flush_or_slot_taken(session)
+    appointment = _insert_appointment(session, {
+        "request_id": request.id, "slot_id": slots[0].id, "patient_id": request.patient_id,
+        "channel": actor.channel, "state": claim.state, "room_id": slots[0].room_id,
+        "start_at": slots[0].start_at, "end_at": slots[-1].end_at,
+        "held_until": claim.held_until, "hold_extended": False,
+        "booked_at": now if claim.state is AppointmentState.BOOKED else None,
+        "cancelled_at": None, "cancel_reason": None, "created_at": now,
+        "updated_at": utc_now()})
     mark_slots(session, slots, SLOT_STATUS_OF[claim.state])
     return Taken(appointment, request)
 
@@ -104,6 +106,24 @@ def flush_or_slot_taken(session: Session) -> None:
         if _is_conflict(error):
             raise SlotTaken() from error
         raise
+
+
+def _insert_appointment(session: Session, values: dict) -> Appointment:
+    """Insert the row (a Core insert: the hot path of every booking), turning the database's
+    refusal of a second occupant into SlotTaken; the returned object is in the session as if
+    loaded, so later changes to it are flushed as usual."""
+    try:
+        if session.new or session.dirty or session.deleted:
+            session.flush()  # stale holds just expired must leave the slot first
+        new_id = session.connection().execute(_INSERT_APPOINTMENT, values).scalar_one()
+    except (IntegrityError, DBAPIError) as error:
+        if _is_conflict(error):
+            raise SlotTaken() from error
+        raise
+    appointment = Appointment(id=new_id, **values)
+    make_transient_to_detached(appointment)
+    session.add(appointment)
+    return appointment
 
 
 def slots_of(session: Session, appointment: Appointment, lock: bool = False) -> list[Slot]:
@@ -122,13 +142,18 @@ def slots_of(session: Session, appointment: Appointment, lock: bool = False) -> 
 
 def mark_slots(session: Session, slots: Iterable[Slot], status: SlotStatus) -> None:
     """Set the FHIR status of slots, bumping their version and change stamp (the wall clock:
-    the search index reads changes by it, whatever `now` the operation was given)."""
+    the search index reads changes by it, whatever `now` the operation was given). One Core
+    update; the loaded slots are updated to match without being marked changed."""
+    slots = list(slots)
+    if not slots:
+        return
     stamp = utc_now()
+    session.connection().execute(_MARK_SLOTS, {"slot_ids": [slot.id for slot in slots],
+                                               "new_status": status, "stamp": stamp})
     for slot in slots:
-        slot.status = status
-        slot.version += 1
-        slot.changed_at = stamp
-        session.add(slot)
+        set_committed_value(slot, "status", status)
+        set_committed_value(slot, "version", slot.version + 1)
+        set_committed_value(slot, "changed_at", stamp)
 
 
 def release(session: Session, appointment: Appointment) -> None:
@@ -236,6 +261,10 @@ _ACTIVE_ON_REQUEST_OR_TIME = select(Appointment).where(
         and_(Appointment.room_id == bindparam("room_id"),
              col(Appointment.start_at) < bindparam("end_at"),
              col(Appointment.end_at) > bindparam("start_at"))))
+_INSERT_APPOINTMENT = insert(Appointment).returning(Appointment.id)
+_MARK_SLOTS = (update(Slot).where(col(Slot.id).in_(bindparam("slot_ids", expanding=True)))
+               .values(status=bindparam("new_status"), version=Slot.version + 1,
+                       changed_at=bindparam("stamp")))
 """Statements of the hot path, built once with bind parameters (building costs more than
 running them)."""
 

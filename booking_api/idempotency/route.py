@@ -49,8 +49,9 @@ from typing import Any
 
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
-from sqlalchemy import bindparam, event, update
-from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy import Connection, Engine, bindparam, event, update
+from sqlalchemy.engine import ExecutionContext
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -65,7 +66,6 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 _KEY_SHAPE = re.compile(rf"^[\x21-\x7e]{{1,{KEY_MAX_LENGTH}}}$")
 _UNSTORED_HEADERS = {"content-length", "set-cookie", "date", "server"}
 _CREDENTIAL_STATUSES = {401, 403, 429}
-_WROTE = "cdip_idempotency_wrote"
 _MARKED = "cdip_idempotency_marked"
 
 _active_claim: ContextVar[Claim | None] = ContextVar("idempotency_claim", default=None)
@@ -106,22 +106,22 @@ async def _run_idempotently(request: Request, handler: Handler) -> Response:
     actor = token_subject(request, settings.secret_key)
     if actor is None:
         return await handler(request)
-    engine = request.app.state.engine
+    engine, bookkeeping = request.app.state.engine, request.app.state.bookkeeping_engine
     fingerprint = services.request_fingerprint(settings.secret_key, request.method,
                                                request.url.path, request.url.query,
                                                await request.body())
     try:
         outcome = await run_in_threadpool(services.claim_key, engine, actor, key, fingerprint,
-                                          clock_of(request)())
+                                          clock_of(request)(), bookkeeping)
     except IdempotencyError as refused:
         return _refusal(refused.status, str(refused))
     if isinstance(outcome, StoredResponse):
         return _replay(outcome)
     response = await _run_claimed(request, handler, outcome)
     if _keeps(response.status_code, outcome.committed):
-        await run_in_threadpool(services.complete_key, engine, outcome, _stored(response))
+        await run_in_threadpool(services.complete_key, bookkeeping, outcome, _stored(response))
     else:
-        await run_in_threadpool(services.release_key, engine, outcome)
+        await run_in_threadpool(services.release_key, bookkeeping, outcome)
     return response
 
 
@@ -136,7 +136,8 @@ async def _run_claimed(request: Request, handler: Handler, claim: Claim) -> Resp
     except RequestValidationError:
         _active_claim.reset(token)
         token = None
-        await run_in_threadpool(services.release_key, request.app.state.engine, claim)
+        await run_in_threadpool(services.release_key, request.app.state.bookkeeping_engine,
+                                claim)
         raise
     except Exception as error:
         _active_claim.reset(token)
@@ -145,7 +146,8 @@ async def _run_claimed(request: Request, handler: Handler, claim: Claim) -> Resp
         if response is not None:
             return response
         if not claim.committed:
-            await run_in_threadpool(services.release_key, request.app.state.engine, claim)
+            await run_in_threadpool(services.release_key, request.app.state.bookkeeping_engine,
+                                claim)
             raise
         logger.exception("route failed after its change committed; keeping a 500 for "
                          "the idempotency key", extra={"event": "idempotent_route_failed"})
@@ -212,16 +214,14 @@ _MARK_COMMITTED = (update(IdempotencyRecord)
                    .values(committed_at=bindparam("at")))
 
 
-@event.listens_for(Session, "do_orm_execute")
-def _note_statement(state: ORMExecuteState) -> None:
-    if _active_claim.get() is not None and not state.is_select:
-        state.session.info[_WROTE] = True
-
-
-@event.listens_for(Session, "after_flush")
-def _note_flush(session: Session, _flush_context: Any) -> None:
-    if _active_claim.get() is not None:
-        session.info[_WROTE] = True
+@event.listens_for(Engine, "after_cursor_execute")
+def _note_write(_connection: Connection, _cursor: Any, _statement: str, _parameters: Any,
+                context: ExecutionContext | None, _executemany: bool) -> None:
+    """Any insert, update or delete while a claim is active (ORM flush or Core statement)."""
+    claim = _active_claim.get()
+    if claim is not None and context is not None and (
+            context.isinsert or context.isupdate or context.isdelete):
+        claim.wrote = True
 
 
 @event.listens_for(Session, "before_commit")
@@ -230,9 +230,10 @@ def _mark_claim_committed(session: Session) -> None:
     claim = _active_claim.get()
     if claim is None or claim.committed:
         return
-    if not (session.info.pop(_WROTE, False) or session.new or session.dirty or session.deleted):
+    if not (claim.wrote or session.new or session.dirty or session.deleted):
         return
-    session.execute(_MARK_COMMITTED, {"record_id": claim.record_id, "at": utc_now()})
+    session.connection().execute(_MARK_COMMITTED, {"record_id": claim.record_id,
+                                                   "at": utc_now()})
     session.info[_MARKED] = claim
 
 
@@ -246,4 +247,3 @@ def _claim_committed(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _claim_not_committed(session: Session) -> None:
     session.info.pop(_MARKED, None)
-    session.info.pop(_WROTE, None)

@@ -1,6 +1,6 @@
 """Claiming, completing and releasing idempotency keys, each in a short transaction of its
 own (never the route's), so a claim is visible to a concurrent duplicate at once. They
-commit without waiting for the disk (`bookkeeping_transaction`): a claim lost in a database
+commit without waiting for the disk (`make_bookkeeping_engine`): a claim lost in a database
 crash had changed nothing yet (the route's own commit flushes it to disk first), and a lost
 stored response leaves the row saying its work committed, so a retry gets ResponseLost,
 never a second execution.
@@ -61,6 +61,8 @@ class Claim:
 
     record_id: int
     committed: bool = False
+    wrote: bool = False
+    """Whether the route has written anything yet (then its next commit marks the claim)."""
 
 
 @dataclass(frozen=True)
@@ -82,12 +84,13 @@ def request_fingerprint(secret: str, method: str, path: str, query: str, body: b
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
-def claim_key(engine: Engine, actor: str, key: str, fingerprint: str, now: datetime
-              ) -> Claim | StoredResponse:
-    """Own the key (Claim) or get the stored first response; raises IdempotencyError."""
+def claim_key(engine: Engine, actor: str, key: str, fingerprint: str, now: datetime,
+              bookkeeping: Engine | None = None) -> Claim | StoredResponse:
+    """Own the key (Claim) or get the stored first response; raises IdempotencyError. The
+    claim is written through `bookkeeping` (`make_bookkeeping_engine`) when given."""
     for _ in range(_CLAIM_TRIES):
         try:
-            with bookkeeping_transaction(engine) as connection:
+            with bookkeeping_transaction(bookkeeping or engine) as connection:
                 claim = Claim(connection.execute(_CLAIM, {
                     "actor": actor, "key": key, "fingerprint": fingerprint,
                     "state": KeyState.IN_PROGRESS, "created_at": now,
