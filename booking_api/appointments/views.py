@@ -27,7 +27,7 @@ from booking_api.appointments.errors import BookingError, InvalidInput, SlotTake
 from booking_api.appointments.models import Appointment, AppointmentPublic
 from booking_api.appointments.taking import CONFLICT_SQLSTATES
 from booking_api.audit.services import Actor
-from booking_api.idempotency.route import IdempotentRoute
+from booking_api.idempotency.route import IdempotentRoute, keep_with_commit
 from booking_api.slots.models import Slot
 from domain.lifecycle import AppointmentState
 
@@ -190,9 +190,12 @@ def now_of(request: Request) -> datetime:
 
 def commit(session: Session, operation: Callable[[], Appointment], status: int = 200
            ) -> Outcome:
-    """Run one service operation and commit; a refusal rolls back and is answered as JSON."""
+    """Run one service operation and commit, the response kept for the idempotency key in
+    the same transaction; a refusal rolls back and is answered as JSON."""
     try:
         answer = public(session, operation())
+        response = JSONResponse(answer.model_dump(mode="json"), status_code=status)
+        keep_with_commit(response)
         session.commit()  # nothing touches the database after this (SQLite's write lock)
     except BookingError as error:
         session.rollback()
@@ -205,11 +208,15 @@ def commit(session: Session, operation: Callable[[], Appointment], status: int =
     except BaseException:
         session.rollback()  # release SQLite's write lock before anyone else needs it
         raise
-    return JSONResponse(answer.model_dump(mode="json"), status_code=status)
+    return response
 
 
 def public(session: Session, appointment: Appointment) -> AppointmentPublic:
-    site_id = session.connection().scalar(_SITE_OF_SLOT, {"slot_id": appointment.slot_id})
+    """The appointment as the API shows it, with its site (from the slot when the operation
+    has it loaded already, as taking and releasing slots do; else one small query)."""
+    slot = session.identity_map.get(session.identity_key(Slot, appointment.slot_id))
+    site_id = slot.site_id if slot is not None else session.connection().scalar(
+        _SITE_OF_SLOT, {"slot_id": appointment.slot_id})
     return AppointmentPublic.of(appointment, site_id)
 
 

@@ -31,8 +31,11 @@ own transaction marks the claim `committed_at` as it commits (a SQLAlchemy `befo
 hook on any session used while the claim is active), so the change and that mark can never
 diverge. What can be lost is only the stored response, if the process dies between the
 route's commit and storing it: a retry then gets 409 saying the change was made and to
-fetch the current state — never a second execution. A claim whose work never committed is
-released, or, if the process died, replaced once its 5-minute lease runs out.
+fetch the current state — never a second execution. A route that has its response before it
+commits closes even that window: `keep_with_commit(response)` has the response stored by
+the same UPDATE, in the same transaction, as the mark (the booking routes do this; it also
+saves a write after every booking). A claim whose work never committed is released, or, if
+the process died, replaced once its 5-minute lease runs out.
 
 Not for sign-in routes: replaying them would mean storing bearer tokens. Routes must
 return a plain (non-streaming) response.
@@ -59,7 +62,7 @@ from starlette.responses import JSONResponse, Response
 from booking_api.access.deps import clock_of, token_subject
 from booking_api.core.columns import utc_now
 from booking_api.idempotency import services
-from booking_api.idempotency.models import KEY_MAX_LENGTH, IdempotencyRecord
+from booking_api.idempotency.models import KEY_MAX_LENGTH, IdempotencyRecord, KeyState
 from booking_api.idempotency.services import KEY_HEADER, Claim, IdempotencyError, StoredResponse
 
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -118,6 +121,8 @@ async def _run_idempotently(request: Request, handler: Handler) -> Response:
     if isinstance(outcome, StoredResponse):
         return _replay(outcome)
     response = await _run_claimed(request, handler, outcome)
+    if outcome.stored:
+        return response
     if _keeps(response.status_code, outcome.committed):
         await run_in_threadpool(services.complete_key, bookkeeping, outcome, _stored(response))
     else:
@@ -209,9 +214,22 @@ def _with_key_parameter(openapi_extra: dict[str, Any] | None) -> dict[str, Any]:
     return extra
 
 
+def keep_with_commit(response: Response) -> None:
+    """For a route that has its response before it commits: have it stored with the change,
+    in the route's own transaction, instead of in one more after the route returns (and no
+    window in which the change has committed but its response is not yet kept). Return this
+    very response. Outside an idempotent route, does nothing."""
+    claim = _active_claim.get()
+    if claim is not None and not claim.committed:
+        claim.response = _stored(response)
+
+
 _MARK_COMMITTED = (update(IdempotencyRecord)
                    .where(IdempotencyRecord.id == bindparam("record_id"))
                    .values(committed_at=bindparam("at")))
+_COMMIT_WITH_RESPONSE = _MARK_COMMITTED.values(
+    state=bindparam("new_state"), response_status=bindparam("status"),
+    response_headers=bindparam("headers"), response_body=bindparam("body"))
 
 
 @event.listens_for(Engine, "after_cursor_execute")
@@ -232,8 +250,14 @@ def _mark_claim_committed(session: Session) -> None:
         return
     if not (claim.wrote or session.new or session.dirty or session.deleted):
         return
-    session.connection().execute(_MARK_COMMITTED, {"record_id": claim.record_id,
-                                                   "at": utc_now()})
+    mark = {"record_id": claim.record_id, "at": utc_now()}
+    if claim.response is None:
+        session.connection().execute(_MARK_COMMITTED, mark)
+    else:
+        session.connection().execute(_COMMIT_WITH_RESPONSE, mark | {
+            "new_state": KeyState.COMPLETED, "status": claim.response.status,
+            "headers": [list(pair) for pair in claim.response.headers],
+            "body": claim.response.body})
     session.info[_MARKED] = claim
 
 
@@ -242,8 +266,12 @@ def _claim_committed(session: Session) -> None:
     claim = session.info.pop(_MARKED, None)
     if claim is not None:
         claim.committed = True
+        claim.stored = claim.response is not None
 
 
 @event.listens_for(Session, "after_rollback")
 def _claim_not_committed(session: Session) -> None:
     session.info.pop(_MARKED, None)
+    claim = _active_claim.get()
+    if claim is not None and not claim.committed:
+        claim.response = None  # the route will answer otherwise (its change did not happen)

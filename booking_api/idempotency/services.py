@@ -55,6 +55,13 @@ class ResponseLost(IdempotencyError):
     status = 409
 
 
+@dataclass(frozen=True)
+class StoredResponse:
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+
+
 @dataclass
 class Claim:
     """This request owns the key; `committed` turns True once its work has committed."""
@@ -63,13 +70,10 @@ class Claim:
     committed: bool = False
     wrote: bool = False
     """Whether the route has written anything yet (then its next commit marks the claim)."""
-
-
-@dataclass(frozen=True)
-class StoredResponse:
-    status: int
-    headers: tuple[tuple[str, str], ...]
-    body: bytes
+    response: StoredResponse | None = None
+    """The route's response, when it had it before committing (`keep_with_commit`)."""
+    stored: bool = False
+    """Whether `response` was stored in the route's own transaction (nothing left to do)."""
 
 
 def request_fingerprint(secret: str, method: str, path: str, query: str, body: bytes) -> str:

@@ -22,7 +22,7 @@ from booking_api.audit.services import record_audit
 from booking_api.core.db import transaction
 from booking_api.idempotency import services
 from booking_api.idempotency.models import IdempotencyRecord, KeyState
-from booking_api.idempotency.route import IdempotentRoute
+from booking_api.idempotency.route import IdempotentRoute, keep_with_commit
 from tests.booking_api.access_support import (
     MovableClock,
     add_staff,
@@ -59,10 +59,10 @@ class NotesRoute:
         self.gate = threading.Event()
         self.gate.set()
         self.router = APIRouter(prefix="/test", route_class=IdempotentRoute)
-        self.router.post("/notes", status_code=201)(self.add_note)
+        self.router.post("/notes", status_code=201, response_model=None)(self.add_note)
 
     def add_note(self, note: NoteIn, staff: CurrentStaff, session: SessionDep
-                 ) -> dict[str, object]:
+                 ) -> dict[str, object] | JSONResponse:
         self.calls.append(note.text)
         self.entered.set()
         assert self.gate.wait(timeout=10)
@@ -74,10 +74,23 @@ class NotesRoute:
             raise RuntimeError("the route failed before changing anything")
         record_audit(session, staff.actor, "note", "note", len(self.calls),
                      after={"text": note.text})
+        if note.outcome.startswith("keep_with_commit"):
+            return self._kept_with_commit(session, note)
         session.commit()
         if note.outcome == "crash_after_commit":
             raise RuntimeError("the route failed after its change committed")
         return {"note": len(self.calls), "text": note.text}
+
+
+    def _kept_with_commit(self, session: SessionDep, note: NoteIn) -> JSONResponse:
+        """The booking routes' way: the answer is made first and kept with the commit."""
+        answer = JSONResponse({"note": len(self.calls), "text": note.text}, status_code=201)
+        keep_with_commit(answer)
+        if note.outcome == "keep_with_commit_then_roll_back":
+            session.rollback()
+            return JSONResponse({"detail": "changed its mind"}, status_code=409)
+        session.commit()
+        return answer
 
 
 @pytest.fixture
@@ -288,6 +301,33 @@ def test_route_commit_marks_the_key_in_the_same_transaction(
         record = session.scalar(select(IdempotencyRecord))
     assert record.state is KeyState.COMPLETED and record.committed_at is not None
     assert record.actor.startswith("staff:") and record.response_status == 201
+
+
+def test_response_kept_with_the_commit_is_replayed_without_a_later_write(
+        client: TestClient, admin: dict[str, str], notes: NotesRoute,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_later_write(*_args: object) -> bool:
+        raise AssertionError("the response was already stored with the change")
+
+    monkeypatch.setattr(services, "complete_key", no_later_write)
+    body = {"text": "x", "outcome": "keep_with_commit"}
+    first = client.post("/test/notes", json=body, headers=_key(admin, "k-1"))
+    again = client.post("/test/notes", json=body, headers=_key(admin, "k-1"))
+
+    assert first.status_code == again.status_code == 201
+    assert again.content == first.content and again.headers["idempotent-replayed"] == "true"
+    assert notes.calls == ["x"]
+
+
+def test_response_kept_for_a_commit_that_was_rolled_back_is_not_the_one_replayed(
+        client: TestClient, admin: dict[str, str], notes: NotesRoute) -> None:
+    body = {"text": "x", "outcome": "keep_with_commit_then_roll_back"}
+    first = client.post("/test/notes", json=body, headers=_key(admin, "k-1"))
+    again = client.post("/test/notes", json=body, headers=_key(admin, "k-1"))
+
+    assert first.status_code == again.status_code == 409
+    assert again.json() == {"detail": "changed its mind"}
+    assert notes.calls == ["x"]
 
 
 def test_key_can_be_reused_after_it_expires(client: TestClient, admin: dict[str, str],
