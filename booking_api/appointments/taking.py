@@ -22,9 +22,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import pairwise
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from sqlalchemy import and_, bindparam, insert, or_, select, update
+from sqlalchemy import Row, and_, bindparam, insert, or_, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -41,7 +41,7 @@ from booking_api.audit.services import Actor, record_audit
 from booking_api.core.columns import utc_now
 from booking_api.requests.models import Request
 from booking_api.slots.models import Slot
-from domain.lifecycle import AppointmentState, SlotStatus
+from domain.lifecycle import AppointmentState, RequestState, SlotStatus
 from slot_rules.overrides import Override
 
 CONFLICT_SQLSTATES = frozenset({"23505", "23P01", "40P01", "40001"})
@@ -84,7 +84,8 @@ def take_slot(session: Session, actor: Actor, claim: Claim, now: datetime) -> Ta
     slots = _slot_run(session, first, facts.exam.duration_min)
     _check_not_started(first, now)
     check_slot_eligible(slot_request_for(facts, now), slots, room, site, now, claim.overrides)
-    request, slots = _lock(session, claim.request_id, [s.id for s in slots if s.id])
+    request = facts.request
+    _lock(session, request, slots)
     _check_available(session, request, slots, claim, now)
     appointment = _insert_appointment(session, {
         "request_id": request.id, "slot_id": slots[0].id, "patient_id": request.patient_id,
@@ -174,7 +175,7 @@ def expire_hold(session: Session, actor: Actor, hold: Appointment, now: datetime
                  before=before, after={"state": hold.state.value}, reason=HOLD_EXPIRED)
 
 
-def is_stale_hold(appointment: Appointment, now: datetime) -> bool:
+def is_stale_hold(appointment: Appointment | Row[Any], now: datetime) -> bool:
     return (appointment.state is AppointmentState.HELD and appointment.held_until is not None
             and appointment.held_until <= now)
 
@@ -212,15 +213,19 @@ def _check_not_started(slot: Slot, now: datetime) -> None:
         raise SlotUnavailable("that slot has already started; choose a later one")
 
 
-def _lock(session: Session, request_id: int, slot_ids: Sequence[int]
-          ) -> tuple[Request, list[Slot]]:
-    """The one lock of the transaction: the request row and the slot rows, in one statement,
-    re-read as they are now."""
-    rows = session.execute(_LOCK, {"request_id": request_id, "slot_ids": list(slot_ids)}
-                           ).all()
+def _lock(session: Session, request: Request, slots: Sequence[Slot]) -> None:
+    """The one lock of the transaction: the request row and the slot rows, in one statement;
+    what can have changed since they were read (their states) is brought up to date."""
+    rows = session.connection().execute(_LOCK, {
+        "request_id": request.id, "slot_ids": [slot.id for slot in slots]}).all()
     if not rows:
-        raise NotFound("request", request_id, "request_id")
-    return rows[0][0], sorted((row[1] for row in rows), key=lambda s: s.start_at)
+        raise NotFound("request", request.id or 0, "request_id")
+    set_committed_value(request, "state", RequestState(rows[0].request_state))
+    now_locked = {row.slot_id: row for row in rows}
+    for slot in slots:
+        row = now_locked[slot.id]
+        set_committed_value(slot, "status", SlotStatus(row.status))
+        set_committed_value(slot, "version", row.version)
 
 
 def _check_available(session: Session, request: Request, slots: Sequence[Slot], claim: Claim,
@@ -232,12 +237,14 @@ def _check_available(session: Session, request: Request, slots: Sequence[Slot], 
         raise RequestNotBookable(f"request {request.id} is {request.state.value}; only "
                                  f"{allowed} requests can take this slot")
     first, last = slots[0], slots[-1]
-    active = session.scalars(_ACTIVE_ON_REQUEST_OR_TIME, {
+    active = session.connection().execute(_ACTIVE_ON_REQUEST_OR_TIME, {
         "request_id": request.id, "room_id": first.room_id, "start_at": first.start_at,
-        "end_at": last.end_at})
-    for other in list(active):
+        "end_at": last.end_at}).all()
+    for other in active:
         if is_stale_hold(other, now):
-            expire_hold(session, Actor("system:booking", other.channel), other, now)
+            stale = session.get(Appointment, other.id)
+            assert stale is not None
+            expire_hold(session, Actor("system:booking", stale.channel), stale, now)
         elif other.room_id == first.room_id and other.start_at < last.end_at \
                 and other.end_at > first.start_at:
             raise SlotTaken()
@@ -251,11 +258,13 @@ def _check_available(session: Session, request: Request, slots: Sequence[Slot], 
             raise SlotTaken()
 
 
-_LOCK = (select(Request, Slot)
+_LOCK = (select(Request.state.label("request_state"), Slot.id.label("slot_id"), Slot.status,
+                Slot.version)
          .join(Slot, col(Slot.id).in_(bindparam("slot_ids", expanding=True)))
-         .where(Request.id == bindparam("request_id")).order_by(Slot.id)
-         .with_for_update().execution_options(populate_existing=True))
-_ACTIVE_ON_REQUEST_OR_TIME = select(Appointment).where(
+         .where(Request.id == bindparam("request_id")).order_by(Slot.id).with_for_update())
+_ACTIVE_ON_REQUEST_OR_TIME = select(
+    Appointment.id, Appointment.state, Appointment.held_until, Appointment.room_id,
+    Appointment.start_at, Appointment.end_at).where(
     col(Appointment.state).in_(ACTIVE_STATES),
     or_(Appointment.request_id == bindparam("request_id"),
         and_(Appointment.room_id == bindparam("room_id"),
