@@ -11,6 +11,7 @@ from functools import cache
 
 import numpy as np
 from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy.orm import load_only
 from sqlmodel import Session
 
 from booking_api.appointments.errors import NotFound, OverrideNotAllowed, SlotNotEligible
@@ -84,13 +85,21 @@ def load_request_and_slot(session: Session, request_id: int, slot_id: int,
 
 @cache
 def _facts_query() -> Select:
-    """Built once (with bind parameters): building a statement costs more than running it."""
+    """Built once (with bind parameters): building a statement costs more than running it.
+    Of the patient, exam, area, room and site only what the rules read is loaded (the
+    booking path reads this on every call; another attribute would load when touched)."""
     return (select(Request, Patient, ExamType, DemandArea)
             .join(Patient, Patient.id == Request.patient_id)
             .join(ExamType, ExamType.code == Request.exam_code)
             .outerjoin(DemandArea, DemandArea.area_id == func.coalesce(
                 Patient.area_id, Patient.postcode_district))
-            .where(Request.id == bindparam("request_id")))
+            .where(Request.id == bindparam("request_id"))
+            .options(load_only(Patient.date_of_birth, Patient.needs_step_free,
+                               Patient.needs_hoist),
+                     load_only(ExamType.modality, ExamType.family, ExamType.duration_min,
+                               ExamType.required_capabilities, ExamType.contrast,
+                               ExamType.radiologist_present, ExamType.min_notice_days),
+                     load_only(DemandArea.lat, DemandArea.lon)))
 
 
 @cache
@@ -98,7 +107,9 @@ def _facts_and_slot_query() -> Select:
     return (_facts_query().add_columns(Slot, Room, Site)
             .outerjoin(Slot, Slot.id == bindparam("slot_id"))
             .outerjoin(Room, Room.room_id == Slot.room_id)
-            .outerjoin(Site, Site.site_id == Slot.site_id))
+            .outerjoin(Site, Site.site_id == Slot.site_id)
+            .options(load_only(Room.capabilities, Room.max_weight_kg),
+                     load_only(Site.lat, Site.lon, Site.step_free, Site.hoist)))
 
 
 def slot_request_for(facts: RequestFacts, now: datetime,

@@ -50,6 +50,9 @@ CONFLICT_SQLSTATES = frozenset({"23505", "23P01", "40P01", "40001"})
 SLOT_STATUS_OF = {AppointmentState.HELD: SlotStatus.BUSY_TENTATIVE,
                   AppointmentState.BOOKED: SlotStatus.BUSY}
 HOLD_EXPIRED = "hold expired"
+SITES_OF_MARKED_SLOTS = "cdip_sites_of_marked_slots"
+"""`session.info` key: slot id → site id of every slot marked in this session, so the answer
+can name the appointment's site without reading its slot again."""
 
 
 @dataclass(frozen=True)
@@ -151,7 +154,9 @@ def mark_slots(session: Session, slots: Iterable[Slot], status: SlotStatus) -> N
     stamp = utc_now()
     session.connection().execute(_MARK_SLOTS, {"slot_ids": [slot.id for slot in slots],
                                                "new_status": status, "stamp": stamp})
+    sites = session.info.setdefault(SITES_OF_MARKED_SLOTS, {})
     for slot in slots:
+        sites[slot.id] = slot.site_id
         set_committed_value(slot, "status", status)
         set_committed_value(slot, "version", slot.version + 1)
         set_committed_value(slot, "changed_at", stamp)

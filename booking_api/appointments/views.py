@@ -25,7 +25,7 @@ from booking_api.api.errors import ERROR_RESPONSES, booking_error_response
 from booking_api.appointments import flows, services
 from booking_api.appointments.errors import BookingError, InvalidInput, SlotTaken
 from booking_api.appointments.models import Appointment, AppointmentPublic
-from booking_api.appointments.taking import CONFLICT_SQLSTATES
+from booking_api.appointments.taking import CONFLICT_SQLSTATES, SITES_OF_MARKED_SLOTS
 from booking_api.audit.services import Actor
 from booking_api.idempotency.route import IdempotentRoute, keep_with_commit
 from booking_api.slots.models import Slot
@@ -212,11 +212,11 @@ def commit(session: Session, operation: Callable[[], Appointment], status: int =
 
 
 def public(session: Session, appointment: Appointment) -> AppointmentPublic:
-    """The appointment as the API shows it, with its site (from the slot when the operation
-    has it loaded already, as taking and releasing slots do; else one small query)."""
-    slot = session.identity_map.get(session.identity_key(Slot, appointment.slot_id))
-    site_id = slot.site_id if slot is not None else session.connection().scalar(
-        _SITE_OF_SLOT, {"slot_id": appointment.slot_id})
+    """The appointment as the API shows it, with its site (known when this session has just
+    taken or released its slot; else one small query)."""
+    site_id = session.info.get(SITES_OF_MARKED_SLOTS, {}).get(appointment.slot_id)
+    if site_id is None:
+        site_id = session.connection().scalar(_SITE_OF_SLOT, {"slot_id": appointment.slot_id})
     return AppointmentPublic.of(appointment, site_id)
 
 
