@@ -1,9 +1,10 @@
 """Writing audit events: the one function every context calls when it changes something.
 
-The row is inserted at once on the caller's session's connection (a Core insert: no ORM
-object or unit-of-work pass for an append-only row, which is most of what a write-light
-operation like a booking costs), so it commits or rolls back with the change it describes;
-the correlation id is taken from the HTTP request being served, if any.
+The rows of a transaction are kept on its session and written together, in one Core
+statement, as it commits (no ORM object or unit-of-work pass for an append-only row, and
+one round trip however many changes a booking records), so they commit with the changes
+they describe or vanish with them on rollback; the correlation id is taken from the HTTP
+request being served, if any. They are not readable before the commit.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import event, insert, orm
 from sqlmodel import Session
 
 from booking_api.audit.models import AuditEvent
@@ -40,11 +41,24 @@ def record_audit(
     after: dict[str, Any] | None = None,
     reason: str | None = None,
 ) -> None:
-    """Insert one audit event for a change made in `session` (not committed here)."""
-    session.connection().execute(_INSERT, {
+    """Record one audit event for a change made in `session` (written as it commits)."""
+    session.info.setdefault(_PENDING, []).append({
         "at": utc_now(), "actor": actor.name, "channel": actor.channel, "action": action,
         "entity": entity, "entity_id": str(entity_id), "before": before, "after": after,
         "reason": reason, "correlation_id": request_id_var.get(None)})
 
 
+def _write_pending(session: Session) -> None:
+    rows = session.info.pop(_PENDING, None)
+    if rows:
+        session.connection().execute(_INSERT, rows)
+
+
+def _forget_pending(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+_PENDING = "cdip_pending_audit_rows"
 _INSERT = insert(AuditEvent)
+event.listen(orm.Session, "before_commit", _write_pending, insert=True)  # before other hooks
+event.listen(orm.Session, "after_rollback", _forget_pending)
