@@ -102,16 +102,6 @@ def take_slot(session: Session, actor: Actor, claim: Claim, now: datetime) -> Ta
     return Taken(appointment, request)
 
 
-def flush_or_slot_taken(session: Session) -> None:
-    """Flush, turning the database's refusal of a second occupant into SlotTaken."""
-    try:
-        session.flush()
-    except (IntegrityError, DBAPIError) as error:
-        if _is_conflict(error):
-            raise SlotTaken() from error
-        raise
-
-
 def _insert_appointment(session: Session, values: dict) -> Appointment:
     """Insert the row (a Core insert: the hot path of every booking), turning the database's
     refusal of a second occupant into SlotTaken; the returned object is in the session as if

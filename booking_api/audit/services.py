@@ -42,6 +42,7 @@ def record_audit(
     reason: str | None = None,
 ) -> None:
     """Record one audit event for a change made in `session` (written as it commits)."""
+    session.connection()  # in the transaction, so its end (commit, rollback, close) is seen
     session.info.setdefault(_PENDING, []).append({
         "at": utc_now(), "actor": actor.name, "channel": actor.channel, "action": action,
         "entity": entity, "entity_id": str(entity_id), "before": before, "after": after,
@@ -54,11 +55,12 @@ def _write_pending(session: Session) -> None:
         session.connection().execute(_INSERT, rows)
 
 
-def _forget_pending(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+def _forget_pending(session: Session, transaction: orm.SessionTransaction) -> None:
+    if transaction.parent is None:  # the transaction itself, not a savepoint in it
+        session.info.pop(_PENDING, None)
 
 
 _PENDING = "cdip_pending_audit_rows"
 _INSERT = insert(AuditEvent)
 event.listen(orm.Session, "before_commit", _write_pending, insert=True)  # before other hooks
-event.listen(orm.Session, "after_rollback", _forget_pending)
+event.listen(orm.Session, "after_transaction_end", _forget_pending)

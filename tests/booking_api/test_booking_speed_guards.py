@@ -1,18 +1,23 @@
 """The shortcuts taken for booking speed keep their guarantees: a token whose signature was
 verified once still expires and a tampered one is still refused; a pooled connection that died
 while idle is replaced instead of failing the request; bookkeeping committed without waiting
-for the disk is visible to every other session at once; the benchmark's client talks to
-loopback only; more changes than the index catches up on make it reload."""
+for the disk is visible to every other session at once, and only bookkeeping skips the wait;
+audit rows written together at commit still commit or vanish with their change; the
+benchmark's client talks to loopback only; more changes than the index catches up on make it
+reload."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text
+from sqlmodel import Session
 
 from booking_api.access import tokens
 from booking_api.access.models import AccountRole
+from booking_api.audit.models import AuditEvent
+from booking_api.audit.services import record_audit
 from booking_api.core import db
 from booking_api.core.db import bookkeeping_transaction, make_engine, transaction
 from booking_api.slots import search_index
@@ -116,6 +121,55 @@ def test_bookkeeping_that_fails_leaves_nothing_behind(engine: Engine) -> None:
 
     with engine.connect() as other:
         assert other.execute(text("SELECT count(*) FROM tally")).scalar_one() == 0
+
+
+@pytest.mark.postgres
+def test_the_bookkeeping_engine_makes_each_statement_visible_at_once(
+        postgres_database_url: str) -> None:
+    engine = make_engine(postgres_database_url)
+    bookkeeping = db.make_bookkeeping_engine(engine)
+    try:
+        with bookkeeping_transaction(bookkeeping) as connection:
+            connection.execute(text("CREATE TABLE tally_at_once (n INTEGER NOT NULL)"))
+            connection.execute(text("INSERT INTO tally_at_once (n) VALUES (1)"))
+            with engine.connect() as other:  # while the bookkeeping connection is still open
+                assert other.execute(text("SELECT count(*) FROM tally_at_once")
+                                     ).scalar_one() == 1
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text("DROP TABLE IF EXISTS tally_at_once"))
+        bookkeeping.dispose()
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_only_bookkeeping_connections_skip_waiting_for_the_disk(
+        postgres_database_url: str) -> None:
+    engine = make_engine(postgres_database_url)
+    bookkeeping = db.make_bookkeeping_engine(engine)
+    try:
+        with bookkeeping.connect() as connection:
+            assert connection.exec_driver_sql("SHOW synchronous_commit").scalar_one() == "off"
+        with engine.connect() as connection:  # bookings wait for the disk as ever
+            assert connection.exec_driver_sql("SHOW synchronous_commit").scalar_one() == "on"
+    finally:
+        bookkeeping.dispose()
+        engine.dispose()
+
+
+def test_audit_rows_commit_with_their_change_and_vanish_with_its_rollback(
+        booking_engine: Engine) -> None:
+    with transaction(booking_engine) as session:
+        record_audit(session, CLERK, "note.kept", "note", 1)
+        record_audit(session, CLERK, "note.kept", "note", 2)
+    with Session(booking_engine) as session:
+        record_audit(session, CLERK, "note.dropped", "note", 3)
+        session.rollback()
+        session.commit()  # nothing of the rolled-back work is written late
+
+    with transaction(booking_engine) as session:
+        actions = session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
+    assert actions == ["note.kept", "note.kept"]
 
 
 @pytest.mark.parametrize("base", ["http://example.org:80", "http://10.0.0.1:8000"])
