@@ -112,7 +112,9 @@ _changed = _SET_STATE.returning(Request.id).cte("changed")
 _SET_STATE_AND_RECORD_EVENT = insert(RequestEvent).from_select(
     _EVENT_COLUMNS, _event_row(_changed.c.id).select_from(_changed))
 """On PostgreSQL the state change and its event row are one statement (a data-modifying
-CTE): every booking makes one, and each round trip costs more than the work in it."""
+CTE): every booking makes one, and each round trip costs more than the work in it. The
+parameter names are deliberately none of the request's columns: SQLAlchemy would add any
+such key to the UPDATE's SET clause."""
 
 
 def evaluate_request(session: Session, request: Request,
