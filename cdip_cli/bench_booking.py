@@ -3,7 +3,8 @@ HTTP against a real uvicorn server on 127.0.0.1, on a scratch database filled wi
 whole-network diaries. Traffic stays on loopback; every phase is bounded in count.
 
 Phases: warm-up (the server loads its slot index), concurrent searches, a baseline search that
-queries the database each time (in-process, no HTTP) for the ratio, concurrent bookings of
+queries the database each time (in-process, no HTTP) for the ratio, as many health checks as
+bookings (the machine's speed in this run, for the bookings' ratio), concurrent bookings of
 distinct slots, then `contention_attempts` concurrent bookings aimed at a few hot slots, and
 finally SQL counts of double bookings (two active appointments on one slot or overlapping in
 one room)."""
@@ -93,6 +94,7 @@ def _measure(world: BenchWorld, base: str, searches: int, search_clients: int,
     rng.shuffle(free)
     if len(free) < bookings + hot:
         raise RuntimeError(f"only {len(free)} free plain X-ray slots; need {bookings + hot}")
+    floor = _floor_phase(base, headers, bookings, booking_clients)
     booked = _booking_phase(base, headers, world.simple_requests[:bookings], free[:bookings],
                             booking_clients)
     contended = _contention_phase(base, headers, world.simple_requests[bookings:],
@@ -107,6 +109,8 @@ def _measure(world: BenchWorld, base: str, searches: int, search_clients: int,
         "baseline_db_query_search_p95_ms": baseline,
         "search_p95_speedup_vs_baseline": round(baseline / search["p95"], 1),
         "bookings": booked["booked"], "booking_clients": booking_clients,
+        "health_checks_per_s": floor,
+        "bookings_per_health_check": round(booked["per_s"] / floor, 3),
         "booking_errors": booked["errors"], "hot_slots": hot,
         "contention_clients": contention_clients, "contention_winners": contended["won"],
         "contention_conflicts_409": contended["refused"],
@@ -183,6 +187,17 @@ class QueryEachSearch(SlotIndex):
 
 def _database_search(session: Session, request_id: int, now: datetime) -> None:
     search_slots(session, QueryEachSearch(now), request_id, SearchQuery(), now=now)
+
+
+def _floor_phase(base: str, headers: dict, count: int, clients: int) -> float:
+    """The same clients' rate on GET /health (one `SELECT 1`), the cheapest request the
+    service answers: how fast this machine serves anything in this run, so a bookings/s
+    figure can be read against it (the machines here drift by ±20 % over minutes)."""
+    calls = [lambda client: client.get("/health")] * count
+    started = time.perf_counter()
+    answers = _run_concurrently(base, headers, clients, calls)
+    elapsed = time.perf_counter() - started
+    return round(sum(r.status_code == 200 for _, r in answers) / elapsed, 1)
 
 
 def _booking_phase(base: str, headers: dict, requests: Sequence[int], slots: Sequence[int],

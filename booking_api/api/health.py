@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from typing import Literal
 
@@ -41,7 +42,9 @@ def health(session: ReadSessionDep, settings: SettingsDep, response: Response) -
                         environment=settings.environment)
 
 
+@cache
 def service_version() -> str:
+    """The installed package's version (read once: it cannot change while serving)."""
     try:
         return version("cdip-scheduling")
     except PackageNotFoundError:
