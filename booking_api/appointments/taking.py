@@ -97,23 +97,32 @@ def take_slot(session: Session, actor: Actor, claim: Claim, now: datetime) -> Ta
         "held_until": claim.held_until, "hold_extended": False,
         "booked_at": now if claim.state is AppointmentState.BOOKED else None,
         "cancelled_at": None, "cancel_reason": None, "created_at": now,
-        "updated_at": utc_now()})
-    mark_slots(session, slots, SLOT_STATUS_OF[claim.state])
+        "updated_at": utc_now()}, slots, SLOT_STATUS_OF[claim.state])
     return Taken(appointment, request)
 
 
-def _insert_appointment(session: Session, values: dict) -> Appointment:
-    """Insert the row (a Core insert: the hot path of every booking), turning the database's
-    refusal of a second occupant into SlotTaken; the returned object is in the session as if
-    loaded, so later changes to it are flushed as usual."""
+def _insert_appointment(session: Session, values: dict[str, Any], slots: Sequence[Slot],
+                        status: SlotStatus) -> Appointment:
+    """Insert the row and mark its slots `status` (Core statements: the hot path of every
+    booking; one statement on PostgreSQL), turning the database's refusal of a second
+    occupant into SlotTaken. The returned object is in the session as if loaded, so later
+    changes to it are flushed as usual."""
+    marking = _marking(slots, status)
     try:
         if session.new or session.dirty or session.deleted:
             session.flush()  # stale holds just expired must leave the slot first
-        new_id = session.connection().execute(_INSERT_APPOINTMENT, values).scalar_one()
+        connection = session.connection()
+        if connection.dialect.name == "postgresql":
+            new_id = connection.execute(_INSERT_APPOINTMENT_MARKING_SLOTS, marking | {
+                f"{_NEW}{column}": value for column, value in values.items()}).scalar_one()
+        else:
+            new_id = connection.execute(_INSERT_APPOINTMENT, values).scalar_one()
+            connection.execute(_MARK_SLOTS, marking)
     except (IntegrityError, DBAPIError) as error:
         if _is_conflict(error):
             raise SlotTaken() from error
         raise
+    _note_marked(session, slots, marking)
     appointment = Appointment(id=new_id, **values)
     make_transient_to_detached(appointment)
     session.add(appointment)
@@ -141,15 +150,26 @@ def mark_slots(session: Session, slots: Iterable[Slot], status: SlotStatus) -> N
     slots = list(slots)
     if not slots:
         return
-    stamp = utc_now()
-    session.connection().execute(_MARK_SLOTS, {"slot_ids": [slot.id for slot in slots],
-                                               "new_status": status, "stamp": stamp})
+    marking = _marking(slots, status)
+    session.connection().execute(_MARK_SLOTS, marking)
+    _note_marked(session, slots, marking)
+
+
+def _marking(slots: Sequence[Slot], status: SlotStatus) -> dict[str, Any]:
+    """The parameters of `_MARK_SLOTS` (named so as to match no column of slot or
+    appointment: SQLAlchemy would add such a key to an UPDATE's SET or an INSERT's VALUES)."""
+    return {"slot_ids": [slot.id for slot in slots], "new_status": status,
+            "stamp": utc_now()}
+
+
+def _note_marked(session: Session, slots: Sequence[Slot], marking: dict[str, Any]) -> None:
+    """The loaded slots as the database now has them, and their sites for the answer."""
     sites = session.info.setdefault(SITES_OF_MARKED_SLOTS, {})
     for slot in slots:
         sites[slot.id] = slot.site_id
-        set_committed_value(slot, "status", status)
+        set_committed_value(slot, "status", marking["new_status"])
         set_committed_value(slot, "version", slot.version + 1)
-        set_committed_value(slot, "changed_at", stamp)
+        set_committed_value(slot, "changed_at", marking["stamp"])
 
 
 def release(session: Session, appointment: Appointment) -> None:
@@ -269,6 +289,18 @@ _INSERT_APPOINTMENT = insert(Appointment).returning(Appointment.id)
 _MARK_SLOTS = (update(Slot).where(col(Slot.id).in_(bindparam("slot_ids", expanding=True)))
                .values(status=bindparam("new_status"), version=Slot.version + 1,
                        changed_at=bindparam("stamp")))
+_NEW = "new_"
+"""Prefix of the new appointment's parameters in the combined statement below: none of them
+then names a column, so SQLAlchemy adds none to the slot UPDATE's SET clause."""
+_INSERT_APPOINTMENT_MARKING_SLOTS = (
+    insert(Appointment)
+    .values({column.name: bindparam(f"{_NEW}{column.name}", type_=column.type)
+             for column in Appointment.__table__.columns  # type: ignore[attr-defined]
+             if column.name != "id"})
+    .add_cte(_MARK_SLOTS.cte("marked_slots"))
+    .returning(Appointment.id))
+"""On PostgreSQL the appointment and its slots' new status are one statement (the UPDATE is a
+data-modifying CTE, run whether or not the INSERT reads it)."""
 """Statements of the hot path, built once with bind parameters (building costs more than
 running them)."""
 
