@@ -32,6 +32,10 @@ routes at once (Starlette's thread pool); beyond that requests queue for a conne
 IDLE_PING_S = 10.0
 """A pooled connection idle for longer than this is pinged before use (the server may have
 restarted or dropped it meanwhile); a failed ping replaces it."""
+BOOKKEEPING_POOL_SIZE = 5
+"""Bookkeeping connections per process (and as many again at a peak): each is held for one
+short statement, so a few serve a worker's requests, and the server's connection limit
+(PostgreSQL's default is 100) is left to the main pools."""
 BOOKKEEPING = "cdip_bookkeeping"
 """Execution option marking an engine from `make_bookkeeping_engine` (autocommit)."""
 READ_ONLY = "cdip_read_only"
@@ -91,7 +95,7 @@ def make_bookkeeping_engine(engine: Engine) -> Engine:
                                      "-c synchronous_commit=off")))
     bookkeeping = create_engine(
         engine.url.update_query_dict({"options": options}), isolation_level="AUTOCOMMIT",
-        pool_size=POOL_SIZE // 2, max_overflow=POOL_OVERFLOW)
+        pool_size=BOOKKEEPING_POOL_SIZE, max_overflow=BOOKKEEPING_POOL_SIZE)
     event.listen(bookkeeping, "checkin", _note_idle_since)
     event.listen(bookkeeping, "checkout", _ping_if_idle)
     return bookkeeping.execution_options(**{BOOKKEEPING: True})
