@@ -28,33 +28,34 @@ def submit_once(request: Request, actor: str, form: Mapping[str, str],
     key = form.get("form_key", "")
     if not key or len(key) > MAX_KEY_LENGTH or not key.isalnum():
         return RedirectResponse(request.url.path, status_code=303)
-    engine = request.app.state.engine
+    engine, bookkeeping = request.app.state.engine, request.app.state.bookkeeping_engine
     fingerprint = keys.request_fingerprint(
         request.app.state.settings.secret_key, "POST", request.url.path, "",
         urlencode(sorted((k, v) for k, v in form.items() if k != "csrf_token")).encode())
-    outcome = _claim(engine, actor, key, fingerprint, request)
+    outcome = _claim(engine, bookkeeping, actor, key, fingerprint, request)
     if isinstance(outcome, Response):
         return outcome
     try:
         response = action()
     except BaseException:
-        keys.release_key(engine, outcome)
+        keys.release_key(bookkeeping, outcome)
         raise
     location = response.headers.get("location")
     if response.status_code == 303 and location:
-        keys.complete_key(engine, outcome, keys.StoredResponse(303, (("location", location),),
-                                                               b""))
+        keys.complete_key(bookkeeping, outcome,
+                          keys.StoredResponse(303, (("location", location),), b""))
     else:
-        keys.release_key(engine, outcome)
+        keys.release_key(bookkeeping, outcome)
     return response
 
 
-def _claim(engine: Engine, actor: str, key: str, fingerprint: str,
+def _claim(engine: Engine, bookkeeping: Engine, actor: str, key: str, fingerprint: str,
            request: Request) -> keys.Claim | Response:
     deadline = time.monotonic() + WAIT_FOR_FIRST_S
     while True:
         try:
-            outcome = keys.claim_key(engine, actor, key, fingerprint, now_of(request))
+            outcome = keys.claim_key(engine, actor, key, fingerprint, now_of(request),
+                                     bookkeeping)
         except keys.KeyStillInProgress:
             if time.monotonic() > deadline:
                 return RedirectResponse(request.url.path, status_code=303)
