@@ -18,6 +18,7 @@ from booking_api.core.db import (
     make_bookkeeping_engine,
     make_engine,
     make_session_factory,
+    one_statement,
     read_only,
 )
 from booking_api.requests import views as request_views
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.bookkeeping_engine = bookkeeping
+    app.state.lookup_engine = one_statement(read_only(engine))  # sign-in checks, per request
     app.state.session_factory = make_session_factory(engine)
     app.state.read_session_factory = make_session_factory(read_only(engine))
     app.add_middleware(RequestIdMiddleware)

@@ -9,13 +9,10 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import select
 
 from booking_api.access import tokens
-from booking_api.access.deps import clock_of
+from booking_api.access.deps import clock_of, patient_principal
 from booking_api.access.principals import PatientPrincipal
-from booking_api.core.db import read_only
-from booking_api.requests.models import Request as ImagingRequest
 from patient_portal.security import portal_session
 
 SESSION_ENDED = "For your security, you were signed out. Sign in again to carry on."
@@ -63,15 +60,10 @@ def current_portal_patient(request: Request) -> PortalPatient:
     except tokens.InvalidToken:
         sign_out_browser(request)
         raise NotSignedIn(SESSION_ENDED) from None
-    with read_only(request.app.state.engine).connect() as connection:
-        request_ids = frozenset(connection.scalars(
-            select(ImagingRequest.id).where(ImagingRequest.patient_id == claims.patient_id)))
-    if claims.request_id not in request_ids:
+    principal = patient_principal(request.app.state.lookup_engine, claims)
+    if principal is None:
         sign_out_browser(request)
         raise NotSignedIn(SESSION_ENDED)
-    principal = PatientPrincipal(patient_id=claims.patient_id,
-                                 signed_in_request_id=claims.request_id,
-                                 request_ids=request_ids)
     return PortalPatient(principal, claims.request_id)
 
 

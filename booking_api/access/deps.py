@@ -11,7 +11,7 @@
 
 Tokens arrive as `Authorization: Bearer <token>`. Principals are loaded on every request
 (a revoked token is refused at once) by one statement on a short read-only connection of
-their own (autocommit on PostgreSQL: no BEGIN/ROLLBACK round trips), not the route's
+their own (`app.state.lookup_engine`: autocommit on PostgreSQL, no BEGIN/ROLLBACK), not the route's
 session, so an authorisation check never starts (or, on SQLite, locks) the route's
 transaction. The clock and the access
 policy are read from `app.state.clock` / `app.state.access_policy` when set (tests set
@@ -30,7 +30,6 @@ from booking_api.access import tokens
 from booking_api.access.models import AccountRole, SignInKind, StaffUser
 from booking_api.access.policy import DEFAULT_CLOCK, DEFAULT_POLICY, AccessPolicy, Clock
 from booking_api.access.principals import PatientPrincipal, StaffPrincipal
-from booking_api.core.db import one_statement, read_only
 from booking_api.requests.models import Request as ImagingRequest
 
 
@@ -61,7 +60,7 @@ def current_staff(request: Request) -> StaffPrincipal:
     token = _required_token(request, "staff")
     try:
         claims = tokens.read_staff_token(_secret(request), token, clock_of(request)())
-        return _load_staff(request.app.state.engine, claims)
+        return _load_staff(request.app.state.lookup_engine, claims)
     except tokens.InvalidToken as error:
         raise _unauthorised(str(error)) from None
 
@@ -98,7 +97,10 @@ def current_patient(request: Request) -> PatientPrincipal:
         claims = tokens.read_patient_token(_secret(request), token, clock_of(request)())
     except tokens.InvalidToken as error:
         raise _unauthorised(str(error)) from None
-    return _load_patient(request.app.state.engine, claims)
+    principal = patient_principal(request.app.state.lookup_engine, claims)
+    if principal is None:
+        raise _unauthorised("this booking is no longer available: sign in again")
+    return principal
 
 
 CurrentPatient = Annotated[PatientPrincipal, Depends(current_patient)]
@@ -161,7 +163,7 @@ _PATIENT_REQUESTS = select(ImagingRequest.id).where(
 
 
 def _load_staff(engine: Engine, claims: tokens.StaffClaims) -> StaffPrincipal:
-    with one_statement(read_only(engine)).connect() as connection:
+    with engine.connect() as connection:
         row = connection.execute(_STAFF, {"staff_id": claims.staff_id}).first()
     if row is None or not row.active:
         raise tokens.InvalidToken("this staff account is no longer active")
@@ -171,11 +173,13 @@ def _load_staff(engine: Engine, claims: tokens.StaffClaims) -> StaffPrincipal:
                           display_name=row.display_name, role=AccountRole(row.role))
 
 
-def _load_patient(engine: Engine, claims: tokens.PatientClaims) -> PatientPrincipal:
-    with one_statement(read_only(engine)).connect() as connection:
+def patient_principal(engine: Engine, claims: tokens.PatientClaims) -> PatientPrincipal | None:
+    """The signed-in patient with the requests they may see, or None when the request they
+    signed in with is no longer theirs. `engine`: the app's `lookup_engine`."""
+    with engine.connect() as connection:
         request_ids = frozenset(connection.scalars(_PATIENT_REQUESTS,
                                                    {"patient_id": claims.patient_id}))
     if claims.request_id not in request_ids:
-        raise _unauthorised("this booking is no longer available: sign in again")
+        return None
     return PatientPrincipal(patient_id=claims.patient_id,
                             signed_in_request_id=claims.request_id, request_ids=request_ids)

@@ -104,7 +104,7 @@ def book_slot(session: Session, actor: Actor, request_id: int, slot_id: int, *, 
                   patient_id=patient_id)
     appointment, request = take_slot(session, actor, claim, now)
     _audit(session, actor, appointment, "appointment.booked", None, reason=reason,
-           overrides=overrides)  # first, so the request's flush writes both audit rows at once
+           overrides=overrides)
     _request_to(session, actor, request, RequestState.APPOINTED, reason or "booked")
     return appointment
 

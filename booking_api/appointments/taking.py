@@ -273,6 +273,8 @@ def _check_available(session: Session, request: Request, slots: Sequence[Slot], 
             raise SlotTaken()
 
 
+# Statements of the hot path, built once with bind parameters (building one costs more than
+# running it).
 _LOCK = (select(Request.state.label("request_state"), Slot.id.label("slot_id"), Slot.status,
                 Slot.version)
          .join(Slot, col(Slot.id).in_(bindparam("slot_ids", expanding=True)))
@@ -301,8 +303,6 @@ _INSERT_APPOINTMENT_MARKING_SLOTS = (
     .returning(Appointment.id))
 """On PostgreSQL the appointment and its slots' new status are one statement (the UPDATE is a
 data-modifying CTE, run whether or not the INSERT reads it)."""
-"""Statements of the hot path, built once with bind parameters (building costs more than
-running them)."""
 
 
 def _status_words(status: SlotStatus) -> str:

@@ -76,10 +76,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, **kwargs)
     options = {"pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW, **kwargs}
-    engine = create_engine(parsed, **options)
-    event.listen(engine, "checkin", _note_idle_since)
-    event.listen(engine, "checkout", _ping_if_idle)
-    return engine
+    return _ping_when_idle(create_engine(parsed, **options))
 
 
 def make_bookkeeping_engine(engine: Engine) -> Engine:
@@ -93,26 +90,22 @@ def make_bookkeeping_engine(engine: Engine) -> Engine:
         return engine
     options = " ".join(filter(None, (engine.url.query.get("options"),
                                      "-c synchronous_commit=off")))
-    bookkeeping = create_engine(
+    bookkeeping = _ping_when_idle(create_engine(
         engine.url.update_query_dict({"options": options}), isolation_level="AUTOCOMMIT",
-        pool_size=BOOKKEEPING_POOL_SIZE, max_overflow=BOOKKEEPING_POOL_SIZE)
-    event.listen(bookkeeping, "checkin", _note_idle_since)
-    event.listen(bookkeeping, "checkout", _ping_if_idle)
+        pool_size=BOOKKEEPING_POOL_SIZE, max_overflow=BOOKKEEPING_POOL_SIZE))
     return bookkeeping.execution_options(**{BOOKKEEPING: True})
 
 
 @contextmanager
 def bookkeeping_transaction(engine: Engine) -> Iterator[Connection]:
-    """A short transaction for bookkeeping (see `make_bookkeeping_engine`). On a bookkeeping
-    engine, a connection in autocommit: use it for one statement. On any other PostgreSQL
-    engine, a transaction with `synchronous_commit` off for it alone."""
+    """Where to write one piece of bookkeeping (see `make_bookkeeping_engine`): on a
+    bookkeeping engine a connection in autocommit, meant for one statement; on any other
+    engine an ordinary transaction."""
     if engine.get_execution_options().get(BOOKKEEPING, False):
         with engine.connect() as connection:
             yield connection
         return
     with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
         yield connection
 
 
@@ -140,6 +133,12 @@ def transaction(engine: Engine) -> Iterator[Session]:
     """One session in one transaction: committed on success, rolled back on any error."""
     with make_session_factory(engine)() as session, session.begin():
         yield session
+
+
+def _ping_when_idle(engine: Engine) -> Engine:
+    event.listen(engine, "checkin", _note_idle_since)
+    event.listen(engine, "checkout", _ping_if_idle)
+    return engine
 
 
 def _note_idle_since(_dbapi_connection: Any, record: Any) -> None:

@@ -65,9 +65,10 @@ def transition_request(session: Session, request: Request, target: RequestState,
     """Move a request to `target`, recording the event and the audit row; refuse what the
     lifecycle forbids (RequestChangeRefused, with the IllegalTransition as its cause).
 
-    Written with Core statements at once (the state column, the event, the audit row) and
-    the loaded `request` updated to match without being marked changed: a booking changes
-    a request on every call, and a unit-of-work flush costs several times the statements."""
+    The state column and the event are written at once with Core statements (the audit row
+    as the transaction commits), and the loaded `request` updated to match without being
+    marked changed: a booking changes a request on every call, and a unit-of-work flush
+    costs several times the statements."""
     target = RequestState(target)
     current = RequestState(request.state)
     try:

@@ -8,6 +8,7 @@ reload."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -123,11 +124,20 @@ def test_bookkeeping_that_fails_leaves_nothing_behind(engine: Engine) -> None:
         assert other.execute(text("SELECT count(*) FROM tally")).scalar_one() == 0
 
 
-@pytest.mark.postgres
-def test_the_bookkeeping_engine_makes_each_statement_visible_at_once(
-        postgres_database_url: str) -> None:
+@pytest.fixture
+def postgres_engines(postgres_database_url: str) -> Iterator[tuple[Engine, Engine]]:
+    """A PostgreSQL engine and its bookkeeping engine."""
     engine = make_engine(postgres_database_url)
     bookkeeping = db.make_bookkeeping_engine(engine)
+    yield engine, bookkeeping
+    bookkeeping.dispose()
+    engine.dispose()
+
+
+@pytest.mark.postgres
+def test_the_bookkeeping_engine_makes_each_statement_visible_at_once(
+        postgres_engines: tuple[Engine, Engine]) -> None:
+    engine, bookkeeping = postgres_engines
     try:
         with bookkeeping_transaction(bookkeeping) as connection:
             connection.execute(text("CREATE TABLE tally_at_once (n INTEGER NOT NULL)"))
@@ -138,23 +148,16 @@ def test_the_bookkeeping_engine_makes_each_statement_visible_at_once(
     finally:
         with engine.begin() as connection:
             connection.execute(text("DROP TABLE IF EXISTS tally_at_once"))
-        bookkeeping.dispose()
-        engine.dispose()
 
 
 @pytest.mark.postgres
 def test_only_bookkeeping_connections_skip_waiting_for_the_disk(
-        postgres_database_url: str) -> None:
-    engine = make_engine(postgres_database_url)
-    bookkeeping = db.make_bookkeeping_engine(engine)
-    try:
-        with bookkeeping.connect() as connection:
-            assert connection.exec_driver_sql("SHOW synchronous_commit").scalar_one() == "off"
-        with engine.connect() as connection:  # bookings wait for the disk as ever
-            assert connection.exec_driver_sql("SHOW synchronous_commit").scalar_one() == "on"
-    finally:
-        bookkeeping.dispose()
-        engine.dispose()
+        postgres_engines: tuple[Engine, Engine]) -> None:
+    engine, bookkeeping = postgres_engines
+    with bookkeeping.connect() as connection:
+        assert connection.exec_driver_sql("SHOW synchronous_commit").scalar_one() == "off"
+    with engine.connect() as connection:  # bookings wait for the disk as ever
+        assert connection.exec_driver_sql("SHOW synchronous_commit").scalar_one() == "on"
 
 
 def test_audit_rows_commit_with_their_change_and_vanish_with_its_rollback(
