@@ -7,6 +7,8 @@ Off-peak sessions that end up idle are closed later (`pruning`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from optimiser.allocation import best_allocation
@@ -56,25 +58,20 @@ def _option_groups(inst: Instance, offpeak: bool) -> list[np.ndarray]:
     return [np.array(g) for g in groups.values()]
 
 
-def _fill_daytime_group(inst, ledger, options, reach) -> None:
+def _fill_daytime_group(inst: Instance, ledger: StaffLedger, options: np.ndarray,
+                        reach: dict[tuple[int, object], float]) -> None:
+    """Open rooms while a template still covers unmet demand within reach of the site."""
     site = inst.classes[inst.option_class[options[0]]].site
-    blocked: set[int] = set()
-    while ledger.rooms_free(int(options[0])) > 0:
-        best, value = -1, 0.0
-        for option in options:
-            if option in blocked:
-                continue
-            template = inst.templates[inst.option_template[option]]
-            covered = sum(min(c, reach.get((site, f), 0.0)) for f, c in template.capacity)
-            if covered > value:
-                best, value = int(option), covered
-        if best < 0:
-            return
-        if not ledger.open(best):
-            blocked.add(best)
-            continue
-        for family, count in inst.templates[inst.option_template[best]].capacity:
+
+    def covered(option: int) -> float:
+        template = inst.templates[inst.option_template[option]]
+        return sum(min(c, reach.get((site, f), 0.0)) for f, c in template.capacity)
+
+    def take(option: int) -> None:
+        for family, count in inst.templates[inst.option_template[option]].capacity:
             reach[(site, family)] = max(0.0, reach.get((site, family), 0.0) - count)
+
+    _open_while_worth_it(ledger, options, covered, take)
 
 
 class _WaitingExams:
@@ -130,18 +127,29 @@ def _fill_offpeak_group(inst: Instance, ledger: StaffLedger, options: np.ndarray
                         waiting: _WaitingExams) -> None:
     """Open rooms while the best template's exams are worth more than its pay and overtime."""
     overtime = inst.option_crew * inst.weights.overtime_per_staff_session
+
+    def net_value(option: int) -> float:
+        return waiting.value(option) - inst.option_cost[option] - overtime[option]
+
+    _open_while_worth_it(ledger, options, net_value, waiting.take)
+
+
+def _open_while_worth_it(ledger: StaffLedger, options: np.ndarray,
+                         worth: Callable[[int], float], take: Callable[[int], None]) -> None:
+    """Open the option worth most (above zero) while its class has rooms free, then `take`
+    it; an option the staff ledger cannot crew is not tried again."""
     blocked: set[int] = set()
     while ledger.rooms_free(int(options[0])) > 0:
-        best, gain = -1, 0.0
-        for option in options:
+        best, value = -1, 0.0
+        for option in map(int, options):
             if option in blocked:
                 continue
-            net = waiting.value(int(option)) - inst.option_cost[option] - overtime[option]
-            if net > gain:
-                best, gain = int(option), net
+            score = worth(option)
+            if score > value:
+                best, value = option, score
         if best < 0:
             return
         if not ledger.open(best):
             blocked.add(best)
             continue
-        waiting.take(best)
+        take(best)
