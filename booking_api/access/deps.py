@@ -13,24 +13,31 @@ Tokens arrive as `Authorization: Bearer <token>`. Principals are loaded on every
 (a revoked token is refused at once) by one statement on a short read-only connection of
 their own (`app.state.lookup_engine`: autocommit on PostgreSQL, no BEGIN/ROLLBACK), not the route's
 session, so an authorisation check never starts (or, on SQLite, locks) the route's
-transaction. The clock and the access
-policy are read from `app.state.clock` / `app.state.access_policy` when set (tests set
-them), else the real clock and the defaults.
+transaction. The lookup runs in a worker thread; a caller already in one (IdempotentRoute,
+which scopes its key to the caller) may `establish_principal` there, and the dependencies
+then take that principal instead of a lookup and a thread hop of their own. The clock and
+the access policy are read from `app.state.clock` / `app.state.access_policy` when set
+(tests set them), else the real clock and the defaults.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, HTTPException, Request, status
 from sqlalchemy import Engine, bindparam, select
+from starlette.concurrency import run_in_threadpool
 
 from booking_api.access import tokens
 from booking_api.access.models import AccountRole, SignInKind, StaffUser
 from booking_api.access.policy import DEFAULT_CLOCK, DEFAULT_POLICY, AccessPolicy, Clock
 from booking_api.access.principals import PatientPrincipal, StaffPrincipal
 from booking_api.requests.models import Request as ImagingRequest
+
+Principal = StaffPrincipal | PatientPrincipal
+P = TypeVar("P")
+_ESTABLISHED = "cdip_principal"
 
 
 def clock_of(request: Request) -> Clock:
@@ -56,7 +63,12 @@ ClockDep = Annotated[Clock, Depends(clock_of)]
 PolicyDep = Annotated[AccessPolicy, Depends(policy_of)]
 
 
-def current_staff(request: Request) -> StaffPrincipal:
+async def current_staff(request: Request) -> StaffPrincipal:
+    return await _signed_in(request, StaffPrincipal, staff_of)
+
+
+def staff_of(request: Request) -> StaffPrincipal:
+    """The signed-in staff member (blocking: one lookup); 401 for anyone else."""
     token = _required_token(request, "staff")
     try:
         claims = tokens.read_staff_token(_secret(request), token, clock_of(request)())
@@ -91,7 +103,12 @@ ManagerOrAdmin = Annotated[StaffPrincipal, Depends(
 AdminOnly = Annotated[StaffPrincipal, Depends(require_roles(AccountRole.ADMIN))]
 
 
-def current_patient(request: Request) -> PatientPrincipal:
+async def current_patient(request: Request) -> PatientPrincipal:
+    return await _signed_in(request, PatientPrincipal, patient_of)
+
+
+def patient_of(request: Request) -> PatientPrincipal:
+    """The signed-in patient (blocking: one lookup); 401 for anyone else."""
     token = _required_token(request, "patient")
     try:
         claims = tokens.read_patient_token(_secret(request), token, clock_of(request)())
@@ -106,34 +123,39 @@ def current_patient(request: Request) -> PatientPrincipal:
 CurrentPatient = Annotated[PatientPrincipal, Depends(current_patient)]
 
 
-def current_principal(request: Request) -> StaffPrincipal | PatientPrincipal:
+async def current_principal(request: Request) -> Principal:
     """Whoever is signed in, staff or patient."""
+    return await _signed_in(request, (StaffPrincipal, PatientPrincipal), principal_of)
+
+
+def principal_of(request: Request) -> Principal:
+    """Whoever is signed in (blocking: one lookup); 401 if no one is."""
     token = _required_token(request, "staff or patient")
     if tokens.token_kind(_secret(request), token) is SignInKind.PATIENT:
-        return current_patient(request)
-    return current_staff(request)
+        return patient_of(request)
+    return staff_of(request)
 
 
-SignedIn = Annotated[StaffPrincipal | PatientPrincipal, Depends(current_principal)]
+SignedIn = Annotated[Principal, Depends(current_principal)]
 
 
-def token_subject(request: Request, secret: str) -> str | None:
-    """`staff:<id>` or `patient:<id>` for a request carrying a valid, unexpired token; None
-    otherwise. Idempotency keys are scoped by it."""
-    token = bearer_token(request)
-    if token is None:
-        return None
-    now = clock_of(request)()
-    for kind, read in ((SignInKind.STAFF, tokens.read_staff_token),
-                       (SignInKind.PATIENT, tokens.read_patient_token)):
-        try:
-            claims = read(secret, token, now)
-        except tokens.InvalidToken:
-            continue
-        subject = claims.staff_id if isinstance(claims, tokens.StaffClaims) \
-            else claims.patient_id
-        return f"{kind}:{subject}"
-    return None
+def establish_principal(request: Request) -> Principal | None:
+    """Whoever is signed in, or None; kept on the request for the access dependencies. Call it
+    from a worker thread that does other blocking work for the request anyway."""
+    try:
+        principal = principal_of(request)
+    except HTTPException:
+        return None  # the route's own dependency looks again and refuses with its message
+    setattr(request.state, _ESTABLISHED, principal)
+    return principal
+
+
+async def _signed_in(request: Request, kind: type | tuple[type, ...],
+                     load: Callable[[Request], P]) -> P:
+    known = getattr(request.state, _ESTABLISHED, None)
+    if isinstance(known, kind):
+        return known
+    return await run_in_threadpool(load, request)
 
 
 def _secret(request: Request) -> str:

@@ -18,6 +18,11 @@ class StaffPrincipal:
     role: AccountRole
 
     @property
+    def subject(self) -> str:
+        """Who the token names, `staff:<id>` (idempotency keys are scoped by it)."""
+        return f"staff:{self.staff_id}"
+
+    @property
     def actor(self) -> Actor:
         """For audit events: `clerk:jsmith` through the clerk channel."""
         return Actor(name=f"{self.role}:{self.username}", channel=Channel.CLERK,
@@ -29,6 +34,10 @@ class PatientPrincipal:
     patient_id: int
     signed_in_request_id: int
     request_ids: frozenset[int]
+
+    @property
+    def subject(self) -> str:
+        return f"patient:{self.patient_id}"
 
     @property
     def actor(self) -> Actor:

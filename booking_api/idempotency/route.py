@@ -12,8 +12,10 @@ Every POST on that router then:
   body) is stored and a retry with the same key gets exactly those bytes back, with
   `Idempotent-Replayed: true`; the same key with a different path or body gets 422 naming
   the header; a duplicate arriving while the first still runs gets 409;
-* keys are scoped to the caller's token subject (`staff:<id>` / `patient:<id>`), so two
-  callers never see each other's responses. A request without a valid token is passed to
+* keys are scoped to the signed-in caller (`staff:<id>` / `patient:<id>`), so two callers
+  never see each other's responses. The caller is looked up in the same worker thread as
+  the claim and handed to the route's access dependencies (`establish_principal`). A
+  request from no one signed in (no valid token, or a deactivated account) is passed to
   the route unrecorded: the route's own CurrentStaff/CurrentPatient dependency refuses it.
   Idempotent routes must therefore require sign-in.
 
@@ -59,7 +61,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from booking_api.access.deps import clock_of, token_subject
+from booking_api.access.deps import clock_of, establish_principal
 from booking_api.core.columns import utc_now
 from booking_api.idempotency import services
 from booking_api.idempotency.models import KEY_MAX_LENGTH, IdempotencyRecord, KeyState
@@ -105,29 +107,38 @@ async def _run_idempotently(request: Request, handler: Handler) -> Response:
         return _refusal(400, f"This request needs an {KEY_HEADER} header: 1–{KEY_MAX_LENGTH} "
                         "visible ASCII characters, new for each change you mean to make "
                         "(a UUID is ideal); resend the same value only to retry.")
-    settings = request.app.state.settings
-    actor = token_subject(request, settings.secret_key)
-    if actor is None:
-        return await handler(request)
-    engine, bookkeeping = request.app.state.engine, request.app.state.bookkeeping_engine
-    fingerprint = services.request_fingerprint(settings.secret_key, request.method,
-                                               request.url.path, request.url.query,
-                                               await request.body())
+    fingerprint = services.request_fingerprint(
+        request.app.state.settings.secret_key, request.method, request.url.path,
+        request.url.query, await request.body())
     try:
-        outcome = await run_in_threadpool(services.claim_key, engine, actor, key, fingerprint,
-                                          clock_of(request)(), bookkeeping)
+        outcome = await run_in_threadpool(_claim_for_caller, request, key, fingerprint)
     except IdempotencyError as refused:
         return _refusal(refused.status, str(refused))
+    if outcome is None:
+        return await handler(request)
     if isinstance(outcome, StoredResponse):
         return _replay(outcome)
     response = await _run_claimed(request, handler, outcome)
     if outcome.stored:
         return response
+    bookkeeping = request.app.state.bookkeeping_engine
     if _keeps(response.status_code, outcome.committed):
         await run_in_threadpool(services.complete_key, bookkeeping, outcome, _stored(response))
     else:
         await run_in_threadpool(services.release_key, bookkeeping, outcome)
     return response
+
+
+def _claim_for_caller(request: Request, key: str, fingerprint: str
+                      ) -> Claim | StoredResponse | None:
+    """In one worker thread: who is signed in (kept for the route's access dependencies),
+    then the key claimed in their name. None when no one is signed in."""
+    principal = establish_principal(request)
+    if principal is None:
+        return None
+    state = request.app.state
+    return services.claim_key(state.engine, principal.subject, key, fingerprint,
+                              clock_of(request)(), state.bookkeeping_engine)
 
 
 async def _run_claimed(request: Request, handler: Handler, claim: Claim) -> Response:

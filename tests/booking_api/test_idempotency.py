@@ -13,7 +13,7 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import JSONResponse
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, event, func, select, update
 
 from booking_api.access.deps import CurrentStaff
 from booking_api.access.models import AccountRole, StaffUser
@@ -268,6 +268,36 @@ def test_expired_token_answer_does_not_use_up_the_key(
 
     assert refused.status_code == 401 and retried.status_code == 201
     assert notes.calls == ["x"]
+
+
+def test_deactivated_account_is_refused_without_claiming_a_key(
+        engine: Engine, client: TestClient, admin: dict[str, str], notes: NotesRoute) -> None:
+    with transaction(engine) as session:
+        session.execute(update(StaffUser).where(StaffUser.username == "ada.admin")
+                        .values(active=False))
+
+    refused = client.post("/test/notes", json={"text": "x"}, headers=_key(admin, "k-1"))
+
+    assert refused.status_code == 401
+    assert "no longer active" in refused.json()["detail"]
+    assert notes.calls == []
+    with transaction(engine) as session:
+        assert session.scalar(select(func.count()).select_from(IdempotencyRecord)) == 0
+
+
+def test_signed_in_post_looks_its_caller_up_once(
+        client: TestClient, admin: dict[str, str], notes: NotesRoute) -> None:
+    lookups: list[str] = []
+    lookup_engine = client.app.state.lookup_engine  # type: ignore[attr-defined]
+    listen = lambda *args: lookups.append(args[2])  # noqa: E731
+    event.listen(lookup_engine, "before_cursor_execute", listen)
+    try:
+        created = client.post("/test/notes", json={"text": "x"}, headers=_key(admin, "k-1"))
+    finally:
+        event.remove(lookup_engine, "before_cursor_execute", listen)
+
+    assert created.status_code == 201
+    assert sum("FROM staff_user" in statement for statement in lookups) == 1
 
 
 def test_crash_before_commit_releases_the_key_for_a_retry(
