@@ -51,8 +51,8 @@ def record_audit(
 
 def _write_pending(session: Session) -> None:
     rows = session.info.pop(_PENDING, None)
-    if rows:  # one row (a booking's usual count) as a plain execute: a list is an executemany
-        session.connection().execute(_INSERT, rows[0] if len(rows) == 1 else rows)
+    if rows:
+        session.connection().execute(_INSERT, rows)
 
 
 def _forget_pending(session: Session, transaction: orm.SessionTransaction) -> None:
