@@ -1,10 +1,12 @@
 """The FastAPI application factory: settings checked, database engine made, routers and
-middleware attached. Uvicorn serves `create_app()`; tests call it with their own settings."""
+middleware attached, and the hold sweeper run while the app is up. Uvicorn serves
+`create_app()`; tests call it with their own settings."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
 
@@ -13,6 +15,7 @@ from booking_api.api import health
 from booking_api.api.errors import install_error_handlers
 from booking_api.api.request_id import RequestIdMiddleware
 from booking_api.appointments import views as appointment_views
+from booking_api.appointments.hold_sweeper import sweep_holds_periodically
 from booking_api.core.config import Settings, get_settings
 from booking_api.core.db import (
     make_bookkeeping_engine,
@@ -34,8 +37,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     bookkeeping = make_bookkeeping_engine(engine)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        sweeper = None
+        if settings.hold_sweep_seconds > 0:
+            sweeper = asyncio.create_task(
+                sweep_holds_periodically(app, settings.hold_sweep_seconds))
         yield
+        if sweeper is not None:
+            sweeper.cancel()
+            with suppress(asyncio.CancelledError):
+                await sweeper
         bookkeeping.dispose()
         engine.dispose()
 

@@ -23,6 +23,9 @@ ACTIVE_STATES = tuple(state for state in AppointmentState if state.is_active)
 ACTIVE_STATES_SQL = "state IN ({})".format(", ".join(f"'{state.value}'" for state in ACTIVE_STATES))
 
 ONE_ACTIVE_APPOINTMENT_PER_SLOT = "uq_appointment_active_slot"
+HELD_SQL = f"state = '{AppointmentState.HELD.value}'"
+LIVE_HOLDS_INDEX = "ix_appointment_held_until"
+"""Holds by expiry, for the hold sweeper: a few rows, however many appointments there are."""
 NO_OVERLAP_IN_A_ROOM = "ex_appointment_active_room_time"
 """PostgreSQL only (btree_gist): active appointments in one room never overlap in time."""
 
@@ -45,6 +48,8 @@ class Appointment(AppointmentBase, table=True):
             postgresql_where=text(ACTIVE_STATES_SQL),
         ),
         Index("ix_appointment_room_id_start_at", "room_id", "start_at"),
+        Index(LIVE_HOLDS_INDEX, "held_until", sqlite_where=text(HELD_SQL),
+              postgresql_where=text(HELD_SQL)),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -140,13 +140,15 @@ def record_outcome(session: Session, actor: Actor, appointment_id: int,
     return appointment
 
 
-def sweep_expired_holds(session: Session, now: datetime, actor: Actor = SWEEPER) -> int:
-    """Expire every hold whose time has passed (the booking path also expires them on the
-    time it wants; this sweeper tidies the rest). Returns how many it expired."""
+def sweep_expired_holds(session: Session, now: datetime, actor: Actor = SWEEPER,
+                        limit: int | None = None) -> int:
+    """Expire holds whose time has passed, the oldest first and at most `limit` (the booking
+    path also expires them on the time it wants; this sweeper tidies the rest). Holds another
+    transaction has locked are left for the next sweep. Returns how many it expired."""
     stale = session.scalars(
         select(Appointment).where(Appointment.state == AppointmentState.HELD,
                                   col(Appointment.held_until) <= now)
-        .order_by(Appointment.id).with_for_update(skip_locked=True))
+        .order_by(Appointment.id).limit(limit).with_for_update(skip_locked=True))
     count = 0
     for hold in stale:
         expire_hold(session, actor, hold, now)

@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     public_base_url: str = "http://127.0.0.1:8000"
     timezone: str = "Europe/London"
     hold_minutes: int = Field(default=10, ge=1, le=60)
+    hold_sweep_seconds: float = Field(
+        default=30, ge=0, le=3600,
+        description="how often each server process releases holds whose time has run out; "
+                    "0 turns the sweeper off (the booking path still expires them)")
 
     @field_validator("timezone")
     @classmethod

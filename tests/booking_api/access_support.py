@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
@@ -57,8 +58,8 @@ class MovableClock:
 
 
 def make_app(database_url: str, clock: MovableClock,
-             policy: AccessPolicy = TEST_POLICY) -> FastAPI:
-    app = create_app(Settings(database_url=database_url, environment="test"))
+             policy: AccessPolicy = TEST_POLICY, **settings: Any) -> FastAPI:
+    app = create_app(Settings(database_url=database_url, environment="test", **settings))
     app.state.clock = clock
     app.state.access_policy = policy
     return app

@@ -1,0 +1,60 @@
+"""Holds released in the database as their time runs out, not only when someone next wants
+the slot. While the service runs, every server process sweeps each `hold_sweep_seconds`: a
+lapsed hold becomes a cancelled appointment ("hold expired", audited as the system's
+hold sweeper) and its slot is free again, in the slot API and its FHIR status as well as in
+search (which offers it again from the moment the hold lapses).
+
+Processes sweep independently and safely: on PostgreSQL a sweep skips holds another
+transaction has locked, on SQLite sweeps take turns at the write lock. A sweep works in
+batches, one transaction each, so a backlog (after downtime) never becomes one long lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from fastapi import FastAPI
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+
+from booking_api.access.policy import DEFAULT_CLOCK
+from booking_api.appointments import services
+
+BATCH = 200
+"""Holds expired per transaction."""
+logger = logging.getLogger(__name__)
+
+
+def sweep_lapsed_holds(session_factory: sessionmaker[Session], now: datetime,
+                       batch: int = BATCH) -> int:
+    """Expire every hold lapsed by `now`, `batch` per transaction; returns how many."""
+    total = 0
+    while True:
+        with session_factory() as session:
+            expired = services.sweep_expired_holds(session, now, limit=batch)
+            session.commit()
+        total += expired
+        if expired < batch:
+            return total
+
+
+async def sweep_holds_periodically(app: FastAPI, interval_s: float) -> None:
+    """Sweep every `interval_s` until cancelled; a failed sweep is logged and tried again
+    next time (the booking path expires holds on its own meanwhile)."""
+    while True:
+        await asyncio.sleep(interval_s)
+        clock: Callable[[], datetime] = getattr(app.state, "clock", DEFAULT_CLOCK)
+        try:
+            expired = await run_in_threadpool(sweep_lapsed_holds, app.state.session_factory,
+                                              clock())
+        except Exception:
+            logger.exception("hold sweep failed; trying again at the next interval",
+                             extra={"event": "hold_sweep_failed"})
+            continue
+        if expired:
+            logger.info("lapsed holds released", extra={"event": "holds_expired",
+                                                         "count": expired})
