@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlmodel import Session, col
 
 from booking_api.appointments.errors import (
@@ -23,7 +23,7 @@ from booking_api.appointments.errors import (
     InvalidInput,
     NotFound,
 )
-from booking_api.appointments.models import Appointment
+from booking_api.appointments.models import HELD_SQL, Appointment
 from booking_api.appointments.taking import (
     Claim,
     expire_hold,
@@ -146,7 +146,7 @@ def sweep_expired_holds(session: Session, now: datetime, actor: Actor = SWEEPER,
     path also expires them on the time it wants; this sweeper tidies the rest). Holds another
     transaction has locked are left for the next sweep. Returns how many it expired."""
     stale = session.scalars(
-        select(Appointment).where(Appointment.state == AppointmentState.HELD,
+        select(Appointment).where(text(HELD_SQL),  # a literal: it matches the partial index
                                   col(Appointment.held_until) <= now)
         .order_by(Appointment.id).limit(limit).with_for_update(skip_locked=True))
     count = 0
