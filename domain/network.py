@@ -66,6 +66,8 @@ class Site:
     hoist: bool
     parking: str
     public_transport: str
+    age_limit_years: int | None = None
+    """Patients must be younger than this (a children's hospital); None: all ages."""
 
     @property
     def is_cdc(self) -> bool:
@@ -170,6 +172,13 @@ def _decile(value: str) -> int:
     return decile
 
 
+def _positive_integer(value: str) -> int:
+    parsed = non_negative_integer(value)
+    if parsed == 0:
+        raise ValueError("0 is not a positive whole number")
+    return parsed
+
+
 def _positive_number(value: str) -> float:
     parsed = number(value)
     if parsed <= 0:
@@ -191,6 +200,7 @@ _COLUMNS = {
         Column("sunday_close", clock_time, required=False),
         Column("step_free", boolean), Column("hoist", boolean),
         Column("parking", text), Column("public_transport", text),
+        Column("age_limit_years", _positive_integer, required=False),
     ],
     "rooms": [
         Column("room_id", text), Column("site_id", text), Column("name", text),
@@ -240,6 +250,7 @@ def _site(row: dict) -> Site:
         sunday=OpeningHours(row["sunday_open"], row["sunday_close"]),
         step_free=row["step_free"], hoist=row["hoist"],
         parking=row["parking"], public_transport=row["public_transport"],
+        age_limit_years=row["age_limit_years"],
     )
 
 

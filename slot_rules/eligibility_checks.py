@@ -155,6 +155,13 @@ def _site_access(ctx: CheckContext, _: Mapping[str, Any]) -> Mask:
     return ctx.per_site(site_ok)
 
 
+def _site_age_range(ctx: CheckContext, _: Mapping[str, Any]) -> Mask:
+    limits = ctx.sites.age_limit_years
+    if ctx.request.age_years is None or limits is None:
+        return True
+    return ctx.per_site(ctx.request.age_years < limits)
+
+
 def _acceptable_sites(ctx: CheckContext, _: Mapping[str, Any]) -> Mask:
     if ctx.request.acceptable_sites is None:
         return True
@@ -193,6 +200,7 @@ CHECKS: Mapping[str, Check] = {check.name: check for check in (
     Check("clinical_window", _clinical_window, {}),
     Check("two_week_wait", _two_week_wait, {"days": Param(int, 14, "a whole number of days")}),
     Check("site_access", _site_access, {}),
+    Check("site_age_range", _site_age_range, {}),
     Check("acceptable_sites", _acceptable_sites, {}),
     Check("travel_distance", _travel_distance, {
         "default_max_km": Param((int, float, type(None)), None, "a number of km or null")}),

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
-from math import asin, cos, radians, sin, sqrt
+from math import asin, cos, inf, radians, sin, sqrt
 from typing import Any
 
 from domain.geography import EARTH_RADIUS_KM
@@ -51,6 +51,7 @@ class SlotRecord:
     site_lon: float
     step_free: bool
     hoist: bool
+    age_limit_years: float = inf
 
 
 def slot_records(table: SlotTable, sites: SiteTable) -> list[SlotRecord]:
@@ -61,7 +62,9 @@ def slot_records(table: SlotTable, sites: SiteTable) -> list[SlotRecord]:
         s = row["site"]
         records.append(SlotRecord(**row, site_id=sites.site_ids[s], site_lat=float(sites.lat[s]),
                                   site_lon=float(sites.lon[s]), step_free=bool(sites.step_free[s]),
-                                  hoist=bool(sites.hoist[s])))
+                                  hoist=bool(sites.hoist[s]), age_limit_years=(
+                                      inf if sites.age_limit_years is None
+                                      else float(sites.age_limit_years[s]))))
     return records
 
 
@@ -138,6 +141,11 @@ def _access(slot: SlotRecord, req: SlotRequest, now: datetime, p: Mapping[str, A
     return (slot.step_free or not req.needs_step_free) and (slot.hoist or not req.needs_hoist)
 
 
+def _age_range(slot: SlotRecord, req: SlotRequest, now: datetime,
+               p: Mapping[str, Any]) -> bool:
+    return req.age_years is None or req.age_years < slot.age_limit_years
+
+
 def _site_choice(slot: SlotRecord, req: SlotRequest, now: datetime,
                  p: Mapping[str, Any]) -> bool:
     return req.acceptable_sites is None or slot.site_id in req.acceptable_sites
@@ -162,5 +170,6 @@ _SCALAR: Mapping[str, Callable[[SlotRecord, SlotRequest, datetime, Mapping[str, 
     "template_allows_family": _family, "duration_fits": _duration,
     "radiologist_present": _radiologist, "not_in_past": _future,
     "preparation_notice": _notice, "clinical_window": _window, "two_week_wait": _two_week,
-    "site_access": _access, "acceptable_sites": _site_choice, "travel_distance": _travel,
+    "site_access": _access, "site_age_range": _age_range, "acceptable_sites": _site_choice,
+    "travel_distance": _travel,
 }

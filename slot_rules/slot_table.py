@@ -56,12 +56,20 @@ class SiteTable:
     lon: np.ndarray
     step_free: np.ndarray
     hoist: np.ndarray
+    age_limit_years: np.ndarray | None = None
+    """Patients must be younger than this at the site (inf: all ages); None: no site limits."""
 
     def __post_init__(self) -> None:
-        lengths = {len(self.site_ids), *(len(getattr(self, n)) for n in
-                                         ("lat", "lon", "step_free", "hoist"))}
+        columns = ("lat", "lon", "step_free", "hoist",
+                   *(("age_limit_years",) if self.age_limit_years is not None else ()))
+        lengths = {len(self.site_ids), *(len(getattr(self, n)) for n in columns)}
         if len(lengths) != 1:
             raise ValueError("every site column must have one entry per site")
+
+    @staticmethod
+    def age_limits(limits: Iterable[int | None]) -> np.ndarray:
+        """The `age_limit_years` column from per-site limits (None: all ages)."""
+        return np.array([np.inf if limit is None else limit for limit in limits], dtype=float)
 
     def index_of(self, site_ids: Iterable[str]) -> np.ndarray:
         """Site codes for the given ids; unknown ids are ignored."""

@@ -37,7 +37,8 @@ def site_table(network: Network) -> SiteTable:
         site_ids=tuple(s.site_id for s in sites),
         lat=np.array([s.lat for s in sites]), lon=np.array([s.lon for s in sites]),
         step_free=np.array([s.step_free for s in sites]),
-        hoist=np.array([s.hoist for s in sites]))
+        hoist=np.array([s.hoist for s in sites]),
+        age_limit_years=SiteTable.age_limits(s.age_limit_years for s in sites))
 
 
 def synthetic_diary(network: Network, first_day: date, weeks: int = 6,

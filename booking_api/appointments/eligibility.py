@@ -109,7 +109,8 @@ def _facts_and_slot_query() -> Select:
             .outerjoin(Room, Room.room_id == Slot.room_id)
             .outerjoin(Site, Site.site_id == Slot.site_id)
             .options(load_only(Room.capabilities, Room.max_weight_kg),
-                     load_only(Site.lat, Site.lon, Site.step_free, Site.hoist)))
+                     load_only(Site.lat, Site.lon, Site.step_free, Site.hoist,
+                               Site.age_limit_years)))
 
 
 def slot_request_for(facts: RequestFacts, now: datetime,
@@ -136,7 +137,8 @@ def site_table(sites: Sequence[Site]) -> SiteTable:
                      lat=np.array([s.lat for s in sites], dtype=float),
                      lon=np.array([s.lon for s in sites], dtype=float),
                      step_free=np.array([s.step_free for s in sites], dtype=bool),
-                     hoist=np.array([s.hoist for s in sites], dtype=bool))
+                     hoist=np.array([s.hoist for s in sites], dtype=bool),
+                     age_limit_years=SiteTable.age_limits(s.age_limit_years for s in sites))
 
 
 def check_slot_eligible(request: SlotRequest, slots: Sequence[Slot], room: Room, site: Site,

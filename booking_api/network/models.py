@@ -47,6 +47,9 @@ class SiteBase(SQLModel):
     hoist: bool
     parking: str = Field(max_length=500)
     public_transport: str = Field(max_length=500)
+    age_limit_years: int | None = Field(
+        default=None, description="patients must be younger than this (a children's "
+                                  "hospital); null: all ages")
 
 
 class Site(SiteBase, table=True):

@@ -91,6 +91,7 @@ def _site_row(site: domain_network.Site) -> dict[str, Any]:
         "sunday_opens": site.sunday.opens, "sunday_closes": site.sunday.closes,
         "step_free": site.step_free, "hoist": site.hoist,
         "parking": site.parking, "public_transport": site.public_transport,
+        "age_limit_years": site.age_limit_years,
     }
 
 

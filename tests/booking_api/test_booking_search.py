@@ -9,9 +9,15 @@ import pytest
 from sqlalchemy import Engine, delete
 
 from booking_api.appointments import services
-from booking_api.appointments.errors import InvalidInput, NotFound, RequestNotBookable
+from booking_api.appointments.errors import (
+    InvalidInput,
+    NotFound,
+    RequestNotBookable,
+    SlotNotEligible,
+)
 from booking_api.core.db import transaction
 from booking_api.network.models import Site
+from booking_api.patients.models import Patient
 from booking_api.requests.models import Request
 from booking_api.slots.blocking import block_slot
 from booking_api.slots.models import DiarySession, Slot
@@ -73,6 +79,34 @@ def test_the_patients_constraints_narrow_the_search(world) -> None:
     assert {o.site_id for o in _search(world, SearchQuery(sites=frozenset({"S2"}))).slots} == {
         "S2"}
     assert _search(world, SearchQuery(from_date=date(2026, 12, 8))).eligible_slots == 0
+
+
+def _make_s2_a_childrens_hospital(world: World) -> None:
+    with transaction(world.engine) as session:
+        site = session.get(Site, "S2")
+        site.age_limit_years = 16
+        session.add(site)
+
+
+def test_an_adult_is_not_offered_a_childrens_hospital_nor_booked_there(world) -> None:
+    _make_s2_a_childrens_hospital(world)
+
+    offered = {offer.site_id for offer in _search(world).slots}
+
+    assert offered == {"S1"}
+    with pytest.raises(SlotNotEligible, match="A children's hospital: not for a patient aged"
+                       ) as refused, transaction(world.engine) as session:
+        services.book_slot(session, world.patient_actor(0), world.requests[0],
+                           world.slots["S2-XR1"][0], now=NOW, patient_id=world.patients[0])
+    assert refused.value.field == "slot_id"
+
+
+def test_a_child_is_offered_the_childrens_hospital_too(world) -> None:
+    _make_s2_a_childrens_hospital(world)
+    with transaction(world.engine) as session:
+        session.get(Patient, world.patients[0]).date_of_birth = date(2016, 3, 1)
+
+    assert {offer.site_id for offer in _search(world).slots} == {"S1", "S2"}
 
 
 def test_the_index_follows_bookings_blocks_and_expired_holds(world) -> None:

@@ -89,6 +89,12 @@ def test_every_site_has_x_ray_and_ultrasound() -> None:
         assert {Modality.XR, Modality.US} <= modalities, site.site_id
 
 
+def test_only_the_childrens_hospital_has_an_age_limit() -> None:
+    limits = {site.site_id: site.age_limit_years for site in load_reference_network().sites
+              if site.age_limit_years is not None}
+    assert limits == {"BWC-BCH": 16}
+
+
 def test_acute_sites_hold_most_ct_and_mr_rooms() -> None:
     kind = {site.site_id: site.kind for site in NETWORK.sites}
     scanners = [room for room in NETWORK.rooms if room.modality in (Modality.CT, Modality.MR)]
@@ -127,6 +133,11 @@ def test_every_ct_or_mr_site_has_radiologist_sessions() -> None:
 # --- broken copies --------------------------------------------------------------------------
 
 BROKEN_CELLS = [
+    pytest.param("sites.csv", 2, "age_limit_years", "0",
+                 "field 'age_limit_years': 0 is not a positive whole number",
+                 id="zero-age-limit"),
+    pytest.param("sites.csv", 2, "age_limit_years", "sixteen",
+                 "field 'age_limit_years'", id="age-limit-not-a-number"),
     pytest.param("rooms.csv", 2, "site_id", "NOWHERE",
                  "rooms.csv, row 2 ('UHB-QE-XR1'), field 'site_id': unknown site 'NOWHERE'",
                  id="room-on-unknown-site"),

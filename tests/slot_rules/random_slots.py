@@ -12,7 +12,8 @@ from slot_rules.slot_table import SiteTable, SlotTable, epoch_minutes
 def random_sites(rng: np.random.Generator, count: int = 6) -> SiteTable:
     return SiteTable(site_ids=tuple(f"S{i}" for i in range(count)),
                      lat=rng.uniform(52.0, 53.0, count), lon=rng.uniform(-2.8, -1.3, count),
-                     step_free=rng.random(count) < 0.7, hoist=rng.random(count) < 0.4)
+                     step_free=rng.random(count) < 0.7, hoist=rng.random(count) < 0.4,
+                     age_limit_years=np.where(rng.random(count) < 0.3, 16.0, np.inf))
 
 
 def random_table(rng: np.random.Generator, now: datetime, count: int, sites: int) -> SlotTable:

@@ -148,6 +148,38 @@ def test_site_access_and_travel_distance_exclude_sites():
     assert eligible(table, sites, far) == [False] * 3
 
 
+def children_only_site() -> tuple[SlotTable, SiteTable]:
+    """Paediatric MR rooms at a site seeing patients under 16."""
+    table, sites = one_site_table(room_capabilities=np.full(
+        3, CAPABILITY_BIT[Capability.PAEDIATRIC], np.uint16))
+    return table, replace(sites, age_limit_years=SiteTable.age_limits([16]))
+
+
+def test_a_childrens_hospital_takes_children_and_turns_adults_away_saying_why():
+    table, sites = children_only_site()
+    assert eligible(table, sites, replace(MRI, age_years=15)) == [True] * 3
+    adult = RULESET.evaluate(table, sites, replace(MRI, age_years=16), NOW)
+    assert adult.mask.tolist() == [False] * 3
+    assert [v.line() for v in adult.explain_slot(0) if not v.passed] == [
+        "[FAIL] site-age-range: A children's hospital: not for a patient aged 16"]
+
+
+def test_sites_without_an_age_limit_take_every_age():
+    table, sites = one_site_table()
+    with_limits = replace(sites, age_limit_years=SiteTable.age_limits([None]))
+    assert eligible(table, sites, replace(MRI, age_years=80)) == [True] * 3
+    assert eligible(table, with_limits, replace(MRI, age_years=80)) == [True] * 3
+
+
+def test_only_a_radiologist_may_send_an_adult_to_a_childrens_hospital():
+    table, sites = children_only_site()
+    adult = replace(MRI, age_years=17)
+    by_radiologist = Override("site-age-range", "radiologist", "r1", "transition clinic")
+    assert eligible(table, sites, adult, [by_radiologist]) == [True] * 3
+    with pytest.raises(OverrideRefused, match="'site-age-range' refused"):
+        eligible(table, sites, adult, [Override("site-age-range", "clerk", "c1", "asked")])
+
+
 def test_clerk_may_override_travel_distance_but_not_the_weight_limit():
     table, sites = one_site_table()
     far = replace(MRI, home_lat=52.63, home_lon=-1.13, max_travel_km=10)
