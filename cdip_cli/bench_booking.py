@@ -51,8 +51,11 @@ DOUBLE_ON_A_SLOT = (f"SELECT count(*) FROM (SELECT slot_id FROM appointment WHER
 OVERLAPS_IN_A_ROOM = (f"SELECT count(*) FROM appointment a JOIN appointment b ON "
                       f"a.room_id = b.room_id AND a.id < b.id AND a.start_at < b.end_at AND "
                       f"b.start_at < a.end_at WHERE a.state IN {ACTIVE} AND b.state IN {ACTIVE}")
-FREE_PLAIN_XR = ("SELECT id FROM slot WHERE modality = 'XR' AND families = 'XR_PLAIN' AND "
-                 "status = 'free' AND start_at >= :after ORDER BY id")
+FREE_PLAIN_XR = ("SELECT slot.id FROM slot JOIN site ON site.site_id = slot.site_id "
+                 "WHERE slot.modality = 'XR' AND slot.families = 'XR_PLAIN' AND "
+                 "slot.status = 'free' AND slot.start_at >= :after "
+                 "AND site.age_limit_years IS NULL ORDER BY slot.id")
+"""Slots any of the benchmark's patients (adults) may take: not at a children's hospital."""
 
 
 def booking_benchmark(database_url: str = "", weeks: int = 6, session_share: float = 0.6,
