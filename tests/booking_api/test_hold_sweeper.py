@@ -4,9 +4,11 @@ backlog is worked through in batches."""
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -140,6 +142,26 @@ def test_a_backlog_of_lapsed_holds_is_released_batch_by_batch(unswept: Service) 
 
     assert released == 3
     assert [unswept.slot_status(index) for index in range(3)] == ["free"] * 3
+
+
+def test_processes_sweeping_at_once_expire_each_hold_exactly_once(unswept: Service) -> None:
+    holds = [unswept.hold(index) for index in range(3)]
+    later = unswept.clock.now + timedelta(minutes=HOLD_MINUTES, seconds=1)
+    factory = make_session_factory(unswept.world.engine)
+    start = threading.Barrier(2)
+
+    def sweep(_: int) -> int:
+        start.wait(timeout=10)
+        return sweep_lapsed_holds(factory, later, batch=1)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        released = list(pool.map(sweep, range(2)))
+
+    assert sum(released) == 3
+    with transaction(unswept.world.engine) as session:
+        expired = session.scalars(select(AuditEvent.entity_id).where(
+            AuditEvent.action == "appointment.hold_expired")).all()
+    assert sorted(expired) == sorted(str(hold) for hold in holds)
 
 
 def test_hold_sweep_seconds_must_not_be_negative() -> None:
