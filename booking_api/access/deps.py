@@ -27,6 +27,7 @@ from typing import Annotated, TypeVar
 
 from fastapi import Depends, HTTPException, Request, status
 from sqlalchemy import Engine, bindparam, select
+from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 
 from booking_api.access import tokens
@@ -41,7 +42,12 @@ _ESTABLISHED = "cdip_principal"
 
 
 def clock_of(request: Request) -> Clock:
-    return getattr(request.app.state, "clock", DEFAULT_CLOCK)
+    return app_clock(request.app)
+
+
+def app_clock(app: Starlette) -> Clock:
+    """The app's clock: `app.state.clock` when set (tests set it), else the real one."""
+    return getattr(app.state, "clock", DEFAULT_CLOCK)
 
 
 def policy_of(request: Request) -> AccessPolicy:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from datetime import datetime
 
 from fastapi import FastAPI
@@ -21,7 +20,7 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from booking_api.access.policy import DEFAULT_CLOCK
+from booking_api.access.deps import app_clock
 from booking_api.appointments import services
 
 BATCH = 200
@@ -47,10 +46,9 @@ async def sweep_holds_periodically(app: FastAPI, interval_s: float) -> None:
     next time (the booking path expires holds on its own meanwhile)."""
     while True:
         await asyncio.sleep(interval_s)
-        clock: Callable[[], datetime] = getattr(app.state, "clock", DEFAULT_CLOCK)
         try:
             expired = await run_in_threadpool(sweep_lapsed_holds, app.state.session_factory,
-                                              clock())
+                                              app_clock(app)())
         except Exception:
             logger.exception("hold sweep failed; trying again at the next interval",
                              extra={"event": "hold_sweep_failed"})

@@ -162,8 +162,8 @@ async def _run_claimed(request: Request, handler: Handler, claim: Claim) -> Resp
         if response is not None:
             return response
         if not claim.committed:
-            await run_in_threadpool(services.release_key, request.app.state.bookkeeping_engine,
-                                claim)
+            await run_in_threadpool(services.release_key,
+                                    request.app.state.bookkeeping_engine, claim)
             raise
         logger.exception("route failed after its change committed; keeping a 500 for "
                          "the idempotency key", extra={"event": "idempotent_route_failed"})
