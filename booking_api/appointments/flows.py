@@ -11,10 +11,10 @@ from datetime import datetime
 from sqlmodel import Session
 
 from booking_api.appointments import services
-from booking_api.appointments.errors import ChangeRefused, InvalidInput, NotPermitted
 from booking_api.appointments.models import Appointment
 from booking_api.appointments.taking import Claim, release, take_slot
 from booking_api.audit.services import Actor, record_audit
+from booking_api.core.errors import ChangeRefused, InvalidInput, NotPermitted
 from domain.lifecycle import AppointmentState
 from slot_rules.overrides import Override, OverrideRefused, OverrideRole
 
