@@ -11,23 +11,15 @@ from datetime import datetime
 from booking_api.appointments import flows, services
 from booking_api.audit.services import Actor
 from booking_api.core.db import Database
-from domain.lifecycle import AppointmentState
-
-HOLD_RELEASED = "patient chose another time"
 
 
 def hold_time(db: Database, actor: Actor, patient_id: int, request_id: int, slot_id: int, *,
               previous_hold: int | None, now: datetime, hold_minutes: int) -> int:
     """Hold the slot for the patient's request, letting go of the time this journey held
-    before, in one transaction; returns the new hold's id."""
+    before (`flows.hold_instead`); returns the new hold's id."""
     with db.transaction() as session:
-        if previous_hold:
-            held = services.get_appointment(session, previous_hold, patient_id)
-            if held.state is AppointmentState.HELD:
-                services.cancel_appointment(session, actor, previous_hold, HOLD_RELEASED,
-                                            now=now, patient_id=patient_id)
-        hold = services.hold_slot(session, actor, request_id, slot_id, now=now,
-                                  hold_minutes=hold_minutes, patient_id=patient_id)
+        hold = flows.hold_instead(session, actor, request_id, slot_id, previous_hold,
+                                  now=now, hold_minutes=hold_minutes, patient_id=patient_id)
         assert hold.id is not None
         return hold.id
 
