@@ -34,6 +34,12 @@ CONTRAST_ADVICE = (
 
 
 @dataclass(frozen=True)
+class SafetyNote:
+    heading: str
+    text: str
+
+
+@dataclass(frozen=True)
 class Preparation:
     """Everything a patient is told to do before one exam."""
 
@@ -55,13 +61,13 @@ class Preparation:
         return start - timedelta(minutes=self.arrive_minutes_early)
 
     @property
-    def safety_notes(self) -> tuple[str, ...]:
+    def safety_notes(self) -> tuple[SafetyNote, ...]:
         """Standard safety paragraphs that apply to this exam (MRI, contrast)."""
         notes = []
         if self.mri_safety:
-            notes.append(MRI_SAFETY_ADVICE)
+            notes.append(SafetyNote("MRI safety", MRI_SAFETY_ADVICE))
         if self.contrast:
-            notes.append(CONTRAST_ADVICE)
+            notes.append(SafetyNote("Contrast dye", CONTRAST_ADVICE))
         return tuple(notes)
 
 
