@@ -10,7 +10,7 @@ with the VTIMEZONE embedded, so calendars that do not know the zone still show t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -93,8 +93,31 @@ def appointment_calendar(appointment: CalendarAppointment, method: CalendarMetho
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", method.value)
     calendar.add_component(_event(appointment, method, stamp))
-    calendar.add_missing_timezones()
+    year = appointment.start.astimezone(LONDON).year
+    calendar.add_missing_timezones(first_date=date(year - 1, 1, 1),
+                                   last_date=date(year + 2, 1, 1))
+    _one_onset_per_rdate(calendar)
     return calendar.to_ical()
+
+
+def _one_onset_per_rdate(calendar: Calendar) -> None:
+    """Rewrite each observance's onsets as one RDATE line each, DTSTART included.
+
+    icalendar writes an observance's later onsets as one RDATE with a list of values, which
+    RFC 5545 allows; but ical.js (Thunderbird's parser) reads only the first value of each
+    RDATE and skips DTSTART when RDATEs are present, so it put a January appointment in BST.
+    One onset per line, DTSTART repeated (a repeated onset is the same instant), reads the
+    same in both parsers."""
+    for timezone in calendar.timezones:
+        for observance in timezone.subcomponents:
+            if "RDATE" not in observance:
+                continue
+            rdates = observance.pop("RDATE")
+            onsets = [observance.decoded("DTSTART")]
+            for rdate in rdates if isinstance(rdates, list) else [rdates]:
+                onsets.extend(value.dt for value in rdate.dts)
+            for onset in sorted(set(onsets)):
+                observance.add("rdate", onset)
 
 
 def _event(appointment: CalendarAppointment, method: CalendarMethod, stamp: datetime) -> Event:
