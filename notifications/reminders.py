@@ -62,11 +62,13 @@ class ReminderPolicy:
 
 
 def reminder_schedule(start: datetime, family: ExamFamily, booked_at: datetime,
-                      policy: ReminderPolicy = ReminderPolicy(),
+                      policy: ReminderPolicy | None = None,
                       dna_probability: float | None = None) -> tuple[ScheduledReminder, ...]:
     """The reminders of an appointment starting at `start`, booked (or last moved) at
-    `booked_at`, soonest due first. A high-risk patient's extra reminder replaces a regular
-    one on the same day rather than adding a second message."""
+    `booked_at`, soonest due first (default policy: 7 and 2 days before). A high-risk
+    patient's extra reminder replaces a regular one on the same day rather than adding a
+    second message."""
+    policy = policy if policy is not None else ReminderPolicy()
     for name, moment in (("start", start), ("booked_at", booked_at)):
         if moment.tzinfo is None or moment.utcoffset() is None:
             raise InvalidFieldError(name, "a time zone is required")
