@@ -12,13 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
 from icalendar import Alarm, Calendar, Event, vCalAddress, vText
 
-from notifications.errors import InvalidFieldError
+from notifications.errors import InvalidFieldError, require_aware
+from notifications.wording import LONDON
 
-LONDON = ZoneInfo("Europe/London")
 PRODUCT_ID = "-//CDIP imaging network//Patient portal//EN"
 DEFAULT_ALARM_BEFORE = timedelta(days=1)
 
@@ -57,9 +56,7 @@ class CalendarAppointment:
 
     def __post_init__(self) -> None:
         for name in ("start", "end"):
-            moment = getattr(self, name)
-            if moment.tzinfo is None or moment.utcoffset() is None:
-                raise InvalidFieldError(name, "a time zone is required")
+            require_aware(getattr(self, name), name)
         if self.end <= self.start:
             raise InvalidFieldError("end", "the appointment must end after it starts")
         if self.sequence < 0:

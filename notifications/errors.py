@@ -4,6 +4,8 @@ send says whether trying again later can help, which is all the outbox worker ne
 
 from __future__ import annotations
 
+from datetime import datetime
+
 
 class NotificationError(Exception):
     """Base of every error raised by this package."""
@@ -16,6 +18,14 @@ class InvalidFieldError(NotificationError, ValueError):
         super().__init__(f"{field}: {problem}")
         self.field = field
         self.problem = problem
+
+
+def require_aware(moment: datetime, field: str) -> datetime:
+    """`moment` itself, if it carries a time zone; the service stores UTC and shows UK time,
+    so a naive time is a bug upstream and is refused naming `field`."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise InvalidFieldError(field, "a time zone is required (store UTC, show UK time)")
+    return moment
 
 
 class WebhookSignatureError(NotificationError):

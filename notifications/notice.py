@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from domain.exams import ExamType
 from domain.network import Site
 from domain.preparation import Preparation, preparation_for
-from notifications.errors import InvalidFieldError
+from notifications.errors import InvalidFieldError, require_aware
 
 MAX_REASON_LENGTH = 200
 
@@ -100,9 +100,8 @@ class AppointmentNotice:
 
     def __post_init__(self) -> None:
         for name in ("start", "end", "previous_start"):
-            moment = getattr(self, name)
-            if moment is not None and (moment.tzinfo is None or moment.utcoffset() is None):
-                raise InvalidFieldError(name, "a time zone is required")
+            if getattr(self, name) is not None:
+                require_aware(getattr(self, name), name)
         if self.end <= self.start:
             raise InvalidFieldError("end", "the appointment must end after it starts")
         if self.sequence < 0:

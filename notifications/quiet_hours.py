@@ -9,9 +9,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from notifications.errors import InvalidFieldError
-
-LONDON = ZoneInfo("Europe/London")
+from notifications.errors import InvalidFieldError, require_aware
+from notifications.wording import LONDON
 
 
 @dataclass(frozen=True)
@@ -30,7 +29,7 @@ class QuietHours:
 
     def is_quiet(self, moment: datetime) -> bool:
         """Whether `moment` falls inside the quiet hours."""
-        local = _aware(moment, "moment").astimezone(self.zone).time().replace(tzinfo=None)
+        local = require_aware(moment, "moment").astimezone(self.zone).time().replace(tzinfo=None)
         if self.starts == self.ends:
             return False
         if self.starts > self.ends:
@@ -39,7 +38,7 @@ class QuietHours:
 
     def earliest_send_time(self, due: datetime) -> datetime:
         """`due` itself when it is outside the quiet hours, else the moment they end (in UTC)."""
-        due = _aware(due, "due")
+        due = require_aware(due, "due")
         if not self.is_quiet(due):
             return due.astimezone(UTC)
         local_day = due.astimezone(self.zone).date()
@@ -55,12 +54,6 @@ DEFAULT_QUIET_HOURS = QuietHours()
 def earliest_sms_send_time(due: datetime, quiet: QuietHours = DEFAULT_QUIET_HOURS) -> datetime:
     """The earliest moment (UTC) at or after `due` at which a text message may be sent."""
     return quiet.earliest_send_time(due)
-
-
-def _aware(moment: datetime, field: str) -> datetime:
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise InvalidFieldError(field, "a time zone is required (store UTC, show UK time)")
-    return moment
 
 
 def _wall_clock(day, at: time, zone: ZoneInfo) -> datetime:

@@ -8,13 +8,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from domain.vocabulary import ExamFamily
-from notifications.errors import InvalidFieldError
+from notifications.errors import InvalidFieldError, require_aware
 from notifications.events import MessageEvent
+from notifications.wording import LONDON
 
-LONDON = ZoneInfo("Europe/London")
 DEFAULT_DAYS_BEFORE = (7, 2)
 MAX_DAYS_BEFORE = 60
 
@@ -69,9 +68,8 @@ def reminder_schedule(start: datetime, family: ExamFamily, booked_at: datetime,
     patient's extra reminder replaces a regular one on the same day rather than adding a
     second message."""
     policy = policy if policy is not None else ReminderPolicy()
-    for name, moment in (("start", start), ("booked_at", booked_at)):
-        if moment.tzinfo is None or moment.utcoffset() is None:
-            raise InvalidFieldError(name, "a time zone is required")
+    require_aware(start, "start")
+    require_aware(booked_at, "booked_at")
     days = {d: MessageEvent.REMINDER for d in policy.days_for(family)}
     if policy.is_high_risk(dna_probability):
         days[policy.high_risk_days_before] = MessageEvent.HIGH_RISK_REMINDER
