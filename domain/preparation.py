@@ -20,6 +20,8 @@ from domain.vocabulary import Modality
 MAX_ARRIVE_MINUTES_EARLY = 180
 """An arrival earlier than this is taken for a typing error in the file."""
 
+DEFAULT_ARRIVE_MINUTES_EARLY = 15
+
 MRI_SAFETY_ADVICE = (
     "MRI uses a strong magnet. Tell us before your appointment if you have a pacemaker, "
     "an implant, a metal fragment in your body (for example in your eye) or any other metal "
@@ -73,14 +75,15 @@ class Preparation:
 
 def preparation_for(exam: ExamType, arrivals: Mapping[str, int | None] | None = None
                     ) -> Preparation:
-    """The preparation of one exam; `arrivals` defaults to the shipped arrival file."""
+    """The preparation of one exam; `arrivals` defaults to the shipped arrival file (which
+    covers the shipped catalogue). An exam missing from it (a trust's own catalogue) is told
+    to arrive DEFAULT_ARRIVE_MINUTES_EARLY minutes early."""
     arrivals = arrival_minutes() if arrivals is None else arrivals
-    if exam.code not in arrivals:
-        raise KeyError(f"exam '{exam.code}' has no row in {CATALOGUE_DIR / 'arrival.csv'}")
     return Preparation(
         exam_code=exam.code, instructions=exam.preparation, fasting_hours=exam.fasting_hours,
         full_bladder=exam.full_bladder, bowel_prep=exam.bowel_prep, contrast=exam.contrast,
-        mri_safety=exam.modality is Modality.MR, arrive_minutes_early=arrivals[exam.code])
+        mri_safety=exam.modality is Modality.MR,
+        arrive_minutes_early=arrivals.get(exam.code, DEFAULT_ARRIVE_MINUTES_EARLY))
 
 
 def load_arrival_minutes(path: Path = CATALOGUE_DIR / "arrival.csv",

@@ -4,6 +4,7 @@ naming the row and field."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from domain.data_files import DataFileError
 from domain.exams import exam_catalogue
 from domain.preparation import (
     CONTRAST_ADVICE,
+    DEFAULT_ARRIVE_MINUTES_EARLY,
     MRI_SAFETY_ADVICE,
     arrival_minutes,
     load_arrival_minutes,
@@ -53,6 +55,11 @@ def test_the_arrival_time_is_before_the_start() -> None:
 
 def test_a_sedation_list_has_no_arrival_time_the_ward_phones() -> None:
     assert preparation_for(EXAMS["MPBRS"]).arrival_time(datetime.now(UTC)) is None
+
+
+def test_an_exam_missing_from_the_arrival_file_arrives_a_default_time_early() -> None:
+    exam = replace(EXAMS["MKNEE"], code="LOCAL1")
+    assert preparation_for(exam).arrive_minutes_early == DEFAULT_ARRIVE_MINUTES_EARLY
 
 
 def _write(tmp_path: Path, rows: list[str]) -> Path:
