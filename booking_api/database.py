@@ -1,7 +1,8 @@
 """The one way the service opens its database: engines and session factories with the
 listeners the contexts need attached explicitly (audit rows written as a transaction commits;
-idempotency claims marked, and their responses stored, in the same commit). Every web
-process, worker, CLI command and test that changes data goes through here."""
+the messages of the changes it noted written to the outbox in the same commit; idempotency
+claims marked, and their responses stored, in the same commit). Every web process, worker,
+CLI command and test that changes data goes through here."""
 
 from __future__ import annotations
 
@@ -20,19 +21,24 @@ from booking_api.core.db import (
     with_session_hooks,
 )
 from booking_api.idempotency.commit_hooks import attach_claim_marks, watch_writes
+from booking_api.outbox.enqueue import attach_outbox
+from booking_api.outbox.policy import MessagePolicy
 
 
-def open_engine(url: str, **options: Any) -> Engine:
+def open_engine(url: str, *, messages: MessagePolicy | None = None, **options: Any) -> Engine:
     """An engine of the service (see `booking_api.core.db.make_engine`) whose sessions
-    write audit rows and mark idempotency claims as they commit."""
+    write audit rows, outbox messages (by `messages`, default: reminders 7 and 2 days
+    before, no DNA scoring) and idempotency marks as they commit, in that order."""
     engine = make_engine(url, **options)
     watch_writes(engine)
-    return with_session_hooks(engine, attach_audit, attach_claim_marks)
+    outbox = attach_outbox(messages if messages is not None else MessagePolicy())
+    return with_session_hooks(engine, attach_audit, outbox, attach_claim_marks)
 
 
-def open_database(url: str, **options: Any) -> Database:
+def open_database(url: str, *, messages: MessagePolicy | None = None,
+                  **options: Any) -> Database:
     """Everything a process needs to use the database (dispose of it when done)."""
-    engine = open_engine(url, **options)
+    engine = open_engine(url, messages=messages, **options)
     return Database(
         engine=engine,
         bookkeeping=make_bookkeeping_engine(engine),

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlmodel import Session, col
 
+from booking_api.appointments.changes import AppointmentChange, note_appointment_change
 from booking_api.appointments.models import HELD_SQL, Appointment
 from booking_api.appointments.taking import (
     Claim,
@@ -93,6 +94,7 @@ def book_hold(session: Session, actor: Actor, appointment_id: int, *, now: datet
     mark_slots(session, slots_of(session, hold), SlotStatus.BUSY)
     _request_to(session, actor, hold.request_id, RequestState.APPOINTED, "booked")
     _audit(session, actor, hold, "appointment.booked", before)
+    note_appointment_change(session, AppointmentChange.BOOKED, hold, now)
     return hold
 
 
@@ -106,12 +108,17 @@ def book_slot(session: Session, actor: Actor, request_id: int, slot_id: int, *, 
     _audit(session, actor, appointment, "appointment.booked", None, reason=reason,
            overrides=overrides)
     _request_to(session, actor, request, RequestState.APPOINTED, reason or "booked")
+    note_appointment_change(session, AppointmentChange.BOOKED, appointment, now,
+                            request=request)
     return appointment
 
 
 def cancel_appointment(session: Session, actor: Actor, appointment_id: int, reason: str, *,
-                       now: datetime, patient_id: int | None = None) -> Appointment:
-    """Cancel a hold or a booking, with a reason; its slots are free again at once."""
+                       now: datetime, patient_id: int | None = None,
+                       by_service: bool = False) -> Appointment:
+    """Cancel a hold or a booking, with a reason; its slots are free again at once. The
+    patient is told of a cancelled booking (`by_service`: with an apology, the service
+    cancelled it for its own reasons), not of a hold let go."""
     reason = required_text(reason, "reason")
     appointment = locked_appointment(session, appointment_id, patient_id)
     was_booked = appointment.state is AppointmentState.BOOKED
@@ -123,6 +130,8 @@ def cancel_appointment(session: Session, actor: Actor, appointment_id: int, reas
     if was_booked:
         _request_to(session, actor, appointment.request_id, RequestState.APPOINTABLE,
                     f"appointment cancelled: {reason}")
+        note_appointment_change(session, AppointmentChange.CANCELLED, appointment, now,
+                                by_service=by_service)
     _audit(session, actor, appointment, "appointment.cancelled", before, reason=reason)
     return appointment
 

@@ -30,8 +30,10 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col
 
+from booking_api.appointments.changes import AppointmentChange, note_appointment_change
 from booking_api.appointments.models import ACTIVE_STATES, Appointment
 from booking_api.audit.services import Actor, record_audit
+from booking_api.core.channel import Channel
 from booking_api.core.columns import utc_now
 from booking_api.core.db import CONFLICT_SQLSTATES
 from booking_api.core.errors import NotFound, RequestNotBookable, SlotTaken, SlotUnavailable
@@ -177,7 +179,9 @@ def release(session: Session, appointment: Appointment) -> None:
 
 
 def expire_hold(session: Session, actor: Actor, hold: Appointment, now: datetime) -> None:
-    """Turn one stale hold into a cancelled appointment and free its slots (one audit event)."""
+    """Turn one stale hold into a cancelled appointment and free its slots (one audit event).
+    A hold someone else made for the patient (a clerk, an offer) is noted for the outbox; a
+    patient's own hold in the portal lapses silently."""
     before = {"state": hold.state.value, "held_until": _iso(hold.held_until)}
     hold.state = AppointmentState.CANCELLED
     hold.cancelled_at = now
@@ -186,6 +190,8 @@ def expire_hold(session: Session, actor: Actor, hold: Appointment, now: datetime
     release(session, hold)
     record_audit(session, actor, "appointment.hold_expired", "appointment", hold.id or 0,
                  before=before, after={"state": hold.state.value}, reason=HOLD_EXPIRED)
+    if hold.channel is not Channel.PORTAL:
+        note_appointment_change(session, AppointmentChange.HOLD_EXPIRED, hold, now)
 
 
 def is_stale_hold(appointment: Appointment | Row[Any], now: datetime) -> bool:

@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEMO_SECRET_KEY = "cdip-demo-secret-key-do-not-use-in-production"
@@ -43,6 +43,52 @@ class Settings(BaseSettings):
         default=30, ge=0, le=3600,
         description="how often each server process releases holds whose time has run out; "
                     "0 turns the sweeper off (the booking path still expires them)")
+
+    run_jobs_in_server: bool = Field(
+        default=True,
+        description="run background jobs (sweeps, messages) inside each `cdip serve`; turn "
+                    "off when `cdip worker` processes run them")
+    rules_sweep_hour_utc: int | None = Field(
+        default=2, ge=0, le=23,
+        description="hour (UTC) of the daily re-evaluation of open requests; off in the test "
+                    "environment unless set")
+    # Messages to patients. SMS goes only when a Twilio account is set, email only when an
+    # SMTP host is; rows are written to the outbox either way.
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_from_number: str | None = None
+    twilio_messaging_service_sid: str | None = None
+    twilio_api_base_url: str = "https://api.twilio.com"
+    sms_fictional_numbers: bool = Field(
+        default=False, description="accept Ofcom's drama numbers (07700 900xxx): demo only")
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_security: str = Field(default="none", pattern="^(none|starttls|tls)$")
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    email_from: str = "appointments@imaging.example.nhs.uk"
+    service_phone: str = "0121 496 0000"
+    reminder_days: str = Field(default="7,2",
+                               description="e.g. '7,2; CT_CONTRAST=10,2' (days before)")
+    dna_model_path: Path | None = Field(
+        default=None, description="a model saved by `cdip dna evaluate --save`: patients it "
+                                  "scores at high risk get an extra reminder")
+    message_max_attempts: int = Field(default=12, ge=1, le=50)
+    message_retry_base_seconds: float = Field(default=5.0, gt=0, le=3600)
+    message_concurrency: int = Field(default=4, ge=1, le=64,
+                                     description="messages in flight per process")
+    message_lease_seconds: float = Field(
+        default=60.0, ge=5, le=3600,
+        description="how long a claimed message is a worker's before another may take it")
+    demo_maildir: Path | None = Field(
+        default=None, description="the demo's SMTP catcher's Maildir (/demo/messages)")
+
+    @model_validator(mode="after")
+    def _no_daily_sweep_in_tests(self) -> Settings:
+        if self.environment is Environment.TEST and \
+                "rules_sweep_hour_utc" not in self.model_fields_set:
+            self.rules_sweep_hour_utc = None
+        return self
 
     @field_validator("timezone")
     @classmethod

@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlmodel import Field, SQLModel
 
-from booking_api.core.columns import utc_now
+from booking_api.core.columns import code_enum, utc_now
+
+
+class ContactPreference(StrEnum):
+    """How the patient wants to hear from us. NONE: by post only (a letter list for staff)."""
+
+    SMS = "sms"
+    EMAIL = "email"
+    BOTH = "both"
+    NONE = "none"
 
 
 class PatientBase(SQLModel):
@@ -24,7 +34,9 @@ class PatientBase(SQLModel):
     needs_hoist: bool = False
     interpreter_language: str | None = Field(default=None, max_length=50)
     needs_transport: bool = False
-    sms_opt_out: bool = False
+    sms_opt_out: bool = Field(default=False, description="replied STOP; START undoes it")
+    contact_preference: ContactPreference = Field(default=ContactPreference.BOTH,
+                                                  sa_type=code_enum(ContactPreference))
 
 
 class Patient(PatientBase, table=True):

@@ -1,0 +1,146 @@
+"""Writing messages in the transaction of the change they tell of. As a session commits, the
+appointment changes it noted (`appointments.changes`) become outbox rows: the confirmation,
+change or cancellation due now, and the reminders the schedule gives for the exam's family
+(`notifications.reminders`). All of a transaction's rows are one executemany of one
+INSERT ... SELECT over the patient's row, which picks the channels in the database: text
+when the patient wants texts, has a mobile and has not replied STOP; email when they want
+email and have an address; a letter (for staff to post) when neither, except for
+reminders. A text that falls due in the quiet hours waits until 08:00 UK time. The dedupe key
+(appointment, event, channel) makes a second copy of a row impossible.
+
+With a saved DNA model configured, each booking also queues a job that scores it and adds
+the high-risk reminder (`dna_risk`): the model runs off the booking's hot path."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import String, and_, bindparam, event, false, not_, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from booking_api.appointments.changes import AppointmentChange, AppointmentChanged
+from booking_api.core.changes import take_changes, wire_changes
+from booking_api.core.columns import utc_now
+from booking_api.core.db import SessionHook
+from booking_api.jobs.queue import enqueue
+from booking_api.outbox.models import MessageChannel, MessageStatus, OutboxMessage
+from booking_api.outbox.policy import MessagePolicy
+from booking_api.patients.models import ContactPreference, Patient
+from domain.exams import exam_catalogue
+from notifications.events import MessageEvent
+from notifications.quiet_hours import earliest_sms_send_time
+from notifications.reminders import reminder_schedule
+
+DNA_RISK_JOB = "dna_risk"
+_RUNG = "cdip_outbox_written"
+
+
+def attach_outbox(policy: MessagePolicy) -> SessionHook:
+    """A session hook (`core.db.with_session_hooks`) that writes the messages of noted
+    changes as sessions commit. Attach after the audit hooks, before idempotency's."""
+
+    def attach(factory: sessionmaker[Session]) -> None:
+        wire_changes(factory)
+        event.listen(factory, "before_commit", lambda session: _write(session, policy))
+        event.listen(factory, "after_commit", _ring_after_commit(policy))
+
+    return attach
+
+
+def message_rows(change: AppointmentChanged, policy: MessagePolicy) -> Iterator[dict[str, Any]]:
+    """The rows one change asks for, one per channel (the INSERT keeps those that apply)."""
+    for event_, key, due in _messages(change, policy):
+        for channel in MessageChannel:
+            if channel is MessageChannel.LETTER and event_.is_reminder:
+                continue
+            run_at = earliest_sms_send_time(due) if channel is MessageChannel.SMS else due
+            yield {"m_key": f"{change.appointment_id}:{key}:{channel.value}",
+                   "m_appointment": change.appointment_id, "m_previous": change.previous_id,
+                   "m_patient": change.patient_id, "m_event": event_.value, "m_event_key": key,
+                   "m_channel": channel.value, "m_about": change.start_at, "m_due": due,
+                   "m_state": MessageStatus.PENDING.value, "m_run": run_at, "m_zero": 0,
+                   "m_stamp": utc_now()}
+
+
+def _messages(change: AppointmentChanged, policy: MessagePolicy
+              ) -> Iterator[tuple[MessageEvent, str, datetime]]:
+    now_event = {
+        AppointmentChange.BOOKED: MessageEvent.BOOKED,
+        AppointmentChange.MOVED: (MessageEvent.MOVED_BY_SERVICE if change.by_service
+                                  else MessageEvent.CHANGED),
+        AppointmentChange.CANCELLED: (MessageEvent.CANCELLED_BY_SERVICE if change.by_service
+                                      else MessageEvent.CANCELLED),
+        AppointmentChange.HOLD_EXPIRED: MessageEvent.HOLD_EXPIRED}[change.change]
+    yield now_event, now_event.value, change.at
+    if change.change in (AppointmentChange.BOOKED, AppointmentChange.MOVED):
+        exam = exam_catalogue().get(change.exam_code)
+        if exam is None:
+            return
+        for reminder in reminder_schedule(change.start_at, exam.family, change.at,
+                                          policy.reminders):
+            yield reminder.event, reminder.key, reminder.due_at
+
+
+def _write(session: Session, policy: MessagePolicy) -> None:
+    changes = [c for c in take_changes(session) if isinstance(c, AppointmentChanged)]
+    if not changes:
+        return
+    rows = [row for change in changes for row in message_rows(change, policy)]
+    connection = session.connection()
+    connection.execute(_insert_for(connection.dialect.name), rows)
+    if policy.score_dna_risk:
+        for change in changes:
+            if change.change in (AppointmentChange.BOOKED, AppointmentChange.MOVED):
+                enqueue(session, DNA_RISK_JOB, {"appointment_id": change.appointment_id},
+                        run_at=change.at, dedupe_key=f"{DNA_RISK_JOB}:{change.appointment_id}")
+    session.info[_RUNG] = True
+
+
+def _ring_after_commit(policy: MessagePolicy):
+    def ring(session: Session) -> None:
+        if session.info.pop(_RUNG, False):
+            policy.doorbell.ring()
+    return ring
+
+
+_T = OutboxMessage.__table__  # type: ignore[attr-defined]
+_COLUMNS = ("dedupe_key", "appointment_id", "previous_appointment_id", "patient_id", "event",
+            "event_key", "channel", "about_start", "due_at", "state", "run_at", "attempts",
+            "created_at", "updated_at")
+_PARAMS = ("m_key", "m_appointment", "m_previous", "m_patient", "m_event", "m_event_key",
+           "m_channel", "m_about", "m_due", "m_state", "m_run", "m_zero", "m_stamp",
+           "m_stamp")
+"""Parameter names that name no column (SQLAlchemy would add such a key to the VALUES)."""
+_CODE = String(32)
+"""Codes go in as text: PostgreSQL must be told a parameter's type in a SELECT list."""
+
+
+def _channel_wanted() -> Any:
+    channel = bindparam("m_channel", type_=_CODE)
+    preference = Patient.contact_preference  # no IN (...): executemany takes no expanding
+    texts = and_(or_(preference == ContactPreference.SMS, preference == ContactPreference.BOTH),
+                 Patient.phone.is_not(None), Patient.sms_opt_out == false())
+    emails = and_(or_(preference == ContactPreference.EMAIL,
+                      preference == ContactPreference.BOTH), Patient.email.is_not(None))
+    return or_(and_(channel == MessageChannel.SMS.value, texts),
+               and_(channel == MessageChannel.EMAIL.value, emails),
+               and_(channel == MessageChannel.LETTER.value, not_(texts), not_(emails)))
+
+
+def _build_insert(dialect: Any) -> Any:
+    values = select(*[bindparam(param, type_=_CODE if column in ("channel", "state")
+                                else _T.c[column].type)
+                      for column, param in zip(_COLUMNS, _PARAMS, strict=True)]).where(
+        Patient.id == bindparam("m_patient", type_=_T.c.patient_id.type), _channel_wanted())
+    return dialect.insert(OutboxMessage).from_select(list(_COLUMNS), values) \
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+
+
+_INSERTS = {"postgresql": _build_insert(postgresql), "sqlite": _build_insert(sqlite)}
+
+
+def _insert_for(dialect_name: str) -> Any:
+    return _INSERTS[dialect_name]
