@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from booking_api.api.health import service_version
 from booking_api.core.config import Environment, Settings, get_settings
 from booking_api.database import open_database
+from booking_api.outbox.policy import MessagePolicy
 from booking_api.routers import install_api
 from booking_api.search.index import SlotIndex
 from cdip_web.jobs import BackgroundJobs, warm_slot_index
@@ -23,7 +24,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """The service; raises UnsafeSettings before anything starts if the settings are unsafe."""
     settings = settings if settings is not None else get_settings()
     settings.check_safe_to_serve()
-    database = open_database(settings.database_url)
+    message_policy = MessagePolicy.from_settings(settings)
+    database = open_database(settings.database_url, messages=message_policy)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -40,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.database = database
+    app.state.message_policy = message_policy
     app.state.slot_index = SlotIndex()
     install_api(app)
     mount_portal(app)

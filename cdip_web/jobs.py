@@ -1,4 +1,6 @@
-"""Background work of a web process: the hold sweeper for as long as the app is up, and the
+"""Background work of a web process: the job runner (`booking_api.background`: hold sweeps,
+the daily rules sweep, messages to patients, queued jobs) for as long as the app is up,
+unless `CDIP_RUN_JOBS_IN_SERVER` is off because `cdip worker` processes run it; and the
 slot index loaded once at start so the first search does not wait for it."""
 
 from __future__ import annotations
@@ -6,13 +8,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from contextlib import suppress
 from dataclasses import dataclass
 
 from fastapi import FastAPI
 
-from booking_api.appointments.hold_sweeper import sweep_holds_periodically
+from booking_api.background import background_runner
 from booking_api.core.app_state import app_clock, database_of
+from booking_api.jobs.runner import JobRunner
 from booking_api.search.services import warm_index
 
 logger = logging.getLogger(__name__)
@@ -20,26 +22,23 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class BackgroundJobs:
-    """The asyncio tasks one app runs while it serves."""
+    """The job runner one app runs while it serves (None: workers run the jobs)."""
 
-    tasks: list[asyncio.Task[None]]
+    runner: JobRunner | None
 
     @classmethod
     def start(cls, app: FastAPI) -> BackgroundJobs:
-        tasks = []
-        interval = app.state.settings.hold_sweep_seconds
-        if interval > 0:
-            # The clock is looked up at each sweep: tests swap app.state.clock after start.
-            tasks.append(asyncio.create_task(sweep_holds_periodically(
-                database_of(app).sessions, lambda: app_clock(app)(), interval)))
-        return cls(tasks)
+        settings = app.state.settings
+        if not settings.run_jobs_in_server:
+            return cls(None)
+        # The clock is looked up at each run: tests swap app.state.clock after start.
+        runner = background_runner(database_of(app), settings, lambda: app_clock(app)(),
+                                   app.state.message_policy, role="serve")
+        return cls(runner.start())
 
     async def stop(self) -> None:
-        for task in self.tasks:
-            task.cancel()
-        for task in self.tasks:
-            with suppress(asyncio.CancelledError):
-                await task
+        if self.runner is not None:
+            await asyncio.to_thread(self.runner.stop)
 
 
 def warm_slot_index(app: FastAPI) -> None:

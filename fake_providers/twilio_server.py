@@ -4,6 +4,7 @@ X-Twilio-Signature, and a control API under /fake/ for tests and the demo:
 
     GET  /fake/messages            what was received (JSON)
     POST /fake/reset               forget messages, faults and opt-outs
+    (and the API's Messages list, GET .../Messages.json?To=..., newest first, one page)
     POST /fake/faults              {"kind": "500"|"503"|"429"|"timeout"|"timeout_after_accept",
                                     "count": n | "seconds": s, "hang_seconds": h}
     POST /fake/latency             {"min_ms": 100, "max_ms": 300}
@@ -44,6 +45,7 @@ def fake_twilio_app(state: FakeTwilioState) -> Starlette:
     api = f"/{API_VERSION}/Accounts/{{account_sid}}"
     app = Starlette(routes=[
         Route(f"{api}/Messages.json", _create_message, methods=["POST"]),
+        Route(f"{api}/Messages.json", _list_account_messages, methods=["GET"]),
         Route(f"{api}/Messages/{{sid}}.json", _fetch_message, methods=["GET"]),
         Route("/fake/messages", _list_messages, methods=["GET"]),
         Route("/fake/reset", _reset, methods=["POST"]),
@@ -98,6 +100,23 @@ async def _fetch_message(request: Request) -> Response:
     if message is None:
         return _twilio_error(404, 20404, "The requested resource was not found")
     return JSONResponse(_message_json(message))
+
+
+async def _list_account_messages(request: Request) -> Response:
+    """Twilio's Messages list, newest first, filtered by To and From (one page)."""
+    state: FakeTwilioState = request.app.state.twilio
+    refusal = _auth_refusal(request, state)
+    if refusal is not None:
+        return refusal
+    to, from_ = request.query_params.get("To"), request.query_params.get("From")
+    size = min(int(request.query_params.get("PageSize", "50") or 50), 1000)
+    chosen = [m for m in reversed(state.messages())
+              if (to is None or m.to == to) and (from_ is None or m.from_ == from_)][:size]
+    uri = request.url.path
+    return JSONResponse({"messages": [_message_json(m) for m in chosen], "uri": uri,
+                         "first_page_uri": uri, "next_page_uri": None,
+                         "previous_page_uri": None, "page": 0, "page_size": size,
+                         "start": 0, "end": max(0, len(chosen) - 1)})
 
 
 async def _hang(state: FakeTwilioState, seconds: float) -> None:

@@ -61,6 +61,8 @@ class FakeMessage:
     status: str
     status_callback: str | None
     date_created: str
+    accepted_at: float = 0.0
+    """time.time() when accepted, to the microsecond (date_created has whole seconds)."""
     callbacks: list[dict[str, Any]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
@@ -141,7 +143,8 @@ class FakeTwilioState:
             messaging_service_sid=messaging_service_sid, body=body,
             status="accepted" if messaging_service_sid else "queued",
             status_callback=status_callback or self.status_callback_url,
-            date_created=datetime.now(UTC).strftime("%a, %d %b %Y %H:%M:%S +0000"))
+            date_created=datetime.now(UTC).strftime("%a, %d %b %Y %H:%M:%S +0000"),
+            accepted_at=time.time())
         with self._lock:
             self._messages.append(message)
         return message

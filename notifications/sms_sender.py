@@ -9,6 +9,7 @@ caller must record the returned message SID before it does anything else."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import requests
@@ -29,6 +30,10 @@ TWILIO_API_BASE_URL = "https://api.twilio.com"
 OPTED_OUT = 21610
 """Twilio: the recipient replied STOP; nothing more may be sent until they reply START."""
 RATE_LIMITED = 20429
+LOOKUP_LIMIT = 50
+"""Messages to one number read back when looking for one we may have sent."""
+CLOCK_SLACK = timedelta(minutes=2)
+"""Allowed difference between our clock and Twilio's when matching a message's time."""
 _UNKNOWN_OUTCOME_STATUSES = {502, 504}
 """A gateway error or timeout in front of Twilio may hide a message it accepted."""
 
@@ -108,6 +113,28 @@ class TwilioSmsSender:
             raise RetryableSendError("Twilio answered without a message SID",
                                      outcome_unknown=True)
         return SmsReceipt(sid=message.sid, status=str(message.status), to=number)
+
+
+    def find_sent(self, to: str, body: str, since: datetime) -> SmsReceipt | None:
+        """The message Twilio accepted for `to` with exactly `body` at or after `since`, if
+        any: how the outbox learns the fate of a send whose answer it never got (a timeout,
+        a worker killed mid-request) before trying again, since Twilio has no idempotency
+        key. Raises RetryableSendError when Twilio cannot be asked."""
+        number = e164_mobile_number(to, "to", fictional=self._fictional)
+        try:
+            recent = self._client.messages.list(to=number, limit=LOOKUP_LIMIT)
+        except TwilioRestException as error:
+            raise RetryableSendError(f"could not list messages to check a send: {error.msg}",
+                                     provider_code=error.code, http_status=error.status,
+                                     outcome_unknown=True) from error
+        except (requests.RequestException, TwilioException) as error:
+            raise RetryableSendError(f"could not list messages to check a send: {error}",
+                                     outcome_unknown=True) from error
+        for message in recent:
+            created = message.date_created
+            if message.body == body and (created is None or created >= since - CLOCK_SLACK):
+                return SmsReceipt(sid=message.sid, status=str(message.status), to=number)
+        return None
 
 
 def send_error_of(error: TwilioRestException) -> SendError:

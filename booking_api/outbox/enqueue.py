@@ -50,9 +50,10 @@ def attach_outbox(policy: MessagePolicy) -> SessionHook:
     return attach
 
 
-def message_rows(change: AppointmentChanged, policy: MessagePolicy) -> Iterator[dict[str, Any]]:
+def message_rows(change: AppointmentChanged, policy: MessagePolicy,
+                 dna_probability: float | None = None) -> Iterator[dict[str, Any]]:
     """The rows one change asks for, one per channel (the INSERT keeps those that apply)."""
-    for event_, key, due in _messages(change, policy):
+    for event_, key, due in _messages(change, policy, dna_probability):
         for channel in MessageChannel:
             if channel is MessageChannel.LETTER and event_.is_reminder:
                 continue
@@ -65,8 +66,15 @@ def message_rows(change: AppointmentChanged, policy: MessagePolicy) -> Iterator[
                    "m_stamp": utc_now()}
 
 
-def _messages(change: AppointmentChanged, policy: MessagePolicy
-              ) -> Iterator[tuple[MessageEvent, str, datetime]]:
+def write_messages(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert `rows` (from `message_rows`) in one executemany; existing keys are left be."""
+    if rows:
+        connection = session.connection()
+        connection.execute(_INSERTS[connection.dialect.name], rows)
+
+
+def _messages(change: AppointmentChanged, policy: MessagePolicy,
+              dna_probability: float | None) -> Iterator[tuple[MessageEvent, str, datetime]]:
     now_event = {
         AppointmentChange.BOOKED: MessageEvent.BOOKED,
         AppointmentChange.MOVED: (MessageEvent.MOVED_BY_SERVICE if change.by_service
@@ -80,7 +88,7 @@ def _messages(change: AppointmentChanged, policy: MessagePolicy
         if exam is None:
             return
         for reminder in reminder_schedule(change.start_at, exam.family, change.at,
-                                          policy.reminders):
+                                          policy.reminders, dna_probability):
             yield reminder.event, reminder.key, reminder.due_at
 
 
@@ -88,9 +96,7 @@ def _write(session: Session, policy: MessagePolicy) -> None:
     changes = [c for c in take_changes(session) if isinstance(c, AppointmentChanged)]
     if not changes:
         return
-    rows = [row for change in changes for row in message_rows(change, policy)]
-    connection = session.connection()
-    connection.execute(_insert_for(connection.dialect.name), rows)
+    write_messages(session, [row for change in changes for row in message_rows(change, policy)])
     if policy.score_dna_risk:
         for change in changes:
             if change.change in (AppointmentChange.BOOKED, AppointmentChange.MOVED):
@@ -140,7 +146,3 @@ def _build_insert(dialect: Any) -> Any:
 
 
 _INSERTS = {"postgresql": _build_insert(postgresql), "sqlite": _build_insert(sqlite)}
-
-
-def _insert_for(dialect_name: str) -> Any:
-    return _INSERTS[dialect_name]

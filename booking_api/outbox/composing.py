@@ -1,0 +1,163 @@
+"""What a claimed message says, decided when it is sent: the facts read again from the
+database (one read session), whether the message still tells the truth, and the notice the
+notifications engine writes it from. Nothing is sent for an appointment cancelled or moved
+since the message was queued, for one already started, to a channel the patient no longer
+wants, or (for a cancellation) to a patient never told of the booking on that channel."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlmodel import Session, col
+
+from booking_api.appointments.models import ACTIVE_STATES, Appointment
+from booking_api.appointments.taking import HOLD_EXPIRED
+from booking_api.network.models import Room, Site
+from booking_api.outbox.models import MessageChannel, MessageStatus, OutboxMessage
+from booking_api.patients.models import ContactPreference, Patient
+from booking_api.requests.models import Request
+from domain.exams import exam_catalogue
+from domain.lifecycle import AppointmentState
+from notifications.events import MessageEvent
+from notifications.notice import AppointmentNotice, Venue
+
+ABOUT_A_BOOKING = frozenset({MessageEvent.BOOKED, MessageEvent.CHANGED,
+                             MessageEvent.MOVED_BY_SERVICE, MessageEvent.REMINDER,
+                             MessageEvent.HIGH_RISK_REMINDER})
+CANCELLATIONS = frozenset({MessageEvent.CANCELLED, MessageEvent.CANCELLED_BY_SERVICE})
+TOLD = (MessageStatus.SENT, MessageStatus.SENDING)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    name: str
+    phone: str | None
+    email: str | None
+
+
+@dataclass(frozen=True)
+class Composed:
+    """A message that still applies: what to send, to whom."""
+
+    event: MessageEvent
+    notice: AppointmentNotice
+    recipient: Recipient
+
+
+@dataclass(frozen=True)
+class Stale:
+    """A message that no longer applies, and why."""
+
+    reason: str
+
+
+def compose(session: Session, message: OutboxMessage | object, now: datetime
+            ) -> Composed | Stale:
+    """The message `message` (a claimed outbox row) should send now, or why it should not."""
+    appointment = session.get(Appointment, message.appointment_id)
+    patient = session.get(Patient, message.patient_id)
+    assert appointment is not None and patient is not None
+    event = MessageEvent(message.event)
+    channel = MessageChannel(message.channel)
+    if not _wanted(patient, channel):
+        return Stale(f"the patient no longer takes {channel.value} messages")
+    if appointment.start_at is None or appointment.start_at <= now:
+        return Stale("the appointment has already started")
+    problem = _still_true(session, message, appointment, event, channel)
+    if problem is not None:
+        return Stale(problem)
+    if event is MessageEvent.CHANGED and message.previous_appointment_id and not _told(
+            session, message.previous_appointment_id, channel, message.id):
+        event = MessageEvent.BOOKED  # never told of the old time: this is the booking
+    return Composed(event, _notice(session, appointment, message, event), Recipient(
+        f"{patient.given_name} {patient.family_name}", patient.phone, patient.email))
+
+
+def _wanted(patient: Patient, channel: MessageChannel) -> bool:
+    preference = patient.contact_preference
+    if channel is MessageChannel.SMS:
+        return preference in (ContactPreference.SMS, ContactPreference.BOTH) \
+            and patient.phone is not None and not patient.sms_opt_out
+    if channel is MessageChannel.EMAIL:
+        return preference in (ContactPreference.EMAIL, ContactPreference.BOTH) \
+            and patient.email is not None
+    return True
+
+
+def _still_true(session: Session, message: object, appointment: Appointment,
+                event: MessageEvent, channel: MessageChannel) -> str | None:
+    state = appointment.state
+    if event in ABOUT_A_BOOKING:
+        if state is not AppointmentState.BOOKED or appointment.start_at != message.about_start:
+            return f"the appointment is {state.value} now (cancelled or moved since)"
+        return None
+    if event in CANCELLATIONS:
+        if state is not AppointmentState.CANCELLED:
+            return f"the appointment is {state.value}, not cancelled"
+        if not _told(session, appointment.id, channel, message.id):
+            return "the patient was never told of this booking on this channel"
+        return None
+    if event is MessageEvent.HOLD_EXPIRED:
+        if state is not AppointmentState.CANCELLED or appointment.cancel_reason != HOLD_EXPIRED:
+            return "the hold did not lapse"
+        if _active_on_request(session, appointment.request_id):
+            return "the patient has another appointment for this request now"
+    return None
+
+
+def _told(session: Session, appointment_id: int, channel: MessageChannel,
+          other_than: int) -> bool:
+    """Whether a message about the appointment (other than this one) was sent on `channel`
+    (or is being sent: its outcome is not known yet)."""
+    return session.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.appointment_id == appointment_id, OutboxMessage.channel == channel,
+        OutboxMessage.id != other_than, col(OutboxMessage.state).in_(TOLD))) > 0
+
+
+def _active_on_request(session: Session, request_id: int) -> bool:
+    return session.scalar(select(func.count()).select_from(Appointment).where(
+        Appointment.request_id == request_id, col(Appointment.state).in_(ACTIVE_STATES))) > 0
+
+
+def _notice(session: Session, appointment: Appointment, message: object,
+            event: MessageEvent) -> AppointmentNotice:
+    request = session.get(Request, appointment.request_id)
+    site = _site_of(session, appointment)
+    assert request is not None and appointment.start_at and appointment.end_at
+    previous = (session.get(Appointment, message.previous_appointment_id)
+                if message.previous_appointment_id else None)
+    sequence = booking_sequence(session, appointment)
+    if event in CANCELLATIONS:
+        sequence += 1
+    patient = session.get(Patient, appointment.patient_id)
+    return AppointmentNotice(
+        request_id=request.id or 0, reference=request.booking_reference,
+        exam=exam_catalogue()[request.exam_code], venue=venue_of(site),
+        start=appointment.start_at, end=appointment.end_at, sequence=sequence,
+        patient_name=f"{patient.given_name} {patient.family_name}" if patient else "",
+        previous_start=previous.start_at if previous is not None else None)
+
+
+def booking_sequence(session: Session, appointment: Appointment) -> int:
+    """The calendar SEQUENCE of a booking: how many earlier bookings of its request there
+    were (the portal's .ics counts the same way)."""
+    return session.scalar(select(func.count()).select_from(Appointment).where(
+        Appointment.request_id == appointment.request_id, Appointment.id != appointment.id,
+        col(Appointment.booked_at).is_not(None),
+        col(Appointment.created_at) <= appointment.created_at)) or 0
+
+
+def venue_of(site: Site) -> Venue:
+    return Venue(name=site.name, address=f"{site.name}, {site.postcode_district}",
+                 parking=site.parking, public_transport=site.public_transport,
+                 step_free=site.step_free, lat=site.lat, lon=site.lon)
+
+
+def _site_of(session: Session, appointment: Appointment) -> Site:
+    room = session.get(Room, appointment.room_id)
+    assert room is not None
+    site = session.get(Site, room.site_id)
+    assert site is not None
+    return site
