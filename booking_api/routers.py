@@ -12,6 +12,8 @@ from booking_api.api.errors import install_error_handlers
 from booking_api.api.request_id import RequestIdMiddleware
 from booking_api.appointments import views as appointment_views
 from booking_api.diary import views as diary_views
+from booking_api.outbox import views as outbox_views
+from booking_api.outbox import webhooks
 from booking_api.search import views as search_views
 from booking_api.vetting import views as vetting_views
 
@@ -26,6 +28,8 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     appointment_views.holds_router,
     search_views.router,
     diary_views.router,
+    outbox_views.router,
+    webhooks.router,
 )
 
 

@@ -11,11 +11,13 @@ from cdip_cli import (
     diary_commands,
     forecast_commands,
     history_commands,
+    messages_commands,
     network_commands,
     rules_commands,
     seed_commands,
     serve_commands,
     staff_commands,
+    worker_commands,
 )
 
 app = typer.Typer(help="Scheduling platform for an NHS imaging network.", no_args_is_help=True)
@@ -32,6 +34,8 @@ app.add_typer(diary_commands.app, name="diary")
 app.add_typer(forecast_commands.app, name="forecast")
 app.add_typer(forecast_commands.dna_app, name="dna")
 app.add_typer(bench_commands.app, name="bench")
+app.command("worker")(worker_commands.worker)
+app.add_typer(messages_commands.app, name="messages")
 
 if __name__ == "__main__":
     app()

@@ -25,7 +25,7 @@ def serve(
     except UnsafeSettings as error:
         typer.echo(f"Refusing to start: {error}", err=True)
         raise typer.Exit(code=2) from None
-    _require_migrated(settings.database_url)
+    require_migrated(settings.database_url)
     # Imported here: every `cdip` command loads this module, only `serve` needs the web stack.
     import uvicorn
 
@@ -38,7 +38,8 @@ def serve(
     uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
 
 
-def _require_migrated(url: str) -> None:
+def require_migrated(url: str) -> None:
+    """Exit 2 unless the database is at the code's migration head."""
     engine = make_engine(url)
     try:
         current = migrate.current_revision(engine)
