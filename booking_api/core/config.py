@@ -59,6 +59,7 @@ class Settings(BaseSettings):
     twilio_from_number: str | None = None
     twilio_messaging_service_sid: str | None = None
     twilio_api_base_url: str = "https://api.twilio.com"
+    twilio_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     sms_fictional_numbers: bool = Field(
         default=False, description="accept Ofcom's drama numbers (07700 900xxx): demo only")
     smtp_host: str | None = None

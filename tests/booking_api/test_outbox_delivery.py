@@ -6,6 +6,7 @@ that staff can send again."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from icalendar import Calendar
@@ -13,10 +14,12 @@ from sqlalchemy import update
 
 from booking_api.appointments import flows, services
 from booking_api.outbox import services as outbox_services
+from booking_api.outbox.delivery import Outbox
 from booking_api.outbox.models import MessageChannel, MessageStatus, OutboxMessage
+from booking_api.outbox.providers import providers_from_settings
 from booking_api.patients.models import Patient
 from fake_providers.twilio_state import FaultKind
-from tests.booking_api.booking_world import CLERK, NOW, booking_engine, migrated_engine
+from tests.booking_api.booking_world import CLERK, booking_engine, migrated_engine
 from tests.booking_api.outbox_support import Messaging, messaging, phone_of
 
 __all__ = ["booking_engine", "messaging", "migrated_engine"]
@@ -134,12 +137,10 @@ def test_a_text_the_provider_took_before_timing_out_is_recorded_not_sent_again(
     assert (sms.state, sms.provider_id) == (MessageStatus.SENT, text.sid)
 
 
-def _short_timeout(m: Messaging):
+def _short_timeout(m: Messaging) -> Outbox:
     """An outbox whose Twilio client gives up after half a second."""
-    outbox = m.outbox()
-    assert outbox.providers.sms is not None
-    outbox.providers.sms._client.http_client.timeout = 0.5  # noqa: SLF001
-    return outbox
+    impatient = m.settings.model_copy(update={"twilio_timeout_seconds": 0.5})
+    return replace(m.outbox(), providers=providers_from_settings(impatient))
 
 
 def test_an_smtp_relay_that_is_down_is_retried_until_it_takes_the_email(

@@ -149,5 +149,5 @@ def test_the_same_message_is_never_written_twice(messaging: Messaging) -> None:
 def test_a_session_without_the_outbox_refuses_to_note_a_change(
         booking_engine: Engine) -> None:
     plain = make_session_factory(booking_engine.execution_options(cdip_session_hooks=()))
-    with plain() as session, pytest.raises(ChangesNotWired, match="booking_api.database"):
+    with plain() as session, pytest.raises(ChangesNotWired, match=r"booking_api\.database"):
         note_change(session, "a booking")
