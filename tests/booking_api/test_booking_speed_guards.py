@@ -25,7 +25,7 @@ from booking_api.slots import search_index
 from booking_api.slots.blocking import block_slot
 from booking_api.slots.search import SearchQuery, search_slots
 from booking_api.slots.search_index import SlotIndex
-from cdip_cli.bench_booking_client import LoopbackClient
+from cdip_bench.booking_client import LoopbackClient
 from tests.booking_api.booking_world import (
     CLERK,
     NOW,

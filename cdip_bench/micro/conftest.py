@@ -1,0 +1,33 @@
+"""One small booking world on SQLite for the search and booking micro-benchmarks: a week of
+the reference network's diaries (a third of its sessions open), built once per run."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from threadpoolctl import threadpool_limits
+
+from cdip_bench.booking_data import BenchWorld, build_world, scratch_database
+
+WORLD_REQUESTS = 80
+"""Appointable one-slot X-ray requests: one for the search, the rest for bookings."""
+
+
+@pytest.fixture(scope="session")
+def booking_world() -> Iterator[BenchWorld]:
+    with scratch_database(None) as url:
+        world = build_world(url, weeks=1, simple=WORLD_REQUESTS, varied=1, seed=7,
+                            session_share=0.3)
+        try:
+            yield world
+        finally:
+            world.engine.dispose()
+
+
+@pytest.fixture
+def one_thread() -> Iterator[None]:
+    """Numerical libraries on one thread: on two shared cores, OpenMP's spinning threads make
+    timings swing with whatever else the machine is doing."""
+    with threadpool_limits(limits=1):
+        yield
