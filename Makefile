@@ -37,7 +37,7 @@ BENCH_COMPARE = --benchmark-compare$(if $(BENCH_BASELINE),=$(BENCH_BASELINE)) \
 
 bench: setup
 	$(BIN)/pytest cdip_bench/micro -p no:cacheprovider --benchmark-enable --benchmark-only \
-		--benchmark-autosave $(if $(wildcard .benchmarks/*/*.json),$(BENCH_COMPARE)) \
+		--benchmark-autosave --benchmark-min-rounds=10 $(if $(wildcard .benchmarks/*/*.json),$(BENCH_COMPARE)) \
 		--benchmark-sort=name --benchmark-columns=min,median,iqr,max,rounds
 
 DEMO_HOST ?= 127.0.0.1

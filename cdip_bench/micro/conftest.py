@@ -3,6 +3,7 @@ the reference network's diaries (a third of its sessions open), built once per r
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -31,3 +32,17 @@ def one_thread() -> Iterator[None]:
     timings swing with whatever else the machine is doing."""
     with threadpool_limits(limits=1):
         yield
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter,
+                            config: pytest.Config) -> None:
+    """Say how busy the machine was: with more runnable processes than cores, medians of the
+    longer benchmarks swing by up to twice, and a comparison means little."""
+    if config.getoption("benchmark_disable") and not config.getoption("benchmark_enable"):
+        return
+    one, five, _ = os.getloadavg()
+    cores = os.cpu_count() or 1
+    busy = " (busy: rerun when it is quieter before trusting a comparison)" if five > cores else ""
+    terminalreporter.write_line(f"load average {one:.1f} (1 min), {five:.1f} (5 min) "
+                                f"on {cores} cores{busy}")
