@@ -21,8 +21,11 @@ $(NPM_STAMP): package.json package-lock.json
 
 setup: $(STAMP) $(NPM_STAMP)
 
+# ruff, then the import contracts of pyproject.toml (the house's layers, booking_api's
+# context order, engines free of web and database, pages through the service layer).
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 test: setup lint
 	$(BIN)/pytest

@@ -31,9 +31,9 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session, col
 
 from booking_api.core.db import transaction
+from booking_api.search.index import ModalityView, SlotIndex, slot_rows_query
+from booking_api.search.services import SearchQuery, search_slots
 from booking_api.slots.models import Slot
-from booking_api.slots.search import SearchQuery, search_slots
-from booking_api.slots.search_index import ModalityView, SlotIndex, slot_rows_query
 from cdip_bench.booking_client import Answer, LoopbackClient
 from cdip_bench.booking_data import (
     CLERK_NAME,
@@ -290,7 +290,7 @@ def running_server(database_url: str, workers: int = 1) -> Iterator[str]:
     port = _free_port()
     env = {**os.environ, "CDIP_DATABASE_URL": database_url, "CDIP_ENVIRONMENT": "test"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "booking_api.app:create_app", "--factory",
+        [sys.executable, "-m", "uvicorn", "cdip_web.app:create_app", "--factory",
          "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
          "--no-access-log", "--workers", str(workers)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -26,13 +26,14 @@ from booking_api.access.models import AccountRole, StaffCreate
 from booking_api.audit.services import Actor
 from booking_api.core import migrate
 from booking_api.core.channel import Channel
-from booking_api.core.db import make_engine, transaction
+from booking_api.core.db import transaction
+from booking_api.database import open_engine
+from booking_api.diary.services import slot_pattern
 from booking_api.network.services import mirror_reference_data
 from booking_api.patients.models import Patient
 from booking_api.requests.booking_reference import new_booking_reference
 from booking_api.requests.models import Request
 from booking_api.slots.models import DiarySession, DiarySessionStatus, Slot
-from booking_api.slots.services import slot_pattern
 from domain.exams import exam_catalogue
 from domain.lifecycle import RequestState, SlotStatus
 from domain.network import Network, load_reference_network
@@ -86,7 +87,7 @@ def build_world(url: str, weeks: int, simple: int, varied: int, seed: int,
                 session_share: float) -> BenchWorld:
     """Migrate, load the network, write `weeks` of diaries from next Monday, add requests."""
     migrate.upgrade(url)
-    engine = make_engine(url)
+    engine = open_engine(url)
     network = load_reference_network()
     rng = random.Random(seed)
     first_day = _next_monday(datetime.now(LONDON).date())

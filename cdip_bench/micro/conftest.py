@@ -1,5 +1,6 @@
 """One small booking world on SQLite for the search and booking micro-benchmarks: a week of
-the reference network's diaries (a third of its sessions open), built once per run."""
+the reference network's diaries (a third of its sessions open), built once per run and opened
+the way the service opens its database."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from collections.abc import Iterator
 import pytest
 from threadpoolctl import threadpool_limits
 
+from booking_api.core.db import Database
+from booking_api.database import open_database
 from cdip_bench.booking_data import BenchWorld, build_world, scratch_database
 
 WORLD_REQUESTS = 80
@@ -24,6 +27,15 @@ def booking_world() -> Iterator[BenchWorld]:
             yield world
         finally:
             world.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def service_database(booking_world: BenchWorld) -> Iterator[Database]:
+    database = open_database(booking_world.url)
+    try:
+        yield database
+    finally:
+        database.dispose()
 
 
 @pytest.fixture

@@ -8,30 +8,30 @@ from datetime import UTC, datetime
 
 import pytest
 
-from booking_api.core.db import make_session_factory, read_only
-from booking_api.slots.search import SearchQuery, SearchResult, search_slots
-from booking_api.slots.search_index import SlotIndex
+from booking_api.core.db import Database
+from booking_api.search.index import SlotIndex
+from booking_api.search.services import SearchQuery, SearchResult, search_slots
 from cdip_bench.booking_data import BenchWorld
 
 NO_CATCH_UP_S = 24 * 3600.0
 
 
 @pytest.fixture(scope="module")
-def loaded_index(booking_world: BenchWorld) -> SlotIndex:
+def loaded_index(service_database: Database) -> SlotIndex:
     index = SlotIndex(max_staleness_s=NO_CATCH_UP_S)
-    with make_session_factory(read_only(booking_world.engine))() as session:
+    with service_database.reading() as session:
         index.refresh(session, force=True)
     return index
 
 
-def test_one_search_for_a_chest_x_ray_through_the_loaded_index(benchmark, booking_world,
-                                                               loaded_index):
-    sessions = make_session_factory(read_only(booking_world.engine))
+def test_one_search_for_a_chest_x_ray_through_the_loaded_index(
+        benchmark, booking_world: BenchWorld, service_database: Database,
+        loaded_index: SlotIndex) -> None:
     request_id = booking_world.simple_requests[0]
     now = datetime.now(UTC)
 
     def search() -> SearchResult:
-        with sessions() as session:
+        with service_database.reading() as session:
             return search_slots(session, loaded_index, request_id, SearchQuery(), now=now)
 
     result = benchmark(search)

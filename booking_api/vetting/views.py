@@ -1,7 +1,7 @@
-"""Request routes for staff: the rules' explanation of a request (the text clerks see), and the
-changes that feed the rules — vetting, a new fact, an override. Staff only: the reasons carry
-clinical details. Every POST is idempotent (`Idempotency-Key`) and answers with the request's
-explanation as it stands after the change.
+"""Vetting and the rules, for staff: the rules' explanation of a request (the text clerks
+see), and the changes that feed the rules — vetting, a new fact, an override. Staff only:
+the reasons carry clinical details. Every POST is idempotent (`Idempotency-Key`) and answers
+with the request's explanation as it stands after the change.
 
 Override roles: a clerk, manager or admin account overrides as a `clerk`; a vetting account
 (radiologists and radiographers) says which of the two it acts as, and the audit keeps it.
@@ -18,10 +18,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from booking_api.access.deps import CurrentStaff, VettingStaff, clock_of
+from booking_api.access.deps import CurrentStaff, IdempotentRoute, VettingStaff
 from booking_api.access.models import AccountRole
-from booking_api.api.deps import ReadSessionDep, SessionDep
-from booking_api.idempotency.route import IdempotentRoute
+from booking_api.api.deps import ReadSessionDep, SessionDep, clock_of
 from booking_api.requests import flows
 from booking_api.requests.rule_facts import APPOINTABILITY
 from booking_api.requests.services import RequestChangeRefused, RequestNotFound, explain_request

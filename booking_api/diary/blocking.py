@@ -10,11 +10,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from booking_api.appointments.errors import ChangeRefused, NotFound
 from booking_api.appointments.models import ACTIVE_STATES, Appointment
 from booking_api.appointments.services import required_text
 from booking_api.appointments.taking import expire_hold, is_stale_hold, mark_slots
 from booking_api.audit.services import Actor, record_audit
+from booking_api.core.errors import ChangeRefused, NotFound
 from booking_api.slots.models import Slot
 from domain.lifecycle import SlotStatus
 

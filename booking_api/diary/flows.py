@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 
 from booking_api.core.db import transaction
+from booking_api.diary.services import DiaryWriteReport, planned_sessions, write_week
 from booking_api.network.services import mirror_reference_data
-from booking_api.slots.services import DiaryWriteReport, planned_sessions, write_week
 from domain.exams import exam_catalogue
 from domain.network import Network
 from domain.session_templates import SessionTemplate

@@ -21,10 +21,10 @@ import numpy as np
 from sqlalchemy import BigInteger, ColumnElement, Select, String, cast, func, select, type_coerce
 from sqlmodel import Session, col
 
-from booking_api.appointments.eligibility import families_mask, radiologist_rostered, site_table
 from booking_api.appointments.models import ACTIVE_STATES, Appointment
 from booking_api.core.columns import split_codes, utc_now
 from booking_api.network.models import Room, Site
+from booking_api.slots.eligibility import families_mask, radiologist_rostered, site_table
 from booking_api.slots.models import Slot
 from domain.lifecycle import AppointmentState, SlotStatus
 from domain.vocabulary import Modality

@@ -14,8 +14,8 @@ from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import load_only
 from sqlmodel import Session
 
-from booking_api.appointments.errors import NotFound, OverrideNotAllowed, SlotNotEligible
 from booking_api.core.columns import split_codes
+from booking_api.core.errors import NotFound, OverrideNotAllowed, SlotNotEligible
 from booking_api.network.models import DemandArea, ExamType, Room, Site
 from booking_api.patients.models import Patient
 from booking_api.requests.models import Request

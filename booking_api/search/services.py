@@ -9,6 +9,7 @@ Results are offers, not promises: taking a slot re-checks everything under the l
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -16,21 +17,22 @@ from enum import StrEnum
 import numpy as np
 from sqlmodel import Session
 
-from booking_api.appointments.eligibility import (
+from booking_api.core.db import READ_ONLY, Database
+from booking_api.core.errors import InvalidInput, RequestNotBookable
+from booking_api.search.index import SlotIndex
+from booking_api.slots.eligibility import (
     PatientChoices,
     load_request_facts,
     slot_eligibility_rules,
     slot_request_for,
 )
-from booking_api.appointments.errors import InvalidInput, RequestNotBookable
-from booking_api.core.db import READ_ONLY
-from booking_api.slots.search_index import SlotIndex
 from domain.lifecycle import RequestState, SlotStatus
 from slot_rules.slot_request import local_day_end_minutes, local_midnight_minutes
 
 SEARCHABLE = frozenset({RequestState.APPOINTABLE, RequestState.APPOINTED})
 MAX_LIMIT = 200
 MINUTES_PER_DAY = 24 * 60
+logger = logging.getLogger(__name__)
 
 
 class SortOrder(StrEnum):
@@ -197,3 +199,14 @@ def _km(site_km: np.ndarray | None, site: int) -> float | None:
 
 def _moment(epoch_min: int) -> datetime:
     return datetime.fromtimestamp(epoch_min * 60, tz=UTC)
+
+
+def warm_index(db: Database, index: SlotIndex) -> None:
+    """Load the index now (as a server starts), so the first search does not wait for it. A
+    database not migrated yet is logged and left: the first search loads the index then."""
+    try:
+        with db.reading() as session:
+            index.refresh(session)
+    except Exception:
+        logger.warning("slot index warm-up failed; the first search will load it",
+                       exc_info=True)
