@@ -1,7 +1,8 @@
 """Every benchmark of the project, at two grains, and the synthetic worlds they run on.
 
-It sits at the top of the house beside `cdip_cli`: it may import every package; nothing
-imports it but `cdip_cli` and the tests.
+It sits at the top of the house, just under `cdip_cli`: it may import every package but the CLI
+(an import-linter layer), and nothing imports it but the tests; the CLI reaches its functions by
+name through the `BENCHMARKS` registry.
 
 Whole-system benchmarks, run as `cdip bench NAME [--json]`: functions returning a dict of
 figures, each figure beside the baseline it is judged against, measured in the same run.
