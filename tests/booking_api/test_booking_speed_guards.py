@@ -25,7 +25,7 @@ from booking_api.diary.blocking import block_slot
 from booking_api.search import index as search_index
 from booking_api.search.index import SlotIndex
 from booking_api.search.services import SearchQuery, search_slots
-from cdip_cli.bench_booking_client import LoopbackClient
+from cdip_bench.booking_client import LoopbackClient
 from tests.booking_api.booking_world import (
     CLERK,
     NOW,

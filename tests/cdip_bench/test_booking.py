@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from cdip_cli.bench_booking import booking_benchmark
+from cdip_bench.booking import booking_benchmark
 
 REQUIRED = {"database", "slots", "search_p50_ms", "search_p95_ms", "bookings_per_s",
             "contention_attempts", "double_bookings"}

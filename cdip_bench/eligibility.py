@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 
+from cdip_bench.synthetic_slots import synthetic_diary
 from domain.exams import ExamType, exam_catalogue
 from domain.network import Network, load_reference_network
 from domain.vocabulary import Priority
@@ -15,7 +16,6 @@ from slot_rules.eligibility import EligibilityRuleset
 from slot_rules.eligibility_scalar import eligible_one_by_one, slot_records
 from slot_rules.loading import shipped_slot_eligibility
 from slot_rules.slot_request import SlotRequest
-from slot_rules.synthetic_slots import synthetic_diary
 
 FIRST_DAY = date(2027, 1, 4)
 

@@ -34,8 +34,8 @@ from booking_api.core.db import transaction
 from booking_api.search.index import ModalityView, SlotIndex, slot_rows_query
 from booking_api.search.services import SearchQuery, search_slots
 from booking_api.slots.models import Slot
-from cdip_cli.bench_booking_client import Answer, LoopbackClient
-from cdip_cli.bench_booking_data import (
+from cdip_bench.booking_client import Answer, LoopbackClient
+from cdip_bench.booking_data import (
     CLERK_NAME,
     CLERK_PASSWORD,
     BenchWorld,
@@ -93,7 +93,7 @@ def _measure(world: BenchWorld, base: str, searches: int, search_clients: int,
     index_load_s = _warm_up(base, headers, world.varied_requests)
     search = _search_phase(base, headers, world.varied_requests, searches, search_clients, rng)
     baseline = _baseline_p95(world, baseline_searches)
-    free = _free_plain_slots(world.engine)
+    free = free_plain_slots(world.engine)
     rng.shuffle(free)
     if len(free) < bookings + hot:
         raise RuntimeError(f"only {len(free)} free plain X-ray slots; need {bookings + hot}")
@@ -235,7 +235,8 @@ def double_bookings(engine: Engine) -> int:
                    + connection.execute(text(OVERLAPS_IN_A_ROOM)).scalar_one())
 
 
-def _free_plain_slots(engine: Engine) -> list[int]:
+def free_plain_slots(engine: Engine) -> list[int]:
+    """Free plain X-ray slots from now on that every one of the world's patients may take."""
     after = datetime.now(UTC).replace(microsecond=0).isoformat(sep=" ")
     with engine.connect() as connection:
         if engine.dialect.name == "sqlite":

@@ -1,6 +1,4 @@
-"""`cdip rules check` and `cdip bench eligibility` from the command line."""
-
-import json
+"""`cdip rules check` from the command line."""
 
 from typer.testing import CliRunner
 
@@ -26,15 +24,3 @@ def test_rules_check_exits_non_zero_naming_the_line_of_a_bad_file(tmp_path):
     assert result.exit_code == 1
     assert f"error: {bad}, line {line}, rule 'contrast-egfr-recent': unknown fact 'age'" in \
         result.output
-
-
-def test_bench_eligibility_prints_its_figures_as_json():
-    result = runner.invoke(app, ["bench", "eligibility", "--json", "--requests", "3",
-                                 "--weeks", "1", "--baseline-slots", "300",
-                                 "--baseline-requests", "2"])
-    assert result.exit_code == 0, result.output
-    figures = json.loads(result.output)
-    assert figures["slots_considered"] > 100_000
-    assert figures["requests"] == 3
-    assert figures["baseline_agrees_on_sample"] is True
-    assert {"p50_ms", "p95_ms", "speedup_vs_baseline_p50"} <= set(figures)
