@@ -47,7 +47,8 @@ def background_runner(database: Database, settings: Settings, clock: Clock,
     outbox = Outbox(database, providers, clock, RetryPolicy(
         base=timedelta(seconds=settings.message_retry_base_seconds),
         max_attempts=settings.message_max_attempts),
-        timedelta(seconds=settings.message_lease_seconds), owner)
+        timedelta(seconds=settings.message_lease_seconds), owner,
+        quiet_hours=policy.quiet_hours)
     handlers = _job_handlers(settings, policy)
     drainers = []
     if providers.channels:

@@ -63,6 +63,7 @@ def worker_environment(database_url: str, providers: Providers, concurrency: int
             "CDIP_TWILIO_TIMEOUT_SECONDS": "3", "CDIP_SMS_FICTIONAL_NUMBERS": "true",
             "CDIP_SMTP_HOST": providers.smtp.host, "CDIP_SMTP_PORT": str(providers.smtp.port),
             "CDIP_EMAIL_FROM": EMAIL_FROM, "CDIP_HOLD_SWEEP_SECONDS": "0",
+            "CDIP_SMS_QUIET_HOURS": "off",  # the run may fall in the night
             "CDIP_MESSAGE_CONCURRENCY": str(concurrency),
             "CDIP_MESSAGE_RETRY_BASE_SECONDS": "0.5", "CDIP_MESSAGE_MAX_ATTEMPTS": "15",
             "CDIP_MESSAGE_LEASE_SECONDS": str(lease_s)}

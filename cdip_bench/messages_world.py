@@ -2,7 +2,8 @@
 with the reference network, plain X-ray diaries in a few adult sites' rooms for the days
 ahead, and patients who take texts and email (Ofcom drama numbers, example.com addresses),
 each with one appointable chest X-ray request; bookings and cancellations made through the
-service's own flows, so the outbox writes its rows exactly as in production."""
+service's own flows, so the outbox writes its rows exactly as in production (quiet hours
+off: a run may fall in the night)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from booking_api.core.channel import Channel
 from booking_api.core.db import Database
 from booking_api.database import open_database
 from booking_api.network.services import mirror_reference_data
+from booking_api.outbox.policy import MessagePolicy, quiet_hours_from_setting
 from booking_api.patients.models import ContactPreference, Patient
 from booking_api.requests.booking_reference import new_booking_reference
 from booking_api.requests.models import Request
@@ -86,7 +88,7 @@ def build_message_world(url: str, patients: int, seed: int = 7) -> MessageWorld:
     if patients > MAX_PATIENTS:
         raise ValueError(f"at most {MAX_PATIENTS} patients (one drama number each)")
     migrate.upgrade(url)
-    db = open_database(url)
+    db = open_database(url, messages=MessagePolicy(quiet_hours=quiet_hours_from_setting("off")))
     network = load_reference_network()
     rng = random.Random(seed)
     with db.transaction() as session:

@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     twilio_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     sms_fictional_numbers: bool = Field(
         default=False, description="accept Ofcom's drama numbers (07700 900xxx): demo only")
+    sms_quiet_hours: str = Field(
+        default="21:00-08:00", pattern=r"^(off|\d{2}:\d{2}-\d{2}:\d{2})$",
+        description="UK local times between which no text is sent (held until the end); "
+                    "'off' for none (benchmarks)")
     smtp_host: str | None = None
     smtp_port: int = Field(default=25, ge=1, le=65535)
     smtp_security: str = Field(default="none", pattern="^(none|starttls|tls)$")

@@ -42,7 +42,7 @@ from booking_api.patients.models import Patient
 from notifications.email_content import email_content
 from notifications.email_sender import build_email
 from notifications.errors import InvalidFieldError, PermanentSendError, RetryableSendError
-from notifications.quiet_hours import DEFAULT_QUIET_HOURS
+from notifications.quiet_hours import DEFAULT_QUIET_HOURS, QuietHours
 from notifications.sms_content import sms_text
 
 OUTCOME_UNKNOWN = "outcome unknown: "
@@ -72,6 +72,7 @@ class Outbox:
     retry: RetryPolicy
     lease: timedelta
     owner: str
+    quiet_hours: QuietHours = DEFAULT_QUIET_HOURS
     rng: random.Random = field(default_factory=random.Random)
 
     def claim(self, limit: int) -> list[ClaimedMessage]:
@@ -96,8 +97,8 @@ class Outbox:
             outcome = compose(session, row, checked_at)
         if isinstance(outcome, Stale):
             return self._finish(claimed, MessageStatus.SKIPPED, checked_at, outcome.reason)
-        if claimed.channel is MessageChannel.SMS and DEFAULT_QUIET_HOURS.is_quiet(checked_at):
-            return self._defer(claimed, DEFAULT_QUIET_HOURS.earliest_send_time(checked_at))
+        if claimed.channel is MessageChannel.SMS and self.quiet_hours.is_quiet(checked_at):
+            return self._defer(claimed, self.quiet_hours.earliest_send_time(checked_at))
         try:
             provider_id, to = self._send(claimed, outcome, checked_at)
         except RetryableSendError as error:

@@ -57,7 +57,8 @@ def message_rows(change: AppointmentChanged, policy: MessagePolicy,
         for channel in MessageChannel:
             if channel is MessageChannel.LETTER and event_.is_reminder:
                 continue
-            run_at = earliest_sms_send_time(due) if channel is MessageChannel.SMS else due
+            run_at = (earliest_sms_send_time(due, policy.quiet_hours)
+                      if channel is MessageChannel.SMS else due)
             yield {"m_key": f"{change.appointment_id}:{key}:{channel.value}",
                    "m_appointment": change.appointment_id, "m_previous": change.previous_id,
                    "m_patient": change.patient_id, "m_event": event_.value, "m_event_key": key,

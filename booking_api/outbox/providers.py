@@ -4,6 +4,7 @@ configured is not claimed: its messages wait in the outbox."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from booking_api.core.config import Settings
@@ -53,6 +54,8 @@ def _sms(settings: Settings) -> TwilioSmsSender | None:
     configured = twilio_settings(settings)
     if configured is None:
         return None
+    # The client logs every request and its headers at INFO: too much for a worker's log.
+    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
     return TwilioSmsSender(configured, fictional_numbers=settings.sms_fictional_numbers)
 
 
