@@ -32,6 +32,8 @@ from booking_api.outbox.providers import Providers, providers_from_settings
 from booking_api.requests.flows import reevaluate_open_requests
 
 KEEP_FINISHED = timedelta(days=7)
+WORKER_APPLICATION_NAME = "cdip-worker"
+"""PostgreSQL application_name of `cdip worker` connections (pg_stat_activity shows it)."""
 MESSAGES = "messages"
 JOBS = "jobs"
 

@@ -18,10 +18,10 @@ from pathlib import Path
 
 from sqlalchemy import func, select, text
 
+from booking_api.background import WORKER_APPLICATION_NAME
 from booking_api.core.db import Database
 from booking_api.outbox.models import MessageChannel, MessageStatus, OutboxMessage
 from cdip_bench.messages_check import Received
-from cdip_cli.worker_commands import APPLICATION_NAME
 from fake_providers.smtp_catcher import RunningSmtpCatcher, running_smtp_catcher
 from fake_providers.twilio_server import RunningFakeTwilio, running_fake_twilio
 
@@ -124,7 +124,7 @@ def terminate_worker_connections(db: Database) -> int:
         ended = connection.execute(text(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
             "WHERE application_name = :name AND datname = current_database()"),
-            {"name": APPLICATION_NAME}).scalar_one()
+            {"name": WORKER_APPLICATION_NAME}).scalar_one()
         connection.commit()
     return int(ended)
 

@@ -21,8 +21,6 @@ from booking_api.core.logging import configure_logging
 from cdip_cli.serve_commands import require_migrated
 
 logger = logging.getLogger("cdip.worker")
-APPLICATION_NAME = "cdip-worker"
-"""PostgreSQL application_name of a worker's connections (pg_stat_activity shows it)."""
 
 
 def worker(
@@ -31,7 +29,7 @@ def worker(
                                          "CDIP_MESSAGE_CONCURRENCY)"),
 ) -> None:
     """Run the background jobs until stopped (SIGTERM, Ctrl-C)."""
-    from booking_api.background import background_runner
+    from booking_api.background import WORKER_APPLICATION_NAME, background_runner
     from booking_api.core.columns import utc_now
     from booking_api.database import open_database
     from booking_api.outbox.policy import MessagePolicy
@@ -43,7 +41,7 @@ def worker(
     configure_logging()
     url = settings.database_url
     if database_kind(url) == "postgresql":
-        url = make_url(url).update_query_dict({"application_name": APPLICATION_NAME}) \
+        url = make_url(url).update_query_dict({"application_name": WORKER_APPLICATION_NAME}) \
             .render_as_string(hide_password=False)
     policy = MessagePolicy.from_settings(settings)
     database = open_database(url, messages=policy)

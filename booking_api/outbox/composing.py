@@ -124,7 +124,7 @@ def _active_on_request(session: Session, request_id: int) -> bool:
 def _notice(session: Session, appointment: Appointment, message: object,
             event: MessageEvent) -> AppointmentNotice:
     request = session.get(Request, appointment.request_id)
-    site = _site_of(session, appointment)
+    site = site_of_appointment(session, appointment)
     assert request is not None and appointment.start_at and appointment.end_at
     previous = (session.get(Appointment, message.previous_appointment_id)
                 if message.previous_appointment_id else None)
@@ -155,7 +155,7 @@ def venue_of(site: Site) -> Venue:
                  step_free=site.step_free, lat=site.lat, lon=site.lon)
 
 
-def _site_of(session: Session, appointment: Appointment) -> Site:
+def site_of_appointment(session: Session, appointment: Appointment) -> Site:
     room = session.get(Room, appointment.room_id)
     assert room is not None
     site = session.get(Site, room.site_id)

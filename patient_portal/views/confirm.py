@@ -8,7 +8,6 @@ from __future__ import annotations
 import math
 from datetime import datetime
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
@@ -16,8 +15,8 @@ from fastapi.responses import HTMLResponse, Response
 from booking_api.appointments import journey as steps
 from booking_api.appointments.read_models import appointment_start, live_hold
 from booking_api.core.errors import BookingError, ChangeRefused, HoldExpired, SlotTaken
+from booking_api.outbox.read_models import appointment_messages, booking_calendar
 from booking_api.search.offers import site_details
-from patient_portal.calendar_file import appointment_calendar
 from patient_portal.forms import FormData, posted_form, text_fields
 from patient_portal.once import submit_once
 from patient_portal.rendering import render
@@ -74,22 +73,19 @@ def confirmation(request: Request, patient: BookablePatient) -> Response:
     if booking.appointment is None:
         return see_other("/your-test")
     changed = bool(journey(request).get("changed"))
+    messages = appointment_messages(database(request), patient.patient_id,
+                                    booking.appointment.appointment_id)
     return render(request, "portal/confirmation.jinja",
-                  {**page_values(booking), "changed": changed})
+                  {**page_values(booking), "changed": changed, "messages": messages})
 
 
 @router.get("/appointment.ics")
 def calendar(request: Request, patient: BookablePatient) -> Response:
     booking = booking_of(request, patient)
-    if booking.appointment is None or booking.site is None:
+    body = booking_calendar(database(request), request.app.state.settings,
+                            patient.patient_id, booking.request_id, now_of(request))
+    if body is None:
         return see_other("/your-test")
-    appointment = booking.appointment
-    body = appointment_calendar(
-        request_id=booking.request_id, sequence=booking.calendar_sequence,
-        reference=booking.reference, start=appointment.start_at,
-        end=appointment.end_at, exam=booking.exam, site=booking.site,
-        host=urlsplit(request.app.state.settings.public_base_url).hostname or "localhost",
-        stamp=now_of(request))
     return Response(body, media_type="text/calendar; charset=utf-8", headers={
         "Content-Disposition": 'attachment; filename="imaging-appointment.ics"'})
 

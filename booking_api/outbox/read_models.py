@@ -1,0 +1,78 @@
+"""What the pages show about messages, as frozen values read in one short session: which
+messages an appointment will get (so the confirmation page says only what is true), and the
+"add to calendar" file, made by the same code as the emailed invites (same UID, SEQUENCE,
+description), with METHOD:PUBLISH."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlmodel import col
+
+from booking_api.appointments.models import Appointment
+from booking_api.appointments.services import own_request
+from booking_api.core.config import Settings
+from booking_api.core.db import Database
+from booking_api.outbox.composing import booking_sequence, site_of_appointment, venue_of
+from booking_api.outbox.models import MessageChannel, MessageStatus, OutboxMessage
+from booking_api.outbox.providers import service_details
+from booking_api.patients.models import Patient
+from domain.exams import exam_catalogue
+from domain.lifecycle import AppointmentState
+from notifications.calendar_invite import CalendarMethod, appointment_calendar
+from notifications.email_content import calendar_appointment
+from notifications.events import MessageEvent
+from notifications.notice import AppointmentNotice
+
+TELLING = (MessageEvent.BOOKED.value, MessageEvent.CHANGED.value,
+           MessageEvent.MOVED_BY_SERVICE.value)
+
+
+@dataclass(frozen=True)
+class AppointmentMessages:
+    confirmation_by: tuple[MessageChannel, ...]
+    """How the booking (or change) is being confirmed: sms, email, letter."""
+    reminders_on: tuple[datetime, ...]
+    """When reminders are due (UTC), soonest first."""
+
+
+def appointment_messages(db: Database, patient_id: int, appointment_id: int
+                         ) -> AppointmentMessages:
+    """The messages queued for one of the patient's appointments (nothing if not theirs)."""
+    with db.reading() as session:
+        rows = session.execute(select(OutboxMessage.event, OutboxMessage.channel,
+                                      OutboxMessage.due_at).where(
+            OutboxMessage.appointment_id == appointment_id,
+            OutboxMessage.patient_id == patient_id,
+            col(OutboxMessage.state).in_([MessageStatus.PENDING, MessageStatus.SENDING,
+                                          MessageStatus.SENT]))).all()
+    order = list(MessageChannel)
+    channels = sorted({MessageChannel(r.channel) for r in rows if r.event in TELLING},
+                      key=order.index)
+    reminders = sorted({r.due_at for r in rows if MessageEvent(r.event).is_reminder})
+    return AppointmentMessages(tuple(channels), tuple(reminders))
+
+
+def booking_calendar(db: Database, settings: Settings, patient_id: int, request_id: int,
+                     stamp: datetime) -> bytes | None:
+    """The .ics file of the patient's booked appointment for the request (None: none)."""
+    with db.reading() as session:
+        request = own_request(session, request_id, patient_id)
+        appointment = session.scalar(select(Appointment).where(
+            Appointment.request_id == request_id, Appointment.patient_id == patient_id,
+            Appointment.state == AppointmentState.BOOKED))
+        if appointment is None or appointment.start_at is None or appointment.end_at is None:
+            return None
+        patient = session.get(Patient, patient_id)
+        notice = AppointmentNotice(
+            request_id=request_id, reference=request.booking_reference,
+            exam=exam_catalogue()[request.exam_code],
+            venue=venue_of(site_of_appointment(session, appointment)),
+            start=appointment.start_at, end=appointment.end_at,
+            sequence=booking_sequence(session, appointment),
+            patient_name=f"{patient.given_name} {patient.family_name}" if patient else "")
+    service = service_details(settings)
+    return appointment_calendar(calendar_appointment(notice, service), CalendarMethod.PUBLISH,
+                                stamp)
