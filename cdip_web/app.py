@@ -16,6 +16,7 @@ from booking_api.database import open_database
 from booking_api.outbox.policy import MessagePolicy
 from booking_api.routers import install_api
 from booking_api.search.index import SlotIndex
+from cdip_web.demo_messages import install_demo_pages
 from cdip_web.jobs import BackgroundJobs, warm_slot_index
 from patient_portal.app import mount_portal
 
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.slot_index = SlotIndex()
     install_api(app)
     mount_portal(app)
+    install_demo_pages(app)
     if settings.environment is not Environment.TEST:
         warm_slot_index(app)
     return app

@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     twilio_messaging_service_sid: str | None = None
     twilio_api_base_url: str = "https://api.twilio.com"
     twilio_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    twilio_status_callbacks: bool = Field(
+        default=True, description="ask Twilio to post delivery reports to our webhook")
     sms_fictional_numbers: bool = Field(
         default=False, description="accept Ofcom's drama numbers (07700 900xxx): demo only")
     sms_quiet_hours: str = Field(

@@ -46,7 +46,8 @@ def twilio_settings(settings: Settings) -> TwilioSettings | None:
         from_number=settings.twilio_from_number,
         messaging_service_sid=settings.twilio_messaging_service_sid,
         api_base_url=settings.twilio_api_base_url,
-        status_callback_url=settings.public_base_url + STATUS_CALLBACK_PATH,
+        status_callback_url=(settings.public_base_url + STATUS_CALLBACK_PATH
+                             if settings.twilio_status_callbacks else None),
         timeout_seconds=settings.twilio_timeout_seconds)
 
 
