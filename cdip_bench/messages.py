@@ -79,7 +79,7 @@ def _run(*, database_url: str, workers: int, concurrency: int, paced: int,
             pool.start(workers)
             healthy = _paced(world, providers, paced, paced_per_s)
             throughput = _backlog(world, providers, backlog)
-            fault_log = _faulty(world, providers, pool, faulty, faults, rng)
+            fault_log = faulty_phase(world, providers, pool, faulty, faults, rng)
             drained = wait_drained(world.db, DRAIN_TIMEOUT_S)
             texts, emails = providers.received()
             final = check_outbox(world.db, texts, emails, world.cancelled_at,
@@ -130,7 +130,7 @@ def _check(world: MessageWorld, providers: Providers, appointments: set[int]
                         EMAIL_FROM, appointments)
 
 
-def _faulty(world: MessageWorld, providers: Providers, pool: Workers, bookings: int,
+def faulty_phase(world: MessageWorld, providers: Providers, pool: Workers, bookings: int,
             faults: bool, rng: random.Random) -> dict[str, Any]:
     """Book, cancel some while in flight, and break things; returns what was done."""
     log: dict[str, Any] = {"cancelled": 0}

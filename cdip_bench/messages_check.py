@@ -9,7 +9,9 @@ outbox believes about itself.
 - sent_for_cancelled: a booking-type message that reached a provider although its
   appointment's cancellation had committed before the send's last check (a cancellation
   landing during the ~0.2 s a send is in flight cannot unsend it, and is not counted);
-- unrecorded: texts the provider took that no row knows of (and that duplicate none)."""
+- unrecorded: messages a provider took that the outbox does not know it sent (a row not
+  marked sent, or a text no row's SID names and that duplicates none): the window of a
+  send whose answer was lost, for emails (SMTP cannot be asked afterwards)."""
 
 from __future__ import annotations
 
@@ -70,6 +72,7 @@ def check_outbox(db: Database, texts: Sequence[Received], emails: Sequence[Recei
             if row.event == MessageEvent.BOOKED and copies.get(keys[row.id] or "", 0)}
     figures = Counter()
     latencies = []
+    problems = []
     for row in rows:
         key = keys[row.id]
         n = copies.get(key, 0) if key else 0
@@ -77,6 +80,7 @@ def check_outbox(db: Database, texts: Sequence[Received], emails: Sequence[Recei
         booked_at_end = states.get(row.appointment_id) is AppointmentState.BOOKED
         must = (event in ABOUT_A_BOOKING and booked_at_end) or (
             event in CANCELLATIONS and (row.appointment_id, row.channel) in told)
+        before = dict(figures)
         figures["due"] += 1
         figures["delivered"] += n > 0
         figures["lost"] += must and n == 0
@@ -85,18 +89,29 @@ def check_outbox(db: Database, texts: Sequence[Received], emails: Sequence[Recei
         figures["still_queued"] += row.state in (MessageStatus.PENDING, MessageStatus.SENDING)
         figures["skipped"] += row.state is MessageStatus.SKIPPED
         cancelled = cancelled_at.get(row.appointment_id)
-        if (n and event in ABOUT_A_BOOKING and cancelled is not None
+        if n and row.state is not MessageStatus.SENT:
+            figures["unrecorded"] += 1
+        elif (n and event in ABOUT_A_BOOKING and cancelled is not None
                 and row.checked_at is not None and cancelled < row.checked_at.timestamp()):
             figures["sent_for_cancelled"] += 1
         if n:
             latencies.append((first_at[key] - row.created_at.timestamp()) * 1000)
+        wrong = [name for name in ("lost", "duplicated", "sent_for_cancelled", "unrecorded")
+                 if figures[name] != before.get(name, 0)]
+        if wrong:
+            problems.append({"message": row.id, "appointment": row.appointment_id,
+                             "event": row.event, "channel": row.channel.value,
+                             "state": row.state.value, "copies": n, "wrong": wrong,
+                             "attempts": row.attempts, "last_error": row.last_error,
+                             "cancelled": cancelled is not None})
     matched = {keys[row.id] for row in rows if keys[row.id]}
-    figures["unrecorded"] = sum(1 for text in texts if text.key not in matched)
+    figures["unrecorded"] += sum(1 for text in texts if text.key not in matched)
     result = {name: int(figures[name]) for name in (
         "due", "delivered", "lost", "duplicated", "sent_for_cancelled", "unrecorded", "dead",
         "still_queued", "skipped")}
     result["p95_enqueue_to_send_ms"] = (round(float(np.percentile(latencies, 95)), 1)
                                         if latencies else None)
+    result["problems"] = problems[:20]
     result["first_enqueued"] = min((row.created_at.timestamp() for row in rows), default=None)
     result["last_received"] = max((first_at[keys[row.id]] for row in rows
                                    if keys[row.id] in first_at), default=None)

@@ -52,7 +52,7 @@ def running_providers(latency_ms: tuple[int, int], seed: int = 7) -> Iterator[Pr
 
 
 def worker_environment(database_url: str, providers: Providers, concurrency: int,
-                       lease_s: float = 10.0) -> dict[str, str]:
+                       lease_s: float = 10.0, timeout_s: float = 3.0) -> dict[str, str]:
     """The settings of a worker in these runs: fast retries, short timeouts and leases."""
     return {**os.environ,
             "CDIP_DATABASE_URL": database_url, "CDIP_ENVIRONMENT": "test",
@@ -61,7 +61,7 @@ def worker_environment(database_url: str, providers: Providers, concurrency: int
             "CDIP_TWILIO_ACCOUNT_SID": ACCOUNT_SID, "CDIP_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
             "CDIP_TWILIO_FROM_NUMBER": "+447700900999",
             "CDIP_TWILIO_API_BASE_URL": providers.twilio.base_url,
-            "CDIP_TWILIO_TIMEOUT_SECONDS": "3", "CDIP_SMS_FICTIONAL_NUMBERS": "true",
+            "CDIP_TWILIO_TIMEOUT_SECONDS": str(timeout_s), "CDIP_SMS_FICTIONAL_NUMBERS": "true",
             "CDIP_SMTP_HOST": providers.smtp.host, "CDIP_SMTP_PORT": str(providers.smtp.port),
             "CDIP_EMAIL_FROM": EMAIL_FROM, "CDIP_HOLD_SWEEP_SECONDS": "0",
             "CDIP_SMS_QUIET_HOURS": "off",  # the run may fall in the night

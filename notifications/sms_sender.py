@@ -8,6 +8,7 @@ caller must record the returned message SID before it does anything else."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -115,11 +116,13 @@ class TwilioSmsSender:
         return SmsReceipt(sid=message.sid, status=str(message.status), to=number)
 
 
-    def find_sent(self, to: str, body: str, since: datetime) -> SmsReceipt | None:
-        """The message Twilio accepted for `to` with exactly `body` at or after `since`, if
-        any: how the outbox learns the fate of a send whose answer it never got (a timeout,
-        a worker killed mid-request) before trying again, since Twilio has no idempotency
-        key. Raises RetryableSendError when Twilio cannot be asked."""
+    def find_sent(self, to: str, bodies: str | Collection[str],
+                  since: datetime) -> SmsReceipt | None:
+        """The message Twilio accepted for `to` with exactly one of `bodies` at or after
+        `since`, if any: how the outbox learns the fate of a send whose answer it never got
+        (a timeout, a worker killed mid-request) before trying again, since Twilio has no
+        idempotency key. Raises RetryableSendError when Twilio cannot be asked."""
+        wanted = {bodies} if isinstance(bodies, str) else set(bodies)
         number = e164_mobile_number(to, "to", fictional=self._fictional)
         try:
             recent = self._client.messages.list(to=number, limit=LOOKUP_LIMIT)
@@ -132,7 +135,7 @@ class TwilioSmsSender:
                                      outcome_unknown=True) from error
         for message in recent:
             created = message.date_created
-            if message.body == body and (created is None or created >= since - CLOCK_SLACK):
+            if message.body in wanted and (created is None or created >= since - CLOCK_SLACK):
                 return SmsReceipt(sid=message.sid, status=str(message.status), to=number)
         return None
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import secrets
 import socket
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,10 +29,12 @@ def runner_name(role: str = "runner") -> str:
 
 def claim_due(session: Session, table: Any, *, ready: str, leased: str, owner: str,
               now: datetime, lease: timedelta, limit: int,
-              where: Sequence[ColumnElement[bool]] = ()) -> list[Row[Any]]:
+              where: Sequence[ColumnElement[bool]] = (),
+              also: Mapping[str, Any] | None = None) -> list[Row[Any]]:
     """Lease up to `limit` due rows of `table` (a table with columns id, state, run_at,
     attempts, lease_until, leased_by, updated_at) to `owner` until `now + lease`, oldest due
-    first; returns them as they are after the claim. Runs in the caller's transaction."""
+    first, setting `also` too; returns them as they are after the claim. Runs in the
+    caller's transaction."""
     columns = table.__table__.c
     due = or_(and_(columns.state == ready, columns.run_at <= now),
               and_(columns.state == leased, columns.lease_until <= now))
@@ -42,7 +44,7 @@ def claim_due(session: Session, table: Any, *, ready: str, leased: str, owner: s
         pick = pick.with_for_update(skip_locked=True)
     claim = (update(table.__table__).where(columns.id.in_(pick.scalar_subquery()))
              .values(state=leased, lease_until=now + lease, leased_by=owner,
-                     attempts=columns.attempts + 1, updated_at=now)
+                     attempts=columns.attempts + 1, updated_at=now, **(also or {}))
              .returning(*columns))
     rows = list(session.connection().execute(claim))
     rows.sort(key=lambda row: (row.run_at, row.id))

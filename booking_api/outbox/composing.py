@@ -21,7 +21,8 @@ from booking_api.requests.models import Request
 from domain.exams import exam_catalogue
 from domain.lifecycle import AppointmentState
 from notifications.events import MessageEvent
-from notifications.notice import AppointmentNotice, Venue
+from notifications.notice import AppointmentNotice, ServiceDetails, Venue
+from notifications.sms_content import sms_text
 
 ABOUT_A_BOOKING = frozenset({MessageEvent.BOOKED, MessageEvent.CHANGED,
                              MessageEvent.MOVED_BY_SERVICE, MessageEvent.REMINDER,
@@ -73,6 +74,24 @@ def compose(session: Session, message: OutboxMessage | object, now: datetime
         event = MessageEvent.BOOKED  # never told of the old time: this is the booking
     return Composed(event, _notice(session, appointment, message, event), Recipient(
         f"{patient.given_name} {patient.family_name}", patient.phone, patient.email))
+
+
+def texts_it_may_have_sent(session: Session, message: object, service: ServiceDetails
+                           ) -> tuple[tuple[str, ...], Recipient | None]:
+    """Every text an earlier attempt at `message` may have sent, and to whom, whether or not
+    the message still applies (it may have gone before it stopped applying): what to look
+    for in Twilio's record before sending it again or giving it up."""
+    appointment = session.get(Appointment, message.appointment_id)
+    patient = session.get(Patient, message.patient_id)
+    if appointment is None or patient is None or not patient.phone \
+            or appointment.start_at is None or appointment.end_at is None:
+        return (), None
+    event = MessageEvent(message.event)
+    events = {event, MessageEvent.BOOKED} if event is MessageEvent.CHANGED else {event}
+    texts = tuple(sms_text(e, _notice(session, appointment, message, e), service)
+                  for e in sorted(events))
+    return texts, Recipient(f"{patient.given_name} {patient.family_name}", patient.phone,
+                            patient.email)
 
 
 def _wanted(patient: Patient, channel: MessageChannel) -> bool:

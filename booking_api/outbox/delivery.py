@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, case, func, update
 from sqlalchemy.exc import DBAPIError
 
 from booking_api.audit.services import Actor, record_audit
@@ -35,7 +35,13 @@ from booking_api.core.clock import Clock
 from booking_api.core.db import Database
 from booking_api.jobs.backoff import RetryPolicy
 from booking_api.jobs.leases import claim_due
-from booking_api.outbox.composing import Composed, Stale, compose
+from booking_api.outbox.composing import (
+    Composed,
+    Recipient,
+    Stale,
+    compose,
+    texts_it_may_have_sent,
+)
 from booking_api.outbox.models import MessageChannel, MessageStatus, OutboxMessage
 from booking_api.outbox.providers import Providers
 from booking_api.patients.models import Patient
@@ -80,11 +86,18 @@ class Outbox:
         channels = sorted(self.providers.channels)
         if not channels:
             return []
+        columns = OutboxMessage.__table__.c
+        now = self.clock()
         with self.db.transaction() as session:
             rows = claim_due(session, OutboxMessage, ready=MessageStatus.PENDING,
-                             leased=MessageStatus.SENDING, owner=self.owner,
-                             now=self.clock(), lease=self.lease, limit=limit,
-                             where=[OutboxMessage.__table__.c.channel.in_(channels)])
+                             leased=MessageStatus.SENDING, owner=self.owner, now=now,
+                             lease=self.lease, limit=limit,
+                             where=[columns.channel.in_(channels)],
+                             # a new attempt checks now; a row taken over from a worker
+                             # that died keeps that worker's check until this one checks
+                             also={"checked_at": case(
+                                 (columns.state == MessageStatus.PENDING, now),
+                                 else_=columns.checked_at)})
         return [ClaimedMessage(row.id, MessageChannel(row.channel), row.attempts,
                                row.last_error, row.created_at) for row in rows]
 
@@ -95,6 +108,13 @@ class Outbox:
             row = session.get(OutboxMessage, claimed.id)
             assert row is not None
             outcome = compose(session, row, checked_at)
+            earlier = (texts_it_may_have_sent(session, row, self.providers.service)
+                       if _may_have_been_sent(claimed) else ((), None))
+        try:
+            if self._already_sent(claimed, *earlier, checked_at):
+                return MessageStatus.SENT
+        except RetryableSendError as error:
+            return self._retry(claimed, checked_at, error)
         if isinstance(outcome, Stale):
             return self._finish(claimed, MessageStatus.SKIPPED, checked_at, outcome.reason)
         if claimed.channel is MessageChannel.SMS and self.quiet_hours.is_quiet(checked_at):
@@ -119,6 +139,21 @@ class Outbox:
 
     # --- sending ---------------------------------------------------------------------------
 
+    def _already_sent(self, claimed: ClaimedMessage, texts: tuple[str, ...],
+                      recipient: Recipient | None, checked_at: datetime) -> bool:
+        """Whether an earlier attempt's text reached Twilio (then it is recorded as sent,
+        even if the message has stopped applying since: it went)."""
+        if not texts or recipient is None or self.providers.sms is None:
+            return False
+        earlier = self.providers.sms.find_sent(recipient.phone or "", texts,
+                                               claimed.created_at)
+        if earlier is None:
+            return False
+        logger.info("an unanswered attempt had reached Twilio: recorded, not sent again",
+                    extra={"message_id": claimed.id})
+        self._record_sent(claimed, earlier.sid, earlier.to, None)  # checked when it went
+        return True
+
     def _send(self, claimed: ClaimedMessage, composed: Composed, now: datetime
               ) -> tuple[str, str]:
         service = self.providers.service
@@ -126,12 +161,6 @@ class Outbox:
             sender = self.providers.sms
             assert sender is not None and composed.recipient.phone
             body = sms_text(composed.event, composed.notice, service)
-            if _may_have_been_sent(claimed):
-                earlier = sender.find_sent(composed.recipient.phone, body, claimed.created_at)
-                if earlier is not None:
-                    logger.info("a send without an answer had reached Twilio; recorded, not "
-                                "sent again", extra={"message_id": claimed.id})
-                    return earlier.sid, earlier.to
             receipt = sender.send(composed.recipient.phone, body)
             return receipt.sid, receipt.to
         sender_email = self.providers.email
@@ -146,7 +175,7 @@ class Outbox:
     # --- recording -------------------------------------------------------------------------
 
     def _record_sent(self, claimed: ClaimedMessage, provider_id: str, to: str,
-                     checked_at: datetime) -> None:
+                     checked_at: datetime | None) -> None:
         values = {"message_id": claimed.id, "new_state": MessageStatus.SENT,
                   "provider": provider_id, "at": self.clock(), "recipient": to,
                   "checked": checked_at}
@@ -206,11 +235,10 @@ def stable_message_id(message_id: int, sender: str) -> str:
 
 
 def _may_have_been_sent(claimed: ClaimedMessage) -> bool:
-    """An earlier attempt ended without an answer: the worker died (no outcome recorded), or
-    the provider may have taken it before the connection failed."""
-    if claimed.attempts <= 1:
-        return False
-    return claimed.last_error is None or claimed.last_error.startswith(OUTCOME_UNKNOWN)
+    """A text tried before: the last attempt may have ended without an answer (its worker
+    died, so no outcome was recorded, or the connection failed after Twilio took it). An
+    earlier attempt's error says nothing about the last one's, so every retry looks."""
+    return claimed.channel is MessageChannel.SMS and claimed.attempts > 1
 
 
 def _with_retries(work: Callable[[], T]) -> T:
@@ -232,7 +260,8 @@ _MINE = (_THIS & (OutboxMessage.leased_by == bindparam("owner"))
          & (OutboxMessage.state == MessageStatus.SENDING))
 _MARK_SENT = update(OutboxMessage).where(_THIS).values(
     state=bindparam("new_state"), provider_id=bindparam("provider"), sent_at=bindparam("at"),
-    sent_to=bindparam("recipient"), checked_at=bindparam("checked"), lease_until=None,
+    sent_to=bindparam("recipient"),
+    checked_at=func.coalesce(bindparam("checked"), OutboxMessage.checked_at), lease_until=None,
     last_error=None, updated_at=bindparam("at"))
 _FAIL = update(OutboxMessage).where(_MINE).values(
     state=bindparam("new_state"), last_error=bindparam("error"),
