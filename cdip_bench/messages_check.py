@@ -85,12 +85,14 @@ def check_outbox(db: Database, texts: Sequence[Received], emails: Sequence[Recei
         figures["delivered"] += n > 0
         figures["lost"] += must and n == 0
         figures["duplicated"] += max(0, n - 1)
+        figures[f"duplicated_{row.channel.value}"] += max(0, n - 1)
         figures["dead"] += row.state is MessageStatus.DEAD
         figures["still_queued"] += row.state in (MessageStatus.PENDING, MessageStatus.SENDING)
         figures["skipped"] += row.state is MessageStatus.SKIPPED
         cancelled = cancelled_at.get(row.appointment_id)
         if n and row.state is not MessageStatus.SENT:
             figures["unrecorded"] += 1
+            figures[f"unrecorded_{row.channel.value}"] += 1
         elif (n and event in ABOUT_A_BOOKING and cancelled is not None
                 and row.checked_at is not None and cancelled < row.checked_at.timestamp()):
             figures["sent_for_cancelled"] += 1
@@ -105,9 +107,12 @@ def check_outbox(db: Database, texts: Sequence[Received], emails: Sequence[Recei
                              "attempts": row.attempts, "last_error": row.last_error,
                              "cancelled": cancelled is not None})
     matched = {keys[row.id] for row in rows if keys[row.id]}
-    figures["unrecorded"] += sum(1 for text in texts if text.key not in matched)
+    orphans = sum(1 for text in texts if text.key not in matched)
+    figures["unrecorded"] += orphans
+    figures["unrecorded_sms"] += orphans
     result = {name: int(figures[name]) for name in (
-        "due", "delivered", "lost", "duplicated", "sent_for_cancelled", "unrecorded", "dead",
+        "due", "delivered", "lost", "duplicated", "duplicated_sms", "duplicated_email",
+        "sent_for_cancelled", "unrecorded", "unrecorded_sms", "unrecorded_email", "dead",
         "still_queued", "skipped")}
     result["p95_enqueue_to_send_ms"] = (round(float(np.percentile(latencies, 95)), 1)
                                         if latencies else None)
