@@ -3,6 +3,7 @@ make the demo run on one machine and a check that refuses those defaults in prod
 
 from __future__ import annotations
 
+from datetime import time
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -96,6 +97,17 @@ class Settings(BaseSettings):
                 "rules_sweep_hour_utc" not in self.model_fields_set:
             self.rules_sweep_hour_utc = None
         return self
+
+    @field_validator("sms_quiet_hours")
+    @classmethod
+    def _wall_clock_times(cls, value: str) -> str:
+        if value != "off":
+            for part in value.split("-"):
+                try:
+                    time.fromisoformat(part)
+                except ValueError:
+                    raise ValueError(f"'{part}' is not a time of day (HH:MM)") from None
+        return value
 
     @field_validator("timezone")
     @classmethod

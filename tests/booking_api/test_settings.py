@@ -45,6 +45,13 @@ def test_settings_are_read_from_cdip_variables(monkeypatch: pytest.MonkeyPatch) 
     ("timezone", "Europe/Birmingham"),
     ("hold_minutes", 0),
     ("hold_minutes", 120),
+    ("sms_quiet_hours", "22-07"),
+    ("sms_quiet_hours", "25:00-08:00"),
+    ("smtp_security", "ssl3"),
+    ("smtp_port", 0),
+    ("message_max_attempts", 0),
+    ("message_concurrency", 100),
+    ("rules_sweep_hour_utc", 24),
 ])
 def test_bad_setting_is_refused_naming_the_field(field: str, value: object) -> None:
     with pytest.raises(ValidationError) as refused:
@@ -55,3 +62,9 @@ def test_bad_setting_is_refused_naming_the_field(field: str, value: object) -> N
 
 def test_test_environment_may_use_the_demo_secret() -> None:
     Settings(environment="test").check_safe_to_serve()
+
+
+def test_the_daily_rules_sweep_is_off_in_tests_unless_asked_for() -> None:
+    assert Settings(environment="test").rules_sweep_hour_utc is None
+    assert Settings(environment="test", rules_sweep_hour_utc=3).rules_sweep_hour_utc == 3
+    assert Settings(environment="demo").rules_sweep_hour_utc == 2
