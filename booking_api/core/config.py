@@ -98,6 +98,18 @@ class Settings(BaseSettings):
             self.rules_sweep_hour_utc = None
         return self
 
+    @field_validator("reminder_days")
+    @classmethod
+    def _reminder_schedule(cls, value: str) -> str:
+        from notifications.errors import InvalidFieldError
+        from notifications.reminders import reminder_policy_from_setting
+
+        try:
+            reminder_policy_from_setting(value)
+        except InvalidFieldError as error:
+            raise ValueError(error.problem) from None
+        return value
+
     @field_validator("sms_quiet_hours")
     @classmethod
     def _wall_clock_times(cls, value: str) -> str:

@@ -45,6 +45,8 @@ def test_settings_are_read_from_cdip_variables(monkeypatch: pytest.MonkeyPatch) 
     ("timezone", "Europe/Birmingham"),
     ("hold_minutes", 0),
     ("hold_minutes", 120),
+    ("reminder_days", "7,seven"),
+    ("reminder_days", "7,2; XR_UNKNOWN=3"),
     ("sms_quiet_hours", "22-07"),
     ("sms_quiet_hours", "25:00-08:00"),
     ("smtp_security", "ssl3"),
