@@ -47,12 +47,15 @@ DEMO_HOST ?= 127.0.0.1
 DEMO_PORT ?= 8000
 
 # Migrate, check the network files, load them with the demo patients (idempotent), build the
-# coming six weeks of diaries, list demo references that have free times, then serve.
+# coming six weeks of diaries, re-evaluate the requests by the rules (as the server does each
+# day: some demo requests wait for an eGFR or a safety questionnaire), list demo references
+# that have free times, then serve with the fake SMS provider and mail catcher.
 demo: setup
 	$(BIN)/cdip db upgrade
 	$(BIN)/cdip network check
 	$(BIN)/cdip seed
 	$(BIN)/cdip diary build --weeks 6 --time-limit 10
+	$(BIN)/cdip rules sweep
 	@echo ""
 	$(BIN)/cdip demo references
 	@echo "Health:   http://$(DEMO_HOST):$(DEMO_PORT)/health"

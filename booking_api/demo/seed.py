@@ -19,6 +19,7 @@ from booking_api.network.models import ExamType
 from booking_api.network.services import TableSync, mirror_reference_data
 from booking_api.patients.models import Patient
 from booking_api.requests.models import Request, RequestEvent
+from booking_api.requests.rules_models import RequestProtocol
 from domain.exams import ExamType as DomainExamType
 from domain.exams import exam_catalogue
 from domain.lifecycle import RequestState
@@ -118,6 +119,12 @@ def _add_request(session: Session, patient_id: int, demo: DemoRequest, exam_name
     session.add(request)
     session.flush()
     assert request.id is not None
+    # The vetting decision as the rules read it (a request_protocol row): without it the
+    # daily re-evaluation would find vetting incomplete and send the request back to waiting.
+    session.add(RequestProtocol(
+        request_id=request.id, exam_code=demo.exam_code, protocol=request.protocol or "",
+        contrast=exam_catalogue()[demo.exam_code].contrast, sedation=False,
+        priority=demo.priority, assigned_by=VETTING_ACTOR, assigned_at=vetted_at))
     steps = [(None, RequestState.RECEIVED, demo.received_at, SEED_ACTOR),
              (RequestState.RECEIVED, RequestState.JUSTIFIED, vetted_at, VETTING_ACTOR),
              (RequestState.JUSTIFIED, RequestState.APPOINTABLE, vetted_at, SEED_ACTOR)]
