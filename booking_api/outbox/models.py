@@ -68,7 +68,7 @@ class OutboxMessage(SQLModel, table=True):
     leased_by: str | None = Field(default=None, max_length=120)
     checked_at: datetime | None = Field(
         default=None, description="when the last attempt checked the message still applied")
-    provider_id: str | None = Field(default=None, max_length=250, index=True,
+    provider_id: str | None = Field(default=None, max_length=250,
                                     description="Twilio message SID or email Message-ID")
     sent_at: datetime | None = None
     sent_to: str | None = Field(default=None, max_length=254)

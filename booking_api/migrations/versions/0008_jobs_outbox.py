@@ -108,7 +108,7 @@ def _create_outbox() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_outbox_message"),
         sa.UniqueConstraint("dedupe_key", name="uq_outbox_message_dedupe_key"),
     )
-    for column in ("appointment_id", "patient_id", "provider_id", "state"):
+    for column in ("appointment_id", "patient_id", "state"):
         op.create_index(f"ix_outbox_message_{column}", "outbox_message", [column])
     op.create_index("ix_outbox_message_claimable_run_at", "outbox_message", ["run_at"],
                     sqlite_where=sa.text(CLAIMABLE_MESSAGES),
