@@ -8,6 +8,7 @@ aiosmtpd cannot bind port 0: a free port is picked first."""
 from __future__ import annotations
 
 import mailbox
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -106,4 +107,11 @@ def caught_emails(maildir: Path) -> list[EmailMessage]:
     """The messages a catcher stored in `maildir`, oldest first."""
     box = mailbox.Maildir(maildir, factory=None, create=False)
     return [message_from_bytes(box.get_bytes(key), policy=policy.default)
-            for key in sorted(box.iterkeys())]  # keys start with the time of delivery
+            for key in sorted(box.iterkeys(), key=_delivery_order)]
+
+
+def _delivery_order(key: str) -> tuple[int, int, str]:
+    """Maildir names start '<seconds>.M<microseconds>P...': the microseconds are not padded,
+    so names do not sort as text in the order they were delivered."""
+    found = re.match(r"(\d+)\.M(\d+)", key)
+    return (int(found[1]), int(found[2]), key) if found else (0, 0, key)
