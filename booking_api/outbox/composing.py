@@ -7,7 +7,8 @@ wants, or (for a cancellation) to a patient never told of the booking on that ch
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from enum import Enum
 
 from sqlalchemy import func, select
 from sqlmodel import Session, col
@@ -15,7 +16,12 @@ from sqlmodel import Session, col
 from booking_api.appointments.models import ACTIVE_STATES, Appointment
 from booking_api.appointments.taking import HOLD_EXPIRED
 from booking_api.network.models import Room, Site
-from booking_api.outbox.models import MessageChannel, MessageStatus, OutboxMessage
+from booking_api.outbox.models import (
+    OUTCOME_UNKNOWN,
+    MessageChannel,
+    MessageStatus,
+    OutboxMessage,
+)
 from booking_api.patients.models import ContactPreference, Patient
 from booking_api.requests.models import Request
 from domain.exams import exam_catalogue
@@ -28,7 +34,6 @@ ABOUT_A_BOOKING = frozenset({MessageEvent.BOOKED, MessageEvent.CHANGED,
                              MessageEvent.MOVED_BY_SERVICE, MessageEvent.REMINDER,
                              MessageEvent.HIGH_RISK_REMINDER})
 CANCELLATIONS = frozenset({MessageEvent.CANCELLED, MessageEvent.CANCELLED_BY_SERVICE})
-TOLD = (MessageStatus.SENT, MessageStatus.SENDING)
 
 
 @dataclass(frozen=True)
@@ -54,8 +59,16 @@ class Stale:
     reason: str
 
 
+@dataclass(frozen=True)
+class Later:
+    """A message that cannot be decided yet: try again `after` (no attempt counted)."""
+
+    reason: str
+    after: timedelta = timedelta(seconds=10)
+
+
 def compose(session: Session, message: OutboxMessage | object, now: datetime
-            ) -> Composed | Stale:
+            ) -> Composed | Stale | Later:
     """The message `message` (a claimed outbox row) should send now, or why it should not."""
     appointment = session.get(Appointment, message.appointment_id)
     patient = session.get(Patient, message.patient_id)
@@ -68,9 +81,9 @@ def compose(session: Session, message: OutboxMessage | object, now: datetime
         return Stale("the appointment has already started")
     problem = _still_true(session, message, appointment, event, channel)
     if problem is not None:
-        return Stale(problem)
-    if event is MessageEvent.CHANGED and message.previous_appointment_id and not _told(
-            session, message.previous_appointment_id, channel, message.id):
+        return problem
+    if event is MessageEvent.CHANGED and message.previous_appointment_id and _told(
+            session, message.previous_appointment_id, channel, message.id) is Told.NO:
         event = MessageEvent.BOOKED  # never told of the old time: this is the booking
     return Composed(event, _notice(session, appointment, message, event), Recipient(
         f"{patient.given_name} {patient.family_name}", patient.phone, patient.email))
@@ -106,33 +119,52 @@ def _wanted(patient: Patient, channel: MessageChannel) -> bool:
 
 
 def _still_true(session: Session, message: object, appointment: Appointment,
-                event: MessageEvent, channel: MessageChannel) -> str | None:
+                event: MessageEvent, channel: MessageChannel) -> Stale | Later | None:
     state = appointment.state
     if event in ABOUT_A_BOOKING:
         if state is not AppointmentState.BOOKED or appointment.start_at != message.about_start:
-            return f"the appointment is {state.value} now (cancelled or moved since)"
+            return Stale(f"the appointment is {state.value} now (cancelled or moved since)")
         return None
     if event in CANCELLATIONS:
         if state is not AppointmentState.CANCELLED:
-            return f"the appointment is {state.value}, not cancelled"
-        if not _told(session, appointment.id, channel, message.id):
-            return "the patient was never told of this booking on this channel"
+            return Stale(f"the appointment is {state.value}, not cancelled")
+        told = _told(session, appointment.id, channel, message.id)
+        if told is Told.UNSURE:
+            return Later("whether the patient was told of the booking is not known yet")
+        if told is Told.NO:
+            return Stale("the patient was never told of this booking on this channel")
         return None
     if event is MessageEvent.HOLD_EXPIRED:
         if state is not AppointmentState.CANCELLED or appointment.cancel_reason != HOLD_EXPIRED:
-            return "the hold did not lapse"
+            return Stale("the hold did not lapse")
         if _active_on_request(session, appointment.request_id):
-            return "the patient has another appointment for this request now"
+            return Stale("the patient has another appointment for this request now")
     return None
 
 
+class Told(Enum):
+    YES = "yes"
+    UNSURE = "unsure"
+    """A message about it is being sent, or its last attempt may have gone (no answer)."""
+    NO = "no"
+
+
 def _told(session: Session, appointment_id: int, channel: MessageChannel,
-          other_than: int) -> bool:
-    """Whether a message about the appointment (other than this one) was sent on `channel`
-    (or is being sent: its outcome is not known yet)."""
-    return session.scalar(select(func.count()).select_from(OutboxMessage).where(
+          other_than: int) -> Told:
+    """Whether the patient was told anything about the appointment (by a message other
+    than this one) on `channel`."""
+    rows = session.execute(select(OutboxMessage.state, OutboxMessage.attempts,
+                                  OutboxMessage.last_error).where(
         OutboxMessage.appointment_id == appointment_id, OutboxMessage.channel == channel,
-        OutboxMessage.id != other_than, col(OutboxMessage.state).in_(TOLD))) > 0
+        OutboxMessage.id != other_than, col(OutboxMessage.state).in_(
+            [MessageStatus.SENT, MessageStatus.SENDING, MessageStatus.PENDING]))).all()
+    if any(row.state is MessageStatus.SENT for row in rows):
+        return Told.YES
+    if any(row.state is MessageStatus.SENDING or (
+            row.attempts > 0 and (row.last_error or OUTCOME_UNKNOWN).startswith(OUTCOME_UNKNOWN))
+           for row in rows):
+        return Told.UNSURE
+    return Told.NO
 
 
 def _active_on_request(session: Session, request_id: int) -> bool:

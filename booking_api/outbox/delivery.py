@@ -37,12 +37,18 @@ from booking_api.jobs.backoff import RetryPolicy
 from booking_api.jobs.leases import claim_due
 from booking_api.outbox.composing import (
     Composed,
+    Later,
     Recipient,
     Stale,
     compose,
     texts_it_may_have_sent,
 )
-from booking_api.outbox.models import MessageChannel, MessageStatus, OutboxMessage
+from booking_api.outbox.models import (
+    OUTCOME_UNKNOWN,
+    MessageChannel,
+    MessageStatus,
+    OutboxMessage,
+)
 from booking_api.outbox.providers import Providers
 from booking_api.patients.models import Patient
 from notifications.email_content import email_content
@@ -51,8 +57,6 @@ from notifications.errors import InvalidFieldError, PermanentSendError, Retryabl
 from notifications.quiet_hours import DEFAULT_QUIET_HOURS, QuietHours
 from notifications.sms_content import sms_text
 
-OUTCOME_UNKNOWN = "outcome unknown: "
-"""Prefix of `last_error` for an attempt the provider may have taken."""
 RECORD_RETRIES = (0.2, 1.0, 3.0)
 WORKER = Actor("system:outbox", Channel.SYSTEM)
 logger = logging.getLogger(__name__)
@@ -93,10 +97,13 @@ class Outbox:
                              leased=MessageStatus.SENDING, owner=self.owner, now=now,
                              lease=self.lease, limit=limit,
                              where=[columns.channel.in_(channels)],
-                             # a new attempt checks now; a row taken over from a worker
-                             # that died keeps that worker's check until this one checks
+                             # a new attempt checks now; a row whose last attempt may have
+                             # gone (its worker died, or no answer came) keeps that
+                             # attempt's check time until this one checks
                              also={"checked_at": case(
-                                 (columns.state == MessageStatus.PENDING, now),
+                                 ((columns.state == MessageStatus.PENDING)
+                                  & ~func.coalesce(columns.last_error, "").startswith(
+                                      OUTCOME_UNKNOWN), now),
                                  else_=columns.checked_at)})
         return [ClaimedMessage(row.id, MessageChannel(row.channel), row.attempts,
                                row.last_error, row.created_at) for row in rows]
@@ -117,6 +124,8 @@ class Outbox:
             return self._retry(claimed, checked_at, error)
         if isinstance(outcome, Stale):
             return self._finish(claimed, MessageStatus.SKIPPED, checked_at, outcome.reason)
+        if isinstance(outcome, Later):
+            return self._defer(claimed, checked_at + outcome.after)
         if claimed.channel is MessageChannel.SMS and self.quiet_hours.is_quiet(checked_at):
             return self._defer(claimed, self.quiet_hours.earliest_send_time(checked_at))
         try:

@@ -37,6 +37,9 @@ class MessageStatus(StrEnum):
     """Failed `max_attempts` times or refused for good: for staff to look at and resend."""
 
 
+OUTCOME_UNKNOWN = "outcome unknown: "
+"""Prefix of `last_error` for an attempt the provider may have taken (no answer came)."""
+
 CLAIMABLE_SQL = (f"state IN ('{MessageStatus.PENDING.value}', "
                  f"'{MessageStatus.SENDING.value}')")
 

@@ -207,3 +207,24 @@ def test_a_text_due_in_the_quiet_hours_is_held_until_eight_without_counting_an_a
 def _due_again(at: datetime):
     return update(OutboxMessage).values(run_at=at).where(
         OutboxMessage.channel == MessageChannel.SMS, OutboxMessage.event == "booked")
+
+
+def test_a_cancellation_waits_while_the_bookings_text_has_no_answer_then_goes(
+        messaging: Messaging) -> None:
+    appointment_id = _book(messaging)
+    messaging.twilio.state.add_fault(FaultKind.TIMEOUT_AFTER_ACCEPT, count=1, hang_seconds=2)
+    messaging.drain(_short_timeout(messaging))  # the provider took it; no answer came
+    with messaging.db.transaction() as session:
+        services.cancel_appointment(session, CLERK, appointment_id, "changed mind",
+                                    now=messaging.clock())
+
+    messaging.drain()  # the booking's text is still unresolved (backing off)
+    cancellation = _due_now(messaging, "cancelled")[MessageChannel.SMS]
+    assert (cancellation.state, cancellation.attempts) == (MessageStatus.PENDING, 0)
+    for _ in range(2):
+        messaging.clock.advance(timedelta(minutes=1))
+        messaging.drain()
+
+    bodies = [text.body for text in messaging.texts()]
+    assert len(bodies) == 2 and "booked for" in bodies[0] and "is cancelled" in bodies[1]
+    assert _due_now(messaging, "booked")[MessageChannel.SMS].state is MessageStatus.SENT
