@@ -42,9 +42,9 @@ class Settings(BaseSettings):
     hold_minutes: int = Field(default=10, ge=1, le=60)
     hold_sweep_seconds: float = Field(
         default=30, ge=0, le=3600,
-        description="how often each server process releases holds whose time has run out; "
-                    "0 turns the sweeper off (the booking path still expires them)")
-
+        description="how often holds whose time has run out are released (once per period "
+                    "across all processes); 0 turns the sweep off (the booking path still "
+                    "expires them)")
     run_jobs_in_server: bool = Field(
         default=True,
         description="run background jobs (sweeps, messages) inside each `cdip serve`; turn "
