@@ -10,14 +10,22 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from icalendar import Calendar
+from sqlalchemy import select, update
 
 from booking_api.core.config import Environment, Settings
+from booking_api.patients.models import Patient
+from booking_api.requests.models import Request
 from cdip_web.app import create_app
 from domain.lifecycle import RequestState
 from patient_portal import app as portal_app
 from patient_portal.security import COOKIE_NAME, secure_cookies
 from tests.patient_portal.page_client import PageClient
-from tests.patient_portal.portal_world import PortalWorld, add_patient, appointment_states
+from tests.patient_portal.portal_world import (
+    PortalWorld,
+    add_patient,
+    appointment_states,
+    portal_engine,
+)
 
 
 @pytest.fixture
@@ -189,7 +197,8 @@ def test_the_calendar_event_keeps_its_uid_and_counts_changes(
     (old,), (new,) = before.walk("VEVENT"), after.walk("VEVENT")
     assert old["UID"] == new["UID"] == f"booking-{login.request_id}@127.0.0.1"
     assert (old["SEQUENCE"], new["SEQUENCE"]) == (0, 1)
-    assert new.decoded("DTSTART") != old.decoded("DTSTART")
+    assert (new.decoded("DTSTART"), str(new["LOCATION"])) != (old.decoded("DTSTART"),
+                                                              str(old["LOCATION"]))
     assert str(new.decoded("DTSTART").tzinfo) == "Europe/London"
     assert after.walk("VTIMEZONE")
 
@@ -223,3 +232,34 @@ def test_a_test_service_without_the_nhs_frontend_still_serves_pages(
     with TestClient(app) as unstyled:
         assert unstyled.get("/").status_code == 200
         assert unstyled.get("/static/nhsuk/nhsuk-frontend.min.css").status_code == 404
+
+
+@pytest.mark.parametrize(("contact", "says"), [
+    ({"phone": "+447700900444", "email": "sam@example.com"},
+     "We are sending you a confirmation by text message and email, with the appointment "
+     "for your calendar."),
+    ({"phone": None, "email": None}, "We are sending you a confirmation by letter."),
+])
+def test_the_confirmation_says_how_the_patient_will_hear(
+        pages: PageClient, portal_world: PortalWorld, contact: dict[str, object],
+        says: str) -> None:
+    login = add_patient(portal_world, 50 + len(contact["email"] or ""))
+    _set_contact(portal_world, login.request_id, contact)
+    pages.sign_in(login)
+    pages.hold_first_time()
+
+    page = pages.post("/check", {})
+
+    assert says in " ".join(page.text.split())
+
+
+def _set_contact(world: PortalWorld, request_id: int, contact: dict[str, object]) -> None:
+    engine = portal_engine(world)
+    try:
+        with engine.begin() as connection:
+            patient_id = connection.execute(select(Request.patient_id).where(
+                Request.id == request_id)).scalar_one()
+            connection.execute(update(Patient).where(Patient.id == patient_id)
+                               .values(**contact))
+    finally:
+        engine.dispose()
