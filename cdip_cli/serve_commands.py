@@ -65,6 +65,7 @@ def _with_fake_providers(settings: Settings) -> Iterator[Settings]:
     from fake_providers.twilio_server import running_fake_twilio
 
     maildir = Path.cwd() / "var" / "mail"
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd: a line per command
     inbound = f"{settings.public_base_url}/api/webhooks/twilio/inbound"
     with running_fake_twilio(DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN, inbound_url=inbound,
                              latency_ms=(100, 300)) as twilio, \

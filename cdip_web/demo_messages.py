@@ -17,8 +17,9 @@ from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from booking_api.core.app_state import settings_of
+from booking_api.core.app_state import app_now, database_of, settings_of
 from booking_api.core.config import Environment as Deployment
+from booking_api.outbox.read_models import texts_waiting_for_morning
 from fake_providers.smtp_catcher import caught_emails
 
 TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -47,9 +48,12 @@ def sent_messages(request: Request) -> HTMLResponse:
     texts, problem = _texts(settings.twilio_api_base_url if settings.twilio_account_sid
                             else None)
     emails = [_summary(n, m) for n, m in enumerate(_emails(settings.demo_maildir))]
+    held = texts_waiting_for_morning(database_of(request.app), app_now(request.app))
     page = TEMPLATES.get_template("demo_messages.html").render(
         texts=texts, text_problem=problem, emails=list(reversed(emails)),
-        maildir=settings.demo_maildir)
+        maildir=settings.demo_maildir, held=len(held),
+        held_until=held[0].astimezone(settings.zone).strftime("%H:%M") if held else None,
+        quiet_hours=settings.sms_quiet_hours)
     return HTMLResponse(page)
 
 

@@ -76,3 +76,13 @@ def booking_calendar(db: Database, settings: Settings, patient_id: int, request_
     service = service_details(settings)
     return appointment_calendar(calendar_appointment(notice, service), CalendarMethod.PUBLISH,
                                 stamp)
+
+
+def texts_waiting_for_morning(db: Database, now: datetime) -> list[datetime]:
+    """When the texts held back by the quiet hours will go (the demo page says so)."""
+    with db.reading() as session:
+        return list(session.scalars(select(OutboxMessage.run_at).where(
+            OutboxMessage.channel == MessageChannel.SMS,
+            OutboxMessage.state == MessageStatus.PENDING, OutboxMessage.attempts == 0,
+            OutboxMessage.due_at <= now, OutboxMessage.run_at > now)
+            .order_by(OutboxMessage.run_at)))
