@@ -20,6 +20,7 @@ cancelled appointment, against the providers' own records."""
 
 from __future__ import annotations
 
+import os
 import random
 import threading
 import time
@@ -55,17 +56,20 @@ def messages_benchmark(database_url: str = "postgresql://postgres@127.0.0.1:5432
     if not database_url.startswith("postgres"):
         raise ValueError("--database-url: the messages benchmark needs PostgreSQL (workers "
                          "on several processes share it)")
+    load_before = os.getloadavg()[0]
     options = dict(database_url=database_url, concurrency=concurrency, paced=paced,
                    paced_per_s=paced_per_s, backlog=backlog, faulty=faulty,
                    latency=(latency_min_ms, latency_max_ms), faults=faults, seed=seed)
     main = _run(workers=workers, **options)
+    load = {"load_average_1m": [round(load_before, 1), round(os.getloadavg()[0], 1)]}
     if workers == 1:
-        return main
+        return {**main, **load}
     one = _run(workers=1, **options)
     speedup = (main["messages_per_s"] / one["messages_per_s"]
                if one["messages_per_s"] else None)
+    load["load_average_1m"].append(round(os.getloadavg()[0], 1))
     return {**main, "one_worker": one,
-            "speedup_vs_one_worker": round(speedup, 2) if speedup else None}
+            "speedup_vs_one_worker": round(speedup, 2) if speedup else None, **load}
 
 
 def _run(*, database_url: str, workers: int, concurrency: int, paced: int,
