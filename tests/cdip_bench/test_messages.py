@@ -1,0 +1,33 @@
+"""`cdip bench messages` at a small scale (the full run is the benchmark itself): every figure
+the issue asks for is there, for N workers and for one, with nothing lost or duplicated; and
+it refuses SQLite, naming the option, since its workers share PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+
+from cdip_bench.messages import messages_benchmark
+
+REQUIRED = {"messages", "messages_per_s", "p95_enqueue_to_send_ms", "lost", "duplicated",
+            "sent_for_cancelled", "workers"}
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_a_small_run_reports_every_figure_for_two_workers_and_for_one(
+        postgres_database_url: str) -> None:
+    figures = messages_benchmark(postgres_database_url, workers=2, concurrency=2, paced=4,
+                                 paced_per_s=8, backlog=8, faulty=8, latency_min_ms=10,
+                                 latency_max_ms=30, faults=False)
+
+    for run in (figures, figures["one_worker"]):
+        assert run.keys() >= REQUIRED
+        assert (run["lost"], run["duplicated"], run["sent_for_cancelled"]) == (0, 0, 0)
+        assert run["drained"] and run["messages"] > 0
+    assert (figures["workers"], figures["one_worker"]["workers"]) == (2, 1)
+    assert figures["speedup_vs_one_worker"] is not None
+
+
+def test_sqlite_is_refused_naming_the_option() -> None:
+    with pytest.raises(ValueError, match="--database-url"):
+        messages_benchmark("sqlite:///x.sqlite3")
