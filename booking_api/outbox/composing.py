@@ -67,7 +67,7 @@ class Later:
     after: timedelta = timedelta(seconds=10)
 
 
-def compose(session: Session, message: OutboxMessage | object, now: datetime
+def compose(session: Session, message: OutboxMessage, now: datetime
             ) -> Composed | Stale | Later:
     """The message `message` (a claimed outbox row) should send now, or why it should not."""
     appointment = session.get(Appointment, message.appointment_id)
@@ -89,7 +89,7 @@ def compose(session: Session, message: OutboxMessage | object, now: datetime
         f"{patient.given_name} {patient.family_name}", patient.phone, patient.email))
 
 
-def texts_it_may_have_sent(session: Session, message: object, service: ServiceDetails
+def texts_it_may_have_sent(session: Session, message: OutboxMessage, service: ServiceDetails
                            ) -> tuple[tuple[str, ...], Recipient | None]:
     """Every text an earlier attempt at `message` may have sent, and to whom, whether or not
     the message still applies (it may have gone before it stopped applying): what to look
@@ -118,7 +118,7 @@ def _wanted(patient: Patient, channel: MessageChannel) -> bool:
     return True
 
 
-def _still_true(session: Session, message: object, appointment: Appointment,
+def _still_true(session: Session, message: OutboxMessage, appointment: Appointment,
                 event: MessageEvent, channel: MessageChannel) -> Stale | Later | None:
     state = appointment.state
     if event in ABOUT_A_BOOKING:
@@ -172,7 +172,7 @@ def _active_on_request(session: Session, request_id: int) -> bool:
         Appointment.request_id == request_id, col(Appointment.state).in_(ACTIVE_STATES))) > 0
 
 
-def _notice(session: Session, appointment: Appointment, message: object,
+def _notice(session: Session, appointment: Appointment, message: OutboxMessage,
             event: MessageEvent) -> AppointmentNotice:
     request = session.get(Request, appointment.request_id)
     site = site_of_appointment(session, appointment)
