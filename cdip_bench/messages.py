@@ -3,13 +3,16 @@ processes, the fake Twilio (real HTTP through the twilio client, 100-300 ms a re
 SMTP catcher (aiosmtpd), in this process. Traffic stays on loopback; every phase is bounded
 in count and time.
 
-For N workers, then for one (the baseline, same run), on a fresh scratch database each:
+On one scratch database, with N workers and with one (the baseline, in the same run):
 
 1. healthy, paced: bookings at a steady rate below capacity; p95 from a message's row being
-   written (the booking's commit) to the provider receiving it;
-2. healthy, backlog: a burst of bookings at once; messages per second from the first row
-   written to the last message received;
-3. faults: more bookings, a fifth of them cancelled while their messages are in flight;
+   written (the booking's commit) to the provider receiving it; N workers, then one;
+2. healthy, backlog, in rounds alternating N workers and one (the others stopped with
+   SIGTERM, then started again), so both see the shared machine at much the same moments:
+   a burst of bookings at once; messages per second from the first row written to the last
+   message received; medians of the rounds, and the median of the rounds' ratios;
+3. faults, with N workers: more bookings, a fifth of them cancelled while their messages
+   are in flight;
    the fake Twilio answers 500 for a stretch, 429 and times out (before and after taking the
    message); the SMTP catcher refuses; one worker is killed with SIGKILL mid-batch and
    replaced; every worker's database connection is ended (`pg_terminate_backend`, what a
@@ -26,6 +29,8 @@ import threading
 import time
 from datetime import UTC, datetime
 from typing import Any
+
+import numpy as np
 
 from cdip_bench.booking_data import scratch_database
 from cdip_bench.messages_check import check_outbox
@@ -46,43 +51,29 @@ DRAIN_TIMEOUT_S = 180.0
 
 
 def messages_benchmark(database_url: str = "postgresql://postgres@127.0.0.1:5432/test",
-                       workers: int = 2, concurrency: int = 4, paced: int = 60,
-                       paced_per_s: float = 4.0, backlog: int = 150, faulty: int = 120,
-                       latency_min_ms: int = 100, latency_max_ms: int = 300,
+                       workers: int = 2, concurrency: int = 4, paced: int = 40,
+                       paced_per_s: float = 4.0, backlog: int = 100, rounds: int = 3,
+                       faulty: int = 120, latency_min_ms: int = 100, latency_max_ms: int = 300,
                        faults: bool = True, seed: int = 7) -> dict[str, Any]:
-    """Messages through N worker processes and through one: throughput, p95 enqueue to
-    provider when healthy, and lost / duplicated / sent for cancelled after faults
-    (counts of bookings per phase; each booking sends a text and an email)."""
+    """Messages through N worker processes and through one, in one run: throughput, p95
+    enqueue to provider when healthy, and lost / duplicated / sent for cancelled after
+    faults (counts of bookings per phase; each booking sends a text and an email)."""
     if not database_url.startswith("postgres"):
         raise ValueError("--database-url: the messages benchmark needs PostgreSQL (workers "
                          "on several processes share it)")
-    load_before = os.getloadavg()[0]
-    options = dict(database_url=database_url, concurrency=concurrency, paced=paced,
-                   paced_per_s=paced_per_s, backlog=backlog, faulty=faulty,
-                   latency=(latency_min_ms, latency_max_ms), faults=faults, seed=seed)
-    main = _run(workers=workers, **options)
-    load = {"load_average_1m": [round(load_before, 1), round(os.getloadavg()[0], 1)]}
-    if workers == 1:
-        return {**main, **load}
-    one = _run(workers=1, **options)
-    speedup = (main["messages_per_s"] / one["messages_per_s"]
-               if one["messages_per_s"] else None)
-    load["load_average_1m"].append(round(os.getloadavg()[0], 1))
-    return {**main, "one_worker": one,
-            "speedup_vs_one_worker": round(speedup, 2) if speedup else None, **load}
-
-
-def _run(*, database_url: str, workers: int, concurrency: int, paced: int,
-         paced_per_s: float, backlog: int, faulty: int, latency: tuple[int, int],
-         faults: bool, seed: int) -> dict[str, Any]:
+    if workers < 1 or rounds < 1:
+        raise ValueError("--workers and --rounds: at least 1")
+    load = [round(os.getloadavg()[0], 1)]
     rng = random.Random(seed)
+    patients = 2 * paced + 2 * rounds * backlog + faulty
+    latency = (latency_min_ms, latency_max_ms)
     with scratch_database(database_url) as url, running_providers(latency, seed) as providers:
-        world = build_message_world(url, patients=paced + backlog + faulty, seed=seed)
+        world = build_message_world(url, patients=patients, seed=seed)
         pool = Workers(worker_environment(url, providers, concurrency))
         try:
             pool.start(workers)
-            healthy = _paced(world, providers, paced, paced_per_s)
-            throughput = _backlog(world, providers, backlog)
+            figures = _healthy(world, providers, pool, workers, paced, paced_per_s, backlog,
+                               rounds)
             fault_log = faulty_phase(world, providers, pool, faulty, faults, rng)
             drained = wait_drained(world.db, DRAIN_TIMEOUT_S)
             texts, emails = providers.received()
@@ -91,16 +82,50 @@ def _run(*, database_url: str, workers: int, concurrency: int, paced: int,
         finally:
             pool.stop()
             world.db.dispose()
+    load.append(round(os.getloadavg()[0], 1))
+    if not final["problems"]:
+        del final["problems"]
     return {"workers": workers, "concurrency_per_worker": concurrency,
-            "messages": final["delivered"],
-            "messages_per_s": throughput["messages_per_s"],
-            "p95_enqueue_to_send_ms": healthy["p95_enqueue_to_send_ms"],
+            "messages": final["delivered"], **figures.pop("many"),
             "lost": final["lost"], "duplicated": final["duplicated"],
-            "sent_for_cancelled": final["sent_for_cancelled"],
-            "unrecorded": final["unrecorded"], "dead_letters": final["dead"],
-            "still_queued": final["still_queued"], "drained": drained,
-            "skipped_no_longer_true": final["skipped"], "due": final["due"],
-            "healthy_backlog": throughput, "faults": fault_log}
+            "sent_for_cancelled": final["sent_for_cancelled"], **figures,
+            "after_faults": {key: final[key] for key in final
+                             if key not in ("first_enqueued", "last_received")},
+            "drained": drained, "faults": fault_log, "load_average_1m": load}
+
+
+def _healthy(world: MessageWorld, providers: Providers, pool: Workers, workers: int,
+             paced: int, paced_per_s: float, backlog: int, rounds: int) -> dict[str, Any]:
+    """Paced and backlog phases with N workers, then with one, in alternation (rounds), so
+    both see the machine as it is at much the same moments."""
+    many = {"p95_enqueue_to_send_ms": _paced(world, providers, paced, paced_per_s)[
+        "p95_enqueue_to_send_ms"]}
+    one: dict[str, Any] = {"workers": 1}
+    rates: dict[int, list[float]] = {workers: [], 1: []}
+    for round_number in range(rounds):
+        rates[workers].append(_backlog(world, providers, backlog)["messages_per_s"])
+        if workers == 1:
+            continue
+        pool.retire(workers - 1)
+        if round_number == 0:
+            one["p95_enqueue_to_send_ms"] = _paced(world, providers, paced, paced_per_s)[
+                "p95_enqueue_to_send_ms"]
+        rates[1].append(_backlog(world, providers, backlog)["messages_per_s"])
+        pool.start(workers - 1)
+    many["messages_per_s"] = _median(rates[workers])
+    many["messages_per_s_rounds"] = rates[workers]
+    if workers == 1:
+        return {"many": many}
+    one["messages_per_s"] = _median(rates[1])
+    one["messages_per_s_rounds"] = rates[1]
+    ratios = [n / o for n, o in zip(rates[workers], rates[1], strict=True) if n and o]
+    return {"many": many, "one_worker": one,
+            "speedup_vs_one_worker": round(_median(ratios), 2) if ratios else None}
+
+
+def _median(values: list[float]) -> float | None:
+    present = sorted(v for v in values if v is not None)
+    return round(float(np.median(present)), 1) if present else None
 
 
 def _paced(world: MessageWorld, providers: Providers, bookings: int,

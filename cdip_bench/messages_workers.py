@@ -91,6 +91,13 @@ class Workers:
         process.wait(10)
         return process.pid
 
+    def retire(self, count: int) -> None:
+        """Stop the last `count` live workers cleanly (SIGTERM: they finish what they hold)."""
+        live = [process for process in self.processes if process.poll() is None]
+        for process in live[len(live) - count:]:
+            process.send_signal(signal.SIGTERM)
+            process.wait(60)
+
     def stop(self) -> None:
         for process in self.processes:
             if process.poll() is None:
