@@ -51,7 +51,7 @@ DRAIN_TIMEOUT_S = 180.0
 
 
 def messages_benchmark(database_url: str = "postgresql://postgres@127.0.0.1:5432/test",
-                       workers: int = 2, concurrency: int = 4, paced: int = 40,
+                       workers: int = 2, concurrency: int = 2, paced: int = 40,
                        paced_per_s: float = 4.0, backlog: int = 100, rounds: int = 3,
                        faulty: int = 120, latency_min_ms: int = 100, latency_max_ms: int = 300,
                        faults: bool = True, seed: int = 7) -> dict[str, Any]:
