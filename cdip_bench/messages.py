@@ -120,12 +120,12 @@ def _healthy(world: MessageWorld, providers: Providers, pool: Workers, workers: 
     one["messages_per_s_rounds"] = rates[1]
     ratios = [n / o for n, o in zip(rates[workers], rates[1], strict=True) if n and o]
     return {"many": many, "one_worker": one,
-            "speedup_vs_one_worker": round(_median(ratios), 2) if ratios else None}
+            "speedup_vs_one_worker": _median(ratios, digits=2) if ratios else None}
 
 
-def _median(values: list[float]) -> float | None:
+def _median(values: list[float], digits: int = 1) -> float | None:
     present = sorted(v for v in values if v is not None)
-    return round(float(np.median(present)), 1) if present else None
+    return round(float(np.median(present)), digits) if present else None
 
 
 def _paced(world: MessageWorld, providers: Providers, bookings: int,
