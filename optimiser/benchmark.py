@@ -38,6 +38,7 @@ def diary_benchmark(seed: int = 0, time_limit: float = 60.0) -> dict:
         "bound": _round(plan.bound, 0),
         "bound_method": plan.bound_method,
         "gap": _round(plan.gap, 4),
+        "errors": list(plan.errors),
         "unmet_demand": ours.unmet_exams,
         "unmet_demand_greedy": greedy.unmet_exams,
         "mean_travel_km": round(ours.mean_travel_km, 3),

@@ -161,12 +161,23 @@ class DiaryPlan:
     seconds: float
     diagnoses: tuple[Diagnosis, ...] = ()
     log: tuple[str, ...] = ()
+    errors: tuple[str, ...] = ()
+    """Faults of the builder itself, never of the input: a plan the independent check refused
+    (and dropped for the best plan that passed), or an objective below the bound. Empty when
+    all is well; anything here is a bug to report."""
 
     @property
     def gap(self) -> float | None:
+        """(objective − bound) / objective. Negative when the plan beats the bound, which no
+        valid plan can do: then `errors` says so (only rounding noise reads as zero)."""
         if self.bound is None or self.metrics.objective <= 0:
             return None
-        return max(0.0, (self.metrics.objective - self.bound) / self.metrics.objective)
+        gap = (self.metrics.objective - self.bound) / self.metrics.objective
+        return 0.0 if -BOUND_TOLERANCE < gap < 0 else gap
+
+
+BOUND_TOLERANCE = 1e-6
+"""Relative slack between a plan's objective and the LP bound that is solver noise, not a bug."""
 
 
 class DiaryInputError(ValueError):
