@@ -37,7 +37,7 @@ def reach_greedy_solution(instance: Instance) -> Solution:
     passes = ((daytime, True, 0.0), (daytime, False, 0.0), (offpeak, False, OFFPEAK_MIN_FILL))
     for modality in MODALITY_ORDER:
         for times, local, min_fill in passes:
-            pool.local_only = local
+            pool.set_local_only(local)
             for t in times:
                 for options in by_time.get((t, modality), {}).values():
                     _fill(instance, ledger, options, pool, min_fill)
@@ -47,46 +47,53 @@ def reach_greedy_solution(instance: Instance) -> Solution:
 
 class _DemandInReach:
     """Exams per demand cell not yet planned for, and per site × family the cells within the
-    travel limit, nearest first."""
+    travel limit, nearest first (all of them, or only those whose nearest site it is)."""
 
     def __init__(self, instance: Instance) -> None:
         cells = instance.demand
-        self.instance = instance
         self.left = cells.totals.astype(float).copy()
-        self.local_only = False  # count only cells whose nearest site in reach is the option's
-        self.nearest_site = np.full(len(cells.cell_area), -1)
+        self.local_only = False
+        nearest_site = np.full(len(cells.cell_area), -1)
         for arc in np.argsort(cells.arc_km, kind="stable")[::-1]:
-            self.nearest_site[cells.arc_cell[arc]] = cells.arc_site[arc]
-        self.sf_index = {key: i for i, key in enumerate(cells.site_families)}
+            nearest_site[cells.arc_cell[arc]] = cells.arc_site[arc]
         by_sf: dict[int, list[int]] = {}
         for arc in np.argsort(cells.arc_km, kind="stable"):
             by_sf.setdefault(int(cells.arc_sf[arc]), []).append(int(cells.arc_cell[arc]))
-        self.sf_cells = {sf: np.array(c, dtype=int) for sf, c in by_sf.items()}
+        self.reach = {sf: np.array(c, dtype=int) for sf, c in by_sf.items()}
+        self.local = {sf: c[nearest_site[c] == cells.site_families[sf][0]]
+                      for sf, c in self.reach.items()}
+        sf_index = {key: i for i, key in enumerate(cells.site_families)}
+        self.option_families = [
+            [(sf_index[(int(instance.classes[c].site), family)], count)
+             for family, count in instance.templates[k].capacity
+             if sf_index.get((int(instance.classes[c].site), family)) in self.reach]
+            for c, k in zip(instance.option_class, instance.option_template, strict=True)]
+        self._waiting: dict[int, float] = {}
 
     def covered(self, option: int) -> float:
         """Exams the session would take from the demand still in reach of its site."""
-        return sum(min(count, float(self.left[cells].sum()))
-                   for cells, count in self._families(option))
+        return sum(min(count, self._in_reach(sf)) for sf, count in self.option_families[option])
 
     def take(self, option: int) -> None:
         """Plan the session's slots for the nearest areas' exams still in reach."""
-        for cells, count in self._families(option):
+        for sf, count in self.option_families[option]:
+            cells = self._cells(sf)
             column = self.left[cells]
             before = np.concatenate([[0.0], np.cumsum(column)[:-1]])
             self.left[cells] = column - np.minimum(column, np.maximum(0.0, count - before))
+        self._waiting.clear()
 
-    def _families(self, option: int) -> list[tuple[np.ndarray, int]]:
-        inst = self.instance
-        site = inst.classes[inst.option_class[option]].site
-        result = []
-        for family, count in inst.templates[inst.option_template[option]].capacity:
-            sf = self.sf_index.get((site, family))
-            if sf is not None and sf in self.sf_cells:
-                cells = self.sf_cells[sf]
-                if self.local_only:
-                    cells = cells[self.nearest_site[cells] == site]
-                result.append((cells, count))
-        return result
+    def set_local_only(self, local: bool) -> None:
+        self.local_only = local
+        self._waiting.clear()
+
+    def _in_reach(self, sf: int) -> float:
+        if sf not in self._waiting:
+            self._waiting[sf] = float(self.left[self._cells(sf)].sum())
+        return self._waiting[sf]
+
+    def _cells(self, sf: int) -> np.ndarray:
+        return self.local[sf] if self.local_only else self.reach[sf]
 
 
 def _fill(instance: Instance, ledger: StaffLedger, options: list[int], pool: _DemandInReach,
