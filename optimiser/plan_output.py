@@ -95,12 +95,13 @@ def _allocations(inst: Instance, w: np.ndarray) -> list[Allocation]:
     cells = inst.demand
     return [Allocation(FAMILIES[cells.cell_family[cells.arc_cell[a]]],
                        cells.cell_area[cells.arc_cell[a]],
-                       inst.sites[cells.arc_site[a]].site_id, int(w[a]), float(cells.arc_km[a]))
+                       inst.sites[cells.arc_site[a]].site_id, int(w[a]), float(cells.arc_km[a]),
+                       cells.cell_band[cells.arc_cell[a]])
             for a in np.flatnonzero(w)]
 
 
 def _unmet(inst: Instance, unmet: np.ndarray) -> list[UnmetDemand]:
     cells = inst.demand
     return [UnmetDemand(FAMILIES[cells.cell_family[c]], cells.cell_area[c], PRIORITIES[q],
-                        int(unmet[c, q]))
+                        int(unmet[c, q]), cells.cell_band[c])
             for c, q in zip(*np.nonzero(unmet), strict=True)]

@@ -19,7 +19,7 @@ from domain.geography import haversine_km
 from domain.network_check import CLINICAL_SKILLS
 from domain.session_templates import SessionTemplate
 from domain.staff_availability import StaffCalendar
-from domain.vocabulary import Modality, Priority, SessionPeriod, StaffRole
+from domain.vocabulary import AgeBand, Modality, Priority, SessionPeriod, StaffRole
 from optimiser.problem import DiaryPlan, DiaryProblem
 
 PERIODS = (SessionPeriod.MORNING, SessionPeriod.AFTERNOON, SessionPeriod.EVENING)
@@ -186,16 +186,17 @@ class _ExactModel:
         booked: dict[tuple, dict[int, float]] = defaultdict(dict)
         backlog: dict[tuple[Modality, str], dict[int, float]] = defaultdict(dict)
         homed: dict[tuple[Modality, str], float] = defaultdict(float)
-        for (family, area_id), by_priority in counts.items():
+        for (family, area_id, band), by_priority in counts.items():
             area = p.network.area_by_id[area_id]
             cell = {}
             for site in p.network.sites:
                 km = haversine_km(area.lat, area.lon, site.lat, site.lon)
-                if km <= p.travel_limit_km and (site.site_id, family) in capacity:
+                if (km <= p.travel_limit_km and (site.site_id, family) in capacity
+                        and _admits(site, band)):
                     col = self.cols.add(km * self.w.travel_per_km, sum(by_priority.values()))
                     cell[col] = 1.0
                     booked[(site.site_id, family)][col] = 1.0
-            home = home_site(p, area, family, set(capacity))
+            home = home_site(p, area, family, band, set(capacity))
             for priority, count in by_priority.items():
                 col = self.cols.add(self.w.unmet_per_exam * priority.weight, count)
                 cell[col] = 1.0
@@ -255,7 +256,8 @@ def whole_demand(problem: DiaryProblem) -> dict[tuple, dict[Priority, int]]:
         if row.expected_count != int(row.expected_count):
             raise ValueError("the exact model takes whole expected counts only")
         if row.expected_count:
-            counts[(row.family, row.area_id)][row.priority] += int(row.expected_count)
+            counts[(row.family, row.area_id, row.age_band)][row.priority] += int(
+                row.expected_count)
     return counts
 
 
@@ -276,9 +278,18 @@ def plan_objective(problem: DiaryProblem, plan: DiaryPlan) -> float:
             + _plan_imbalance(problem, plan) + _plan_changes(problem, plan))
 
 
-def home_site(problem: DiaryProblem, area, family, able: set[tuple]) -> str | None:
-    """Where an area's backlog of a family waits: the nearest site able to do it at all."""
-    sites = [s for s in problem.network.sites if (s.site_id, family) in able]
+def _admits(site, band: AgeBand) -> bool:
+    """Adults never go to a site with an age limit; children (under 16) where it is 16+."""
+    limit = site.age_limit_years
+    return limit is None or (band is AgeBand.CHILD and limit >= 16)
+
+
+def home_site(problem: DiaryProblem, area, family, band: AgeBand,
+              able: set[tuple]) -> str | None:
+    """Where an area's backlog of a family waits: the nearest site able to do it at all that
+    takes the patients' age band."""
+    sites = [s for s in problem.network.sites
+             if (s.site_id, family) in able and _admits(s, band)]
     if not sites:
         return None
     return min(sites, key=lambda s: haversine_km(area.lat, area.lon, s.lat, s.lon)).site_id
@@ -296,13 +307,14 @@ def _plan_imbalance(problem: DiaryProblem, plan: DiaryPlan) -> float:
     areas = problem.network.area_by_id
     homed: dict[tuple, float] = defaultdict(float)
     home_of = {}
-    for (family, area_id), by_priority in whole_demand(problem).items():
-        home_of[(family, area_id)] = home_site(problem, areas[area_id], family, able)
-        if home_of[(family, area_id)] is not None:
-            homed[(family.modality, home_of[(family, area_id)])] += sum(by_priority.values())
+    for (family, area_id, band), by_priority in whole_demand(problem).items():
+        home = home_site(problem, areas[area_id], family, band, able)
+        home_of[(family, area_id, band)] = home
+        if home is not None:
+            homed[(family.modality, home)] += sum(by_priority.values())
     backlog: dict[tuple, float] = defaultdict(float)
     for u in plan.unmet:
-        home = home_of.get((u.family, u.area_id))
+        home = home_of.get((u.family, u.area_id, u.age_band))
         if home is not None:
             backlog[(u.family.modality, home)] += u.count
     longest: dict[Modality, float] = defaultdict(float)

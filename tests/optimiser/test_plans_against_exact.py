@@ -1,11 +1,13 @@
 """Property tests: on random tiny networks with every kind of template (one- and two-person
 crews, radiologist-led lists, radiologist-crewed lists, lists both radiologist-crewed and
-radiologist-led, paediatric skills, evening and weekend sessions, leave, last week's diary), the
+radiologist-led, paediatric skills, evening and weekend sessions, leave, last week's diary,
+children's sites and demand of both age bands), the
 plan returned keeps every rule, its objective is no better than the exact optimum, and our bound
 is no worse than it; the reach-greedy baseline keeps every rule too."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -14,7 +16,15 @@ from hypothesis import strategies as st
 
 from domain.session_templates import SessionTemplate
 from domain.staff_availability import StaffAvailability
-from domain.vocabulary import Capability, ExamFamily, Modality, Priority, SessionPeriod, StaffRole
+from domain.vocabulary import (
+    AgeBand,
+    Capability,
+    ExamFamily,
+    Modality,
+    Priority,
+    SessionPeriod,
+    StaffRole,
+)
 from optimiser import build_diary
 from optimiser.instance import compile_instance
 from optimiser.plan_check import check_plan
@@ -70,8 +80,9 @@ def tiny_problems(draw) -> DiaryProblem:
     sites, rooms, groups = [], [], []
     for s in range(draw(st.integers(1, 2))):
         site_id = f"S{s}"
-        sites.append(site(site_id, 52.0 + 0.15 * s, -2.0,
-                          draw(st.sampled_from([WEEKDAYS_ONLY, LONG_HOURS]))))
+        sites.append(replace(site(site_id, 52.0 + 0.15 * s, -2.0,
+                                  draw(st.sampled_from([WEEKDAYS_ONLY, LONG_HOURS]))),
+                             age_limit_years=draw(st.sampled_from([None, None, 16]))))
         for r in range(draw(st.integers(1, 3))):
             caps = draw(st.sets(st.just(PAEDIATRIC), max_size=1))
             rooms.append(room(f"{site_id}-US{r}", site_id, US, frozenset(caps)))
@@ -84,10 +95,11 @@ def tiny_problems(draw) -> DiaryProblem:
     offered = sorted({f for t in templates for f in t.families})
     families = draw(st.sets(st.sampled_from([*offered, ExamFamily.XR_PLAIN]), min_size=1,
                             max_size=4))
-    rows = [DemandRow(family, a.area_id, priority, float(draw(st.integers(0, 80))))
+    rows = [DemandRow(family, a.area_id, priority, float(draw(st.integers(0, 80))), band)
             for family in sorted(families) for a in areas
             for priority in sorted(draw(st.sets(st.sampled_from(list(Priority)), min_size=1,
-                                                max_size=2)))]
+                                                max_size=2)))
+            for band in sorted(draw(st.sets(st.sampled_from(list(AgeBand)), min_size=1)))]
     return DiaryProblem(network(sites, rooms, groups, areas),
                         {t.template_id: t for t in templates}, WEEK, tuple(rows),
                         staff_availability=_leave(draw, groups),
