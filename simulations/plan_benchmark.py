@@ -22,7 +22,7 @@ from domain.exams import load_exam_catalogue
 from domain.history import History, read_history
 from domain.network import Network, load_reference_network
 from domain.session_templates import session_templates
-from domain.vocabulary import Priority
+from domain.vocabulary import Modality, Priority
 from forecasting.demand import FORECAST_COLUMNS, DemandForecast, forecast_demand
 from forecasting.diary_demand import demand_mix, diary_demand
 from optimiser import DemandRow, DiaryProblem, build_diary
@@ -161,7 +161,9 @@ def _figures(world: PlanningWorld, runs: dict[str, PlannedRun]) -> dict:
         figures[f"breaches_two_week_wait_{name}"] = run.replay.breaches_two_week_wait
         figures[f"offpeak_sessions_{name}"] = run.offpeak_sessions
         figures[f"mean_travel_km_{name}"] = round(run.replay.mean_travel_km, 3)
-        figures[f"unmet_by_modality_{name}"] = run.replay.unmet_by_modality
+        figures[f"unmet_by_modality_{name}"] = {
+            m.value: sum(n for f, n in run.replay.unmet_by_family.items() if f[:2] == m.value)
+            for m in Modality}
     for name in ("forecast", "forecast_upper", "naive"):
         figures[f"regret{'' if name == 'forecast' else '_' + name}"] = _regret(
             runs[name].replay.unmet, oracle.unmet)

@@ -21,7 +21,7 @@ from ortools.graph.python import min_cost_flow
 from domain.geography import haversine_km
 from domain.network import Network
 from domain.session_templates import SessionTemplate
-from domain.vocabulary import AgeBand, Modality, Priority
+from domain.vocabulary import AgeBand, ExamFamily, Priority
 from forecasting.diary_demand import STANDARD_BREACH_DAYS, WaitingRequest
 from optimiser.problem import RoomSession
 
@@ -35,7 +35,7 @@ class ReplayResult:
     unmet: int
     """Requests due by the end and still not seen."""
     unmet_by_priority: dict[str, int]
-    unmet_by_modality: dict[str, int]
+    unmet_by_family: dict[str, int]
     breaches: int
     """Of those, waiting more than six weeks at the end (planned tests excepted, as in DM01)."""
     breaches_two_week_wait: int
@@ -176,7 +176,7 @@ def _result(queue: pd.DataFrame, end: date, travel: float) -> ReplayResult:
         unmet=len(waiting),
         unmet_by_priority={p.value: int((waiting["priority"] == p.value).sum())
                            for p in Priority},
-        unmet_by_modality={m.value: int((waiting["family"].str[:2] == m.value).sum())
-                           for m in Modality},
+        unmet_by_family={f.value: int((waiting["family"] == f.value).sum())
+                         for f in ExamFamily},
         breaches=breaches, breaches_two_week_wait=two_week, served=served,
         mean_travel_km=travel / served if served else 0.0)
