@@ -7,8 +7,8 @@ import shutil
 import pytest
 from typer.testing import CliRunner
 
-from cdip_cli.main import app
 from cdip_bench.plan import PlanBenchmarkError, plan_benchmark
+from cdip_cli.main import app
 from tests.forecasting.history_fixture import FixtureSpec, write_history
 
 SMALL = {"ics": "STW", "scale": 0.05, "history_weeks": 58, "time_limit": 0.5}
