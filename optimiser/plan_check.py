@@ -116,6 +116,7 @@ def _allocation_violations(problem: DiaryProblem, plan: DiaryPlan) -> list[str]:
         booked[(a.site_id, a.family)] += a.count
         if a.distance_km > problem.travel_limit_km + 1e-9:
             found.append(f"{a.area_id} → {a.site_id}: {a.distance_km:.0f} km is over the limit")
+        # the age rule written out again, not Site.admits: the solvers' demand cells use that
         limit = sites[a.site_id].age_limit_years
         if limit is not None and not (a.age_band is AgeBand.CHILD
                                       and limit >= CHILD_UNDER_YEARS):
