@@ -333,7 +333,7 @@ def _check_rules(inputs: ReportInputs) -> None:
                 "is not after start_at")
     _fail_where("sessions", (s.minutes.to_numpy() < 0), "minutes", "is negative")
     if inputs.forecast is not None:
-        monday = inputs.forecast.week_start.dt.dayofweek.to_numpy() != 0
+        monday = inputs.forecast.week_start.dt.day_of_week.to_numpy() != 0
         _fail_where("forecast", monday, "week_start", "is not a Monday")
 
 
