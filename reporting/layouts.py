@@ -92,7 +92,10 @@ def _nhs_number(cells: pd.Series) -> np.ndarray:
 
 
 def _snomed(cells: pd.Series) -> np.ndarray:
-    return ~cells.astype("str").map(is_snomed_ct_identifier).to_numpy(dtype=bool)
+    text = cells.astype("str")
+    distinct = text.dropna().unique()
+    valid = [value for value in distinct if is_snomed_ct_identifier(value)]
+    return ~text.isin(valid).to_numpy(dtype=bool)
 
 
 DATE = r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"

@@ -5,7 +5,7 @@ offsets of each request's events."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -103,6 +103,8 @@ class Record:
     events: Events
     appointments: Appointments
     sessions: Sessions
+    memo: dict[tuple, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
+    """Results several figures share (a request's state at an instant), kept per record."""
 
 
 def prepare(inputs: ReportInputs) -> Record:

@@ -99,10 +99,10 @@ def turnaround(record: Record, pairs: Sequence[tuple[RequestState, RequestState]
 def latest_site(record: Record) -> np.ndarray:
     """Site position of each request's latest appointment (by start), -1 if none."""
     a = record.appointments
+    latest = np.full(len(record.requests.exam), np.iinfo(np.int64).min, np.int64)
+    np.maximum.at(latest, a.request, a.start)
+    last = a.start == latest[a.request]  # ties at one instant: any of them
     site = np.full(len(record.requests.exam), -1, np.int64)
-    order = np.lexsort((a.start, a.request))
-    ordered = a.request[order]
-    last = order[np.r_[ordered[1:] != ordered[:-1], True]] if len(order) else order
     site[a.request[last]] = record.tables.room_site[a.room[last]]
     return site
 

@@ -119,10 +119,13 @@ def waiting_bands(waiting: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
 def state_at(record: Record, end: int) -> np.ndarray:
     """Each request's latest state before `end` (-1 if it had none): events are sorted by
     request then time, so a request's events before `end` are a prefix of its events."""
-    e = record.events
-    before = np.bincount(e.request[e.at < end], minlength=len(e.offsets) - 1)
-    last = e.offsets[:-1] + before - 1
-    return np.where(before > 0, e.state[np.maximum(last, 0)], -1)
+    key = ("state_at", end)
+    if key not in record.memo:
+        e = record.events
+        before = np.bincount(e.request[e.at < end], minlength=len(e.offsets) - 1)
+        last = e.offsets[:-1] + before - 1
+        record.memo[key] = np.where(before > 0, e.state[np.maximum(last, 0)], -1)
+    return record.memo[key]
 
 
 def _latest_reset(record: Record, end: int) -> np.ndarray:
