@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import tempfile
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -48,8 +48,11 @@ def reports_benchmark(weeks: int = 104, scale: float = 1.0, seed: int = 1, month
             write_history(generate_history(network, list(exam_catalogue().values()), settings),
                           folder)
         loaded = read_history(folder)
-    inputs = with_synthetic_identifiers(inputs_from_history(loaded, network), loaded)
     period = Month.parse(month) if month else last_full_month(loaded)
+    inputs = inputs_from_history(loaded, network)
+    facts = _SyntheticFacts.of(loaded)
+    del loaded  # the history frames are not needed any more: free them before the timing
+    inputs = with_synthetic_identifiers(inputs, facts)
     setup = time.perf_counter() - began
 
     started = time.perf_counter()
@@ -97,22 +100,36 @@ def last_full_month(history: History) -> Month:
     return month
 
 
-def with_synthetic_identifiers(inputs: ReportInputs, history: History) -> ReportInputs:
+@dataclass(frozen=True)
+class _SyntheticFacts:
+    """The few history columns the synthetic identifiers are made from."""
+
+    birth_year: np.ndarray
+    area_id: np.ndarray
+    plain_xray: np.ndarray
+
+    @classmethod
+    def of(cls, history: History) -> _SyntheticFacts:
+        return cls(birth_year=history.patients.birth_year.to_numpy(),
+                   area_id=history.patients.area_id.astype(str).to_numpy(),
+                   plain_xray=history.requests.exam_family.to_numpy() == "XR_PLAIN")
+
+
+def with_synthetic_identifiers(inputs: ReportInputs, facts: _SyntheticFacts) -> ReportInputs:
     """Benchmark data only: identifiers and report times a trust's export would carry."""
     p, r = inputs.patients.copy(), inputs.requests.copy()
     number = p.patient_id.to_numpy()
     p["nhs_number"] = _nhs_numbers(600_000_000 + 2 * number)
     p["nhs_number_status"] = pd.Series("01", index=p.index, dtype="str")
-    p["birth_date"] = pd.to_datetime(history.patients.birth_year.astype(str) + "-07-01").astype(
-        "datetime64[s]").to_numpy()
+    p["birth_date"] = (facts.birth_year - 1970).astype("datetime64[Y]").astype(
+        "datetime64[s]") + np.timedelta64(181 * 86_400, "s")  # 1 July (2 July in leap years)
     p["ethnic_category"] = pd.Series(np.array(list("ABCDEFGHJKLMNPRSZ"))[number % 17],
                                      dtype="str")
-    p["postcode"] = pd.Series(history.patients.area_id.astype(str) + " 1AA", dtype="str").values
+    p["postcode"] = pd.Series(np.char.add(facts.area_id.astype(str), " 1AA"), dtype="str")
     p["gp_practice_code"] = pd.Series([f"M85{n:03d}" for n in range(1000)], dtype="str").to_numpy(
     )[number % 1000]
     request = r.request_id.to_numpy()
-    walk_in_family = history.requests.exam_family.to_numpy() == "XR_PLAIN"
-    source = np.where(walk_in_family, np.where(request % 5 == 0, "05", "04"),
+    source = np.where(facts.plain_xray, np.where(request % 5 == 0, "05", "04"),
                       np.where(request % 5 < 2, "03", "04"))
     r["source_setting"] = pd.Categorical(source)
     r["referrer_code"] = pd.Series([f"G{n:07d}" for n in range(5000)], dtype="str").to_numpy()[
@@ -142,23 +159,26 @@ def _digits(text: np.ndarray) -> np.ndarray:
 
 def _with_reports(events: pd.DataFrame, appointments: pd.DataFrame) -> pd.DataFrame:
     """A reported event 1-72 hours after each attended appointment's start."""
-    attended = appointments[appointments.state == "attended"]
-    hours = 1 + attended.request_id.to_numpy() * 7919 % 72
-    reported = pd.DataFrame({
-        "request_id": attended.request_id.to_numpy(),
-        "at": attended.start_at + pd.to_timedelta(hours, unit="h"),
-    })
+    attended = (appointments.state == "attended").to_numpy()
+    request = appointments.request_id.to_numpy()[attended]
+    hours = 1 + request * 7919 % 72
+    reported_at = _ns(appointments.start_at)[attended] + hours * 3_600_000_000_000
     categories = [*events.to_state.cat.categories, "reported"]
-    merged = pd.concat([events[["request_id", "at"]], reported], ignore_index=True)
-    state = np.r_[events.to_state.cat.set_categories(categories).cat.codes.to_numpy(),
-                  np.full(len(reported), categories.index("reported"), np.int8)]
-    order = np.lexsort((merged["at"].to_numpy(), merged.request_id.to_numpy()))
+    all_request = np.concatenate([events.request_id.to_numpy(), request])
+    all_at = np.concatenate([_ns(events["at"]), reported_at])
+    state = np.concatenate([events.to_state.cat.set_categories(categories).cat.codes.to_numpy(),
+                            np.full(len(request), categories.index("reported"), np.int8)])
+    order = np.lexsort((all_at, all_request))
     return pd.DataFrame({
-        "request_id": merged.request_id.to_numpy()[order],
-        "at": merged["at"].iloc[order].reset_index(drop=True),
-        "from_state": pd.Categorical(np.full(len(order), None), categories=categories),
+        "request_id": all_request[order],
+        "at": pd.DatetimeIndex(all_at[order].astype("datetime64[ns]")).tz_localize("UTC"),
+        "from_state": pd.Categorical.from_codes(np.full(len(order), -1, np.int8), categories),
         "to_state": pd.Categorical.from_codes(state[order], categories),
-    })
+    }, copy=False)
+
+
+def _ns(instants: pd.Series) -> np.ndarray:
+    return instants.dt.tz_convert("UTC").dt.as_unit("ns").array.asi8
 
 
 def _baseline(instants: np.ndarray) -> float:

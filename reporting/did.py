@@ -168,8 +168,10 @@ def _text(values: pd.Series) -> pd.Series:
 
 
 def _dates(values: pd.Series) -> pd.Series:
-    stamps = pd.to_datetime(values.reset_index(drop=True))
-    return stamps.dt.strftime("%Y-%m-%d").astype("str")
+    """CCYY-MM-DD text of dates (blank where there is none)."""
+    days = pd.to_datetime(values.reset_index(drop=True)).to_numpy().astype("datetime64[D]")
+    text = np.datetime_as_string(days, unit="D")
+    return pd.Series(np.where(np.isnat(days), None, text), dtype="str")
 
 
 def _optional(values: pd.Series, pattern: str, what: str, warnings: list[str]) -> pd.Series:

@@ -287,7 +287,7 @@ def _events(history: History, requests: pd.DataFrame, appointments: pd.DataFrame
         (a.request_id.to_numpy()[state == "dna"], _naive(a.start_at)[state == "dna"], "dna"),
         (a.request_id.to_numpy()[discharged], discharge[discharged], "cancelled"),
     ]
-    request = np.concatenate([p[0] for p in parts])
+    request = np.concatenate([np.asarray(p[0], dtype=np.int32) for p in parts])
     at = np.concatenate([np.asarray(p[1], dtype="datetime64[ns]") for p in parts])
     rank = np.concatenate([np.full(len(p[0]), i, np.int8) for i, p in enumerate(parts)])
     order = np.lexsort((rank, at, request))
@@ -295,9 +295,12 @@ def _events(history: History, requests: pd.DataFrame, appointments: pd.DataFrame
     categories = list(dict.fromkeys(names))
     to_state = pd.Categorical.from_codes(
         np.array([categories.index(n) for n in names], np.int8)[rank[order]], categories)
+
+    del rank
+    request, at = request[order], at[order]
     return pd.DataFrame({
-        "request_id": request[order],
-        "at": pd.DatetimeIndex(at[order]).tz_localize("UTC"),
-        "from_state": pd.Categorical(np.full(len(order), None), categories=categories),
+        "request_id": request,
+        "at": pd.DatetimeIndex(at).tz_localize("UTC"),
+        "from_state": pd.Categorical.from_codes(np.full(len(order), -1, np.int8), categories),
         "to_state": to_state,
-    })
+    }, copy=False)

@@ -14,17 +14,18 @@ NO_GROUP = "all"
 
 
 def room_labels(record: Record, rooms: np.ndarray) -> pd.DataFrame:
-    """network, modality, ics, trust, site and room names for room positions."""
+    """network, modality, ics, trust, site and room of room positions, as categoricals."""
     t = record.tables
     site = t.room_site[rooms]
     trust = t.site_trust[site]
     return pd.DataFrame({
-        "network": NO_GROUP,
-        "modality": np.array([m.value for m in MODALITIES], dtype=object)[t.room_modality[rooms]],
-        "ics": t.ics_ids.to_numpy(dtype=object)[t.trust_ics[trust]],
-        "trust": t.trusts.trust_id.astype(str).to_numpy(dtype=object)[trust],
-        "site": t.sites.site_id.astype(str).to_numpy(dtype=object)[site],
-        "room": t.rooms.room_id.astype(str).to_numpy(dtype=object)[rooms],
+        "network": pd.Categorical.from_codes(np.zeros(len(rooms), np.int8), [NO_GROUP]),
+        "modality": pd.Categorical.from_codes(t.room_modality[rooms],
+                                              [m.value for m in MODALITIES]),
+        "ics": pd.Categorical.from_codes(t.trust_ics[trust], list(t.ics_ids)),
+        "trust": pd.Categorical.from_codes(trust, list(t.trusts.trust_id.astype(str))),
+        "site": pd.Categorical.from_codes(site, list(t.sites.site_id.astype(str))),
+        "room": pd.Categorical.from_codes(rooms, list(t.rooms.room_id.astype(str))),
     })
 
 
@@ -34,8 +35,9 @@ def tidy_by(frame: pd.DataFrame, dimensions: Sequence[str],
     (the dimension) and `group` (its value) in front."""
     parts = []
     for dimension in dimensions:
-        grouped = summarise(frame.groupby(dimension, sort=True)).reset_index()
+        grouped = summarise(frame.groupby(dimension, sort=True, observed=True)).reset_index()
         grouped = grouped.rename(columns={dimension: "group"})
+        grouped["group"] = grouped.group.astype(str)
         grouped.insert(0, "by", dimension)
         parts.append(grouped)
     return pd.concat(parts, ignore_index=True)

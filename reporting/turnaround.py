@@ -152,19 +152,25 @@ def _first_per_request(request: np.ndarray, at: np.ndarray) -> tuple[np.ndarray,
 
 
 def _labels(record: Record, found: Intervals, site: np.ndarray) -> pd.DataFrame:
+    """Group keys of each interval as categoricals (cheap to build and to group by)."""
     t, r = record.tables, record.requests
     exam = r.exam[found.request]
     site_of = site[found.request]
-    site_names = np.array([*t.sites.site_id.astype(str), "none"], dtype=object)
+    site_names = [*t.sites.site_id.astype(str), "none"]
+    months = local_days(found.end).astype("datetime64[M]")
+    month_values, month_codes = np.unique(months, return_inverse=True)
     return pd.DataFrame({
-        "network": "all",
-        "modality": np.array([m.value for m in MODALITIES], dtype=object)[t.exam_modality[exam]],
-        "trust": t.trusts.trust_id.astype(str).to_numpy(dtype=object)[r.trust[found.request]],
-        "site": site_names[np.where(site_of < 0, len(site_names) - 1, site_of)],
-        "priority": np.array([p.value for p in PRIORITIES], dtype=object)[
-            r.priority[found.request]],
-        "month": pd.DatetimeIndex(local_days(found.end)).strftime("%Y-%m").to_numpy(dtype=object)
-        if len(found.end) else np.zeros(0, dtype=object),
+        "network": pd.Categorical.from_codes(np.zeros(len(exam), np.int8), ["all"]),
+        "modality": pd.Categorical.from_codes(t.exam_modality[exam],
+                                              [m.value for m in MODALITIES]),
+        "trust": pd.Categorical.from_codes(r.trust[found.request],
+                                           list(t.trusts.trust_id.astype(str))),
+        "site": pd.Categorical.from_codes(np.where(site_of < 0, len(site_names) - 1, site_of),
+                                          site_names),
+        "priority": pd.Categorical.from_codes(r.priority[found.request],
+                                              [p.value for p in PRIORITIES]),
+        "month": pd.Categorical.from_codes(month_codes.astype(np.int64),
+                                           [str(m) for m in month_values]),
     })
 
 
@@ -172,9 +178,12 @@ def _summary(rows: pd.DataFrame, dimension: str) -> pd.DataFrame:
     if rows.empty:
         return pd.DataFrame(columns=["by", "group", "month", "intervals", "median_days",
                                      "p90_days"])
-    grouped = rows.groupby([dimension, "month"], sort=True)["days"]
-    summary = grouped.agg(intervals="size", median_days="median",
-                          p90_days=lambda days: float(np.percentile(days, 90)))
+    grouped = rows.groupby([dimension, "month"], sort=True, observed=True)["days"]
+    quantiles = grouped.quantile([0.5, 0.9]).unstack()
+    summary = pd.DataFrame({"intervals": grouped.size(), "median_days": quantiles[0.5],
+                            "p90_days": quantiles[0.9]})
     summary = summary.reset_index().rename(columns={dimension: "group"})
+    summary["group"] = summary.group.astype(str)
+    summary["month"] = summary.month.astype(str)
     summary.insert(0, "by", dimension)
     return summary

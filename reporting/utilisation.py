@@ -52,7 +52,7 @@ def room_utilisation(record: Record, window: tuple[int, int],
     """Per room over the window, with the unsessioned minutes of its appointments."""
     sessions = session_utilisation(record, window) if sessions is None else sessions
     rooms = room_labels(record, np.arange(len(record.tables.rooms)))
-    sums = _sum_minutes(sessions.groupby("room", sort=True)).reset_index()
+    sums = _sum_minutes(sessions.groupby("room", sort=True, observed=True)).reset_index()
     rooms = rooms.merge(sums, on="room", how="left").merge(_unsessioned(record, window),
                                                            on="room", how="left")
     rooms = rooms.fillna({name: 0 for name in ("sessions", "session_minutes", "booked_minutes",
@@ -67,8 +67,11 @@ def modality_utilisation(sessions: pd.DataFrame,
     """Per modality within each dimension (network-wide, per ICS, trust, site)."""
     parts = []
     for dimension in dimensions:
-        grouped = _sum_minutes(sessions.groupby([dimension, "modality"], sort=True))
+        grouped = _sum_minutes(sessions.groupby([dimension, "modality"], sort=True,
+                                                observed=True))
         grouped = grouped.reset_index().rename(columns={dimension: "group"})
+        grouped["group"] = grouped.group.astype(str)
+        grouped["modality"] = grouped.modality.astype(str)
         grouped.insert(0, "by", dimension)
         parts.append(grouped)
     return _shares(pd.concat(parts, ignore_index=True))
@@ -98,5 +101,6 @@ def _unsessioned(record: Record, window: tuple[int, int]) -> pd.DataFrame:
              & np.isin(a.state, [appointment_code(x) for x in COUNTED]))
     minutes = np.bincount(a.room[loose], weights=(a.end[loose] - a.start[loose]) / NS_PER_MINUTE,
                           minlength=len(record.tables.rooms))
-    names = record.tables.rooms.room_id.astype(str).to_numpy(dtype=object)
-    return pd.DataFrame({"room": names, "unsessioned_minutes": minutes})
+    names = list(record.tables.rooms.room_id.astype(str))
+    return pd.DataFrame({"room": pd.Categorical(names, categories=names),
+                         "unsessioned_minutes": minutes})
