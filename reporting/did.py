@@ -107,11 +107,13 @@ def _reasons(record: Record, done: np.ndarray, cells: dict[str, pd.Series]) -> n
          "accession number already used by another examination this month"),
         (blank["ImagingSiteCode"], "no ODS code for the site or its trust"),
     ]
-    reasons = np.full(len(done), "", dtype=object)
-    for failing, reason in checks:
-        reasons = np.where(failing, np.where(reasons == "", reason, reasons + "; " + reason),
-                           reasons)
-    return reasons
+    code = np.zeros(len(done), np.int64)  # one bit per failed check
+    for bit, (failing, _) in enumerate(checks):
+        code |= failing.astype(np.int64) << bit
+    combinations, which = np.unique(code, return_inverse=True)
+    text = ["; ".join(reason for bit, (_, reason) in enumerate(checks) if combination >> bit & 1)
+            for combination in combinations]
+    return np.array(text, dtype=object)[which]
 
 
 def _exceptions(record: Record, rows: np.ndarray, cells: dict[str, pd.Series],
@@ -119,7 +121,7 @@ def _exceptions(record: Record, rows: np.ndarray, cells: dict[str, pd.Series],
     inputs, t, a, r = record.inputs, record.tables, record.appointments, record.requests
     return pd.DataFrame({
         "appointment_id": inputs.appointments.appointment_id.to_numpy()[rows],
-        "accession_number": inputs.appointments.accession_number.to_numpy()[rows],
+        "accession_number": inputs.appointments.accession_number.iloc[rows].to_numpy(),
         "test_date": local_days(a.start[rows]),
         "site_id": t.sites.site_id.astype(str).to_numpy()[t.room_site[a.room[rows]]],
         "exam_code": t.exams.code.astype(str).to_numpy()[r.exam[a.request[rows]]],

@@ -115,8 +115,11 @@ def _events_of_requests_ending_in(record: Record, end: RequestState,
     e = record.events
     if window is None:
         return e.request, e.at, e.state
-    hit = (e.state == state_code(end)) & (e.at >= window[0]) & (e.at < window[1])
-    requests = np.unique(e.request[hit])
+    key = ("events in window", *window)
+    if key not in record.memo:  # one pass over the whole log serves every pair
+        record.memo[key] = np.flatnonzero((e.at >= window[0]) & (e.at < window[1]))
+    inside = record.memo[key]
+    requests = np.unique(e.request[inside[e.state[inside] == state_code(end)]])
     first, last = e.offsets[requests], e.offsets[requests + 1]
     lengths = last - first
     index = np.repeat(first - np.cumsum(np.r_[0, lengths[:-1]]), lengths) + np.arange(lengths.sum())
