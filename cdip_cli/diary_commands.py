@@ -12,9 +12,10 @@ from rich.console import Console
 from rich.table import Table
 
 from booking_api.core.config import get_settings
-from booking_api.core.db import make_engine, transaction
-from booking_api.slots.flows import WeekBuilt, build_and_write_weeks
-from booking_api.slots.services import sessions_on
+from booking_api.core.db import transaction
+from booking_api.database import open_engine
+from booking_api.diary.flows import WeekBuilt, build_and_write_weeks
+from booking_api.diary.services import sessions_on
 from domain.network import load_reference_network
 from domain.session_templates import session_templates
 from domain.staff_availability import load_reference_staff_availability
@@ -48,7 +49,7 @@ def build(
         datetime.now(settings.zone).date())
     network = load_reference_network()
     templates = session_templates()
-    engine = make_engine(settings.database_url)
+    engine = open_engine(settings.database_url)
     try:
         built = build_and_write_weeks(
             engine, network, templates,
@@ -76,7 +77,7 @@ def show(
     if site not in network.site_by_id:
         typer.echo(f"--site: no site '{site}' in the network", err=True)
         raise typer.Exit(2)
-    engine = make_engine(get_settings().database_url)
+    engine = open_engine(get_settings().database_url)
     try:
         with transaction(engine) as session:
             views = sessions_on(session, site, wanted)
