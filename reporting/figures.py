@@ -77,7 +77,11 @@ def _waiting_tables(waiting: pd.DataFrame) -> pd.DataFrame:
     for keys in WAITING_GROUPS:
         part = waiting_bands(waiting, keys if keys != ("network",) else ())
         part.insert(0, "by", "+".join(keys))
-        part.insert(1, "group", part[list(keys)].astype(str).agg("/".join, axis=1))
+        names = part[list(keys)].astype(str)
+        group = names.iloc[:, 0]
+        for key in keys[1:]:
+            group = group + "/" + names[key]
+        part.insert(1, "group", group)
         parts.append(part.drop(columns=list(keys)))
     return pd.concat(parts, ignore_index=True)
 
