@@ -35,6 +35,8 @@ class IdIndex:
         if self._offset is not None:
             found = values - self._offset
             bad = null | (found < 0) | (found >= len(self._ids))
+            if not bad.any():
+                return found
         else:
             at = np.searchsorted(self._sorted, values)
             at_clipped = np.minimum(at, max(len(self._sorted) - 1, 0))
@@ -50,10 +52,14 @@ def key_codes(values: pd.Series, keys: pd.Series) -> np.ndarray:
     every string."""
     categories = pd.Index(keys.astype(str))
     if isinstance(values.dtype, pd.CategoricalDtype):
-        mapping = categories.get_indexer(values.cat.categories.astype(str))
-        codes = values.cat.codes.to_numpy()
-        return np.where(codes < 0, -1, mapping[codes]).astype(np.int64)
-    return categories.get_indexer(values.astype("str")).astype(np.int64)
+        mapping = np.r_[categories.get_indexer(values.cat.categories.astype(str)), -1]
+        return mapping.astype(_smallest(len(categories)))[values.cat.codes.to_numpy()]
+    return categories.get_indexer(values.astype("str")).astype(_smallest(len(categories)))
+
+
+def _smallest(count: int) -> type[np.signedinteger]:
+    """The smallest signed integer type that holds codes 0..count-1 and -1."""
+    return np.int8 if count < 127 else np.int16 if count < 32_000 else np.int32
 
 
 def enum_codes(values: pd.Series, codes: tuple[str, ...]) -> np.ndarray:
