@@ -52,14 +52,11 @@ def key_codes(values: pd.Series, keys: pd.Series) -> np.ndarray:
     every string."""
     categories = pd.Index(keys.astype(str))
     if isinstance(values.dtype, pd.CategoricalDtype):
+        # one gather through the categories; -1 (null) picks the appended -1. Positions are
+        # numpy's index type, so indexing other arrays with them needs no conversion.
         mapping = np.r_[categories.get_indexer(values.cat.categories.astype(str)), -1]
-        return mapping.astype(_smallest(len(categories)))[values.cat.codes.to_numpy()]
-    return categories.get_indexer(values.astype("str")).astype(_smallest(len(categories)))
-
-
-def _smallest(count: int) -> type[np.signedinteger]:
-    """The smallest signed integer type that holds codes 0..count-1 and -1."""
-    return np.int8 if count < 127 else np.int16 if count < 32_000 else np.int32
+        return mapping.astype(np.intp)[values.cat.codes.to_numpy()]
+    return categories.get_indexer(values.astype("str")).astype(np.intp)
 
 
 def enum_codes(values: pd.Series, codes: tuple[str, ...]) -> np.ndarray:
