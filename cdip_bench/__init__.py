@@ -14,6 +14,8 @@ figures, each figure beside the baseline it is judged against, measured in the s
 - `plan`: six weeks of one system's diaries planned from the forecast, seasonal naive and the
   truth (and the forecast with urgent capacity to an upper quantile), then the requests that
   really came replayed against each: unmet, breaches, regret.
+- `reports`: a month's figures for managers and the DM01 and DID returns over a 104-week
+  synthetic history at full scale (~10 M appointments), beside a sort of the event log.
 - `booking`: search and booking over HTTP against a real server on a scratch database filled
   by `booking_data` (`booking_client` is its load generator), with double-booking counts.
 
