@@ -103,7 +103,7 @@ class HeldOrder(SQLModel, table=True):
     needs_exam: bool = Field(description="the order code maps to no exam")
     reason: str = Field(max_length=2000)
     candidates: list[int] = Field(default_factory=list, sa_type=JSONDocument)
-    order: dict[str, Any] = Field(sa_type=JSONDocument, description="the order as received")
+    order_data: dict[str, Any] = Field(sa_type=JSONDocument, description="the order as received")
     state: HeldOrderState = Field(default=HeldOrderState.OPEN,
                                   sa_type=code_enum(HeldOrderState))
     resolved_by: str | None = Field(default=None, max_length=100)

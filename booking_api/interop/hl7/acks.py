@@ -5,6 +5,7 @@ in words (ERR-8), and MSA-3 repeats those words for older receivers."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from hl7apy.core import Message
@@ -58,3 +59,8 @@ def _escape(text: str) -> str:
     """HL7 escapes for the delimiters a value may contain."""
     return (text.replace("\\", "\\E\\").replace("|", "\\F\\").replace("^", "\\S\\")
             .replace("&", "\\T\\").replace("~", "\\R\\"))
+
+
+def new_control_id() -> str:
+    """A fresh MSH-10 for a message we send (20 characters, unique)."""
+    return uuid.uuid4().hex[:20].upper()
