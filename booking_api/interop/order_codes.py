@@ -59,7 +59,7 @@ def load_code_map(session: Session, mappings: Iterable[CodeMapping],
     known = set(session.scalars(select(ExamType.code)))
     rows = [m for m in mappings]
     if with_catalogue:
-        names = dict(session.execute(select(ExamType.code, ExamType.name)).tuples())
+        names = {code: name for code, name in session.execute(select(ExamType.code, ExamType.name))}
         rows += [CodeMapping(NICIP, code, code, names[code]) for code in sorted(known)]
     for mapping in rows:
         if mapping.exam_code not in known:

@@ -33,12 +33,22 @@ def build_ack(header: Header, code: AckCode, control_id: str, now: datetime,
     if problem is not None:
         location = problem.location
         err = ack.add_segment("ERR")
-        err.err_2 = "^".join([location.segment, "1", str(location.field or ""), "1",
-                              str(location.component or "")]).rstrip("^")
+        err.err_2 = _error_location(problem)
         err.err_3 = f"{problem.code}^{ERROR_NAMES.get(problem.code, '')}^HL70357"
         err.err_4 = "E"
         err.err_8 = _escape(problem.text)[:250]
     return ack.to_er7()
+
+
+def _error_location(problem: HL7Problem) -> str:
+    """ERR-2 (ERL): segment^sequence[^field^repetition[^component]]."""
+    location = problem.location
+    parts = [location.segment, "1"]
+    if location.field:
+        parts += [str(location.field), "1"]
+        if location.component:
+            parts.append(str(location.component))
+    return "^".join(parts)
 
 
 def _msh(message: Message, header: Header, control_id: str, now: datetime) -> None:
