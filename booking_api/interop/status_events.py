@@ -1,0 +1,115 @@
+"""What a referrer is told: the state changes of a transaction, read from the audit events it
+recorded (every request transition and every booking change is audited, in the same
+transaction, so nothing that changed can be missed), with a snapshot of the request, its
+patient, its placer order, its appointment and worklist entry as they stand at commit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from booking_api.appointments.models import Appointment
+from booking_api.interop.models import PlacerOrder, WorklistEntry
+from booking_api.network.models import ExamType
+from booking_api.patients.models import Patient
+from booking_api.requests.models import Request
+
+REQUEST_EVENTS = frozenset({"request.received", "request.transition", "request.changed"})
+APPOINTMENT_EVENTS = {
+    "appointment.booked": "booked",
+    "appointment.rescheduled_to": "rescheduled",
+    "appointment.cancelled": "cancelled",
+    "appointment.attended": "attended",
+    "appointment.dna": "dna",
+}
+"""Audit actions that are told, and the name of the appointment event each is."""
+
+
+@dataclass(frozen=True)
+class StatusEvent:
+    kind: str
+    """request.<state> (received, justified, rejected, …, changed) or appointment.<event>."""
+    request_id: int
+    appointment_id: int | None
+    at: datetime
+    reason: str | None
+    was_booked: bool = True
+    """For a cancelled appointment: whether it was booked (a cancelled hold is not told)."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The request and all a message about it names, as at commit."""
+
+    request_id: int
+    booking_reference: str
+    request_state: str
+    priority: str
+    exam_code: str
+    exam_name: str
+    modality: str
+    referrer: str
+    received_at: datetime
+    nhs_number: str | None
+    family_name: str
+    given_name: str
+    date_of_birth: date
+    patient_id: int
+    placer_system: str | None
+    placer_order_number: str | None
+    appointment: Appointment | None
+    worklist: WorklistEntry | None
+
+
+def status_events(audit_rows: list[dict[str, Any]], session: Session) -> list[StatusEvent]:
+    """The told events among a transaction's audit rows, in the order they happened."""
+    events = []
+    for row in audit_rows:
+        action, after = row["action"], row.get("after") or {}
+        if action in REQUEST_EVENTS:
+            kind = "request.changed" if action == "request.changed" else \
+                f"request.{after.get('state')}"
+            events.append(StatusEvent(kind, int(row["entity_id"]), None, row["at"],
+                                      row.get("reason")))
+        elif action in APPOINTMENT_EVENTS:
+            appointment_id = int(row["entity_id"])
+            request_id = after.get("request_id") or _request_of(session, appointment_id)
+            was_booked = (row.get("before") or {}).get("state") != "held"
+            events.append(StatusEvent(f"appointment.{APPOINTMENT_EVENTS[action]}",
+                                      int(request_id), appointment_id, row["at"],
+                                      row.get("reason"), was_booked))
+    return [e for e in events if e.kind != "appointment.cancelled" or e.was_booked]
+
+
+def snapshot(session: Session, request_id: int, appointment_id: int | None) -> Snapshot:
+    request = session.get(Request, request_id)
+    assert request is not None
+    patient = session.get(Patient, request.patient_id)
+    exam = session.get(ExamType, request.exam_code)
+    assert patient is not None and exam is not None
+    placer = session.scalars(select(PlacerOrder).where(
+        PlacerOrder.request_id == request_id)).first()
+    appointment = session.get(Appointment, appointment_id) if appointment_id else None
+    worklist = session.scalars(select(WorklistEntry).where(
+        WorklistEntry.request_id == request_id)).first()
+    return Snapshot(
+        request_id=request_id, booking_reference=request.booking_reference,
+        request_state=str(request.state), priority=str(request.priority),
+        exam_code=exam.code, exam_name=exam.name, modality=str(exam.modality),
+        referrer=request.referrer, received_at=request.received_at,
+        nhs_number=patient.nhs_number, family_name=patient.family_name,
+        given_name=patient.given_name, date_of_birth=patient.date_of_birth,
+        patient_id=patient.id or 0,
+        placer_system=placer.placer_system if placer else None,
+        placer_order_number=placer.placer_order_number if placer else None,
+        appointment=appointment, worklist=worklist)
+
+
+def _request_of(session: Session, appointment_id: int) -> int:
+    appointment = session.get(Appointment, appointment_id)
+    assert appointment is not None
+    return appointment.request_id

@@ -1,0 +1,154 @@
+"""Status out, written in the transaction of the change (a transactional outbox): as a
+session commits, the state changes it audited become one `interop_outbound` row per
+subscriber that should hear of them, rendered in the subscriber's protocol (HL7 SIU/ORR, a
+FHIR Task or Appointment, a signed webhook's JSON), and a booking gets its modality worklist
+entry (IHE Scheduled Workflow: accession number, requested procedure id, scheduled step,
+study instance UID). A rollback drops them with the change; a commit cannot happen without
+them. Delivery is `delivery`'s job.
+
+The hook is attached by `booking_api.database` before the audit hook (which writes, and
+forgets, the audit rows this one reads)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from booking_api.appointments.models import Appointment
+from booking_api.audit.services import pending_audit_events
+from booking_api.core.columns import utc_now
+from booking_api.interop.hl7.acks import new_control_id
+from booking_api.interop.hl7.scheduling import build_status_message, message_type_for
+from booking_api.interop.models import (
+    OutboundMessage,
+    OutboundState,
+    PlacerOrder,
+    Protocol,
+    Subscriber,
+    SubscriberScope,
+    WorklistEntry,
+)
+from booking_api.interop.status_events import Snapshot, StatusEvent, snapshot, status_events
+from booking_api.interop.fhir.resources import appointment_resource, task_resource
+from booking_api.network.models import Room
+
+STUDY_UID_ROOT = "2.25"
+"""UUID-derived OIDs (ITU-T X.667): unique without a registered root."""
+
+
+def attach_status_out(factory: sessionmaker[Session]) -> None:
+    """A session hook: write worklist entries and outbound rows as sessions commit."""
+    event.listen(factory, "before_commit", write_status_out)
+
+
+def write_status_out(session: Session) -> None:
+    audit_rows = pending_audit_events(session)
+    if not audit_rows:
+        return
+    events = status_events(audit_rows, session)
+    if not events:
+        return
+    for change in events:
+        if change.kind in ("appointment.booked", "appointment.rescheduled"):
+            assign_worklist(session, change)
+    subscribers = _subscribers(session, {e.request_id for e in events})
+    if not subscribers:
+        return
+    now = utc_now()
+    rows = []
+    for change in events:
+        shot = snapshot(session, change.request_id, change.appointment_id)
+        for subscriber in subscribers[change.request_id]:
+            rows.append(_row(subscriber, change, shot, now))
+    if rows:
+        session.connection().execute(OutboundMessage.__table__.insert(), rows)  # type: ignore[attr-defined]
+
+
+def assign_worklist(session: Session, change: StatusEvent) -> WorklistEntry:
+    """The request's worklist entry, made at its first booking and moved with it after."""
+    appointment = session.get(Appointment, change.appointment_id)
+    assert appointment is not None and appointment.start_at is not None
+    room = session.get(Room, appointment.room_id)
+    entry = session.scalars(select(WorklistEntry).where(
+        WorklistEntry.request_id == change.request_id)).first()
+    step = f"SPS{appointment.id}"[:16]
+    if entry is None:
+        entry = WorklistEntry(
+            request_id=change.request_id, appointment_id=appointment.id or 0,
+            accession_number=f"ACC{change.request_id:010d}"[:16],
+            requested_procedure_id=f"RP{change.request_id}"[:16], scheduled_step_id=step,
+            study_instance_uid=f"{STUDY_UID_ROOT}.{uuid.uuid4().int}",
+            modality=str(room.modality) if room else "OT",
+            station_ae_title=(appointment.room_id or "").replace("-", "_").upper()[:16],
+            scheduled_start=appointment.start_at)
+    else:
+        entry.appointment_id, entry.scheduled_step_id = appointment.id or 0, step
+        entry.scheduled_start, entry.updated_at = appointment.start_at, utc_now()
+        entry.station_ae_title = (appointment.room_id or "").replace("-", "_").upper()[:16]
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def _subscribers(session: Session, request_ids: set[int]) -> dict[int, list[Subscriber]]:
+    """For each request, the active subscribers that hear of it: every `all` subscriber,
+    and the `own_orders` subscribers of the system that placed it."""
+    active = list(session.scalars(select(Subscriber).where(Subscriber.active)))
+    if not active:
+        return {}
+    placed = dict(session.execute(select(PlacerOrder.request_id, PlacerOrder.placer_system)
+                                  .where(PlacerOrder.request_id.in_(request_ids))).all())
+    return {request_id: [s for s in active if s.scope is SubscriberScope.ALL or (
+        s.placer_system is not None and s.placer_system == placed.get(request_id))]
+        for request_id in request_ids}
+
+
+def _row(subscriber: Subscriber, change: StatusEvent, shot: Snapshot,
+         now: datetime) -> dict[str, Any]:
+    control_id = new_control_id()
+    message_type, body = render(subscriber, change, shot, control_id, now)
+    return {"dedupe_key": f"{subscriber.id}:{control_id}", "subscriber_id": subscriber.id,
+            "request_id": change.request_id, "appointment_id": change.appointment_id,
+            "event": change.kind, "message_type": message_type, "control_id": control_id,
+            "body": body, "state": OutboundState.PENDING.value, "run_at": now,
+            "attempts": 0, "created_at": now, "updated_at": now}
+
+
+def render(subscriber: Subscriber, change: StatusEvent, shot: Snapshot, control_id: str,
+           now: datetime) -> tuple[str, str]:
+    """(message type, body) of `change` in the subscriber's protocol."""
+    if subscriber.protocol is Protocol.HL7V2:
+        return message_type_for(change), build_status_message(
+            change, shot, control_id, subscriber.placer_system or subscriber.name, now)
+    if subscriber.protocol is Protocol.FHIR:
+        resource = (appointment_resource(shot.appointment, shot.request_id) if shot.appointment is not None and
+                    change.kind.startswith("appointment.") else task_resource(change, shot))
+        return resource["resourceType"], json.dumps(resource, separators=(",", ":"))
+    return "webhook", json.dumps(webhook_event(change, shot, control_id),
+                                 separators=(",", ":"), default=str)
+
+
+def webhook_event(change: StatusEvent, shot: Snapshot, event_id: str) -> dict[str, Any]:
+    appointment = shot.appointment
+    return {
+        "id": event_id, "type": change.kind, "occurred_at": change.at.isoformat(),
+        "reason": change.reason,
+        "request": {"id": shot.request_id, "booking_reference": shot.booking_reference,
+                    "state": shot.request_state, "exam_code": shot.exam_code,
+                    "priority": shot.priority, "placer_system": shot.placer_system,
+                    "placer_order_number": shot.placer_order_number},
+        "appointment": None if appointment is None else {
+            "id": appointment.id, "state": str(appointment.state),
+            "start": appointment.start_at.isoformat() if appointment.start_at else None,
+            "end": appointment.end_at.isoformat() if appointment.end_at else None,
+            "room_id": appointment.room_id},
+        "worklist": None if shot.worklist is None else {
+            "accession_number": shot.worklist.accession_number,
+            "study_instance_uid": shot.worklist.study_instance_uid},
+    }
+

@@ -1,0 +1,57 @@
+"""`cdip serve-mllp` (HL7 orders in over MLLP) and `cdip interop ...` (the order-code map,
+subscribers to status messages)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from booking_api.core.clock import DEFAULT_CLOCK
+from booking_api.core.config import get_settings
+from booking_api.database import open_database
+from booking_api.interop.order_codes import (
+    SHIPPED_MAP,
+    OrderCodeFileError,
+    load_code_map,
+    read_code_map,
+)
+
+app = typer.Typer(help="Interfaces with referrers: order codes, subscribers.",
+                  no_args_is_help=True)
+
+
+def serve_mllp(
+    host: str = typer.Option("127.0.0.1", help="interface to listen on"),
+    port: int = typer.Option(2575, min=1, max=65535, help="TCP port (2575: HL7's own)"),
+    concurrency: int = typer.Option(8, min=1, max=64, help="messages handled at once"),
+) -> None:
+    """Take HL7 v2.5.1 orders (ORM^O01, OMI^O23) over MLLP on HOST:PORT and answer each
+    with its ACK; a resent message (same MSH-10) is answered alike and acted on once."""
+    from booking_api.core.logging import configure_logging
+    from booking_api.interop.mllp_service import serve_mllp_forever
+
+    configure_logging()
+    settings = get_settings()
+    db = open_database(settings.database_url)
+    try:
+        serve_mllp_forever(db, DEFAULT_CLOCK, host, port, concurrency)
+    finally:
+        db.dispose()
+
+
+@app.command("load-codes")
+def load_codes(path: Path = typer.Argument(SHIPPED_MAP, exists=True, dir_okay=False,
+                                           help="CSV: code_system,code,exam_code,display")
+               ) -> None:
+    """Load an order-code map (and every catalogue exam as its own NICIP code)."""
+    db = open_database(get_settings().database_url)
+    try:
+        with db.transaction() as session:
+            count = load_code_map(session, read_code_map(path))
+    except OrderCodeFileError as error:
+        typer.echo(f"Not loaded: {error}", err=True)
+        raise typer.Exit(code=1) from None
+    finally:
+        db.dispose()
+    typer.echo(f"{count} order codes loaded from {path.name}")
