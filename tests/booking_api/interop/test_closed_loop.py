@@ -104,7 +104,7 @@ def test_nothing_is_lost_while_the_receiving_end_is_down(interop_db: Database,
         _drain(interop_db, lambda: clock[0])
         clock[0] += timedelta(seconds=5)
     with interop_db.reading() as session:
-        waiting = session.scalars(select(OutboundMessage)).all()
+        waiting = session.scalars(select(OutboundMessage).order_by(OutboundMessage.id)).all()
     assert waiting and all(m.state is OutboundState.PENDING for m in waiting)
     assert waiting[0].attempts >= 1 and waiting[0].last_error
     assert all(m.attempts == 0 for m in waiting[1:])  # later ones wait their turn
