@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from booking_api.appointments.models import Appointment
 from booking_api.audit.services import pending_audit_events
 from booking_api.core.columns import utc_now
+from booking_api.interop.fhir.resources import appointment_resource, task_resource
 from booking_api.interop.hl7.acks import new_control_id
 from booking_api.interop.hl7.scheduling import build_status_message, message_type_for
 from booking_api.interop.models import (
@@ -34,7 +35,6 @@ from booking_api.interop.models import (
     WorklistEntry,
 )
 from booking_api.interop.status_events import Snapshot, StatusEvent, snapshot, status_events
-from booking_api.interop.fhir.resources import appointment_resource, task_resource
 from booking_api.network.models import Room
 
 STUDY_UID_ROOT = "2.25"
@@ -126,8 +126,9 @@ def render(subscriber: Subscriber, change: StatusEvent, shot: Snapshot, control_
         return message_type_for(change), build_status_message(
             change, shot, control_id, subscriber.placer_system or subscriber.name, now)
     if subscriber.protocol is Protocol.FHIR:
-        resource = (appointment_resource(shot.appointment, shot.request_id) if shot.appointment is not None and
-                    change.kind.startswith("appointment.") else task_resource(change, shot))
+        about_booking = shot.appointment is not None and change.kind.startswith("appointment.")
+        resource = (appointment_resource(shot.appointment, shot.request_id) if about_booking
+                    else task_resource(change, shot))
         return resource["resourceType"], json.dumps(resource, separators=(",", ":"))
     return "webhook", json.dumps(webhook_event(change, shot, control_id),
                                  separators=(",", ":"), default=str)

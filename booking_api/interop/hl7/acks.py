@@ -31,7 +31,6 @@ def build_ack(header: Header, code: AckCode, control_id: str, now: datetime,
     if words:
         ack.msa.msa_3 = _escape(words)[:80]
     if problem is not None:
-        location = problem.location
         err = ack.add_segment("ERR")
         err.err_2 = _error_location(problem)
         err.err_3 = f"{problem.code}^{ERROR_NAMES.get(problem.code, '')}^HL70357"
