@@ -21,6 +21,7 @@ BENCHMARKS: dict[str, str] = {
     "eligibility": "cdip_bench.eligibility:eligibility_benchmark",
     "booking": "cdip_bench.booking:booking_benchmark",
     "diary": "cdip_bench.diary:diary_benchmark",
+    "interop": "cdip_bench.interop:interop_benchmark",
 }
 
 app = typer.Typer(help="Measure speed and quality; figures as a table or JSON.",
