@@ -80,7 +80,7 @@ def order_message(index: int) -> str:
     exam = EXAMS[index % len(EXAMS)]
     return "\r".join([
         f"MSH|^~\\&|BENCHOCS|RQ3|CDIP|WMIN|20261201090000||ORM^O01^ORM_O01|B{index:08d}|P|2.5.1",
-        f"PID|1||{nhs}^^^NHS^NH||PATIENT{index}^BENCH||19{50 + index % 50:02d}0{1 + index % 9}"
+        f"PID|1||{nhs}^^^NHS^NH||PATIENT{index}^BENCH{index}||19{50 + index % 50:02d}0{1 + index % 9}"
         f"1{index % 9}|F|||{index} HIGH STREET^^BIRMINGHAM^^B15 2TH",
         f"ORC|NW|BP{index:08d}^BENCHOCS|||||||20261201085500|||G8123456^JONES^ALAN^^^DR",
         f"OBR|1|BP{index:08d}^BENCHOCS||{exam}^{exam}^NICIP|||||||||Benchmark order"])
