@@ -50,7 +50,8 @@ EXAMS = ("XCHES", "XKNEE", "CHEAD", "MBRAI", "UABDO", "XHAND")
 
 
 def interop_benchmark(database_url: str = "", orders: int = 2000, clients: int = 8,
-                      resends: int = 200, concurrency: int = 8, down_s: float = 3.0,
+                      resends: int = 200, concurrency: int = 8, listener_workers: int = 2,
+                      down_s: float = 3.0,
                       drain_timeout_s: float = 120.0) -> dict:
     """HL7 orders/s over MLLP (target >= 100 on PostgreSQL: pass --database-url), resends
     processed once, and outbound status rows lost with the receiver down (target 0)."""
@@ -60,14 +61,15 @@ def interop_benchmark(database_url: str = "", orders: int = 2000, clients: int =
     with scratch_database(database_url or None) as url:
         receiver_port = _free_port()
         _prepare(url, receiver_port)
-        with _listener(url, concurrency) as port:
+        with _listener(url, concurrency, listener_workers) as port:
             figures = _orders_phase(port, messages, clients)
             figures |= _resend_phase(port, messages[:resends], clients, figures.pop("acks"))
         figures |= _outbound_phase(url, receiver_port, down_s, drain_timeout_s, orders)
         figures["requests_created"] = _count_requests(url)
-    figures["duplicated_requests"] = figures["requests_created"] - orders
+    figures["duplicated_requests"] = figures["requests_created"] - orders  # none are held
     return {"database": "postgresql" if url.startswith("postgresql") else "sqlite",
             "orders": orders, "clients": clients, "listener_concurrency": concurrency,
+            "listener_workers": listener_workers,
             **figures, "baseline_parse_ack_per_s": round(baseline, 1),
             "ratio_to_baseline": round(figures["orders_per_s"] / baseline, 4),
             "elapsed_s": round(time.perf_counter() - started, 1), "cpus": os.cpu_count(),
@@ -80,8 +82,9 @@ def order_message(index: int) -> str:
     exam = EXAMS[index % len(EXAMS)]
     return "\r".join([
         f"MSH|^~\\&|BENCHOCS|RQ3|CDIP|WMIN|20261201090000||ORM^O01^ORM_O01|B{index:08d}|P|2.5.1",
-        f"PID|1||{nhs}^^^NHS^NH||PATIENT{index}^BENCH{index}||19{50 + index % 50:02d}0{1 + index % 9}"
-        f"1{index % 9}|F|||{index} HIGH STREET^^BIRMINGHAM^^B15 2TH",
+        f"PID|1||{nhs}^^^NHS^NH||PATIENT{index}^BENCH{index}||"
+        f"19{50 + index % 50:02d}0{1 + index % 9}1{index % 9}|F|||"
+        f"{index} HIGH STREET^^BIRMINGHAM^^B15 2TH",
         f"ORC|NW|BP{index:08d}^BENCHOCS|||||||20261201085500|||G8123456^JONES^ALAN^^^DR",
         f"OBR|1|BP{index:08d}^BENCHOCS||{exam}^{exam}^NICIP|||||||||Benchmark order"])
 
@@ -103,14 +106,15 @@ def _prepare(url: str, receiver_port: int) -> None:
 class _listener:
     """`cdip serve-mllp` in a child process on a free port, stopped afterwards."""
 
-    def __init__(self, url: str, concurrency: int) -> None:
+    def __init__(self, url: str, concurrency: int, workers: int) -> None:
         self.url, self.concurrency, self.port = url, concurrency, _free_port()
+        self.workers = workers
 
     def __enter__(self) -> int:
         env = {**os.environ, "CDIP_DATABASE_URL": self.url, "CDIP_ENVIRONMENT": "test"}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "cdip_cli.main", "serve-mllp", "--port", str(self.port),
-             "--concurrency", str(self.concurrency)], env=env,
+             "--concurrency", str(self.concurrency), "--workers", str(self.workers)], env=env,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

@@ -24,18 +24,35 @@ app = typer.Typer(help="Interfaces with referrers: order codes, subscribers.",
 def serve_mllp(
     host: str = typer.Option("127.0.0.1", help="interface to listen on"),
     port: int = typer.Option(2575, min=1, max=65535, help="TCP port (2575: HL7's own)"),
-    concurrency: int = typer.Option(8, min=1, max=64, help="messages handled at once"),
+    concurrency: int = typer.Option(8, min=1, max=64, help="messages handled at once, each "
+                                                           "process"),
+    workers: int = typer.Option(1, min=1, max=16, help="processes sharing the port (reading "
+                                                       "HL7 is CPU work: one per core)"),
 ) -> None:
     """Take HL7 v2.5.1 orders (ORM^O01, OMI^O23) over MLLP on HOST:PORT and answer each
     with its ACK; a resent message (same MSH-10) is answered alike and acted on once."""
+    import multiprocessing
+
+    children = [multiprocessing.get_context("spawn").Process(
+        target=_listen, args=(host, port, concurrency, True), daemon=True)
+        for _ in range(workers - 1)]
+    for child in children:
+        child.start()
+    try:
+        _listen(host, port, concurrency, workers > 1)
+    finally:
+        for child in children:
+            child.terminate()
+
+
+def _listen(host: str, port: int, concurrency: int, reuse_port: bool) -> None:
     from booking_api.core.logging import configure_logging
     from booking_api.interop.mllp_service import serve_mllp_forever
 
     configure_logging()
-    settings = get_settings()
-    db = open_database(settings.database_url)
+    db = open_database(get_settings().database_url)
     try:
-        serve_mllp_forever(db, DEFAULT_CLOCK, host, port, concurrency)
+        serve_mllp_forever(db, DEFAULT_CLOCK, host, port, concurrency, reuse_port)
     finally:
         db.dispose()
 

@@ -21,9 +21,10 @@ def order_handler(db: Database, clock: Callable[[], datetime]) -> Callable[[str]
 
 
 async def run_mllp(db: Database, clock: Callable[[], datetime], host: str, port: int,
-                   concurrency: int, started: Callable[[int], None] | None = None) -> None:
+                   concurrency: int, started: Callable[[int], None] | None = None,
+                   reuse_port: bool = False) -> None:
     """Listen until cancelled; `started` is told the bound port (0 asks for a free one)."""
-    server = await serve_mllp(order_handler(db, clock), host, port, concurrency)
+    server = await serve_mllp(order_handler(db, clock), host, port, concurrency, reuse_port)
     bound = server.sockets[0].getsockname()[1]
     logger.info("MLLP listening", extra={"event": "mllp_listening", "host": host,
                                          "port": bound})
@@ -34,8 +35,8 @@ async def run_mllp(db: Database, clock: Callable[[], datetime], host: str, port:
 
 
 def serve_mllp_forever(db: Database, clock: Callable[[], datetime], host: str, port: int,
-                       concurrency: int) -> None:
+                       concurrency: int, reuse_port: bool = False) -> None:
     try:
-        asyncio.run(run_mllp(db, clock, host, port, concurrency))
+        asyncio.run(run_mllp(db, clock, host, port, concurrency, reuse_port=reuse_port))
     except KeyboardInterrupt:
         logger.info("MLLP listener stopped", extra={"event": "mllp_stopped"})

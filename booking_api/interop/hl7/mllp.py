@@ -36,9 +36,10 @@ def unframe(data: bytes) -> str:
 
 
 async def serve_mllp(handler: Handler, host: str, port: int,
-                     concurrency: int = 8) -> asyncio.Server:
+                     concurrency: int = 8, reuse_port: bool = False) -> asyncio.Server:
     """Start listening; each connection's messages are answered in order, and at most
-    `concurrency` messages are handled at once across connections."""
+    `concurrency` messages are handled at once across connections. With `reuse_port`,
+    several processes listen on one port and the kernel shares connections among them."""
     room = asyncio.Semaphore(concurrency)
 
     async def on_connection(reader: asyncio.StreamReader,
@@ -64,7 +65,8 @@ async def serve_mllp(handler: Handler, host: str, port: int,
         finally:
             writer.close()
 
-    return await asyncio.start_server(on_connection, host, port, limit=MAX_MESSAGE_BYTES)
+    return await asyncio.start_server(on_connection, host, port, limit=MAX_MESSAGE_BYTES,
+                                      reuse_port=reuse_port or None)
 
 
 class MllpClient:
