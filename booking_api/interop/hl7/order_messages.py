@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from hl7apy.consts import VALIDATION_LEVEL
 from hl7apy.exceptions import HL7apyException
-from hl7apy.parser import parse_message
+from hl7apy.parser import parse_segment
 
 from booking_api.interop.hl7.problems import (
     DATA_TYPE_ERROR,
@@ -43,6 +43,7 @@ from domain.vocabulary import Priority
 LONDON = ZoneInfo("Europe/London")
 ORDER_MESSAGES = frozenset({"ORM^O01", "OMI^O23"})
 VERSIONS = frozenset({"2.5.1", "2.5"})
+READ_SEGMENTS = frozenset({"PID", "ORC", "OBR", "TQ1"})
 PRIORITY_OF = {"S": Priority.URGENT, "A": Priority.URGENT, "R": Priority.ROUTINE,
                "P": Priority.ROUTINE, "C": Priority.ROUTINE, "T": Priority.PLANNED,
                "2WW": Priority.TWO_WEEK_WAIT}
@@ -113,7 +114,7 @@ def read_header(er7: str) -> Header:
 
 def read_order(er7: str, header: Header) -> IncomingOrder:
     """The order in an ORM^O01 or OMI^O23 whose header has been read."""
-    segments = _segments(er7)
+    segments = _segments(er7, header.version)
     pid, orc, obr = (_one(segments, name) for name in ("PID", "ORC", "OBR"))
     control = _order_control(orc)
     placer_number = _text(orc, 2, 1) or _text(obr, 2, 1)
@@ -130,16 +131,21 @@ def read_order(er7: str, header: Header) -> IncomingOrder:
         reason=_text(orc, 16, 2) or _text(orc, 16, 1) or None)
 
 
-def _segments(er7: str) -> dict[str, list[Any]]:
-    try:
-        message = parse_message(er7, find_groups=False,
-                                validation_level=VALIDATION_LEVEL.TOLERANT)
-    except (HL7apyException, ValueError) as error:
-        raise HL7Problem(Location("MSH"), SEGMENT_SEQUENCE_ERROR,
-                         f"the message cannot be read: {error}", AckCode.REJECT) from error
+def _segments(er7: str, version: str) -> dict[str, list[Any]]:
+    """The segments an order is read from, parsed by hl7apy (the others are not read, so
+    not parsed: parsing is most of the cost of a message)."""
     found: dict[str, list[Any]] = {}
-    for segment in message.children:
-        found.setdefault(segment.name, []).append(segment)
+    for line in er7.split("\r")[1:]:
+        name = line[:3]
+        if name not in READ_SEGMENTS:
+            continue
+        try:
+            segment = parse_segment(line, version=version,
+                                    validation_level=VALIDATION_LEVEL.TOLERANT)
+        except (HL7apyException, ValueError) as error:
+            raise HL7Problem(Location(name), SEGMENT_SEQUENCE_ERROR,
+                             f"the {name} segment cannot be read: {error}") from error
+        found.setdefault(name, []).append(segment)
     return found
 
 
