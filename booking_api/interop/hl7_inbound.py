@@ -46,6 +46,19 @@ def handle_hl7(db: Database, text: str, now: datetime, control_ids: ControlIds) 
         header = read_header(er7)
     except HL7Problem as problem:
         return build_ack(_header_or_unknown(er7), problem.ack_code, control_ids(), now, problem)
+    try:
+        return _handle(db, er7, header, now, control_ids)
+    except Exception as error:
+        logger.exception("HL7 message failed", extra={"event": "hl7_failed",
+                                                      "control_id": header.control_id})
+        problem = HL7Problem(Location("MSH"), APPLICATION_ERROR,
+                             f"the message could not be processed now ({type(error).__name__});"
+                             " send it again", AckCode.REJECT)
+        return build_ack(header, AckCode.REJECT, control_ids(), now, problem)
+
+
+def _handle(db: Database, er7: str, header: Header, now: datetime,
+            control_ids: ControlIds) -> str:
     digest = message_digest(er7)
     stored = _stored(db, header)
     if stored is not None:
@@ -60,13 +73,6 @@ def handle_hl7(db: Database, text: str, now: datetime, control_ids: ControlIds) 
         return _replay(stored, header, digest, now, control_ids)
     except _Refused as refused:
         return _store_refusal(db, header, digest, refused.problem, now, control_ids)
-    except Exception as error:
-        logger.exception("HL7 message failed", extra={"event": "hl7_failed",
-                                                      "control_id": header.control_id})
-        problem = HL7Problem(Location("MSH"), APPLICATION_ERROR,
-                             f"the message could not be processed now ({type(error).__name__});"
-                             " send it again", AckCode.REJECT)
-        return build_ack(header, AckCode.REJECT, control_ids(), now, problem)
 
 
 class _Refused(Exception):

@@ -59,7 +59,7 @@ async def serve_mllp(handler: Handler, host: str, port: int,
                     answer = await asyncio.to_thread(handler, unframe(data))
                 writer.write(frame(answer))
                 await writer.drain()
-        except (ConnectionError, MllpError) as error:
+        except Exception as error:  # the peer went, or a handler failed: end this connection
             logger.info("MLLP connection ended", extra={"event": "mllp_closed",
                                                         "peer": str(peer), "why": str(error)})
         finally:
