@@ -44,7 +44,8 @@ def from_validation(resource_type: str, error: ValidationError) -> FhirError:
 
 
 BOOKING_ERROR_ELEMENT = {"slot_id": "Appointment.slot", "request_id": "Appointment.basedOn",
-                         "appointment_id": "Appointment.id", "reason": "Appointment.cancelationReason"}
+                         "appointment_id": "Appointment.id",
+                         "reason": "Appointment.cancelationReason"}
 
 
 def from_booking_error(error: errors.BookingError) -> FhirError:
