@@ -91,7 +91,7 @@ def _act(session: Session, er7: str, header: Header, digest: str, now: datetime,
     try:
         order = read_order(er7, header)
         outcome = act_on_order(session, order, OrderSource.HL7,
-                               Actor(f"hl7:{header.sending_application}", Channel.SYSTEM), now)
+                               Actor(f"hl7:{header.sending_application}", Channel.HL7), now)
     except HL7Problem as problem:
         raise _Refused(problem) from problem
     except OrderRefused as refused:

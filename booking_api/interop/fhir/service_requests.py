@@ -29,6 +29,9 @@ def order_from_service_request(resource: Any, placer_system: str) -> IncomingOrd
     """A validated ServiceRequest (fhir.resources model) as an incoming new order."""
     if resource.status not in ("active", "draft"):
         raise FhirError(422, "ServiceRequest.status", "a new order must be 'active'")
+    if resource.priority is not None and resource.priority not in PRIORITY_OF:
+        raise FhirError(400, "ServiceRequest.priority", f"priority '{resource.priority}' is "
+                        f"not one of {', '.join(PRIORITY_OF)}", "code-invalid")
     if resource.intent not in ("order", "original-order"):
         raise FhirError(422, "ServiceRequest.intent", "intent must be 'order'")
     placer_number = next((i.value for i in resource.identifier or []
