@@ -1,29 +1,34 @@
 """`cdip bench interop`: HL7 orders accepted per second over MLLP by a real `cdip serve-mllp`
-process on 127.0.0.1, each acknowledged once and none duplicated on resend; then status out
-with the receiving end down for a stretch and back: every row sent, none lost.
+on 127.0.0.1, each acknowledged once and none duplicated on resend; status out with the
+receiving end down for a stretch and back (every row sent, none lost); FHIR Slot search p95
+over HTTP across the reference network's six weeks of diaries.
 
-Phases: the scratch database is migrated and loaded with the reference network and the
-order-code map, with one HL7 subscriber (own orders of the sender) whose port is closed;
-a baseline in the same run (reading each message and building its ACK in this process, no
-database: the cost of HL7 alone); `orders` new ORM^O01 over `clients` MLLP connections; a
-resend of `resends` of them (the same bytes: the same ACK, no new request); then the outbound
-worker tries with the receiver down for `down_s`, the receiver comes up and the rows drain.
-Traffic stays on loopback; every phase is bounded in count and time."""
+Phases: a scratch database with the reference network and `weeks` of diaries (as `cdip
+bench booking` builds them), the order-code map and one HL7 subscriber (the sender's own
+orders) whose port is closed; FHIR Slot searches against a real uvicorn server, with
+/health's p95 in the same run as the machine's baseline; a baseline for HL7 in the same run
+(reading each message and building its ACK in this process, no database); `orders` new
+ORM^O01 over `clients` MLLP connections; a resend of `resends` of them (the same bytes: the
+same ACK, no new request); then the outbound worker tries with the receiver down for
+`down_s`, the receiver comes up, and the rows drain. Traffic stays on loopback; every phase
+is bounded in count and time."""
 
 from __future__ import annotations
 
 import os
+import random
 import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
+import httpx
 import numpy as np
 from sqlalchemy import func, select
 
-from booking_api.core import migrate
-from booking_api.database import open_database
+from booking_api.core.db import transaction
+from booking_api.database import open_database, open_engine
 from booking_api.interop.delivery import DeliveryPolicy, OutboundWorker
 from booking_api.interop.hl7.acks import build_ack
 from booking_api.interop.hl7.mllp import MllpClient
@@ -37,13 +42,12 @@ from booking_api.interop.models import (
     SubscriberScope,
 )
 from booking_api.interop.order_codes import SHIPPED_MAP, load_code_map, read_code_map
-from booking_api.network.services import mirror_reference_data
+from booking_api.network.models import Room
 from booking_api.requests.models import Request
-from cdip_bench.booking import _free_port
-from cdip_bench.booking_data import scratch_database
+from booking_api.slots.models import Slot
+from cdip_bench.booking import _clerk_headers, _free_port, running_server
+from cdip_bench.booking_data import build_world, scratch_database
 from cdip_bench.interop_receiver import receiving_end
-from domain.exams import exam_catalogue
-from domain.network import load_reference_network
 from domain.nhs_number import nhs_test_numbers
 
 EXAMS = ("XCHES", "XKNEE", "CHEAD", "MBRAI", "UABDO", "XHAND")
@@ -51,22 +55,30 @@ EXAMS = ("XCHES", "XKNEE", "CHEAD", "MBRAI", "UABDO", "XHAND")
 
 def interop_benchmark(database_url: str = "", orders: int = 2000, clients: int = 8,
                       resends: int = 200, concurrency: int = 8, listener_workers: int = 2,
-                      down_s: float = 3.0,
-                      drain_timeout_s: float = 120.0) -> dict:
+                      down_s: float = 3.0, drain_timeout_s: float = 120.0, weeks: int = 6,
+                      searches: int = 400, search_clients: int = 4, server_workers: int = 2,
+                      seed: int = 7) -> dict:
     """HL7 orders/s over MLLP (target >= 100 on PostgreSQL: pass --database-url), resends
-    processed once, and outbound status rows lost with the receiver down (target 0)."""
+    processed once, outbound status rows lost with the receiver down (target 0), and FHIR
+    Slot search p95 over the reference network's `weeks` of diaries (target <= 100 ms)."""
     started, load_before = time.perf_counter(), os.getloadavg()[0]
-    messages = [order_message(i) for i in range(orders)]
+    numbers = nhs_test_numbers(orders, start=100_000)
+    messages = [order_message(i, numbers[i]) for i in range(orders)]
     baseline = _baseline_per_s(messages[: min(orders, 500)])
     with scratch_database(database_url or None) as url:
         receiver_port = _free_port()
+        world = build_world(url, weeks, 0, 0, seed, 0.6)
+        world.engine.dispose()
         _prepare(url, receiver_port)
+        figures_fhir = fhir_slot_search(url, world.first_day, weeks, searches,
+                                        search_clients, server_workers, seed)
         with _listener(url, concurrency, listener_workers) as port:
             figures = _orders_phase(port, messages, clients)
             figures |= _resend_phase(port, messages[:resends], clients, figures.pop("acks"))
         figures |= _outbound_phase(url, receiver_port, down_s, drain_timeout_s, orders)
         figures["requests_created"] = _count_requests(url)
     figures["duplicated_requests"] = figures["requests_created"] - orders  # none are held
+    figures |= figures_fhir
     return {"database": "postgresql" if url.startswith("postgresql") else "sqlite",
             "orders": orders, "clients": clients, "listener_concurrency": concurrency,
             "listener_workers": listener_workers,
@@ -76,9 +88,8 @@ def interop_benchmark(database_url: str = "", orders: int = 2000, clients: int =
             "load_average_1m": [round(load_before, 1), round(os.getloadavg()[0], 1)]}
 
 
-def order_message(index: int) -> str:
+def order_message(index: int, nhs: str) -> str:
     """A new ORM^O01 for a distinct test-range patient, control id and placer order."""
-    nhs = nhs_test_numbers(1, start=100_000 + index)[0]
     exam = EXAMS[index % len(EXAMS)]
     return "\r".join([
         f"MSH|^~\\&|BENCHOCS|RQ3|CDIP|WMIN|20261201090000||ORM^O01^ORM_O01|B{index:08d}|P|2.5.1",
@@ -90,11 +101,9 @@ def order_message(index: int) -> str:
 
 
 def _prepare(url: str, receiver_port: int) -> None:
-    migrate.upgrade(url)
     db = open_database(url)
     try:
         with db.transaction() as session:
-            mirror_reference_data(session, load_reference_network(), exam_catalogue())
             load_code_map(session, read_code_map(SHIPPED_MAP))
             session.add(Subscriber(name="bench-ocs", protocol=Protocol.HL7V2,
                                    endpoint=f"127.0.0.1:{receiver_port}",
@@ -210,6 +219,57 @@ def _count_requests(url: str) -> int:
             return session.scalar(select(func.count()).select_from(Request)) or 0
     finally:
         db.dispose()
+
+
+def fhir_slot_search(url: str, first_day: date, weeks: int, searches: int, clients: int,
+                     server_workers: int, seed: int) -> dict:
+    """p50/p95 of GET /fhir/Slot over HTTP (a week's window, a modality, sometimes a room,
+    with _include now and then), against /health's p95 in the same run."""
+    rng = random.Random(seed)
+    with transaction(open_engine(url)) as session:
+        rooms = [(r.room_id, str(r.modality)) for r in session.scalars(select(Room))]
+    queries = []
+    for _ in range(searches):
+        room, modality = rng.choice(rooms)
+        day = first_day + timedelta(days=rng.randrange(weeks * 7 - 7))
+        params = [("status", "free"), ("start", f"ge{day.isoformat()}"),
+                  ("start", f"lt{(day + timedelta(days=7)).isoformat()}"),
+                  ("service-type", modality), ("_count", "50")]
+        if rng.random() < 0.5:
+            params.append(("schedule", f"Schedule/{room}"))
+        if rng.random() < 0.3:
+            params.append(("_include", "Slot:schedule"))
+        queries.append(params)
+    with running_server(url, server_workers) as base:
+        headers = _clerk_headers(base)
+        for params in queries[:20]:  # warm-up
+            httpx.get(f"{base}/fhir/Slot", params=params, headers=headers, timeout=30)
+        fhir = _timed(base, "/fhir/Slot", queries, headers, clients)
+        health = _timed(base, "/health", [[] for _ in queries], {}, clients)
+    return {"slot_rows": _count_slots(url), "fhir_slot_searches": searches,
+            "fhir_slot_search_p50_ms": round(float(np.percentile(fhir, 50)), 1),
+            "fhir_slot_search_p95_ms": round(float(np.percentile(fhir, 95)), 1),
+            "health_p95_ms": round(float(np.percentile(health, 95)), 1)}
+
+
+def _timed(base: str, path: str, queries: list, headers: dict, clients: int) -> list[float]:
+    def one(params) -> float:
+        began = time.perf_counter()
+        response = httpx.get(f"{base}{path}", params=params, headers=headers, timeout=60)
+        response.raise_for_status()
+        return (time.perf_counter() - began) * 1000
+
+    with ThreadPoolExecutor(clients) as pool:
+        return list(pool.map(one, queries))
+
+
+def _count_slots(url: str) -> int:
+    engine = open_engine(url)
+    try:
+        with transaction(engine) as session:
+            return session.scalar(select(func.count()).select_from(Slot)) or 0
+    finally:
+        engine.dispose()
 
 
 def _baseline_per_s(messages: list[str]) -> float:

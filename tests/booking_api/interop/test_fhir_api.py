@@ -5,6 +5,7 @@ specification's own Appointment and Slot examples are accepted."""
 from __future__ import annotations
 
 import json
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
