@@ -246,3 +246,23 @@ def test_a_slot_without_a_schedule_is_refused_naming_it() -> None:
 
     assert refused.value.element == "Slot.schedule"
 
+
+
+def test_an_hl7_order_over_http_is_answered_with_its_ack(client, system, world) -> None:
+    message = (FIXTURES / "hl7" / "orm_o01_new.hl7").read_text()
+
+    response = client.post("/hl7/v2", content=message,
+                           headers=system | {"Content-Type": "application/hl7-v2"})
+    again = client.post("/hl7/v2", content=message,
+                        headers=system | {"Content-Type": "application/hl7-v2"})
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/hl7-v2")
+    assert "\rMSA|AA|ICE000101" in response.text
+    assert again.text == response.text
+
+
+def test_hl7_over_http_needs_a_signed_in_system(client, world) -> None:
+    response = client.post("/hl7/v2", content="MSH|^~\\&|X")
+
+    assert response.status_code == 401

@@ -174,3 +174,35 @@ def test_a_missing_or_mistyped_field_is_named(interop_db: Database, control_ids,
 
     assert ack["MSA"][1] == "AE" and ack["ERR"][2] == location
     assert _requests(interop_db) == []
+
+
+def test_an_order_over_mllp_is_acknowledged_on_the_same_connection(
+        interop_db: Database) -> None:
+    import asyncio
+    import threading
+
+    from booking_api.interop.hl7.mllp import MllpClient
+    from booking_api.interop.mllp_service import run_mllp
+
+    bound: dict[str, int] = {}
+    ready = threading.Event()
+    loop = asyncio.new_event_loop()
+
+    def started(port: int) -> None:
+        bound["port"] = port
+        ready.set()
+
+    task = loop.create_task(run_mllp(interop_db, lambda: NOW, "127.0.0.1", 0, 2, started))
+    thread = threading.Thread(target=loop.run_until_complete, args=(task,), daemon=True)
+    thread.start()
+    try:
+        assert ready.wait(10)
+        with MllpClient("127.0.0.1", bound["port"]) as mllp:
+            first = mllp.send(hl7_fixture("orm_o01_new.hl7"))
+            second = mllp.send(hl7_fixture("omi_o23_new.hl7"))
+    finally:
+        loop.call_soon_threadsafe(task.cancel)
+        thread.join(10)
+
+    assert "\rMSA|AA|ICE000101" in first and "\rMSA|AA|ICE000201" in second
+    assert len(_requests(interop_db)) == 2
