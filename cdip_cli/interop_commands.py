@@ -10,6 +10,7 @@ import typer
 from booking_api.core.clock import DEFAULT_CLOCK
 from booking_api.core.config import get_settings
 from booking_api.database import open_database
+from booking_api.interop.models import Protocol, Subscriber, SubscriberScope
 from booking_api.interop.order_codes import (
     SHIPPED_MAP,
     OrderCodeFileError,
@@ -72,3 +73,53 @@ def load_codes(path: Path = typer.Argument(SHIPPED_MAP, exists=True, dir_okay=Fa
     finally:
         db.dispose()
     typer.echo(f"{count} order codes loaded from {path.name}")
+
+
+@app.command("subscribe")
+def subscribe(
+    name: str = typer.Argument(..., help="the receiving system's name"),
+    protocol: Protocol = typer.Option(..., help="hl7v2 (MLLP), fhir or webhook"),
+    endpoint: str = typer.Option(..., help="host:port (hl7v2) or URL (fhir, webhook)"),
+    scope: SubscriberScope = typer.Option(SubscriberScope.OWN_ORDERS,
+                                          help="own_orders or all"),
+    placer_system: str | None = typer.Option(None, help="for own_orders: its MSH-3 / FHIR "
+                                                        "username"),
+    secret: str | None = typer.Option(None, envvar="CDIP_WEBHOOK_SECRET",
+                                      help="the webhook's HMAC key"),
+) -> None:
+    """Register a system to hear of every state change (status out)."""
+    if scope is SubscriberScope.OWN_ORDERS and not placer_system:
+        typer.echo("Not added: --placer-system is required with scope own_orders", err=True)
+        raise typer.Exit(code=1)
+    if protocol is Protocol.WEBHOOK and not secret:
+        typer.echo("Not added: a webhook needs --secret (or CDIP_WEBHOOK_SECRET)", err=True)
+        raise typer.Exit(code=1)
+    db = open_database(get_settings().database_url)
+    try:
+        with db.transaction() as session:
+            session.add(Subscriber(name=name, protocol=protocol, endpoint=endpoint,
+                                   scope=scope, placer_system=placer_system, secret=secret))
+    finally:
+        db.dispose()
+    typer.echo(f"{name} subscribed ({protocol.value}, {scope.value})")
+
+
+@app.command("deliver")
+def deliver() -> None:
+    """Send outbound status messages until interrupted (retrying, in order per request)."""
+    import time
+
+    from booking_api.core.logging import configure_logging
+    from booking_api.interop.delivery import OutboundWorker
+
+    configure_logging()
+    db = open_database(get_settings().database_url)
+    worker = OutboundWorker(db, DEFAULT_CLOCK).start()
+    try:
+        while True:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        worker.stop()
+        db.dispose()
