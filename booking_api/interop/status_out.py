@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from booking_api.appointments.models import Appointment
@@ -35,7 +36,7 @@ from booking_api.interop.models import (
     WorklistEntry,
 )
 from booking_api.interop.status_events import Snapshot, StatusEvent, snapshot, status_events
-from booking_api.network.models import Room
+from booking_api.slots.models import Slot
 
 STUDY_UID_ROOT = "2.25"
 """UUID-derived OIDs (ITU-T X.667): unique without a registered root."""
@@ -69,30 +70,26 @@ def write_status_out(session: Session) -> None:
         session.connection().execute(OutboundMessage.__table__.insert(), rows)  # type: ignore[attr-defined]
 
 
-def assign_worklist(session: Session, change: StatusEvent) -> WorklistEntry:
-    """The request's worklist entry, made at its first booking and moved with it after."""
+def assign_worklist(session: Session, change: StatusEvent) -> None:
+    """The request's worklist entry, made at its first booking and moved with it after: one
+    upsert (the accession number and study UID of the first stay)."""
     appointment = session.get(Appointment, change.appointment_id)
     assert appointment is not None and appointment.start_at is not None
-    room = session.get(Room, appointment.room_id)
-    entry = session.scalars(select(WorklistEntry).where(
-        WorklistEntry.request_id == change.request_id)).first()
-    step = f"SPS{appointment.id}"[:16]
-    if entry is None:
-        entry = WorklistEntry(
-            request_id=change.request_id, appointment_id=appointment.id or 0,
-            accession_number=f"ACC{change.request_id:010d}"[:16],
-            requested_procedure_id=f"RP{change.request_id}"[:16], scheduled_step_id=step,
-            study_instance_uid=f"{STUDY_UID_ROOT}.{uuid.uuid4().int}",
-            modality=str(room.modality) if room else "OT",
-            station_ae_title=(appointment.room_id or "").replace("-", "_").upper()[:16],
-            scheduled_start=appointment.start_at)
-    else:
-        entry.appointment_id, entry.scheduled_step_id = appointment.id or 0, step
-        entry.scheduled_start, entry.updated_at = appointment.start_at, utc_now()
-        entry.station_ae_title = (appointment.room_id or "").replace("-", "_").upper()[:16]
-    session.add(entry)
-    session.flush()
-    return entry
+    slot = session.get(Slot, appointment.slot_id)  # loaded by the booking: no query
+    station = (appointment.room_id or "").replace("-", "_").upper()[:16]
+    values = {"request_id": change.request_id, "appointment_id": appointment.id,
+              "accession_number": f"ACC{change.request_id:010d}"[:16],
+              "requested_procedure_id": f"RP{change.request_id}"[:16],
+              "scheduled_step_id": f"SPS{appointment.id}"[:16],
+              "study_instance_uid": f"{STUDY_UID_ROOT}.{uuid.uuid4().int}",
+              "modality": str(slot.modality) if slot else "OT", "station_ae_title": station,
+              "scheduled_start": appointment.start_at, "updated_at": utc_now()}
+    dialect = session.get_bind().dialect.name
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert(WorklistEntry)
+    moved = ("appointment_id", "scheduled_step_id", "station_ae_title", "scheduled_start",
+             "updated_at")
+    session.connection().execute(insert.values(values).on_conflict_do_update(
+        index_elements=["request_id"], set_={c: insert.excluded[c] for c in moved}))
 
 
 def _subscribers(session: Session, request_ids: set[int]) -> dict[int, list[Subscriber]]:

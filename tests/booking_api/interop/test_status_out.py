@@ -176,3 +176,25 @@ def test_a_message_refused_for_good_is_kept_as_a_dead_letter(interop_db: Databas
         rows = session.scalars(select(OutboundMessage)).all()
     assert rows and {r.state for r in rows} == {OutboundState.DEAD}
     assert all("HTTP 400" in r.last_error for r in rows)
+
+
+def test_a_reschedule_moves_the_worklist_step_and_keeps_the_accession_number(
+        interop_db: Database) -> None:
+    from booking_api.interop.models import WorklistEntry
+
+    slots, requests = _world(interop_db)
+    with interop_db.transaction() as session:
+        first = book_slot(session, CLERK, requests[0], slots[0], now=NOW)
+    with interop_db.reading() as session:
+        before = session.scalars(select(WorklistEntry)).one()
+    with interop_db.transaction() as session:
+        moved = reschedule(session, CLERK, first.id, slots[3], reason="patient asked",
+                           now=NOW)
+    with interop_db.reading() as session:
+        after = session.scalars(select(WorklistEntry)).one()
+
+    assert (after.accession_number, after.study_instance_uid) == \
+        (before.accession_number, before.study_instance_uid)
+    assert after.appointment_id == moved.id and after.scheduled_step_id != \
+        before.scheduled_step_id
+    assert after.scheduled_start > before.scheduled_start and after.modality == "XR"
