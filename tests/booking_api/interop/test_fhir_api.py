@@ -266,3 +266,23 @@ def test_hl7_over_http_needs_a_signed_in_system(client, world) -> None:
     response = client.post("/hl7/v2", content="MSH|^~\\&|X")
 
     assert response.status_code == 401
+
+
+def test_a_clerk_lists_and_resolves_a_held_order(client, system, world) -> None:
+    held = client.post("/fhir/ServiceRequest", headers=system,
+                       content=json.dumps(service_request() | {"code": {"coding": [
+                           {"system": "http://snomed.info/sct", "code": "426646004"}]}}))
+    staff = {k: v for k, v in system.items() if k != "Content-Type"}
+
+    queue = client.get("/api/staff/held-orders", headers=staff).json()
+    path = f"/api/staff/held-orders/{queue[0]['id']}/resolution"
+    bad = client.post(path, headers=staff | {"Idempotency-Key": "k1"},
+                      json={"reason": "scaphoid series", "exam_code": "NOPE"})
+    done = client.post(path, headers=staff | {"Idempotency-Key": "k2"},
+                       json={"reason": "scaphoid series", "exam_code": "XKNEE"})
+
+    assert held.status_code == 202 and held.json()["resourceType"] == "OperationOutcome"
+    assert len(queue) == 1 and queue[0]["needs_exam"] and not queue[0]["needs_patient"]
+    assert bad.status_code == 422 and bad.json()["field"] == "exam_code"
+    assert done.status_code == 200 and done.json()["request_id"] > 0
+    assert client.get("/api/staff/held-orders", headers=staff).json() == []
