@@ -23,13 +23,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import and_, bindparam, exists, select, update
+from sqlalchemy import and_, bindparam, exists, func, select, update
 from sqlalchemy.orm import aliased
 
 from booking_api.core.columns import utc_now
 from booking_api.core.db import Database
 from booking_api.interop.hl7.mllp import MllpClient, split_endpoint
 from booking_api.interop.models import OutboundMessage, OutboundState, Protocol, Subscriber
+from booking_api.interop.status_out import render
 
 logger = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-CDIP-Signature"
@@ -56,10 +57,12 @@ class Claimed:
     protocol: Protocol
     endpoint: str
     secret: str | None
+    receiver: str
     message_type: str
     control_id: str
     event: str
-    body: str
+    stored: str
+    """The event and its snapshot (JSON), rendered when sent."""
 
 
 class Refused(Exception):
@@ -89,7 +92,8 @@ def claim_outbound(db: Database, owner: str, now: datetime, limit: int,
             attempts=row.attempts + 1, updated_at=utc_now()))
         found = session.execute(
             select(row.id, row.attempts, Subscriber.protocol, Subscriber.endpoint,
-                   Subscriber.secret, row.message_type, row.control_id, row.event, row.body)
+                   Subscriber.secret, func.coalesce(Subscriber.placer_system, Subscriber.name),
+                   row.message_type, row.control_id, row.event, row.body)
             .join(Subscriber, and_(Subscriber.id == row.subscriber_id))
             .where(row.id.in_(chosen)).order_by(row.id))  # type: ignore[union-attr]
         return [Claimed(*item) for item in found]
@@ -115,11 +119,12 @@ def send_claimed(db: Database, item: Claimed, clock: Callable[[], datetime],
 
 
 def send(item: Claimed, policy: DeliveryPolicy, client: httpx.Client | None = None) -> str:
-    """Deliver by protocol; the receiver's answer (an ACK, an HTTP status) on success."""
+    """Render and deliver by protocol; the receiver's answer (an ACK, an HTTP status)."""
+    body = render(item.protocol, item.receiver, item.stored, item.control_id, utc_now())
     if item.protocol is Protocol.HL7V2:
         host, port = split_endpoint(item.endpoint)
         with MllpClient(host, port, policy.timeout_s) as mllp:
-            ack = mllp.send(item.body)
+            ack = mllp.send(body)
         code = _msa_code(ack)
         if code not in ("AA", "CA"):
             raise ConnectionError(f"the receiver answered {code or 'no MSA'}: {ack[:200]}")
@@ -129,13 +134,13 @@ def send(item: Claimed, policy: DeliveryPolicy, client: httpx.Client | None = No
         url = f"{item.endpoint.rstrip('/')}/{item.message_type}"
         headers["Content-Type"] = "application/fhir+json"
     else:
-        headers[SIGNATURE_HEADER] = "sha256=" + sign(item.secret or "", item.body)
+        headers[SIGNATURE_HEADER] = "sha256=" + sign(item.secret or "", body)
         headers["X-CDIP-Event"] = item.event
         headers["X-CDIP-Event-Id"] = item.control_id
     own = client is None
     http = client or httpx.Client(timeout=policy.timeout_s)
     try:
-        answer = http.post(url, content=item.body.encode(), headers=headers)
+        answer = http.post(url, content=body.encode(), headers=headers)
     finally:
         if own:
             http.close()

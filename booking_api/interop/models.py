@@ -175,8 +175,9 @@ CLAIMABLE_OUTBOUND_SQL = "state IN ('pending', 'sending')"
 
 
 class OutboundMessage(SQLModel, table=True):
-    """One message to one subscriber, rendered when the change committed. Sent in order per
-    subscriber and request: a row waits while an earlier one of the pair is unsent."""
+    """One message to one subscriber, its content fixed when the change committed (rendered
+    when sent). Sent in order per subscriber and request: a row waits while an earlier one
+    of the pair is unsent."""
 
     __tablename__ = "interop_outbound"
     __table_args__ = (
@@ -194,7 +195,9 @@ class OutboundMessage(SQLModel, table=True):
     event: str = Field(max_length=40, description="e.g. request.appointed, appointment.booked")
     message_type: str = Field(max_length=40, description="SIU^S12, ORR^O02, Task, webhook")
     control_id: str = Field(max_length=40, description="MSH-10, or the event id")
-    body: str = Field(sa_column=Column(Text, nullable=False))
+    body: str = Field(sa_column=Column(Text, nullable=False),
+                      description="the event and its snapshot at commit (JSON), rendered in "
+                                  "the subscriber's protocol when sent")
     state: OutboundState = Field(default=OutboundState.PENDING,
                                  sa_type=code_enum(OutboundState), index=True)
     run_at: datetime

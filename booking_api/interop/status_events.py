@@ -5,7 +5,8 @@ patient, its placer order, its appointment and worklist entry as they stand at c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -13,10 +14,12 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from booking_api.appointments.models import Appointment
+from booking_api.core.channel import Channel
 from booking_api.interop.models import PlacerOrder, WorklistEntry
 from booking_api.network.models import ExamType
 from booking_api.patients.models import Patient
 from booking_api.requests.models import Request
+from domain.lifecycle import AppointmentState
 
 REQUEST_EVENTS = frozenset({"request.received", "request.transition", "request.changed"})
 APPOINTMENT_EVENTS = {
@@ -63,6 +66,52 @@ class Snapshot:
     placer_order_number: str | None
     appointment: Appointment | None
     worklist: WorklistEntry | None
+
+
+APPOINTMENT_FIELDS = ("id", "request_id", "slot_id", "patient_id", "channel", "state",
+                      "room_id", "start_at", "end_at", "created_at", "cancel_reason")
+WORKLIST_FIELDS = ("request_id", "appointment_id", "accession_number",
+                   "requested_procedure_id", "scheduled_step_id", "study_instance_uid",
+                   "modality", "station_ae_title", "scheduled_start")
+
+
+def to_json(change: StatusEvent, shot: Snapshot) -> str:
+    """The event and its snapshot as the outbound row keeps them (rendered when sent)."""
+    values = {field: getattr(shot, field) for field in Snapshot.__dataclass_fields__
+              if field not in ("appointment", "worklist")}
+    values["appointment"] = None if shot.appointment is None else {
+        field: getattr(shot.appointment, field) for field in APPOINTMENT_FIELDS}
+    values["worklist"] = None if shot.worklist is None else {
+        field: getattr(shot.worklist, field) for field in WORKLIST_FIELDS}
+    return json.dumps({"event": asdict(change), "snapshot": values}, default=_encode,
+                      separators=(",", ":"))
+
+
+def from_json(text: str) -> tuple[StatusEvent, Snapshot]:
+    raw = json.loads(text)
+    event = raw["event"]
+    event["at"] = datetime.fromisoformat(event["at"])
+    values = raw["snapshot"]
+    values["received_at"] = datetime.fromisoformat(values["received_at"])
+    values["date_of_birth"] = date.fromisoformat(values["date_of_birth"])
+    if values["appointment"] is not None:
+        fields = values["appointment"]
+        for name in ("start_at", "end_at", "created_at"):
+            fields[name] = datetime.fromisoformat(fields[name]) if fields[name] else None
+        fields["state"] = AppointmentState(fields["state"])
+        fields["channel"] = Channel(fields["channel"])
+        values["appointment"] = Appointment(**fields)
+    if values["worklist"] is not None:
+        fields = values["worklist"]
+        fields["scheduled_start"] = datetime.fromisoformat(fields["scheduled_start"])
+        values["worklist"] = WorklistEntry(**fields)
+    return StatusEvent(**event), Snapshot(**values)
+
+
+def _encode(value: Any) -> str:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
 
 
 def status_events(audit_rows: list[dict[str, Any]], session: Session) -> list[StatusEvent]:

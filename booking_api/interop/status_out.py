@@ -35,7 +35,14 @@ from booking_api.interop.models import (
     SubscriberScope,
     WorklistEntry,
 )
-from booking_api.interop.status_events import Snapshot, StatusEvent, snapshot, status_events
+from booking_api.interop.status_events import (
+    Snapshot,
+    StatusEvent,
+    from_json,
+    snapshot,
+    status_events,
+    to_json,
+)
 from booking_api.slots.models import Slot
 
 STUDY_UID_ROOT = "2.25"
@@ -107,8 +114,10 @@ def _subscribers(session: Session, request_ids: set[int]) -> dict[int, list[Subs
 
 def _row(subscriber: Subscriber, change: StatusEvent, shot: Snapshot,
          now: datetime) -> dict[str, Any]:
+    """The row: the event and its snapshot as JSON (rendered in the subscriber's protocol
+    when sent, off the path of the change), its message type and control id fixed now."""
     control_id = new_control_id()
-    message_type, body = render(subscriber, change, shot, control_id, now)
+    message_type, body = message_type_of(subscriber, change, shot), to_json(change, shot)
     return {"dedupe_key": f"{subscriber.id}:{control_id}", "subscriber_id": subscriber.id,
             "request_id": change.request_id, "appointment_id": change.appointment_id,
             "event": change.kind, "message_type": message_type, "control_id": control_id,
@@ -116,19 +125,32 @@ def _row(subscriber: Subscriber, change: StatusEvent, shot: Snapshot,
             "attempts": 0, "created_at": now, "updated_at": now}
 
 
-def render(subscriber: Subscriber, change: StatusEvent, shot: Snapshot, control_id: str,
-           now: datetime) -> tuple[str, str]:
-    """(message type, body) of `change` in the subscriber's protocol."""
+def message_type_of(subscriber: Subscriber, change: StatusEvent, shot: Snapshot) -> str:
     if subscriber.protocol is Protocol.HL7V2:
-        return message_type_for(change), build_status_message(
-            change, shot, control_id, subscriber.placer_system or subscriber.name, now)
+        return message_type_for(change)
     if subscriber.protocol is Protocol.FHIR:
-        about_booking = shot.appointment is not None and change.kind.startswith("appointment.")
-        resource = (appointment_resource(shot.appointment, shot.request_id) if about_booking
+        return "Appointment" if _about_booking(change, shot) else "Task"
+    return "webhook"
+
+
+def render(protocol: Protocol, receiver: str, stored: str, control_id: str,
+           now: datetime) -> str:
+    """The message body of a stored row in the subscriber's protocol."""
+    change, shot = from_json(stored)
+    if protocol is Protocol.HL7V2:
+        return build_status_message(change, shot, control_id, receiver, now)
+    if protocol is Protocol.FHIR:
+        assert shot.appointment is not None or not _about_booking(change, shot)
+        resource = (appointment_resource(shot.appointment, shot.request_id)
+                    if _about_booking(change, shot) and shot.appointment is not None
                     else task_resource(change, shot))
-        return resource["resourceType"], json.dumps(resource, separators=(",", ":"))
-    return "webhook", json.dumps(webhook_event(change, shot, control_id),
-                                 separators=(",", ":"), default=str)
+        return json.dumps(resource, separators=(",", ":"))
+    return json.dumps(webhook_event(change, shot, control_id), separators=(",", ":"),
+                      default=str)
+
+
+def _about_booking(change: StatusEvent, shot: Snapshot) -> bool:
+    return shot.appointment is not None and change.kind.startswith("appointment.")
 
 
 def webhook_event(change: StatusEvent, shot: Snapshot, event_id: str) -> dict[str, Any]:
