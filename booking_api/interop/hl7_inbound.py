@@ -11,7 +11,8 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -60,12 +61,11 @@ def handle_hl7(db: Database, text: str, now: datetime, control_ids: ControlIds) 
 def _handle(db: Database, er7: str, header: Header, now: datetime,
             control_ids: ControlIds) -> str:
     digest = message_digest(er7)
-    stored = _stored(db, header)
-    if stored is not None:
-        return _replay(stored, header, digest, now, control_ids)
     try:
         with db.transaction() as session:
             return _act(session, er7, header, digest, now, control_ids)
+    except _SeenBefore:
+        return _replay(_stored(db, header), header, digest, now, control_ids)
     except IntegrityError:
         stored = _stored(db, header)  # a copy of this message won the race
         if stored is None:
@@ -73,6 +73,10 @@ def _handle(db: Database, er7: str, header: Header, now: datetime,
         return _replay(stored, header, digest, now, control_ids)
     except _Refused as refused:
         return _store_refusal(db, header, digest, refused.problem, now, control_ids)
+
+
+class _SeenBefore(Exception):
+    """This sender's control id is stored already: answer with its ACK."""
 
 
 class _Refused(Exception):
@@ -83,11 +87,9 @@ class _Refused(Exception):
 
 def _act(session: Session, er7: str, header: Header, digest: str, now: datetime,
          control_ids: ControlIds) -> str:
-    row = InboundMessage(sender=header.sender, control_id=header.control_id,
-                         message_type=header.message_type, digest=digest,
-                         ack_code=AckCode.ACCEPT, ack="", received_at=now)
-    session.add(row)
-    session.flush()  # claims the control id first: a racing copy waits here, then fails
+    row_id = _claim(session, header, digest, now)
+    if row_id is None:
+        raise _SeenBefore()
     try:
         order = read_order(er7, header)
         outcome = act_on_order(session, order, OrderSource.HL7,
@@ -96,10 +98,22 @@ def _act(session: Session, er7: str, header: Header, digest: str, now: datetime,
         raise _Refused(problem) from problem
     except OrderRefused as refused:
         raise _Refused(HL7Problem(refused.location, refused.code, refused.text)) from refused
-    row.ack = build_ack(header, AckCode.ACCEPT, control_ids(), now, text=outcome.note)
-    row.request_id = outcome.request_id
-    session.add(row)
-    return row.ack
+    ack = build_ack(header, AckCode.ACCEPT, control_ids(), now, text=outcome.note)
+    session.connection().execute(update(InboundMessage).where(
+        InboundMessage.id == row_id).values(ack=ack, request_id=outcome.request_id))
+    return ack
+
+
+def _claim(session: Session, header: Header, digest: str, now: datetime) -> int | None:
+    """Store the sender's control id first (one statement): None when it is stored already.
+    A copy being processed at this moment makes this wait (PostgreSQL) until it commits."""
+    dialect = session.get_bind().dialect.name
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert(InboundMessage)
+    return session.connection().scalar(insert.values(
+        sender=header.sender, control_id=header.control_id,
+        message_type=header.message_type, digest=digest, ack_code=AckCode.ACCEPT, ack="",
+        received_at=now).on_conflict_do_nothing(index_elements=["sender", "control_id"])
+        .returning(InboundMessage.id))
 
 
 def _store_refusal(db: Database, header: Header, digest: str, problem: HL7Problem,
@@ -119,14 +133,17 @@ def _store_refusal(db: Database, header: Header, digest: str, problem: HL7Proble
 
 
 def _stored(db: Database, header: Header) -> InboundMessage | None:
+    """The stored message of this sender and control id, if any."""
     with db.reading() as session:
         return session.scalars(select(InboundMessage).where(
             InboundMessage.sender == header.sender,
             InboundMessage.control_id == header.control_id)).first()
 
 
-def _replay(stored: InboundMessage, header: Header, digest: str, now: datetime,
+def _replay(stored: InboundMessage | None, header: Header, digest: str, now: datetime,
             control_ids: ControlIds) -> str:
+    if stored is None:  # stored by a copy whose transaction then rolled back: try again
+        raise RuntimeError("the message's earlier copy was not kept; send it again")
     if stored.digest != digest:
         problem = HL7Problem(Location("MSH", 10), DUPLICATE_KEY,
                              f"control id {header.control_id} was already used for a different "

@@ -88,13 +88,14 @@ def receive_order(session: Session, order: IncomingOrder, source: OrderSource, a
     match = match_patient(session, order.patient)
     placer = PlacerOrder(placer_system=order.placer_system,
                          placer_order_number=order.placer_order_number, source=source)
-    session.add(placer)
     if exam_code is None or match.kind is MatchKind.NEEDS_CLERK:
+        session.add(placer)
         return _hold(session, placer, order, match.kind is MatchKind.NEEDS_CLERK,
                      exam_code is None, match.reason, match.candidates, actor)
     patient_id = match.patient_id or register_patient(session, order.patient).id
     request = new_request(session, order, exam_code, patient_id, actor, now)
     placer.request_id = request.id
+    session.add(placer)
     session.flush()
     return OrderOutcome(placer.id or 0, request.id, None,
                         f"request {request.booking_reference} received")

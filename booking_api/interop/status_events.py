@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 from booking_api.appointments.models import Appointment
@@ -135,27 +135,37 @@ def status_events(audit_rows: list[dict[str, Any]], session: Session) -> list[St
 
 
 def snapshot(session: Session, request_id: int, appointment_id: int | None) -> Snapshot:
-    request = session.get(Request, request_id)
-    assert request is not None
-    patient = session.get(Patient, request.patient_id)
-    exam = session.get(ExamType, request.exam_code)
-    assert patient is not None and exam is not None
-    placer = session.scalars(select(PlacerOrder).where(
-        PlacerOrder.request_id == request_id)).first()
+    """The request as at commit with its patient, exam, placer order and worklist entry
+    (one query) and the appointment the event is about."""
+    row = session.execute(_SNAPSHOT, {"wanted": request_id}).one()
     appointment = session.get(Appointment, appointment_id) if appointment_id else None
-    worklist = session.scalars(select(WorklistEntry).where(
-        WorklistEntry.request_id == request_id)).first()
+    worklist = None
+    if row.accession_number is not None:
+        worklist = WorklistEntry(**{field: getattr(row, f"w_{field}")
+                                    for field in WORKLIST_FIELDS})
     return Snapshot(
-        request_id=request_id, booking_reference=request.booking_reference,
-        request_state=str(request.state), priority=str(request.priority),
-        exam_code=exam.code, exam_name=exam.name, modality=str(exam.modality),
-        referrer=request.referrer, received_at=request.received_at,
-        nhs_number=patient.nhs_number, family_name=patient.family_name,
-        given_name=patient.given_name, date_of_birth=patient.date_of_birth,
-        patient_id=patient.id or 0,
-        placer_system=placer.placer_system if placer else None,
-        placer_order_number=placer.placer_order_number if placer else None,
+        request_id=request_id, booking_reference=row.booking_reference,
+        request_state=str(row.state), priority=str(row.priority), exam_code=row.exam_code,
+        exam_name=row.exam_name, modality=str(row.modality), referrer=row.referrer,
+        received_at=row.received_at, nhs_number=row.nhs_number, family_name=row.family_name,
+        given_name=row.given_name, date_of_birth=row.date_of_birth, patient_id=row.patient_id,
+        placer_system=row.placer_system, placer_order_number=row.placer_order_number,
         appointment=appointment, worklist=worklist)
+
+
+_SNAPSHOT = (
+    select(Request.booking_reference, Request.state, Request.priority, Request.exam_code,
+           Request.referrer, Request.received_at, Request.patient_id,
+           ExamType.name.label("exam_name"), ExamType.modality, Patient.nhs_number,
+           Patient.family_name, Patient.given_name, Patient.date_of_birth,
+           PlacerOrder.placer_system, PlacerOrder.placer_order_number,
+           *[getattr(WorklistEntry, field).label(f"w_{field}") for field in WORKLIST_FIELDS],
+           WorklistEntry.accession_number)
+    .join(Patient, Patient.id == Request.patient_id)
+    .join(ExamType, ExamType.code == Request.exam_code)
+    .outerjoin(PlacerOrder, PlacerOrder.request_id == Request.id)
+    .outerjoin(WorklistEntry, WorklistEntry.request_id == Request.id)
+    .where(Request.id == bindparam("wanted")))
 
 
 def _request_of(session: Session, appointment_id: int) -> int:

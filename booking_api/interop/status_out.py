@@ -29,7 +29,6 @@ from booking_api.interop.hl7.scheduling import build_status_message, message_typ
 from booking_api.interop.models import (
     OutboundMessage,
     OutboundState,
-    PlacerOrder,
     Protocol,
     Subscriber,
     SubscriberScope,
@@ -64,17 +63,23 @@ def write_status_out(session: Session) -> None:
     for change in events:
         if change.kind in ("appointment.booked", "appointment.rescheduled"):
             assign_worklist(session, change)
-    subscribers = _subscribers(session, {e.request_id for e in events})
-    if not subscribers:
+    active = list(session.scalars(select(Subscriber).where(Subscriber.active)))
+    if not active:
         return
     now = utc_now()
     rows = []
     for change in events:
         shot = snapshot(session, change.request_id, change.appointment_id)
-        for subscriber in subscribers[change.request_id]:
-            rows.append(_row(subscriber, change, shot, now))
+        rows += [_row(subscriber, change, shot, now) for subscriber in active
+                 if hears(subscriber, shot)]
     if rows:
         session.connection().execute(OutboundMessage.__table__.insert(), rows)  # type: ignore[attr-defined]
+
+
+def hears(subscriber: Subscriber, shot: Snapshot) -> bool:
+    """Every `all` subscriber; an `own_orders` one of the system that placed the order."""
+    return subscriber.scope is SubscriberScope.ALL or (
+        subscriber.placer_system is not None and subscriber.placer_system == shot.placer_system)
 
 
 def assign_worklist(session: Session, change: StatusEvent) -> None:
@@ -97,19 +102,6 @@ def assign_worklist(session: Session, change: StatusEvent) -> None:
              "updated_at")
     session.connection().execute(insert.values(values).on_conflict_do_update(
         index_elements=["request_id"], set_={c: insert.excluded[c] for c in moved}))
-
-
-def _subscribers(session: Session, request_ids: set[int]) -> dict[int, list[Subscriber]]:
-    """For each request, the active subscribers that hear of it: every `all` subscriber,
-    and the `own_orders` subscribers of the system that placed it."""
-    active = list(session.scalars(select(Subscriber).where(Subscriber.active)))
-    if not active:
-        return {}
-    placed = dict(session.execute(select(PlacerOrder.request_id, PlacerOrder.placer_system)
-                                  .where(PlacerOrder.request_id.in_(request_ids))).all())
-    return {request_id: [s for s in active if s.scope is SubscriberScope.ALL or (
-        s.placer_system is not None and s.placer_system == placed.get(request_id))]
-        for request_id in request_ids}
 
 
 def _row(subscriber: Subscriber, change: StatusEvent, shot: Snapshot,
