@@ -193,7 +193,16 @@ def test_an_order_over_mllp_is_acknowledged_on_the_same_connection(
         ready.set()
 
     task = loop.create_task(run_mllp(interop_db, lambda: NOW, "127.0.0.1", 0, 2, started))
-    thread = threading.Thread(target=loop.run_until_complete, args=(task,), daemon=True)
+
+    def listen() -> None:
+        try:
+            loop.run_until_complete(task)
+        except asyncio.CancelledError:
+            pass  # stopped by the test
+        finally:
+            loop.close()
+
+    thread = threading.Thread(target=listen, daemon=True)
     thread.start()
     try:
         assert ready.wait(10)
