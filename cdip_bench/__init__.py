@@ -9,7 +9,11 @@ figures, each figure beside the baseline it is judged against, measured in the s
 
 - `eligibility`: one request filtered against six weeks of network slots (`synthetic_slots`),
   against the slot-by-slot reference.
-- `diary`: a week of the whole network planned by CP-SAT and by the greedy baseline.
+- `diary`: a week of the whole network planned by CP-SAT and by two baselines (the greedy, and
+  the reach greedy that plans each site for all demand within the travel limit).
+- `plan`: six weeks of one system's diaries planned from the forecast, seasonal naive and the
+  truth (and the forecast with urgent capacity to an upper quantile), then the requests that
+  really came replayed against each: unmet, breaches, regret.
 - `booking`: search and booking over HTTP against a real server on a scratch database filled
   by `booking_data` (`booking_client` is its load generator), with double-booking counts.
 

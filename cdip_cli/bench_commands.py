@@ -22,6 +22,7 @@ BENCHMARKS: dict[str, str] = {
     "booking": "cdip_bench.booking:booking_benchmark",
     "diary": "cdip_bench.diary:diary_benchmark",
     "interop": "cdip_bench.interop:interop_benchmark",
+    "plan": "cdip_bench.plan:plan_benchmark",
 }
 
 app = typer.Typer(help="Measure speed and quality; figures as a table or JSON.",

@@ -20,7 +20,7 @@ def week():
 
 @pytest.fixture(scope="module")
 def optimised(week):
-    return build_diary(week, time_limit_s=20)
+    return build_diary(week, time_limit_s=30)
 
 
 @pytest.mark.slow
