@@ -77,9 +77,13 @@ def load_code_map(session: Session, mappings: Iterable[CodeMapping],
 
 
 def exam_for(session: Session, code: OrderCode) -> str | None:
-    """The exam an order code means, or None when it is not mapped (yet)."""
-    return session.scalar(select(OrderCodeMap.exam_code).where(
+    """The exam an order code means, or None when it is not mapped (yet). A NICIP code that
+    is a catalogue exam's own code means that exam even before the map is loaded."""
+    mapped = session.scalar(select(OrderCodeMap.exam_code).where(
         OrderCodeMap.code_system == code.code_system, OrderCodeMap.code == code.code))
+    if mapped is None and code.code_system == NICIP:
+        mapped = session.scalar(select(ExamType.code).where(ExamType.code == code.code))
+    return mapped
 
 
 def is_known_system(session: Session, code_system: str) -> bool:

@@ -40,3 +40,16 @@ def test_a_malformed_mapping_file_is_refused_naming_the_row(tmp_path: Path, text
 
     with pytest.raises(OrderCodeFileError, match=problem):
         read_code_map(path)
+
+
+def test_a_catalogue_code_is_its_own_nicip_code_before_any_map_is_loaded(
+        interop_db: Database) -> None:
+    from sqlalchemy import delete
+
+    from booking_api.interop.models import OrderCodeMap
+
+    with interop_db.transaction() as session:
+        session.execute(delete(OrderCodeMap))
+    with interop_db.reading() as session:
+        assert exam_for(session, OrderCode("NICIP", "XKNEE")) == "XKNEE"
+        assert exam_for(session, OrderCode("NICIP", "ZZZZZ")) is None
