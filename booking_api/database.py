@@ -20,14 +20,16 @@ from booking_api.core.db import (
     with_session_hooks,
 )
 from booking_api.idempotency.commit_hooks import attach_claim_marks, watch_writes
+from booking_api.interop.status_out import attach_status_out
 
 
 def open_engine(url: str, **options: Any) -> Engine:
     """An engine of the service (see `booking_api.core.db.make_engine`) whose sessions
-    write audit rows and mark idempotency claims as they commit."""
+    write referrers' status messages and worklist entries (from the transaction's audit
+    events, so before those are written), audit rows and idempotency marks as they commit."""
     engine = make_engine(url, **options)
     watch_writes(engine)
-    return with_session_hooks(engine, attach_audit, attach_claim_marks)
+    return with_session_hooks(engine, attach_status_out, attach_audit, attach_claim_marks)
 
 
 def open_database(url: str, **options: Any) -> Database:

@@ -9,6 +9,7 @@ from booking_api.access import models as access
 from booking_api.appointments import models as appointments
 from booking_api.audit import models as audit
 from booking_api.idempotency import models as idempotency
+from booking_api.interop import models as interop
 from booking_api.network import models as network
 from booking_api.patients import models as patients
 from booking_api.requests import models as requests
@@ -18,5 +19,5 @@ from booking_api.slots import models as slots
 
 metadata = SQLModel.metadata
 
-__all__ = ["access", "appointments", "audit", "idempotency", "metadata", "network", "patients",
-           "request_rules", "requests", "short_notice", "slots"]
+__all__ = ["access", "appointments", "audit", "idempotency", "interop", "metadata", "network",
+           "patients", "request_rules", "requests", "short_notice", "slots"]

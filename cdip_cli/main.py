@@ -11,6 +11,7 @@ from cdip_cli import (
     diary_commands,
     forecast_commands,
     history_commands,
+    interop_commands,
     network_commands,
     report_commands,
     rules_commands,
@@ -26,6 +27,8 @@ app.add_typer(db_commands.app, name="db")
 app.command("seed")(seed_commands.seed)
 app.add_typer(demo_commands.app, name="demo")
 app.command("serve")(serve_commands.serve)
+app.command("serve-mllp")(interop_commands.serve_mllp)
+app.add_typer(interop_commands.app, name="interop")
 app.add_typer(staff_commands.app, name="staff")
 app.add_typer(history_commands.app, name="history")
 app.add_typer(rules_commands.app, name="rules")
