@@ -1,0 +1,292 @@
+"""The repair as a CP-SAT model of one neighbourhood, solved lexicographically.
+
+Variables: which list each space runs (exactly one choice, 'no list' included); for each moving
+patient, one of their candidate runs, staying put (patients whose slot still exists), or
+unplaced. Constraints: a slot holds at most one patient and only if its list runs; a patient
+stays only if their list runs unchanged; each site-session's lists can be staffed (never shorter
+than the plan already was); added lists fit each site's overtime and freed crews per week.
+Objectives, in turn, each kept at its best while the next is minimised: unplaced patients
+(priority-weighted) with excess moves beneath them; changed lists; the patients' cost.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+from optimiser.repair.solution import Context, Plan, levels
+from optimiser.repair.staff_rows import StaffRows, add_staff_rows
+from optimiser.repair.staffing import StaffPicture, crew_need
+
+GRACE_S = 0.3
+"""How long past its own limit the solver may run before we stop it from outside."""
+STAGE_SHARES = (0.5, 0.5, 1.0)
+"""Share of the time left that each lexicographic stage may use."""
+
+
+@dataclass
+class _Patient:
+    appointment_id: int
+    runs: list[tuple[int, cp_model.IntVar]]
+    stay: cp_model.IntVar | None
+    unplaced: cp_model.IntVar
+
+
+class RepairModel:
+    def __init__(self, context: Context, staff: StaffPicture, allowed: dict) -> None:
+        self.context, self.staff, self.allowed = context, staff, allowed
+        self.hood = context.hood
+        self.diary = context.positions.diary
+        self.model = cp_model.CpModel()
+        self.y: dict[tuple[int, str | None], cp_model.IntVar] = {}
+        self.patients: dict[int, _Patient] = {}
+        self.staff_rows: list[StaffRows] = []
+        self._lists()
+        self._patients()
+        self._slots()
+        self._staffing()
+        self._budgets()
+        self.objectives = self._objectives()
+
+    def _lists(self) -> None:
+        """Exactly one choice per space with a choice."""
+        for s, space in enumerate(self.hood.spaces):
+            if len(space.options) == 1:
+                continue
+            choices = [self.model.new_bool_var(f"y{s}_{o}") for o in space.options]
+            self.model.add_exactly_one(choices)
+            for option, var in zip(space.options, choices, strict=True):
+                self.y[(s, option)] = var
+
+    def runs(self, s: int, option: str | None):
+        """1 (or a variable) when space s runs `option`; 0 when it cannot."""
+        if (s, option) in self.y:
+            return self.y[(s, option)]
+        return int(self.hood.spaces[s].options == (option,))
+
+    def _patients(self) -> None:
+        forced = set(self.hood.forced)
+        for a in self.hood.forced + self.hood.movable:
+            candidates = self.context.candidates[a]
+            runs = [(int(row), self.model.new_bool_var(f"a{a}_{row}")) for row in candidates.rows]
+            stay = None if a in forced else self.model.new_bool_var(f"stay{a}")
+            unplaced = self.model.new_bool_var(f"u{a}")
+            self.model.add_exactly_one([v for _, v in runs] + [unplaced]
+                                       + ([stay] if stay is not None else []))
+            if stay is not None:
+                s = self.context.positions.space_of[self.diary.runs[a].key]
+                current = self.hood.spaces[s].current
+                if (s, current) in self.y:
+                    self.model.add_implication(stay, self.y[(s, current)])
+            self.patients[a] = _Patient(a, runs, stay, unplaced)
+
+    def _slots(self) -> None:
+        """At most one patient per slot, and only in a list that runs."""
+        positions = self.context.positions
+        cover: dict[int, list[cp_model.IntVar]] = defaultdict(list)
+        for a, patient in self.patients.items():
+            candidates = self.context.candidates[a]
+            for (row, var), count in zip(patient.runs, candidates.slots, strict=True):
+                for k in range(int(count)):
+                    cover[row + k].append(var)
+            if patient.stay is not None:
+                own = positions.own_row(a)
+                if own is not None:
+                    for k in range(self.diary.runs[a].count):
+                        cover[own + k].append(patient.stay)
+        for row, variables in cover.items():
+            s, option = int(positions.space[row]), positions.template[row]
+            on = self.runs(s, option)
+            if isinstance(on, int):
+                if len(variables) > 1:
+                    self.model.add_at_most_one(variables)
+            else:
+                self.model.add(sum(variables) <= on)
+
+    def _staffing(self) -> None:
+        templates = self.diary.templates
+        for where, (fixed, spaces) in self.hood.staffing.items():
+            chosen = [(self.y[(s, o)], templates[o]) for s in spaces
+                      for o in self.hood.spaces[s].options if o is not None]
+            self.staff_rows.append(add_staff_rows(
+                self.model, self.staff.groups(where[0]), self.staff.available(where),
+                self.allowed.get(where, 0), [templates[t] for t in fixed], chosen,
+                f"st{where[0]}_{where[1]:%m%d}_{where[2]}"))
+
+    def _budgets(self) -> None:
+        templates = self.diary.templates
+        terms: dict[tuple, list] = defaultdict(list)
+        for where, (_, spaces) in self.hood.staffing.items():
+            week = where[1].isocalendar()[:2]
+            for s in spaces:
+                space = self.hood.spaces[s]
+                current = (crew_need(templates[space.current]) if space.current else None)
+                for option in space.options:
+                    if option is None:
+                        continue
+                    need, crew = crew_need(templates[option])
+                    terms[(where[0], need.role, week)].append((self.y[(s, option)], crew))
+                if current is not None:
+                    terms[(where[0], current[0].role, week)].append((None, -current[1]))
+        for key, entries in terms.items():
+            added = sum(c * v for v, c in entries if v is not None)
+            already = sum(-c for v, c in entries if v is None)
+            self.model.add(added - already <= self.hood.budgets.get(key, 0))
+
+    def _objectives(self) -> list:
+        forced = set(self.hood.forced)
+        unplaced = sum(self.diary.bookings[a].priority.weight * p.unplaced
+                       for a, p in self.patients.items())
+        excess = sum(1 - p.stay for a, p in self.patients.items()
+                     if a not in forced and p.stay is not None)
+        moves_weight = len(self.hood.movable) + 1
+        changed = sum(1 - self.y[(s, space.current)] for s, space in enumerate(self.hood.spaces)
+                      if (s, space.current) in self.y)
+        cost = sum(self.context.cost_of(a, row) * var for a, p in self.patients.items()
+                   for row, var in p.runs)
+        return [moves_weight * unplaced + excess, changed, cost]
+
+    def hint(self, plan: Plan) -> None:
+        """A complete hint: every variable, staff flows included."""
+        self.model.clear_hints()
+        values: dict = {}
+        for (s, option), var in self.y.items():
+            values[var] = int(plan.choice[s] == option)
+        for a, patient in self.patients.items():
+            target = plan.place.get(a, "stay")
+            for row, var in patient.runs:
+                values[var] = int(target == row)
+            values[patient.unplaced] = int(a in plan.place and target is None)
+            if patient.stay is not None:
+                values[patient.stay] = int(a not in plan.place)
+        for rows in self.staff_rows:
+            values.update(rows.hint(lambda var: values[var]))
+        for var, value in values.items():
+            self.model.add_hint(var, value)
+
+    def solve(self, hint: Plan, deadline: float, seed: int, workers: int) -> Plan | None:
+        """Lexicographic stages until the deadline; the last solution found, or None. A stage
+        whose hint already meets a lower bound is fixed there without a solve."""
+        self.hint(hint)
+        best, log = None, []
+        current = self._scores(hint.levels)
+        for stage, (objective, share) in enumerate(zip(self.objectives, STAGE_SHARES,
+                                                       strict=True)):
+            if isinstance(objective, int):
+                continue
+            if current[stage] <= self._lower_bound(stage, current):
+                self.model.add(objective <= current[stage])
+                log.append(f"stage {stage}: the hint meets the lower bound")
+                continue
+            left = deadline - time.perf_counter()
+            if left < 0.05:
+                log.append(f"stage {stage}: no time left")
+                break
+            outcome = solve_stopped_from_outside(self.model, objective, share * left, seed,
+                                                 workers)
+            log.append(f"stage {stage}: {outcome.status} in {outcome.seconds:.2f}s")
+            if outcome.values is None:
+                break
+            best = self._read(outcome.values, outcome.status, log)
+            current = self._scores(best.levels)
+            self.model.add(objective <= current[stage])
+            self._hint_values(outcome.values)
+            if outcome.status != "OPTIMAL":
+                break
+        if best is None and log:
+            best = Plan(hint.method, hint.status, hint.choice, hint.place, hint.levels, log)
+        return best
+
+    def _scores(self, plan_levels: tuple[int, int, int, int]) -> list[int]:
+        unplaced, excess, changed, cost = plan_levels
+        return [(len(self.hood.movable) + 1) * unplaced + excess, changed, cost]
+
+    def _lower_bound(self, stage: int, current: list[int]) -> int:
+        """0 for unplaced, excess and changes; for the patients' cost, when everyone is placed,
+        each moving patient's cheapest placement (or 0 if they may stay)."""
+        if stage < 2 or current[0] > 0:
+            return 0
+        bound = 0
+        for a, patient in self.patients.items():
+            if patient.stay is None and patient.runs:
+                bound += int(self.context.candidates[a].cost.min())
+        return bound
+
+    def _hint_values(self, values: list[int]) -> None:
+        self.model.clear_hints()
+        for i, value in enumerate(values):
+            self.model.add_hint(self.model.get_int_var_from_proto_index(i), value)
+
+    def _read(self, values: list[int], status: str, log: list[str]) -> Plan:
+        choice = {s: space.current for s, space in enumerate(self.hood.spaces)}
+        for (s, option), var in self.y.items():
+            if values[var.index]:
+                choice[s] = option
+        place: dict[int, int | None] = {}
+        for a, patient in self.patients.items():
+            if patient.stay is not None and values[patient.stay.index]:
+                continue
+            chosen = [row for row, var in patient.runs if values[var.index]]
+            place[a] = chosen[0] if chosen else None
+        return Plan("cp-sat", status, choice, place, levels(self.context, choice, place),
+                    list(log))
+
+
+@dataclass
+class Outcome:
+    status: str
+    values: list[int] | None
+    """Every variable's value in the last solution found (None: none found)."""
+    seconds: float
+
+
+class _Keeper(cp_model.CpSolverSolutionCallback):
+    """Keeps the latest solution, so a solver that will not stop still leaves one behind."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: list[int] | None = None
+
+    def on_solution_callback(self) -> None:
+        self.values = list(self.response_proto.solution)
+
+
+def solve_stopped_from_outside(model: cp_model.CpModel, objective, limit_s: float, seed: int,
+                               workers: int) -> Outcome:
+    """Solve in a thread; if it overruns its limit (or.tools #5163, and hinted models that
+    stall in presolve) ask it to stop, and if it still runs, walk away with the last solution
+    it reported. Symmetry detection is off: with a complete hint it stalled the solver after
+    presolve for 13–20 s, deaf to the time limit and to stop_search (9.15, a 16-patient
+    model)."""
+    started = time.perf_counter()
+    model.minimize(objective)
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.01, limit_s)
+    solver.parameters.num_workers = workers
+    solver.parameters.random_seed = seed
+    solver.parameters.symmetry_level = 0
+    # exactly-one and at-most-one rows in the LP: without them the LP of the patients' cost
+    # has no rows and proves nothing (default_lp, the usual full-problem worker, leaves them out)
+    solver.parameters.linearization_level = 2
+    if workers > 1:
+        solver.parameters.subsolvers.append("max_lp")
+    keeper = _Keeper()
+    ended: dict[str, int] = {}
+    thread = threading.Thread(target=lambda: ended.update(status=solver.solve(model, keeper)),
+                              daemon=True)
+    thread.start()
+    thread.join(max(0.01, limit_s) + GRACE_S)
+    if thread.is_alive():
+        solver.stop_search()
+        thread.join(GRACE_S)
+    seconds = time.perf_counter() - started
+    if thread.is_alive():
+        return Outcome("STOPPED FROM OUTSIDE", keeper.values, seconds)
+    status = ended["status"]
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return Outcome(solver.status_name(status), None, seconds)
+    return Outcome(solver.status_name(status), list(solver.response_proto.solution), seconds)

@@ -1,0 +1,184 @@
+"""Where a moving patient could go: every slot of every list a neighbourhood space may run, as
+one slot table judged by the same slot-eligibility rules as search and booking (so a move never
+lands where a clerk could not book), minus slots held by patients who stay; with what each
+placement costs the patient (days later, km further, days past their breach date)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from domain.geography import haversine_km
+from domain.vocabulary import Modality
+from optimiser.repair.diary import Diary, session_start, slot_families
+from optimiser.repair.neighbourhood import Neighbourhood
+from optimiser.repair.problem import Booking
+from slot_rules.eligibility import Eligibility, EligibilityRuleset
+from slot_rules.slot_table import (
+    FAMILY_BIT,
+    MODALITY_CODE,
+    SlotTable,
+    capability_mask,
+    epoch_minutes,
+)
+from slot_rules.synthetic_slots import site_table
+
+DAY_LATER = 10
+"""Cost per day later, times the priority weight (1–8)."""
+DAY_EARLIER = 3
+KM_FURTHER = 1
+DAY_PAST_BREACH = 50
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """A patient's possible placements: rows of the positions table, slots each needs, cost."""
+
+    rows: np.ndarray
+    slots: np.ndarray
+    cost: np.ndarray
+    eligible: np.ndarray
+    """Rows passing the rules (and long enough for the exam), whoever holds them."""
+    verdict: Eligibility | None
+
+    def index_of(self, row: int) -> int:
+        if not hasattr(self, "_index"):
+            object.__setattr__(self, "_index", {int(r): i for i, r in enumerate(self.rows)})
+        return self._index[row]
+
+
+class Positions:
+    """Rows: (space, list, slot index) for every list a space may run."""
+
+    def __init__(self, diary: Diary, hood: Neighbourhood, rules: EligibilityRuleset) -> None:
+        self.diary, self.hood, self.rules = diary, hood, rules
+        self.sites = site_table(diary.problem.network)
+        self.site_index = {s: i for i, s in enumerate(self.sites.site_ids)}
+        self.room_index = {r.room_id: i for i, r in enumerate(diary.problem.network.rooms)}
+        self.blocks: dict[tuple[int, str], tuple[int, int]] = {}
+        columns: dict[str, list] = defaultdict(list)
+        for s, space in enumerate(hood.spaces):
+            for template_id in space.options:
+                if template_id is not None:
+                    self._add_block(s, template_id, columns)
+        self.space = np.array(columns.pop("space"), dtype=np.int64)
+        self.template = columns.pop("template")
+        self.index = np.array(columns.pop("index"), dtype=np.int64)
+        self.day_number = np.array(columns.pop("day"), dtype=np.int64)
+        self.table = SlotTable(**{name: np.array(values, dtype=_DTYPES[name])
+                                  for name, values in columns.items()})
+        self._cache: dict[tuple, Eligibility] = {}
+        self.space_of = {space.key: s for s, space in enumerate(hood.spaces)}
+        taken = np.zeros(len(self.space), dtype=np.int64)
+        for s, space in enumerate(hood.spaces):
+            if (s, space.current) in self.blocks:
+                first, _ = self.blocks[(s, space.current)]
+                for slot in hood.taken.get(space.key, ()):
+                    taken[first + slot] = 1
+        self._taken_before = np.concatenate(([0], np.cumsum(taken)))
+
+    def __len__(self) -> int:
+        return len(self.space)
+
+    @cached_property
+    def by_modality(self) -> dict[int, np.ndarray]:
+        return {code: np.flatnonzero(self.table.modality == code) for code in
+                np.unique(self.table.modality).tolist()}
+
+    def candidates(self, appointment_id: int) -> Candidates:
+        booking = self.diary.bookings[appointment_id]
+        rows = self.by_modality.get(MODALITY_CODE[booking.request.modality],
+                                    np.zeros(0, dtype=np.int64))
+        verdict = self.verdict(booking, rows)
+        eligible = rows[verdict.mask] if verdict is not None else rows
+        slots = self._slots_needed(booking, eligible)
+        fits = slots <= self.table.free_run_min[eligible] // self.table.length_min[eligible]
+        eligible, slots = eligible[fits], slots[fits]
+        free = self._taken_before[eligible + slots] == self._taken_before[eligible]
+        own = self.own_row(appointment_id)
+        if own is not None:
+            free &= eligible != own
+        rows, slots = eligible[free], slots[free]
+        return Candidates(rows, slots, self._cost(booking, rows), eligible, verdict)
+
+    def verdict(self, booking: Booking, rows: np.ndarray) -> Eligibility | None:
+        if len(rows) == 0:
+            return None
+        key = (booking.request, booking.overrides, rows[0], len(rows))
+        if key not in self._cache:
+            self._cache[key] = self.rules.evaluate(self.table.take(rows), self.sites,
+                                                   booking.request, self.diary.problem.now,
+                                                   booking.overrides)
+        return self._cache[key]
+
+    def _add_block(self, s: int, template_id: str, columns: dict[str, list]) -> None:
+        space = self.hood.spaces[s]
+        template = self.diary.templates[template_id]
+        room = self.diary.rooms[space.key[0]]
+        _, day, period = space.key
+        start = epoch_minutes(session_start(day, period))
+        families = slot_families(template)
+        self.blocks[(s, template_id)] = (len(columns["space"]), template.total_slots)
+        n, minutes = template.total_slots, template.slot_minutes
+        for i, family in enumerate(families):
+            columns["space"].append(s)
+            columns["template"].append(template_id)
+            columns["index"].append(i)
+            columns["day"].append(day.toordinal())
+            columns["start_min"].append(start + i * minutes)
+            columns["length_min"].append(minutes)
+            columns["site"].append(self.site_index[room.site_id])
+            columns["room"].append(self.room_index[room.room_id])
+            columns["modality"].append(MODALITY_CODE[room.modality])
+            columns["room_capabilities"].append(capability_mask(room.capabilities))
+            columns["room_max_weight_kg"].append(room.max_weight_kg)
+            columns["template_families"].append(FAMILY_BIT[family])
+            columns["radiologist_present"].append(template.radiologist_required)
+            columns["free_run_min"].append((n - i) * minutes)
+
+    def _slots_needed(self, booking: Booking, rows: np.ndarray) -> np.ndarray:
+        return -(-booking.request.duration_min // self.table.length_min[rows].astype(np.int64))
+
+    def own_row(self, appointment_id: int) -> int | None:
+        """The row of the patient's own first slot, if its list is in the neighbourhood
+        (staying there is a separate choice, not a candidate)."""
+        run = self.diary.runs[appointment_id]
+        s = self.space_of.get(run.key)
+        if s is None or (s, self.hood.spaces[s].current) not in self.blocks:
+            return None
+        return self.blocks[(s, self.hood.spaces[s].current)][0] + run.first
+
+    def _cost(self, booking: Booking, rows: np.ndarray) -> np.ndarray:
+        run = self.diary.runs[booking.appointment_id]
+        old_day = run.key[1].toordinal()
+        days = self.day_number[rows] - old_day
+        weight = booking.priority.weight
+        cost = np.where(days > 0, DAY_LATER * weight * days, -DAY_EARLIER * days)
+        if booking.breach_date is not None:
+            limit = max(booking.breach_date.toordinal(), old_day)
+            cost = cost + DAY_PAST_BREACH * np.maximum(0, self.day_number[rows] - limit)
+        km = self.extra_km(booking, self.table.site[rows])
+        if km is not None:
+            cost = cost + np.round(KM_FURTHER * np.maximum(0.0, km)).astype(np.int64)
+        return cost.astype(np.int64)
+
+    def extra_km(self, booking: Booking, sites: np.ndarray) -> np.ndarray | None:
+        request = booking.request
+        if request.home_lat is None:
+            return None
+        km = np.atleast_1d(haversine_km(request.home_lat, request.home_lon,
+                                        self.sites.lat, self.sites.lon))
+        old = km[self.site_index[self.diary.site_of(booking.room_id)]]
+        return km[sites] - old
+
+    def modality_of(self, row: int) -> Modality:
+        return list(Modality)[int(self.table.modality[row])]
+
+
+_DTYPES = {"start_min": np.int64, "length_min": np.int32, "site": np.int16, "room": np.int32,
+           "modality": np.int8, "room_capabilities": np.uint16, "room_max_weight_kg": np.int16,
+           "template_families": np.uint32, "radiologist_present": bool,
+           "free_run_min": np.int32}

@@ -1,0 +1,195 @@
+"""`repair_diary`: re-plan the neighbourhood a disruption touches, moving the fewest patients.
+
+Stages, under one wall-clock deadline (the checks and the greedy floor before it are a fixed
+cost, reported in `timings`):
+1. check the input and work out the disruption's effects; where staff are short, close the
+   lists that displace fewest patients (exact, per site-session);
+2. the neighbourhood with only displaced patients moving; the greedy plan (the floor, always
+   kept); CP-SAT from the greedy plan as a complete hint, lexicographically. If everyone is
+   placed this is optimal outright: no plan moves fewer patients than those displaced;
+3. if someone is left unplaced and time remains, widen: every patient of the neighbourhood may
+   move (the complete model) when it is small enough, else those holding slots an unplaced
+   patient could take; hinted from the best plan so far;
+4. the best plan is put into words and checked independently; a plan failing the check is
+   never returned (the greedy plan is, and the failure is logged).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import replace
+
+from optimiser.repair.assemble import moves_and_unplaced, session_changes
+from optimiser.repair.check import check_repair
+from optimiser.repair.closures import Closures, allowed_short, choose_closures
+from optimiser.repair.diary import Diary
+from optimiser.repair.disruption import Effects, disruption_effects
+from optimiser.repair.greedy import greedy_plan
+from optimiser.repair.model import RepairModel
+from optimiser.repair.neighbourhood import neighbourhood
+from optimiser.repair.positions import Positions
+from optimiser.repair.problem import RepairProblem, RepairSettings
+from optimiser.repair.result import RepairResult
+from optimiser.repair.solution import Context, Plan
+from optimiser.repair.staffing import StaffPicture
+from slot_rules.loading import shipped_slot_eligibility
+
+MAX_BLOCKERS = 400
+"""At most this many patients holding wanted slots may move in the widened model."""
+
+
+class _Run:
+    """One repair in progress: shared state, timings and the best plan so far."""
+
+    def __init__(self, problem: RepairProblem, settings: RepairSettings) -> None:
+        self.started = time.perf_counter()
+        self.problem, self.settings = problem, settings
+        self.timings: dict[str, float] = {}
+        self.log: list[str] = []
+        self.diary = Diary(problem)
+        self.effects: Effects = disruption_effects(self.diary)
+        self.staff = StaffPicture(problem.network.staff_groups, problem.staff_availability,
+                                  self.effects, problem.overtime_share)
+        self.rules = problem.rules or shipped_slot_eligibility()
+        self.lap("check input")
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter() - self.started
+        self.timings[name] = round(now - sum(self.timings.values()), 4)
+
+    def context(self, movable: set[int], closures: Closures, complete: bool = False) -> Context:
+        hood = neighbourhood(self.diary, self.effects, closures, self.staff, self.settings,
+                             movable, complete)
+        positions = Positions(self.diary, hood, self.rules)
+        candidates = {a: positions.candidates(a) for a in hood.forced + hood.movable}
+        return Context(hood, positions, candidates)
+
+
+def repair_diary(problem: RepairProblem, settings: RepairSettings = RepairSettings()
+                 ) -> RepairResult:
+    """The repaired neighbourhood. Raises RepairInputError (naming the field) on bad input;
+    otherwise always returns a checked plan, the greedy one at worst."""
+    run = _Run(problem, settings)
+    future = Counter(run.diary.runs[a].key for a, b in run.diary.bookings.items()
+                     if b.start >= problem.now)
+    deadline = run.started + settings.time_limit_s
+    closures = choose_closures(run.diary, run.effects, run.staff, deadline, future)
+    run.lap("staff closures")
+    context = run.context(set(), closures)
+    run.lap("neighbourhood")
+    allowed = closures.allowed_short | _allowed(run, context)
+    greedy = greedy_plan(context, run.staff, allowed)
+    run.lap("greedy")
+    best, best_context = greedy, context
+    if context.hood.forced:
+        found = _solve(run, context, greedy, allowed, deadline, "cp-sat")
+        if found is not None and found.levels <= best.levels:
+            best = found
+    if best.levels[0] > 0 and time.perf_counter() < deadline - 0.2:
+        widened = _widen(run, context, best, closures, deadline)
+        if widened is not None:
+            best, best_context = widened
+    return _result(run, best, best_context, closures, greedy, context)
+
+
+def _allowed(run: _Run, context: Context) -> dict:
+    return {where: allowed_short(run.diary, run.staff, where) for where in context.hood.staffing}
+
+
+def _solve(run: _Run, context: Context, hint: Plan, allowed: dict, deadline: float,
+           name: str) -> Plan | None:
+    model = RepairModel(context, run.staff, allowed)
+    run.lap(f"{name} model")
+    plan = model.solve(hint, deadline, run.settings.seed, run.settings.workers)
+    run.lap(f"{name} solve")
+    if plan is not None:
+        run.log += [f"{name} {line}" for line in plan.log]
+        run.log.append(f"{name}: levels {plan.levels} (hint {hint.levels})")
+    return plan
+
+
+def _widen(run: _Run, context: Context, best: Plan, closures: Closures, deadline: float):
+    """A wider model with more patients free to move, hinted from the best plan so far."""
+    hood = context.hood
+    estimate = sum(len(context.candidates[a].eligible) for a in hood.forced)
+    people = sum(len(run.diary.booked_in.get(s.key, [])) for s in hood.spaces)
+    complete = estimate / max(1, len(hood.forced)) * (people + len(hood.forced)) <= (
+        run.settings.complete_limit)
+    movable = set() if complete else _blockers(context, best)
+    if not complete and not movable:
+        return None
+    wider = run.context(movable, closures, complete)
+    run.lap("widen")
+    hint = _translate(best, context, wider)
+    allowed = closures.allowed_short | _allowed(run, wider)
+    found = _solve(run, wider, hint, allowed, deadline, "complete" if complete else "bumps")
+    if found is None or found.levels >= best.levels:
+        return None
+    return found, wider
+
+
+def _blockers(context: Context, best: Plan) -> set[int]:
+    """Patients staying in slots that an unplaced patient could take."""
+    positions = context.positions
+    diary = positions.diary
+    holder = {(run.key, slot): a for a, run in diary.runs.items() for slot in run.slots()}
+    found: set[int] = set()
+    for a, row in best.place.items():
+        if row is not None:
+            continue
+        for r in context.candidates[a].eligible:
+            space = context.hood.spaces[int(positions.space[r])]
+            if positions.template[r] == space.current:
+                other = holder.get((space.key, int(positions.index[r])))
+                if other is not None and other != a and diary.bookings[other].start >= (
+                        diary.problem.now):
+                    found.add(other)
+            if len(found) >= MAX_BLOCKERS:
+                return found
+    return found
+
+
+def _translate(plan: Plan, old: Context, new: Context) -> Plan:
+    """The same plan in a wider neighbourhood's indices (movable patients staying)."""
+    old_rows = old.positions
+    new_space = new.positions.space_of
+    choice = {s: space.current for s, space in enumerate(new.hood.spaces)}
+    for s, option in plan.choice.items():
+        key = old.hood.spaces[s].key
+        if key in new_space:
+            choice[new_space[key]] = option
+    place: dict[int, int | None] = {}
+    for a, row in plan.place.items():
+        if row is None:
+            place[a] = None
+            continue
+        s = new_space[old.hood.spaces[int(old_rows.space[row])].key]
+        first, _ = new.positions.blocks[(s, old_rows.template[row])]
+        place[a] = first + int(old_rows.index[row])
+    return Plan(plan.method, plan.status, choice, place, plan.levels)
+
+
+def _result(run: _Run, best: Plan, context: Context, closures: Closures, greedy: Plan,
+            greedy_context: Context) -> RepairResult:
+    result = _assemble(run, best, context, closures)
+    problems = check_repair(run.problem, result)
+    if problems and best is not greedy:
+        run.log.append(f"{best.method} plan failed the check ({problems[0]}); "
+                       f"returning the greedy plan")
+        result = _assemble(run, greedy, greedy_context, closures)
+        problems = check_repair(run.problem, result)
+    if problems:
+        raise RuntimeError("the repaired plan failed its check: " + "; ".join(problems[:5]))
+    run.lap("assemble and check")
+    return replace(result, seconds=time.perf_counter() - run.started, timings=dict(run.timings))
+
+
+def _assemble(run: _Run, plan: Plan, context: Context, closures: Closures) -> RepairResult:
+    moves, unplaced = moves_and_unplaced(context, plan, run.effects, closures)
+    changes = session_changes(context, plan, run.effects, closures)
+    return RepairResult(
+        method=plan.method, status=plan.status, moves=tuple(moves), unplaced=tuple(unplaced),
+        session_changes=tuple(changes), neighbourhood=context.hood.describe(),
+        seconds=time.perf_counter() - run.started, timings=dict(run.timings),
+        log=(*run.log, f"levels (unplaced, excess, changed, cost): {plan.levels}"))

@@ -1,0 +1,111 @@
+"""Staff rows of a CP-SAT model for one site-session: the lists that run (some fixed, some
+chosen by boolean variables) must be coverable by the site's groups, people per need as integer
+flows, with at most `allowed` people missing in all (what the plan was already short by).
+Mirrors `staffing.shortfall` exactly: Σ uncovered people ≤ allowed."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from fractions import Fraction
+
+from ortools.sat.python import cp_model
+
+from domain.network import StaffGroup
+from domain.session_templates import SessionTemplate
+from optimiser.repair.staffing import NeedKey, can_cover, crew_need, lead_need
+
+
+def add_staff_rows(model: cp_model.CpModel, groups: Sequence[StaffGroup],
+                   available: Sequence[int], allowed: int,
+                   fixed: Sequence[SessionTemplate],
+                   chosen: Sequence[tuple[cp_model.IntVar, SessionTemplate]],
+                   name: str) -> StaffRows:
+    """Add the rows; the returned object computes hint values for the flow variables from the
+    chosen lists' values, so a caller can give a complete hint."""
+    crew_const: dict[NeedKey, int] = defaultdict(int)
+    lead_const: dict[NeedKey, Fraction] = defaultdict(Fraction)
+    crew_terms: dict[NeedKey, list] = defaultdict(list)
+    lead_terms: dict[NeedKey, list] = defaultdict(list)
+    for template in fixed:
+        key, count = crew_need(template)
+        crew_const[key] += count
+        shared = lead_need(template)
+        if shared is not None:
+            lead_const[shared[0]] += shared[1]
+    for var, template in chosen:
+        key, count = crew_need(template)
+        crew_terms[key].append((var, count, template))
+        shared = lead_need(template)
+        if shared is not None:
+            lead_terms[shared[0]].append((var, shared[1], template))
+    keys = sorted(set(crew_const) | set(crew_terms) | set(lead_const) | set(lead_terms),
+                  key=lambda k: (k.role, sorted(k.skills), k.lead))
+    rows = StaffRows(model, groups, available, name)
+    for j, key in enumerate(keys):
+        if key.lead:
+            rows.lead(j, key, lead_const.get(key, Fraction(0)), lead_terms.get(key, []))
+        else:
+            rows.crew(j, key, crew_const.get(key, 0), crew_terms.get(key, []))
+    rows.finish(allowed)
+    return rows
+
+
+class StaffRows:
+    def __init__(self, model: cp_model.CpModel, groups, available, name: str) -> None:
+        self.model, self.groups, self.available, self.name = model, groups, available, name
+        self.by_group: dict[int, list[cp_model.IntVar]] = defaultdict(list)
+        self.short: list[cp_model.IntVar] = []
+        self.demands: list[tuple[cp_model.IntVar, cp_model.IntVar, list[int], object]] = []
+
+    def _people(self, j: int, key: NeedKey, most: int) -> tuple[cp_model.LinearExpr, list]:
+        flows = []
+        for g, group in enumerate(self.groups):
+            if self.available[g] > 0 and can_cover(key, group):
+                z = self.model.new_int_var(0, self.available[g], f"{self.name}_z{j}_{g}")
+                self.by_group[g].append(z)
+                flows.append((g, z))
+        short = self.model.new_int_var(0, max(0, most), f"{self.name}_short{j}")
+        self.short.append(short)
+        return sum(z for _, z in flows) + short, flows
+
+    def crew(self, j: int, key: NeedKey, const: int, terms: list) -> None:
+        most = const + sum(c for _, c, _ in terms)
+        people, flows = self._people(j, key, most)
+        self.model.add(people >= const + sum(c * v for v, c, _ in terms))
+        self._remember(flows, lambda values, cs=const, ts=terms:
+                       cs + sum(c * values(v) for v, c, _ in ts))
+
+    def lead(self, j: int, key: NeedKey, const: Fraction, terms: list) -> None:
+        shares = [const] + [s for _, s, _ in terms]
+        scale = math.lcm(*(s.denominator for s in shares))
+        most = math.ceil(const + sum(s for _, s, _ in terms))
+        people, flows = self._people(j, key, most)
+        self.model.add(scale * people >= int(const * scale)
+                       + sum(int(s * scale) * v for v, s, _ in terms))
+        self._remember(flows, lambda values, cs=const, ts=terms:
+                       math.ceil(cs + sum(s * values(v) for v, s, _ in ts)))
+
+    def _remember(self, flows, demand) -> None:
+        self.demands.append((flows, self.short[-1], demand))
+
+    def finish(self, allowed: int) -> None:
+        for g, zs in self.by_group.items():
+            if len(zs) > 1:
+                self.model.add(sum(zs) <= self.available[g])
+        self.model.add(sum(self.short) <= allowed)
+
+    def hint(self, values) -> dict:
+        """Greedy flow values for a complete hint: each need takes what its groups have left."""
+        left = list(self.available)
+        result = {}
+        for flows, short, demand in self.demands:
+            need = demand(values)
+            for g, z in flows:
+                take = min(need, left[g])
+                result[z] = take
+                left[g] -= take
+                need -= take
+            result[short] = need
+        return result

@@ -1,0 +1,149 @@
+"""Who can staff which lists at a site in one session, before and after the disruption.
+
+A list needs a crew (`crew_per_room` of the template's role with its modality and clinical
+skills) and, if radiologist-led, a share of a radiologist (⌈Σ rooms / rooms_per_radiologist⌉ per
+skill set). Whether a set of lists can be staffed is a bipartite flow from needs to groups; the
+shortfall (people missing) is its deficit, computed exactly by max-flow. Plans made elsewhere may
+already be short somewhere; the repair never makes a site-session shorter than it was."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from fractions import Fraction
+
+import numpy as np
+from scipy.sparse import csr_array
+from scipy.sparse.csgraph import maximum_flow
+
+from domain.network import StaffGroup
+from domain.session_templates import SessionTemplate
+from domain.staff_availability import StaffCalendar
+from domain.vocabulary import SessionPeriod, StaffRole
+from optimiser.instance import staff_skills_needed
+from optimiser.repair.disruption import Effects
+
+SiteSession = tuple[str, date, SessionPeriod]
+"""site id, date, period."""
+
+
+@dataclass(frozen=True)
+class NeedKey:
+    role: StaffRole
+    skills: frozenset[str]
+    lead: bool
+    """A radiologist leading lists (shared across rooms), not a crew member."""
+
+
+def crew_need(template: SessionTemplate) -> tuple[NeedKey, int]:
+    return NeedKey(template.crew_role, staff_skills_needed(template), False), template.crew_per_room
+
+
+def lead_need(template: SessionTemplate) -> tuple[NeedKey, Fraction] | None:
+    if not template.radiologist_required:
+        return None
+    key = NeedKey(StaffRole.RADIOLOGIST, staff_skills_needed(template), True)
+    return key, Fraction(1, template.rooms_per_radiologist)
+
+
+def people_needed(templates: Iterable[SessionTemplate]) -> dict[NeedKey, int]:
+    """Whole people per need for lists running together in one site-session."""
+    crew: dict[NeedKey, int] = defaultdict(int)
+    lead: dict[NeedKey, Fraction] = defaultdict(Fraction)
+    for template in templates:
+        key, count = crew_need(template)
+        crew[key] += count
+        shared = lead_need(template)
+        if shared is not None:
+            lead[shared[0]] += shared[1]
+    return dict(crew) | {key: math.ceil(share) for key, share in lead.items()}
+
+
+def can_cover(need: NeedKey, group: StaffGroup) -> bool:
+    return group.role is need.role and need.skills <= group.skills
+
+
+def shortfall(needs: dict[NeedKey, int], groups: list[StaffGroup],
+              available: list[int]) -> int:
+    """People missing to cover `needs` from `groups` with `available` staff each (max-flow)."""
+    wanted = {key: n for key, n in needs.items() if n > 0}
+    if not wanted:
+        return 0
+    keys = list(wanted)
+    n_keys, n_groups = len(keys), len(groups)
+    source, sink = 0, 1 + n_keys + n_groups
+    rows, cols, caps = [], [], []
+    for j, key in enumerate(keys):
+        rows.append(source), cols.append(1 + j), caps.append(wanted[key])
+        for g, group in enumerate(groups):
+            if available[g] > 0 and can_cover(key, group):
+                rows.append(1 + j), cols.append(1 + n_keys + g), caps.append(wanted[key])
+    for g in range(n_groups):
+        if available[g] > 0:
+            rows.append(1 + n_keys + g), cols.append(sink), caps.append(available[g])
+    size = sink + 1
+    graph = csr_array((np.array(caps, dtype=np.int32), (rows, cols)), shape=(size, size))
+    return sum(wanted.values()) - int(maximum_flow(graph, source, sink).flow_value)
+
+
+class StaffPicture:
+    """Available staff per group and session, before and after the disruption."""
+
+    def __init__(self, groups: Iterable[StaffGroup], calendar_rows, effects: Effects,
+                 overtime_share: float) -> None:
+        self.by_site: dict[str, list[StaffGroup]] = defaultdict(list)
+        for group in sorted(groups, key=lambda g: g.staff_group_id):
+            self.by_site[group.site_id].append(group)
+        self.calendar = StaffCalendar([g for gs in self.by_site.values() for g in gs],
+                                      calendar_rows)
+        self.effects = effects
+        self.overtime_share = overtime_share
+        self._cache: dict[tuple[SiteSession, bool], list[int]] = {}
+
+    def groups(self, site_id: str) -> list[StaffGroup]:
+        return self.by_site.get(site_id, [])
+
+    def available(self, where: SiteSession, after: bool = True) -> list[int]:
+        """People available per group of the site (in `groups` order)."""
+        if (where, after) not in self._cache:
+            site_id, day, period = where
+            before = [self.calendar.available(g.staff_group_id, day, period)
+                      for g in self.groups(site_id)]
+            self._cache[(where, after)] = self._after(where, before) if after else before
+        return self._cache[(where, after)]
+
+    def overtime_budget(self, site_id: str, role: StaffRole) -> int:
+        """Person-sessions a week the site's groups of a role may work on added lists."""
+        return sum(math.floor(g.sessions_per_week * self.overtime_share)
+                   for g in self.groups(site_id) if g.role is role)
+
+    def _after(self, where: SiteSession, before: list[int]) -> list[int]:
+        site_id, day, _ = where
+        after = list(before)
+        groups = self.groups(site_id)
+        for role in StaffRole:
+            short = self.effects.staff_short.get((site_id, role, day))
+            if short is None:
+                continue
+            members = [g for g, group in enumerate(groups) if group.role is role]
+            for g, loss in zip(members, _shares(short[0], [before[g] for g in members]),
+                               strict=True):
+                after[g] = before[g] - loss
+        return after
+
+
+def _shares(people: int, available: list[int]) -> list[int]:
+    """Split a loss of `people` over groups in proportion to who is available (largest
+    remainder), never more than a group has."""
+    total = sum(available)
+    if people >= total:
+        return list(available)
+    exact = [Fraction(people * a, total) for a in available]
+    shares = [math.floor(x) for x in exact]
+    order = sorted(range(len(available)), key=lambda g: (-(exact[g] - shares[g]), g))
+    for g in order[:people - sum(shares)]:
+        shares[g] += 1
+    return shares
