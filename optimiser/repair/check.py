@@ -8,25 +8,55 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from datetime import timedelta
+from datetime import date, timedelta
 
 from domain.vocabulary import StaffRole
 from optimiser.problem import PERIODS
 from optimiser.repair.diary import Diary, SessionKey, period_at, room_can_run, session_start
-from optimiser.repair.disruption import days_of, disruption_effects
+from optimiser.repair.disruption import days_of, disruption_effects, repair_modalities
 from optimiser.repair.problem import RepairProblem, RoomDown, SessionCancelled, SiteClosed
 from optimiser.repair.result import RepairResult
 from optimiser.repair.staffing import StaffPicture, people_needed, shortfall
 from slot_rules.eligibility_scalar import SlotRecord, eligible_one_by_one
 from slot_rules.loading import shipped_slot_eligibility
+from slot_rules.slot_request import LONDON
 from slot_rules.slot_table import FAMILY_BIT, MODALITY_CODE, capability_mask, epoch_minutes
 
 
 def check_repair(problem: RepairProblem, result: RepairResult) -> list[str]:
-    diary = Diary(problem)
+    diary = Diary(problem, *_window(problem, result), sites=_sites(problem, result),
+                  modalities=_modalities(problem, result))
     after = _new_plan(diary, result)
     return (_disruptions_respected(problem, diary, after) + _lists_fit(diary, after)
             + _patients_placed(diary, result, after) + _staffing(problem, diary, after))
+
+
+def _window(problem: RepairProblem, result: RepairResult) -> tuple[date, date]:
+    """Today to the last day any disruption, move or change names."""
+    today = problem.now.astimezone(LONDON).date()
+    days = [d for disruption in problem.disruptions for d in days_of(disruption)]
+    days += [d for m in result.moves for d in (m.source.date, m.target.date)]
+    days += [u.source.date for u in result.unplaced]
+    days += [c.date for c in result.session_changes]
+    return min([today, *days]), max([today, *days])
+
+
+def _sites(problem: RepairProblem, result: RepairResult) -> set[str]:
+    """Every site a disruption, move or change names."""
+    rooms = {room.room_id: room.site_id for room in problem.network.rooms}
+    sites = {getattr(d, "site_id", None) or rooms.get(getattr(d, "room_id", ""))
+             for d in problem.disruptions}
+    sites |= {p.site_id for m in result.moves for p in (m.source, m.target)}
+    sites |= {c.site_id for c in result.session_changes}
+    return {s for s in sites if s}
+
+
+def _modalities(problem: RepairProblem, result: RepairResult) -> set:
+    """Modalities of every room a disruption, move or change names."""
+    rooms = {room.room_id: room for room in problem.network.rooms}
+    named = {m.source.room_id for m in result.moves} | {m.target.room_id for m in result.moves}
+    named |= {c.room_id for c in result.session_changes}
+    return repair_modalities(problem) | {rooms[r].modality for r in named}
 
 
 def _new_plan(diary: Diary, result: RepairResult) -> dict[SessionKey, str]:
@@ -75,21 +105,24 @@ def _lists_fit(diary: Diary, after: dict[SessionKey, str]) -> list[str]:
 
 def _patients_placed(diary: Diary, result: RepairResult,
                      after: dict[SessionKey, str]) -> list[str]:
+    """Patients in every list the repair touched (changed, or receiving someone) and every
+    patient moved; lists it did not touch hold the same patients as before."""
     moved = {m.appointment_id: m for m in result.moves}
     unplaced = {u.appointment_id for u in result.unplaced}
+    touched = {k for k in set(after) | set(diary.plan) if after.get(k) != diary.plan.get(k)}
+    touched |= {(m.target.room_id, m.target.date, m.target.period) for m in result.moves}
     now = diary.problem.now
     taken: dict[tuple[str, int], int] = {}
     found = []
-    for key, slots in diary.blocked.items():
-        if after.get(key) == diary.plan[key]:
-            for slot in slots:
+    for key in touched:
+        if key in diary.plan and after.get(key) == diary.plan[key]:
+            for slot in diary.blocked.get(key, ()):
                 taken[(key[0], _minute(diary, key, diary.plan[key], slot))] = -1
-    for a, booking in diary.bookings.items():
-        if a in unplaced:
-            continue
+    checked = set(moved) | {a for key in touched for a in diary.booked_in.get(key, [])}
+    for a in sorted(checked - unplaced):
+        booking = diary.bookings[a]
         if a in moved:
-            target = moved[a].target
-            room_id, start = target.room_id, target.start
+            room_id, start = moved[a].target.room_id, moved[a].target.start
         else:
             room_id, start = booking.room_id, booking.start
         found += _one_patient(diary, a, room_id, start, after, taken, a in moved, now)

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 
 from domain.network import Room, Site
 from domain.session_templates import SessionTemplate
-from domain.vocabulary import SessionPeriod
+from domain.vocabulary import Modality, SessionPeriod
 from optimiser.problem import PERIODS
 from optimiser.repair.problem import Booking, RepairInputError, RepairProblem
 from slot_rules.slot_request import LONDON
@@ -64,12 +64,28 @@ def period_at(moment: datetime) -> tuple[date, SessionPeriod] | None:
 
 
 class Diary:
-    """The plan of the given sessions and where every booking sits in it."""
+    """The plan of the given sessions and where every booking sits in it, for the days from
+    `first_day` to `last_day` at the given sites (bookings: in rooms of the given modalities).
+    Sessions and bookings outside are neither read nor checked: the repair cannot touch them."""
 
-    def __init__(self, problem: RepairProblem) -> None:
+    def __init__(self, problem: RepairProblem, first_day: date = date.min,
+                 last_day: date = date.max, sites: set[str] | None = None,
+                 modalities: set[Modality] | None = None) -> None:
         self.problem = problem
+        self.first_day, self.last_day = first_day, last_day
         self.templates = problem.templates
         self.rooms: dict[str, Room] = {room.room_id: room for room in problem.network.rooms}
+        self.read_rooms = {r for r, room in self.rooms.items()
+                           if sites is None or room.site_id in sites}
+        self.booked_rooms = {r for r in self.read_rooms
+                             if modalities is None or self.rooms[r].modality in modalities}
+        self._shape = {t.template_id: (t.total_slots, t.slot_minutes)
+                       for t in problem.templates.values()}
+        self._starts: dict[tuple[date, SessionPeriod], datetime] = {}
+        self._from = datetime.combine(max(first_day, date.min + timedelta(days=1)),
+                                      datetime.min.time(), tzinfo=LONDON)
+        self._to = datetime.combine(min(last_day, date.max - timedelta(days=1))
+                                    + timedelta(days=1), datetime.min.time(), tzinfo=LONDON)
         self.sites: dict[str, Site] = dict(problem.network.site_by_id)
         self.plan: dict[SessionKey, str] = self._index_sessions()
         self.lists_at: dict[tuple[str, date, SessionPeriod], list[SessionKey]] = defaultdict(list)
@@ -98,6 +114,8 @@ class Diary:
     def _index_sessions(self) -> dict[SessionKey, str]:
         plan: dict[SessionKey, str] = {}
         for i, s in enumerate(self.problem.sessions):
+            if s.room_id in self.rooms and not self._reads(s.room_id, s.date):
+                continue
             where = f"sessions[{i}]"
             room = self.rooms.get(s.room_id)
             if room is None:
@@ -118,6 +136,8 @@ class Diary:
     def _locate_bookings(self) -> None:
         taken: dict[tuple[SessionKey, int], int] = {}
         for i, booking in enumerate(self.problem.bookings):
+            if not self._in_window(booking.room_id, booking.start, self.booked_rooms):
+                continue
             where = f"bookings[{i}]"
             if booking.appointment_id in self.bookings:
                 raise RepairInputError(f"{where}.appointment_id", f"appointment "
@@ -136,8 +156,18 @@ class Diary:
 
     def _locate_blocked(self) -> None:
         for i, blocked in enumerate(self.problem.blocked_slots):
+            if not self._in_window(blocked.room_id, blocked.start, self.booked_rooms):
+                continue
             run = self._locate(f"blocked_slots[{i}]", blocked.room_id, blocked.start, 1)
             self.blocked[run.key].add(run.first)
+
+    def _reads(self, room_id: str, day: date) -> bool:
+        return room_id in self.read_rooms and self.first_day <= day <= self.last_day
+
+    def _in_window(self, room_id: str, moment: datetime, rooms: set[str]) -> bool:
+        if room_id not in self.rooms or moment.tzinfo is None:
+            return True  # refused by _locate, naming the field
+        return room_id in rooms and self._from <= moment < self._to
 
     def _locate(self, where: str, room_id: str, start: datetime, duration_min: int) -> Run:
         if room_id not in self.rooms:
@@ -149,14 +179,17 @@ class Diary:
         if key is None or key not in self.plan:
             raise RepairInputError(f"{where}.start", f"no session of {room_id} in the plan at "
                                    f"{start.isoformat()}")
-        template = self.templates[self.plan[key]]
-        offset = (start - session_start(key[1], key[2])).total_seconds() / 60
-        first, remainder = divmod(offset, template.slot_minutes)
+        template_id = self.plan[key]
+        total, minutes = self._shape[template_id]
+        begins = self._starts.get(key[1:])
+        if begins is None:
+            begins = self._starts[key[1:]] = session_start(key[1], key[2])
+        first, remainder = divmod((start - begins).total_seconds() / 60, minutes)
         if remainder:
             raise RepairInputError(f"{where}.start", f"{start.isoformat()} is not the start of "
-                                   f"a slot of {template.template_id}")
-        count = slots_needed(template, duration_min)
-        if first + count > template.total_slots:
+                                   f"a slot of {template_id}")
+        count = -(-duration_min // minutes)
+        if first + count > total:
             raise RepairInputError(f"{where}.start", f"the exam runs past the end of the "
                                    f"{key[2]} session")
         return Run(key, int(first), count)

@@ -9,7 +9,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from domain.vocabulary import StaffRole
+from domain.geography import haversine_km
+from domain.vocabulary import Modality, StaffRole
 from optimiser.instance import session_fits
 from optimiser.problem import PERIODS
 from optimiser.repair.diary import Diary, SessionKey, room_can_run
@@ -17,6 +18,8 @@ from optimiser.repair.problem import (
     Disruption,
     ExtraList,
     RepairInputError,
+    RepairProblem,
+    RepairSettings,
     RoomDown,
     SessionCancelled,
     SiteClosed,
@@ -56,6 +59,46 @@ def disruption_effects(diary: Diary) -> Effects:
             claimed[mark] = i
         _apply(disruption, diary, effects)
     return effects
+
+
+def repair_window(problem: RepairProblem, settings: RepairSettings) -> tuple[date, date]:
+    """The days a repair may read and change: from today (or a few days before the first
+    disrupted day) to a few days after the last."""
+    today = problem.now.astimezone(LONDON).date()
+    days = [d for disruption in problem.disruptions for d in days_of(disruption)]
+    if not days:
+        return today, today
+    return (max(today, min(days) - timedelta(days=settings.days_before)),
+            max(days) + timedelta(days=settings.days_after))
+
+
+def repair_sites(problem: RepairProblem, settings: RepairSettings) -> set[str]:
+    """Sites a repair may read and change: those within the radius of a disrupted site."""
+    sites = problem.network.site_by_id
+    rooms = {room.room_id: room.site_id for room in problem.network.rooms}
+    centres = {sites[d.site_id] for d in problem.disruptions
+               if isinstance(d, SiteClosed | StaffShort) and d.site_id in sites}
+    centres |= {sites[rooms[d.room_id]] for d in problem.disruptions
+                if not isinstance(d, SiteClosed | StaffShort) and d.room_id in rooms}
+    return {s.site_id for s in sites.values()
+            if any(haversine_km(s.lat, s.lon, c.lat, c.lon) <= settings.radius_km
+                   for c in centres)}
+
+
+def repair_modalities(problem: RepairProblem) -> set[Modality]:
+    """Modalities whose patients a disruption may displace: the room's; every one at a closed
+    site; those whose lists the short role staffs (a radiologist: any)."""
+    rooms = {room.room_id: room for room in problem.network.rooms}
+    found: set[Modality] = set()
+    for d in problem.disruptions:
+        if isinstance(d, SiteClosed) or (isinstance(d, StaffShort)
+                                          and d.role is StaffRole.RADIOLOGIST):
+            return set(Modality)
+        if isinstance(d, StaffShort):
+            found |= {t.modality for t in problem.templates.values() if t.crew_role is d.role}
+        elif d.room_id in rooms:
+            found.add(rooms[d.room_id].modality)
+    return found
 
 
 def days_of(disruption: Disruption) -> list[date]:

@@ -64,7 +64,7 @@ class _State:
                 if self._free(s, template_id, first, count):
                     self._take(s, template_id, first, count)
                     return row
-            elif self.choice[s] is None:
+            elif self.choice[s] is None and not self.context.lists_fixed:
                 closed_options.append((row, count, s, template_id, first))
         for row, count, s, template_id, first in closed_options:
             if self.choice[s] is None and self._can_open(s, template_id):

@@ -54,6 +54,8 @@ class RepairModel:
 
     def _lists(self) -> None:
         """Exactly one choice per space with a choice."""
+        if self.context.lists_fixed:
+            return
         for s, space in enumerate(self.hood.spaces):
             if len(space.options) == 1:
                 continue
@@ -66,6 +68,8 @@ class RepairModel:
         """1 (or a variable) when space s runs `option`; 0 when it cannot."""
         if (s, option) in self.y:
             return self.y[(s, option)]
+        if self.context.lists_fixed:
+            return int(self.hood.spaces[s].current == option)
         return int(self.hood.spaces[s].options == (option,))
 
     def _patients(self) -> None:
@@ -108,6 +112,8 @@ class RepairModel:
                 self.model.add(sum(variables) <= on)
 
     def _staffing(self) -> None:
+        if self.context.lists_fixed:
+            return
         templates = self.diary.templates
         for where, (fixed, spaces) in self.hood.staffing.items():
             chosen = [(self.y[(s, o)], templates[o]) for s in spaces
@@ -118,6 +124,8 @@ class RepairModel:
                 f"st{where[0]}_{where[1]:%m%d}_{where[2]}"))
 
     def _budgets(self) -> None:
+        if self.context.lists_fixed:
+            return
         templates = self.diary.templates
         terms: dict[tuple, list] = defaultdict(list)
         for where, (_, spaces) in self.hood.staffing.items():
@@ -206,9 +214,13 @@ class RepairModel:
         return [(len(self.hood.movable) + 1) * unplaced + excess, changed, cost]
 
     def _lower_bound(self, stage: int, current: list[int]) -> int:
-        """0 for unplaced, excess and changes; for the patients' cost, when everyone is placed,
-        each moving patient's cheapest placement (or 0 if they may stay)."""
-        if stage < 2 or current[0] > 0:
+        """Unplaced: the patients no slot here could take; excess moves and changes: 0; the
+        patients' cost, when all others are placed: each one's cheapest placement (0 for a
+        patient who may stay)."""
+        floor = (len(self.hood.movable) + 1) * self.context.no_eligible_slot()
+        if stage == 0:
+            return floor
+        if stage == 1 or current[0] > floor:
             return 0
         bound = 0
         for a, patient in self.patients.items():

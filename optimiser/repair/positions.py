@@ -65,7 +65,7 @@ class Positions:
                 if template_id is not None:
                     self._add_block(s, template_id, columns)
         self.space = np.array(columns.pop("space"), dtype=np.int64)
-        self.template = columns.pop("template")
+        self.template = np.array(columns.pop("template"), dtype=object)
         self.index = np.array(columns.pop("index"), dtype=np.int64)
         self.day_number = np.array(columns.pop("day"), dtype=np.int64)
         self.table = SlotTable(**{name: np.array(values, dtype=_DTYPES[name])

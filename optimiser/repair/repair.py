@@ -24,7 +24,13 @@ from optimiser.repair.assemble import moves_and_unplaced, session_changes
 from optimiser.repair.check import check_repair
 from optimiser.repair.closures import Closures, allowed_short, choose_closures
 from optimiser.repair.diary import Diary
-from optimiser.repair.disruption import Effects, disruption_effects
+from optimiser.repair.disruption import (
+    Effects,
+    disruption_effects,
+    repair_modalities,
+    repair_sites,
+    repair_window,
+)
 from optimiser.repair.greedy import greedy_plan
 from optimiser.repair.model import RepairModel
 from optimiser.repair.neighbourhood import neighbourhood
@@ -37,9 +43,10 @@ from slot_rules.loading import shipped_slot_eligibility
 
 MAX_BLOCKERS = 400
 """At most this many patients holding wanted slots may move in the widened model."""
+WIDEN_MIN_S = 0.3
 
 
-class _Run:
+class RepairRun:
     """One repair in progress: shared state, timings and the best plan so far."""
 
     def __init__(self, problem: RepairProblem, settings: RepairSettings) -> None:
@@ -47,7 +54,9 @@ class _Run:
         self.problem, self.settings = problem, settings
         self.timings: dict[str, float] = {}
         self.log: list[str] = []
-        self.diary = Diary(problem)
+        self.diary = Diary(problem, *repair_window(problem, settings),
+                           sites=repair_sites(problem, settings),
+                           modalities=repair_modalities(problem))
         self.effects: Effects = disruption_effects(self.diary)
         self.staff = StaffPicture(problem.network.staff_groups, problem.staff_availability,
                                   self.effects, problem.overtime_share)
@@ -57,6 +66,27 @@ class _Run:
     def lap(self, name: str) -> None:
         now = time.perf_counter() - self.started
         self.timings[name] = round(now - sum(self.timings.values()), 4)
+
+    def future_lists(self) -> Counter:
+        """Patients yet to come, per list."""
+        now = self.problem.now
+        return Counter(self.diary.runs[a].key for a, b in self.diary.bookings.items()
+                       if b.start >= now)
+
+    def improve(self, context: Context, hint: Plan, allowed: dict, deadline: float,
+                name: str) -> Plan:
+        """CP-SAT from `hint`; the better of the two."""
+        if not context.hood.forced and not context.hood.movable:
+            return hint
+        model = RepairModel(context, self.staff, allowed)
+        self.lap(f"model: {name}")
+        plan = model.solve(hint, deadline, self.settings.seed, self.settings.workers)
+        self.lap(f"solve: {name}")
+        if plan is None:
+            return hint
+        self.log += [f"{name}: {line}" for line in plan.log]
+        self.log.append(f"{name}: levels {plan.levels} (hint {hint.levels})")
+        return plan if plan.levels <= hint.levels else hint
 
     def context(self, movable: set[int], closures: Closures, complete: bool = False) -> Context:
         hood = neighbourhood(self.diary, self.effects, closures, self.staff, self.settings,
@@ -70,46 +100,37 @@ def repair_diary(problem: RepairProblem, settings: RepairSettings = RepairSettin
                  ) -> RepairResult:
     """The repaired neighbourhood. Raises RepairInputError (naming the field) on bad input;
     otherwise always returns a checked plan, the greedy one at worst."""
-    run = _Run(problem, settings)
-    future = Counter(run.diary.runs[a].key for a, b in run.diary.bookings.items()
-                     if b.start >= problem.now)
+    run = RepairRun(problem, settings)
     deadline = run.started + settings.time_limit_s
-    closures = choose_closures(run.diary, run.effects, run.staff, deadline, future)
+    closures = choose_closures(run.diary, run.effects, run.staff, deadline, run.future_lists())
     run.lap("staff closures")
-    context = run.context(set(), closures)
+    full = run.context(set(), closures)
     run.lap("neighbourhood")
-    allowed = closures.allowed_short | _allowed(run, context)
-    greedy = greedy_plan(context, run.staff, allowed)
+    allowed = closures.allowed_short | allowed_shorts(run, full)
+    floor = full.no_eligible_slot()
+    running = full.running_only()
+    greedy = greedy_plan(running, run.staff, allowed)
     run.lap("greedy")
-    best, best_context = greedy, context
-    if context.hood.forced:
-        found = _solve(run, context, greedy, allowed, deadline, "cp-sat")
-        if found is not None and found.levels <= best.levels:
-            best = found
-    if best.levels[0] > 0 and time.perf_counter() < deadline - 0.2:
-        widened = _widen(run, context, best, closures, deadline)
+    best = run.improve(running, greedy, allowed, deadline, "running lists")
+    if best.levels[0] > floor:
+        opened = greedy_plan(full, run.staff, allowed)
+        run.lap("greedy with new lists")
+        best = run.improve(full, min(best, opened, key=lambda p: p.levels), allowed, deadline,
+                           "lists")
+    best_context = full
+    if best.levels[0] > floor and time.perf_counter() < deadline - WIDEN_MIN_S:
+        widened = _widen(run, full, best, closures, deadline)
         if widened is not None:
             best, best_context = widened
-    return _result(run, best, best_context, closures, greedy, context)
+    return _result(run, best, best_context, closures, greedy, full)
 
 
-def _allowed(run: _Run, context: Context) -> dict:
+def allowed_shorts(run: RepairRun, context: Context) -> dict:
+    """People each site-session with a choice was already short by."""
     return {where: allowed_short(run.diary, run.staff, where) for where in context.hood.staffing}
 
 
-def _solve(run: _Run, context: Context, hint: Plan, allowed: dict, deadline: float,
-           name: str) -> Plan | None:
-    model = RepairModel(context, run.staff, allowed)
-    run.lap(f"{name} model")
-    plan = model.solve(hint, deadline, run.settings.seed, run.settings.workers)
-    run.lap(f"{name} solve")
-    if plan is not None:
-        run.log += [f"{name} {line}" for line in plan.log]
-        run.log.append(f"{name}: levels {plan.levels} (hint {hint.levels})")
-    return plan
-
-
-def _widen(run: _Run, context: Context, best: Plan, closures: Closures, deadline: float):
+def _widen(run: RepairRun, context: Context, best: Plan, closures: Closures, deadline: float):
     """A wider model with more patients free to move, hinted from the best plan so far."""
     hood = context.hood
     estimate = sum(len(context.candidates[a].eligible) for a in hood.forced)
@@ -122,9 +143,9 @@ def _widen(run: _Run, context: Context, best: Plan, closures: Closures, deadline
     wider = run.context(movable, closures, complete)
     run.lap("widen")
     hint = _translate(best, context, wider)
-    allowed = closures.allowed_short | _allowed(run, wider)
-    found = _solve(run, wider, hint, allowed, deadline, "complete" if complete else "bumps")
-    if found is None or found.levels >= best.levels:
+    allowed = closures.allowed_short | allowed_shorts(run, wider)
+    found = run.improve(wider, hint, allowed, deadline, "complete" if complete else "bumps")
+    if found.levels >= best.levels:
         return None
     return found, wider
 
@@ -170,7 +191,7 @@ def _translate(plan: Plan, old: Context, new: Context) -> Plan:
     return Plan(plan.method, plan.status, choice, place, plan.levels)
 
 
-def _result(run: _Run, best: Plan, context: Context, closures: Closures, greedy: Plan,
+def _result(run: RepairRun, best: Plan, context: Context, closures: Closures, greedy: Plan,
             greedy_context: Context) -> RepairResult:
     result = _assemble(run, best, context, closures)
     problems = check_repair(run.problem, result)
@@ -185,7 +206,7 @@ def _result(run: _Run, best: Plan, context: Context, closures: Closures, greedy:
     return replace(result, seconds=time.perf_counter() - run.started, timings=dict(run.timings))
 
 
-def _assemble(run: _Run, plan: Plan, context: Context, closures: Closures) -> RepairResult:
+def _assemble(run: RepairRun, plan: Plan, context: Context, closures: Closures) -> RepairResult:
     moves, unplaced = moves_and_unplaced(context, plan, run.effects, closures)
     changes = session_changes(context, plan, run.effects, closures)
     return RepairResult(

@@ -4,7 +4,9 @@ changed lists, cost to patients), smaller being better at each level in turn."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+
+import numpy as np
 
 from optimiser.repair.neighbourhood import Neighbourhood
 from optimiser.repair.positions import Candidates, Positions
@@ -17,6 +19,25 @@ class Context:
     hood: Neighbourhood
     positions: Positions
     candidates: dict[int, Candidates]
+    lists_fixed: bool = False
+    """Every space runs its current list: no list opens, closes or changes."""
+
+    def running_only(self) -> Context:
+        """The same neighbourhood with every list as it is, and placements only in them."""
+        positions = self.positions
+        current = np.array([s.current or "" for s in self.hood.spaces], dtype=object)
+        kept = {}
+        for a, c in self.candidates.items():
+            mask = positions.template[c.rows] == current[positions.space[c.rows]]
+            kept[a] = replace(c, rows=c.rows[mask], slots=c.slots[mask], cost=c.cost[mask])
+        return Context(self.hood, positions, kept, lists_fixed=True)
+
+    def no_eligible_slot(self) -> int:
+        """Priority weight of displaced patients no slot of any list here could take: the
+        least any plan of this neighbourhood leaves unplaced."""
+        bookings = self.positions.diary.bookings
+        return sum(bookings[a].priority.weight for a in self.hood.forced
+                   if len(self.candidates[a].eligible) == 0)
 
     def cost_of(self, appointment_id: int, row: int) -> int:
         candidates = self.candidates[appointment_id]
