@@ -80,8 +80,12 @@ def _staff_reason(effects: Effects, where: SiteSession) -> str:
 def _solve(keys, templates, counts, groups, available, allowed, deadline) -> list[bool] | None:
     model = cp_model.CpModel()
     keep = [model.new_bool_var(f"keep{i}") for i in range(len(keys))]
-    add_staff_rows(model, groups, available, allowed, [], list(zip(keep, templates,
-                                                                   strict=True)), "s")
+    rows = add_staff_rows(model, groups, available, allowed, [],
+                          list(zip(keep, templates, strict=True)), "s")
+    # the old plan, now infeasible, as a complete hint for CP-SAT to repair
+    hint = {k.index: 1 for k in keep} | rows.hint(lambda var: 1)
+    for index, value in hint.items():
+        model.add_hint(model.get_int_var_from_proto_index(index), value)
     # displaced patients first, then lists closed: a patient outweighs every list
     weight = len(keys) + 1
     model.minimize(sum((weight * c + 1) * (1 - k) for k, c in zip(keep, counts, strict=True)))
@@ -89,6 +93,8 @@ def _solve(keys, templates, counts, groups, available, allowed, deadline) -> lis
     solver.parameters.max_time_in_seconds = max(0.01, min(CLOSURE_LIMIT_S,
                                                           deadline - time.perf_counter()))
     solver.parameters.num_workers = 1
+    solver.parameters.repair_hint = True
+    solver.parameters.symmetry_level = 0
     status = solver.solve(model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None

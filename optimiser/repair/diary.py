@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 from domain.network import Room, Site
 from domain.session_templates import SessionTemplate
@@ -20,8 +20,7 @@ SessionKey = tuple[str, date, SessionPeriod]
 """room id, date, period: one room-session."""
 
 
-@dataclass(frozen=True)
-class Run:
+class Run(NamedTuple):
     """Consecutive slots of one session: where a booking sits or could sit."""
 
     key: SessionKey

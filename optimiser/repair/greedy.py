@@ -48,6 +48,8 @@ class _State:
             if space.current is not None:
                 self.taken[(s, space.current)] = set(hood.taken.get(space.key, set()))
         self.used: dict[tuple, int] = defaultdict(int)
+        self.cannot_open: set[tuple] = set()
+        """(site-session, list) that could not be staffed: opening more never helps."""
         self.site_session_of = {i: where for where, (_, spaces) in hood.staffing.items()
                                 for i in spaces}
 
@@ -86,16 +88,21 @@ class _State:
             return False
         hood = self.context.hood
         templates = self.context.positions.diary.templates
+        if (where, template_id) in self.cannot_open:
+            return False
+        need, crew = crew_need(templates[template_id])
+        budget_key = (where[0], need.role, where[1].isocalendar()[:2])
+        if self.used[budget_key] + crew > hood.budgets.get(budget_key, 0):
+            return False
         fixed, spaces = hood.staffing[where]
         running = [templates[t] for t in fixed] + [templates[self.choice[i]] for i in spaces
                                                    if self.choice[i] is not None]
         running.append(templates[template_id])
         groups, available = self.staff.groups(where[0]), self.staff.available(where)
         if shortfall(people_needed(running), groups, available) > self.allowed.get(where, 0):
+            self.cannot_open.add((where, template_id))
             return False
-        need, crew = crew_need(templates[template_id])
-        budget_key = (where[0], need.role, where[1].isocalendar()[:2])
-        return self.used[budget_key] + crew <= hood.budgets.get(budget_key, 0)
+        return True
 
     def _open(self, s: int, template_id: str) -> None:
         where = self.site_session_of[s]

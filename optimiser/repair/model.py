@@ -159,22 +159,22 @@ class RepairModel:
         return [moves_weight * unplaced + excess, changed, cost]
 
     def hint(self, plan: Plan) -> None:
-        """A complete hint: every variable, staff flows included."""
+        """A complete hint: every variable, staff flows included (by variable index)."""
         self.model.clear_hints()
-        values: dict = {}
+        values: dict[int, int] = {}
         for (s, option), var in self.y.items():
-            values[var] = int(plan.choice[s] == option)
+            values[var.index] = int(plan.choice[s] == option)
         for a, patient in self.patients.items():
             target = plan.place.get(a, "stay")
             for row, var in patient.runs:
-                values[var] = int(target == row)
-            values[patient.unplaced] = int(a in plan.place and target is None)
+                values[var.index] = int(target == row)
+            values[patient.unplaced.index] = int(a in plan.place and target is None)
             if patient.stay is not None:
-                values[patient.stay] = int(a not in plan.place)
+                values[patient.stay.index] = int(a not in plan.place)
         for rows in self.staff_rows:
-            values.update(rows.hint(lambda var: values[var]))
-        for var, value in values.items():
-            self.model.add_hint(var, value)
+            values.update(rows.hint(lambda var: values[var.index]))
+        for index, value in values.items():
+            self.model.add_hint(self.model.get_int_var_from_proto_index(index), value)
 
     def solve(self, hint: Plan, deadline: float, seed: int, workers: int) -> Plan | None:
         """Lexicographic stages until the deadline; the last solution found, or None. A stage
@@ -284,6 +284,9 @@ def solve_stopped_from_outside(model: cp_model.CpModel, objective, limit_s: floa
     # exactly-one and at-most-one rows in the LP: without them the LP of the patients' cost
     # has no rows and proves nothing (default_lp, the usual full-problem worker, leaves them out)
     solver.parameters.linearization_level = 2
+    # presolve probing took 2.8 s of a 3 s budget on a 13k-variable model, and a solver stopped
+    # in presolve returns nothing, not even the hint (or-tools #3750)
+    solver.parameters.cp_model_probing_level = 0
     if workers > 1:
         solver.parameters.subsolvers.append("max_lp")
     keeper = _Keeper()

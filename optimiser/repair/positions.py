@@ -5,7 +5,6 @@ placement costs the patient (days later, km further, days past their breach date
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -58,27 +57,56 @@ class Positions:
         self.sites = site_table(diary.problem.network)
         self.site_index = {s: i for i, s in enumerate(self.sites.site_ids)}
         self.room_index = {r.room_id: i for i, r in enumerate(diary.problem.network.rooms)}
-        self.blocks: dict[tuple[int, str], tuple[int, int]] = {}
-        columns: dict[str, list] = defaultdict(list)
-        for s, space in enumerate(hood.spaces):
-            for template_id in space.options:
-                if template_id is not None:
-                    self._add_block(s, template_id, columns)
-        self.space = np.array(columns.pop("space"), dtype=np.int64)
-        self.template = np.array(columns.pop("template"), dtype=object)
-        self.index = np.array(columns.pop("index"), dtype=np.int64)
-        self.day_number = np.array(columns.pop("day"), dtype=np.int64)
-        self.table = SlotTable(**{name: np.array(values, dtype=_DTYPES[name])
-                                  for name, values in columns.items()})
-        self._cache: dict[tuple, Eligibility] = {}
         self.space_of = {space.key: s for s, space in enumerate(hood.spaces)}
-        taken = np.zeros(len(self.space), dtype=np.int64)
+        blocks = [(s, t) for s, space in enumerate(hood.spaces) for t in space.options
+                  if t is not None]
+        self._build(blocks)
+        self._cache: dict[tuple, Eligibility] = {}
+        taken = np.zeros(len(self.space) + 1, dtype=np.int64)
         for s, space in enumerate(hood.spaces):
             if (s, space.current) in self.blocks:
                 first, _ = self.blocks[(s, space.current)]
                 for slot in hood.taken.get(space.key, ()):
                     taken[first + slot] = 1
         self._taken_before = np.concatenate(([0], np.cumsum(taken)))
+
+    def _build(self, blocks: list[tuple[int, str]]) -> None:
+        """One block of rows per (space, list): its slots in order, columns built at once."""
+        templates, rooms, spaces = self.diary.templates, self.diary.rooms, self.hood.spaces
+        count = np.array([templates[t].total_slots for _, t in blocks], dtype=np.int64)
+        minutes = np.array([templates[t].slot_minutes for _, t in blocks], dtype=np.int64)
+        first = np.cumsum(count) - count
+        self.blocks = {block: (int(f), int(n)) for block, f, n in zip(blocks, first, count,
+                                                                      strict=True)}
+        block_of = np.repeat(np.arange(len(blocks)), count)
+        self.index = np.arange(int(count.sum()), dtype=np.int64) - first[block_of]
+        room_of = [rooms[spaces[s].key[0]] for s, _ in blocks]
+        per_block = {
+            "space": [s for s, _ in blocks],
+            "start": [epoch_minutes(session_start(*spaces[s].key[1:])) for s, _ in blocks],
+            "day": [spaces[s].key[1].toordinal() for s, _ in blocks],
+            "site": [self.site_index[r.site_id] for r in room_of],
+            "room": [self.room_index[r.room_id] for r in room_of],
+            "modality": [MODALITY_CODE[r.modality] for r in room_of],
+            "room_capabilities": [capability_mask(r.capabilities) for r in room_of],
+            "room_max_weight_kg": [r.max_weight_kg for r in room_of],
+            "radiologist_present": [templates[t].radiologist_required for _, t in blocks],
+        }
+        column = {name: np.array(values, dtype=np.int64)[block_of]
+                  for name, values in per_block.items()}
+        self.space, self.day_number = column.pop("space"), column.pop("day")
+        self.template = np.array([t for _, t in blocks], dtype=object)[block_of]
+        step = minutes[block_of]
+        patterns = {t: np.array([FAMILY_BIT[f] for f in slot_families(templates[t])])
+                    for t in {t for _, t in blocks}}
+        families = (np.concatenate([patterns[t] for _, t in blocks]) if blocks
+                    else np.zeros(0, dtype=np.int64))
+        self.table = SlotTable(
+            start_min=column.pop("start") + self.index * step,
+            length_min=step.astype(np.int32),
+            template_families=families.astype(np.uint32),
+            free_run_min=((count[block_of] - self.index) * step).astype(np.int32),
+            **{name: values.astype(_DTYPES[name]) for name, values in column.items()})
 
     def __len__(self) -> int:
         return len(self.space)
@@ -92,6 +120,8 @@ class Positions:
         booking = self.diary.bookings[appointment_id]
         rows = self.by_modality.get(MODALITY_CODE[booking.request.modality],
                                     np.zeros(0, dtype=np.int64))
+        if self._family_rule_applies(booking):
+            rows = rows[(self.table.template_families[rows] & FAMILY_BIT[booking.family]) != 0]
         verdict = self.verdict(booking, rows)
         eligible = rows[verdict.mask] if verdict is not None else rows
         slots = self._slots_needed(booking, eligible)
@@ -104,10 +134,17 @@ class Positions:
         rows, slots = eligible[free], slots[free]
         return Candidates(rows, slots, self._cost(booking, rows), eligible, verdict)
 
+    def _family_rule_applies(self, booking: Booking) -> bool:
+        """Whether a rule in force turns away slots of other families for this booking (then
+        only its family's slots need judging)."""
+        overridden = {o.rule_id for o in booking.overrides}
+        return any(rule.check.name == "template_allows_family" and rule.rule_id not in overridden
+                   for rule in self.rules.active_rules(self.diary.problem.now))
+
     def verdict(self, booking: Booking, rows: np.ndarray) -> Eligibility | None:
         if len(rows) == 0:
             return None
-        key = (booking.request, booking.overrides, rows[0], len(rows))
+        key = (booking.request, booking.overrides, int(rows[0]), len(rows), int(rows[-1]))
         if key not in self._cache:
             self._cache[key] = self.rules.evaluate(self.table.take(rows), self.sites,
                                                    booking.request, self.diary.problem.now,

@@ -44,6 +44,11 @@ from slot_rules.loading import shipped_slot_eligibility
 MAX_BLOCKERS = 400
 """At most this many patients holding wanted slots may move in the widened model."""
 WIDEN_MIN_S = 0.3
+MIN_SOLVE_S = 0.15
+PLACEMENTS_PER_S = 40_000
+"""Placement variables the model builder writes per second (measured, with their rows)."""
+BUILD_SHARE = 0.3
+"""At most this share of the time left goes on building a model."""
 
 
 class RepairRun:
@@ -75,9 +80,14 @@ class RepairRun:
 
     def improve(self, context: Context, hint: Plan, allowed: dict, deadline: float,
                 name: str) -> Plan:
-        """CP-SAT from `hint`; the better of the two."""
+        """CP-SAT from `hint`, pruned to what can be built in the time left; the better."""
+        left = deadline - time.perf_counter()
         if not context.hood.forced and not context.hood.movable:
             return hint
+        if left < MIN_SOLVE_S:
+            self.log.append(f"{name}: skipped, {max(0.0, left):.2f}s left")
+            return hint
+        context = context.pruned(int(BUILD_SHARE * left * PLACEMENTS_PER_S), hint)
         model = RepairModel(context, self.staff, allowed)
         self.lap(f"model: {name}")
         plan = model.solve(hint, deadline, self.settings.seed, self.settings.workers)

@@ -11,6 +11,9 @@ import numpy as np
 from optimiser.repair.neighbourhood import Neighbourhood
 from optimiser.repair.positions import Candidates, Positions
 
+MIN_PER_PATIENT = 30
+"""A pruned model still offers each patient this many placements."""
+
 
 @dataclass
 class Context:
@@ -31,6 +34,25 @@ class Context:
             mask = positions.template[c.rows] == current[positions.space[c.rows]]
             kept[a] = replace(c, rows=c.rows[mask], slots=c.slots[mask], cost=c.cost[mask])
         return Context(self.hood, positions, kept, lists_fixed=True)
+
+    def pruned(self, most: int, keep: Plan) -> Context:
+        """At most about `most` placements in all: each patient's cheapest ones (and the one
+        `keep` gives them), so a model fits the time left."""
+        total = sum(len(c.rows) for c in self.candidates.values())
+        if total <= most or not self.candidates:
+            return self
+        each = max(MIN_PER_PATIENT, most // len(self.candidates))
+        kept = {}
+        for a, c in self.candidates.items():
+            if len(c.rows) <= each:
+                kept[a] = c
+                continue
+            order = np.lexsort((c.rows, c.cost))[:each]
+            wanted = keep.place.get(a)
+            if wanted is not None and wanted not in c.rows[order]:
+                order = np.append(order, c.index_of(int(wanted)))
+            kept[a] = replace(c, rows=c.rows[order], slots=c.slots[order], cost=c.cost[order])
+        return Context(self.hood, self.positions, kept, self.lists_fixed)
 
     def no_eligible_slot(self) -> int:
         """Priority weight of displaced patients no slot of any list here could take: the

@@ -14,7 +14,7 @@ from ortools.sat.python import cp_model
 
 from domain.network import StaffGroup
 from domain.session_templates import SessionTemplate
-from optimiser.repair.staffing import NeedKey, can_cover, crew_need, lead_need
+from optimiser.repair.staffing import NeedKey, assign, can_cover, crew_need, lead_need
 
 
 def add_staff_rows(model: cp_model.CpModel, groups: Sequence[StaffGroup],
@@ -96,16 +96,17 @@ class StaffRows:
                 self.model.add(sum(zs) <= self.available[g])
         self.model.add(sum(self.short) <= allowed)
 
-    def hint(self, values) -> dict:
-        """Greedy flow values for a complete hint: each need takes what its groups have left."""
-        left = list(self.available)
+    def hint(self, values) -> dict[int, int]:
+        """Staff flow values (by variable index) for a complete hint: a maximum flow covering
+        what the hinted lists need; whatever it cannot cover is short."""
+        demands = [max(0, int(demand(values))) for _, _, demand in self.demands]
+        edges = [(j, g) for j, (flows, _, _) in enumerate(self.demands) for g, _ in flows]
+        flow = assign(demands, edges, [max(0, a) for a in self.available]) if edges else {}
         result = {}
-        for flows, short, demand in self.demands:
-            need = demand(values)
+        for j, (flows, short, _) in enumerate(self.demands):
+            covered = 0
             for g, z in flows:
-                take = min(need, left[g])
-                result[z] = take
-                left[g] -= take
-                need -= take
-            result[short] = need
+                result[z.index] = flow[(j, g)]
+                covered += flow[(j, g)]
+            result[short.index] = demands[j] - covered
         return result

@@ -89,6 +89,23 @@ def shortfall(needs: dict[NeedKey, int], groups: list[StaffGroup],
     return sum(wanted.values()) - int(maximum_flow(graph, source, sink).flow_value)
 
 
+def assign(demands: list[int], edges: list[tuple[int, int]], available: list[int]
+           ) -> dict[tuple[int, int], int]:
+    """People on each (need, group) edge in a maximum flow covering `demands` from groups with
+    `available` people: the staff flows of a hint."""
+    n_needs, n_groups = len(demands), len(available)
+    source, sink = 0, 1 + n_needs + n_groups
+    rows = [source] * n_needs + [1 + j for j, _ in edges] + [1 + n_needs + g
+                                                            for g in range(n_groups)]
+    cols = [1 + j for j in range(n_needs)] + [1 + n_needs + g for _, g in edges] + [
+        sink] * n_groups
+    caps = list(demands) + [demands[j] for j, _ in edges] + list(available)
+    size = sink + 1
+    graph = csr_array((np.array(caps, dtype=np.int32), (rows, cols)), shape=(size, size))
+    flow = maximum_flow(graph, source, sink).flow
+    return {(j, g): max(0, int(flow[1 + j, 1 + n_needs + g])) for j, g in edges}
+
+
 class StaffPicture:
     """Available staff per group and session, before and after the disruption."""
 
