@@ -23,9 +23,13 @@ from slot_rules.slot_request import LONDON
 from slot_rules.slot_table import FAMILY_BIT, MODALITY_CODE, capability_mask, epoch_minutes
 
 
-def check_repair(problem: RepairProblem, result: RepairResult) -> list[str]:
-    diary = Diary(problem, *_window(problem, result), sites=_sites(problem, result),
-                  modalities=_modalities(problem, result))
+def check_repair(problem: RepairProblem, result: RepairResult,
+                 diary: Diary | None = None) -> list[str]:
+    """Every problem found; `diary` may be the repair's own index of the problem if it covers
+    every day, site and modality the result names (it is only the input, read)."""
+    if diary is None:
+        diary = Diary(problem, *_window(problem, result), sites=_sites(problem, result),
+                      modalities=_modalities(problem, result))
     after = _new_plan(diary, result)
     return (_disruptions_respected(problem, diary, after) + _lists_fit(diary, after)
             + _patients_placed(diary, result, after) + _staffing(problem, diary, after))

@@ -54,10 +54,14 @@ def room_can_run(room: Room, template: SessionTemplate) -> bool:
             and template.required_capabilities <= room.capabilities)
 
 
+_BOUNDS = tuple((p.start, p.end, p) for p in PERIODS)
+
+
 def period_at(moment: datetime) -> tuple[date, SessionPeriod] | None:
     local = moment.astimezone(LONDON)
-    for period in PERIODS:
-        if period.start <= local.time() < period.end:
+    clock = local.time()
+    for start, end, period in _BOUNDS:
+        if start <= clock < end:
             return local.date(), period
     return None
 

@@ -5,8 +5,9 @@ patient, one of their candidate runs, staying put (patients whose slot still exi
 unplaced. Constraints: a slot holds at most one patient and only if its list runs; a patient
 stays only if their list runs unchanged; each site-session's lists can be staffed (never shorter
 than the plan already was); added lists fit each site's overtime and freed crews per week.
-Objectives, in turn, each kept at its best while the next is minimised: unplaced patients
-(priority-weighted) with excess moves beneath them; changed lists; the patients' cost.
+Objectives, in turn, each kept at its best while the next is minimised: disruption (priority
+weight left unplaced, plus EXCESS_MOVE_COST per patient moved whose slot still exists); changed
+lists; the patients' cost.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ortools.sat.python import cp_model
 
-from optimiser.repair.solution import Context, Plan, levels
+from optimiser.repair.solution import EXCESS_MOVE_COST, Context, Plan, levels
 from optimiser.repair.staff_rows import StaffRows, add_staff_rows
 from optimiser.repair.staffing import StaffPicture, crew_need
 
@@ -45,6 +46,8 @@ class RepairModel:
         self.y: dict[tuple[int, str | None], cp_model.IntVar] = {}
         self.patients: dict[int, _Patient] = {}
         self.staff_rows: list[StaffRows] = []
+        self.stopped = False
+        """A stage found nothing in its time (not even the hint): give up on this model."""
         self._lists()
         self._patients()
         self._slots()
@@ -151,12 +154,11 @@ class RepairModel:
                        for a, p in self.patients.items())
         excess = sum(1 - p.stay for a, p in self.patients.items()
                      if a not in forced and p.stay is not None)
-        moves_weight = len(self.hood.movable) + 1
         changed = sum(1 - self.y[(s, space.current)] for s, space in enumerate(self.hood.spaces)
                       if (s, space.current) in self.y)
         cost = sum(self.context.cost_of(a, row) * var for a, p in self.patients.items()
                    for row, var in p.runs)
-        return [moves_weight * unplaced + excess, changed, cost]
+        return [unplaced + EXCESS_MOVE_COST * excess, changed, cost]
 
     def hint(self, plan: Plan) -> None:
         """A complete hint: every variable, staff flows included (by variable index)."""
@@ -176,19 +178,22 @@ class RepairModel:
         for index, value in values.items():
             self.model.add_hint(self.model.get_int_var_from_proto_index(index), value)
 
-    def solve(self, hint: Plan, deadline: float, seed: int, workers: int) -> Plan | None:
-        """Lexicographic stages until the deadline; the last solution found, or None. A stage
-        whose hint already meets a lower bound is fixed there without a solve."""
-        self.hint(hint)
-        best, log = None, []
-        current = self._scores(hint.levels)
-        for stage, (objective, share) in enumerate(zip(self.objectives, STAGE_SHARES,
-                                                       strict=True)):
+    def solve(self, hint: Plan, deadline: float, seed: int, workers: int,
+              stages: tuple[int, ...] = (0, 1, 2)) -> Plan:
+        """The given lexicographic stages until the deadline, each from the best plan so far
+        (the hint at first), each kept at its best for the stages after (on later calls too);
+        a stage whose best plan already meets a lower bound is fixed there without a solve.
+        Returns the best plan, with what happened in its log."""
+        best, log = hint, []
+        self.hint(best)
+        for stage in stages:
+            objective, share = self.objectives[stage], STAGE_SHARES[stage]
             if isinstance(objective, int):
                 continue
-            if current[stage] <= self._lower_bound(stage, current):
-                self.model.add(objective <= current[stage])
-                log.append(f"stage {stage}: the hint meets the lower bound")
+            score = best.levels
+            if score[stage] <= self._lower_bound(stage, score):
+                self.model.add(objective <= score[stage])
+                log.append(f"stage {stage}: meets the lower bound")
                 continue
             left = deadline - time.perf_counter()
             if left < 0.05:
@@ -198,42 +203,30 @@ class RepairModel:
                                                  workers)
             log.append(f"stage {stage}: {outcome.status} in {outcome.seconds:.2f}s")
             if outcome.values is None:
+                self.stopped = True
                 break
-            best = self._read(outcome.values, outcome.status, log)
-            current = self._scores(best.levels)
-            self.model.add(objective <= current[stage])
-            self._hint_values(outcome.values)
-            if outcome.status != "OPTIMAL":
-                break
-        if best is None and log:
-            best = Plan(hint.method, hint.status, hint.choice, hint.place, hint.levels, log)
-        return best
+            found = self._read(outcome.values, outcome.status)
+            if found.levels < best.levels:
+                best = found
+            self.model.add(objective <= best.levels[stage])
+            self.hint(best)
+        return replace(best, log=log)
 
-    def _scores(self, plan_levels: tuple[int, int, int, int]) -> list[int]:
-        unplaced, excess, changed, cost = plan_levels
-        return [(len(self.hood.movable) + 1) * unplaced + excess, changed, cost]
-
-    def _lower_bound(self, stage: int, current: list[int]) -> int:
-        """Unplaced: the patients no slot here could take; excess moves and changes: 0; the
-        patients' cost, when all others are placed: each one's cheapest placement (0 for a
-        patient who may stay)."""
-        floor = (len(self.hood.movable) + 1) * self.context.no_eligible_slot()
+    def _lower_bound(self, stage: int, score: tuple[int, int, int]) -> int:
+        """Unplaced: patients with nowhere to go in this model; excess moves and changes: 0;
+        the patients' cost, when all others are placed: each one's cheapest placement (0 for
+        a patient who may stay)."""
+        stuck = sum(self.diary.bookings[a].priority.weight for a, p in self.patients.items()
+                    if not p.runs and p.stay is None)
+        floor = stuck
         if stage == 0:
             return floor
-        if stage == 1 or current[0] > floor:
+        if stage == 1 or score[0] > floor:
             return 0
-        bound = 0
-        for a, patient in self.patients.items():
-            if patient.stay is None and patient.runs:
-                bound += int(self.context.candidates[a].cost.min())
-        return bound
+        return sum(int(self.context.candidates[a].cost.min())
+                   for a, p in self.patients.items() if p.stay is None and p.runs)
 
-    def _hint_values(self, values: list[int]) -> None:
-        self.model.clear_hints()
-        for i, value in enumerate(values):
-            self.model.add_hint(self.model.get_int_var_from_proto_index(i), value)
-
-    def _read(self, values: list[int], status: str, log: list[str]) -> Plan:
+    def _read(self, values: list[int], status: str) -> Plan:
         choice = {s: space.current for s, space in enumerate(self.hood.spaces)}
         for (s, option), var in self.y.items():
             if values[var.index]:
@@ -244,8 +237,7 @@ class RepairModel:
                 continue
             chosen = [row for row, var in patient.runs if values[var.index]]
             place[a] = chosen[0] if chosen else None
-        return Plan("cp-sat", status, choice, place, levels(self.context, choice, place),
-                    list(log))
+        return Plan("cp-sat", status, choice, place, levels(self.context, choice, place))
 
 
 @dataclass

@@ -44,9 +44,11 @@ class Candidates:
     verdict: Eligibility | None
 
     def index_of(self, row: int) -> int:
-        if not hasattr(self, "_index"):
-            object.__setattr__(self, "_index", {int(r): i for i, r in enumerate(self.rows)})
-        return self._index[row]
+        """Position of a row among `rows` (which are kept in ascending order)."""
+        i = int(np.searchsorted(self.rows, row))
+        if i == len(self.rows) or self.rows[i] != row:
+            raise KeyError(f"row {row} is not a candidate")
+        return i
 
 
 class Positions:

@@ -16,8 +16,10 @@ cost, reported in `timings`):
 
 from __future__ import annotations
 
+import gc
 import time
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import replace
 
 from optimiser.repair.assemble import moves_and_unplaced, session_changes
@@ -37,7 +39,7 @@ from optimiser.repair.neighbourhood import neighbourhood
 from optimiser.repair.positions import Positions
 from optimiser.repair.problem import RepairProblem, RepairSettings
 from optimiser.repair.result import RepairResult
-from optimiser.repair.solution import Context, Plan
+from optimiser.repair.solution import EXCESS_MOVE_COST, Context, Plan
 from optimiser.repair.staffing import StaffPicture
 from slot_rules.loading import shipped_slot_eligibility
 
@@ -78,25 +80,29 @@ class RepairRun:
         return Counter(self.diary.runs[a].key for a, b in self.diary.bookings.items()
                        if b.start >= now)
 
-    def improve(self, context: Context, hint: Plan, allowed: dict, deadline: float,
-                name: str) -> Plan:
-        """CP-SAT from `hint`, pruned to what can be built in the time left; the better."""
+    def model(self, context: Context, hint: Plan, allowed: dict, deadline: float,
+              name: str) -> RepairModel | None:
+        """A CP-SAT model of the context, pruned to what can be built in the time left."""
         left = deadline - time.perf_counter()
         if not context.hood.forced and not context.hood.movable:
-            return hint
+            return None
         if left < MIN_SOLVE_S:
             self.log.append(f"{name}: skipped, {max(0.0, left):.2f}s left")
-            return hint
-        context = context.pruned(int(BUILD_SHARE * left * PLACEMENTS_PER_S), hint)
-        model = RepairModel(context, self.staff, allowed)
+            return None
+        model = RepairModel(context.pruned(int(BUILD_SHARE * left * PLACEMENTS_PER_S), hint),
+                            self.staff, allowed)
         self.lap(f"model: {name}")
-        plan = model.solve(hint, deadline, self.settings.seed, self.settings.workers)
-        self.lap(f"solve: {name}")
-        if plan is None:
+        return model
+
+    def solve(self, model: RepairModel | None, hint: Plan, deadline: float, name: str,
+              stages: tuple[int, ...]) -> Plan:
+        if model is None or model.stopped:
             return hint
+        plan = model.solve(hint, deadline, self.settings.seed, self.settings.workers, stages)
+        self.lap(f"solve: {name} {stages}")
         self.log += [f"{name}: {line}" for line in plan.log]
         self.log.append(f"{name}: levels {plan.levels} (hint {hint.levels})")
-        return plan if plan.levels <= hint.levels else hint
+        return plan
 
     def context(self, movable: set[int], closures: Closures, complete: bool = False) -> Context:
         hood = neighbourhood(self.diary, self.effects, closures, self.staff, self.settings,
@@ -110,6 +116,25 @@ def repair_diary(problem: RepairProblem, settings: RepairSettings = RepairSettin
                  ) -> RepairResult:
     """The repaired neighbourhood. Raises RepairInputError (naming the field) on bad input;
     otherwise always returns a checked plan, the greedy one at worst."""
+    with _collector_paused():
+        return _repair(problem, settings)
+
+
+@contextmanager
+def _collector_paused():
+    """The cycle collector off while the repair runs: with a diary of ~200k bookings in memory
+    each full collection walks millions of objects, and the repair's own allocations set them
+    off every few milliseconds (measured: a third of the time). It makes no cycles to leak."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _repair(problem: RepairProblem, settings: RepairSettings) -> RepairResult:
     run = RepairRun(problem, settings)
     deadline = run.started + settings.time_limit_s
     closures = choose_closures(run.diary, run.effects, run.staff, deadline, run.future_lists())
@@ -121,17 +146,20 @@ def repair_diary(problem: RepairProblem, settings: RepairSettings = RepairSettin
     running = full.running_only()
     greedy = greedy_plan(running, run.staff, allowed)
     run.lap("greedy")
-    best = run.improve(running, greedy, allowed, deadline, "running lists")
-    if best.levels[0] > floor:
+    if greedy.levels[0] <= floor:
+        context, hint, name = running, greedy, "running lists"
+    else:
         opened = greedy_plan(full, run.staff, allowed)
         run.lap("greedy with new lists")
-        best = run.improve(full, min(best, opened, key=lambda p: p.levels), allowed, deadline,
-                           "lists")
+        context, hint, name = full, min(greedy, opened, key=lambda p: p.levels), "lists"
+    model = run.model(context, hint, allowed, deadline, name)
+    best = run.solve(model, hint, deadline, name, (0,))
     best_context = full
     if best.levels[0] > floor and time.perf_counter() < deadline - WIDEN_MIN_S:
         widened = _widen(run, full, best, closures, deadline)
         if widened is not None:
-            best, best_context = widened
+            best, best_context, model, name = widened
+    best = run.solve(model, best, deadline, name, (1, 2))
     return _result(run, best, best_context, closures, greedy, full)
 
 
@@ -154,20 +182,23 @@ def _widen(run: RepairRun, context: Context, best: Plan, closures: Closures, dea
     run.lap("widen")
     hint = _translate(best, context, wider)
     allowed = closures.allowed_short | allowed_shorts(run, wider)
-    found = run.improve(wider, hint, allowed, deadline, "complete" if complete else "bumps")
+    name = "complete" if complete else "bumps"
+    model = run.model(wider, hint, allowed, deadline, name)
+    found = run.solve(model, hint, deadline, name, (0,))
     if found.levels >= best.levels:
         return None
-    return found, wider
+    return found, wider, model, name
 
 
 def _blockers(context: Context, best: Plan) -> set[int]:
-    """Patients staying in slots that an unplaced patient could take."""
+    """Patients staying in slots that an unplaced patient could take, where that patient is
+    urgent enough to be worth moving someone for."""
     positions = context.positions
     diary = positions.diary
     holder = {(run.key, slot): a for a, run in diary.runs.items() for slot in run.slots()}
     found: set[int] = set()
     for a, row in best.place.items():
-        if row is not None:
+        if row is not None or diary.bookings[a].priority.weight <= EXCESS_MOVE_COST:
             continue
         for r in context.candidates[a].eligible:
             space = context.hood.spaces[int(positions.space[r])]
@@ -204,12 +235,12 @@ def _translate(plan: Plan, old: Context, new: Context) -> Plan:
 def _result(run: RepairRun, best: Plan, context: Context, closures: Closures, greedy: Plan,
             greedy_context: Context) -> RepairResult:
     result = _assemble(run, best, context, closures)
-    problems = check_repair(run.problem, result)
+    problems = check_repair(run.problem, result, run.diary)
     if problems and best is not greedy:
         run.log.append(f"{best.method} plan failed the check ({problems[0]}); "
                        f"returning the greedy plan")
         result = _assemble(run, greedy, greedy_context, closures)
-        problems = check_repair(run.problem, result)
+        problems = check_repair(run.problem, result, run.diary)
     if problems:
         raise RuntimeError("the repaired plan failed its check: " + "; ".join(problems[:5]))
     run.lap("assemble and check")
@@ -223,4 +254,4 @@ def _assemble(run: RepairRun, plan: Plan, context: Context, closures: Closures) 
         method=plan.method, status=plan.status, moves=tuple(moves), unplaced=tuple(unplaced),
         session_changes=tuple(changes), neighbourhood=context.hood.describe(),
         seconds=time.perf_counter() - run.started, timings=dict(run.timings),
-        log=(*run.log, f"levels (unplaced, excess, changed, cost): {plan.levels}"))
+        log=(*run.log, f"levels (disruption, changed, cost): {plan.levels}"))

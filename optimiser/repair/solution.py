@@ -11,6 +11,10 @@ import numpy as np
 from optimiser.repair.neighbourhood import Neighbourhood
 from optimiser.repair.positions import Candidates, Positions
 
+EXCESS_MOVE_COST = 3
+"""Moving a patient whose slot still exists costs as much as leaving 3 points of priority
+unplaced (two-week-wait 8, urgent 4, routine 2, planned 1): another booked patient is moved
+to make room only for an urgent or two-week-wait patient, two at most for the latter."""
 MIN_PER_PATIENT = 30
 """A pruned model still offers each patient this many placements."""
 
@@ -51,6 +55,7 @@ class Context:
             wanted = keep.place.get(a)
             if wanted is not None and wanted not in c.rows[order]:
                 order = np.append(order, c.index_of(int(wanted)))
+            order = np.sort(order)  # rows stay in ascending order
             kept[a] = replace(c, rows=c.rows[order], slots=c.slots[order], cost=c.cost[order])
         return Context(self.hood, self.positions, kept, self.lists_fixed)
 
@@ -75,20 +80,26 @@ class Plan:
     place: dict[int, int | None]
     """Moving appointment → first row of its new run; None: unplaced. A movable patient who
     stays is absent."""
-    levels: tuple[int, int, int, int] = (0, 0, 0, 0)
+    levels: tuple[int, int, int] = (0, 0, 0)
+    """(disruption, changed lists, patients' cost), compared in that order: disruption is the
+    priority weight left unplaced plus EXCESS_MOVE_COST per excess move."""
     log: list[str] = field(default_factory=list)
 
 
+def counts(context: Context, place: dict[int, int | None]) -> tuple[int, int]:
+    """Priority weight left unplaced, and excess moves."""
+    forced = set(context.hood.forced)
+    bookings = context.positions.diary.bookings
+    unplaced = sum(bookings[a].priority.weight for a, row in place.items() if row is None)
+    return unplaced, sum(1 for a in place if a not in forced)
+
+
 def levels(context: Context, choice: dict[int, str | None],
-           place: dict[int, int | None]) -> tuple[int, int, int, int]:
-    hood = context.hood
-    forced = set(hood.forced)
-    unplaced = sum(context.positions.diary.bookings[a].priority.weight
-                   for a, row in place.items() if row is None)
-    excess = sum(1 for a in place if a not in forced)
-    changed = sum(choice[s] != space.current for s, space in enumerate(hood.spaces))
+           place: dict[int, int | None]) -> tuple[int, int, int]:
+    unplaced, excess = counts(context, place)
+    changed = sum(choice[s] != space.current for s, space in enumerate(context.hood.spaces))
     cost = sum(context.cost_of(a, row) for a, row in place.items() if row is not None)
-    return unplaced, excess, changed, cost
+    return unplaced + EXCESS_MOVE_COST * excess, changed, cost
 
 
 def staying_plan(context: Context, method: str) -> Plan:
