@@ -21,6 +21,7 @@ BENCHMARKS: dict[str, str] = {
     "eligibility": "slot_rules.benchmark:eligibility_benchmark",
     "booking": "cdip_cli.bench_booking:booking_benchmark",
     "diary": "optimiser.benchmark:diary_benchmark",
+    "repair": "optimiser.repair.benchmark:repair_benchmark",
 }
 
 app = typer.Typer(help="Measure speed and quality; figures as a table or JSON.",

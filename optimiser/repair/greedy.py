@@ -47,6 +47,11 @@ class _State:
         for s, space in enumerate(hood.spaces):
             if space.current is not None:
                 self.taken[(s, space.current)] = set(hood.taken.get(space.key, set()))
+        positions = context.positions
+        for a in hood.movable:  # they stay put here; the solver may move them
+            run = positions.diary.runs[a]
+            s = positions.space_of[run.key]
+            self.taken[(s, hood.spaces[s].current)].update(run.slots())
         self.used: dict[tuple, int] = defaultdict(int)
         self.cannot_open: set[tuple] = set()
         """(site-session, list) that could not be staffed: opening more never helps."""

@@ -23,8 +23,9 @@ from optimiser.repair.solution import EXCESS_MOVE_COST, Context, Plan, levels
 from optimiser.repair.staff_rows import StaffRows, add_staff_rows
 from optimiser.repair.staffing import StaffPicture, crew_need
 
-GRACE_S = 0.3
-"""How long past its own limit the solver may run before we stop it from outside."""
+GRACE_S = 0.2
+"""How long past its own limit the solver may run before we ask it to stop, and again before
+we walk away: a stage ends at most 2 × GRACE_S after its limit."""
 STAGE_SHARES = (0.5, 0.5, 1.0)
 """Share of the time left that each lexicographic stage may use."""
 
@@ -46,6 +47,8 @@ class RepairModel:
         self.y: dict[tuple[int, str | None], cp_model.IntVar] = {}
         self.patients: dict[int, _Patient] = {}
         self.staff_rows: list[StaffRows] = []
+        self.statuses: dict[int, str] = {}
+        """How each stage ended: OPTIMAL, 'at its lower bound', FEASIBLE, ..."""
         self.stopped = False
         """A stage found nothing in its time (not even the hint): give up on this model."""
         self._lists()
@@ -194,14 +197,16 @@ class RepairModel:
             if score[stage] <= self._lower_bound(stage, score):
                 self.model.add(objective <= score[stage])
                 log.append(f"stage {stage}: meets the lower bound")
+                self.statuses[stage] = "at its lower bound"
                 continue
-            left = deadline - time.perf_counter()
+            left = deadline - time.perf_counter() - 2 * GRACE_S
             if left < 0.05:
                 log.append(f"stage {stage}: no time left")
                 break
             outcome = solve_stopped_from_outside(self.model, objective, share * left, seed,
                                                  workers)
             log.append(f"stage {stage}: {outcome.status} in {outcome.seconds:.2f}s")
+            self.statuses[stage] = outcome.status
             if outcome.values is None:
                 self.stopped = True
                 break

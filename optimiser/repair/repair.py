@@ -46,6 +46,8 @@ from slot_rules.loading import shipped_slot_eligibility
 MAX_BLOCKERS = 400
 """At most this many patients holding wanted slots may move in the widened model."""
 WIDEN_MIN_S = 0.3
+FINISH_S = 0.4
+"""Kept back from the time limit for putting the plan into words and checking it."""
 MIN_SOLVE_S = 0.15
 PLACEMENTS_PER_S = 40_000
 """Placement variables the model builder writes per second (measured, with their rows)."""
@@ -136,7 +138,7 @@ def _collector_paused():
 
 def _repair(problem: RepairProblem, settings: RepairSettings) -> RepairResult:
     run = RepairRun(problem, settings)
-    deadline = run.started + settings.time_limit_s
+    deadline = run.started + settings.time_limit_s - FINISH_S
     closures = choose_closures(run.diary, run.effects, run.staff, deadline, run.future_lists())
     run.lap("staff closures")
     full = run.context(set(), closures)
