@@ -184,8 +184,12 @@ def _eligible(diary: Diary, booking, key: SessionKey, template, first: int, coun
 
 
 def _staffing(problem: RepairProblem, diary: Diary, after: dict[SessionKey, str]) -> list[str]:
-    staff = StaffPicture(problem.network.staff_groups, problem.staff_availability,
-                         disruption_effects(diary), problem.overtime_share)
+    effects = disruption_effects(diary)
+    staff = StaffPicture(problem.network.staff_groups, problem.staff_availability, effects,
+                         problem.overtime_share)
+    added = defaultdict(list)
+    for (room_id, day, period), (template_id, _) in effects.added.items():
+        added[(diary.site_of(room_id), day, period)].append(template_id)
     by_where: dict[tuple, list[str]] = defaultdict(list)
     for (room_id, day, period), template_id in after.items():
         by_where[(diary.site_of(room_id), day, period)].append(template_id)
@@ -194,14 +198,15 @@ def _staffing(problem: RepairProblem, diary: Diary, after: dict[SessionKey, str]
                     if k in diary.plan and after[k] != diary.plan[k]}
     found = []
     for where in sorted(changed | _short_site_sessions(problem, diary)):
-        before = shortfall(people_needed(diary.templates[diary.plan[k]]
-                                         for k in diary.lists_at.get(where, [])),
+        planned = [diary.plan[k] for k in diary.lists_at.get(where, [])] + added[where]
+        before = shortfall(people_needed(diary.templates[t] for t in planned),
                            staff.groups(where[0]), staff.available(where, after=False))
         now = shortfall(people_needed(diary.templates[t] for t in by_where.get(where, [])),
                         staff.groups(where[0]), staff.available(where))
         if now > before:
             found.append(f"{where[0]} {where[1]} {where[2]}: {now} staff short (was {before})")
-    return found + _overtime(diary, staff, after)
+    return found + _overtime(diary, staff, {k: t for k, t in after.items()
+                                            if k not in effects.added})
 
 
 def _short_site_sessions(problem: RepairProblem, diary: Diary) -> set[tuple]:
@@ -210,6 +215,8 @@ def _short_site_sessions(problem: RepairProblem, diary: Diary) -> set[tuple]:
 
 
 def _overtime(diary: Diary, staff: StaffPicture, after: dict[SessionKey, str]) -> list[str]:
+    """Person-sessions added per site, role and week (lists a manager added aside) within the
+    overtime allowance; crews freed by lists that stop count against them."""
     added: dict[tuple, int] = defaultdict(int)
     for plan, sign in ((after, 1), (diary.plan, -1)):
         for (room_id, day, _), template_id in plan.items():

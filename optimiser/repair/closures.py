@@ -41,9 +41,14 @@ def template_id_of(diary: Diary, effects: Effects, key: SessionKey) -> str:
     return effects.added[key][0] if key in effects.added else diary.plan[key]
 
 
-def allowed_short(diary: Diary, staff: StaffPicture, where: SiteSession) -> int:
-    """People the original plan was short by at a site-session, before the disruption."""
+def allowed_short(diary: Diary, effects: Effects, staff: StaffPicture,
+                  where: SiteSession) -> int:
+    """People the original plan, with any lists a manager added, was short by at a
+    site-session before the disruption (an added list is taken as staffed by whoever added
+    it: the repair does not close it, nor hold it against the site)."""
     templates = [diary.templates[diary.plan[key]] for key in diary.lists_at.get(where, [])]
+    templates += [diary.templates[t] for (room, day, period), (t, _) in effects.added.items()
+                  if (diary.site_of(room), day, period) == where]
     return shortfall(people_needed(templates), staff.groups(where[0]),
                      staff.available(where, after=False))
 
@@ -56,7 +61,7 @@ def choose_closures(diary: Diary, effects: Effects, staff: StaffPicture, deadlin
     for where, keys in sorted(running_lists(diary, effects).items()):
         if (where[0], where[1]) not in short_sites:
             continue
-        allowed[where] = allowed_short(diary, staff, where)
+        allowed[where] = allowed_short(diary, effects, staff, where)
         templates = [diary.templates[template_id_of(diary, effects, k)] for k in keys]
         available = staff.available(where)
         groups = staff.groups(where[0])

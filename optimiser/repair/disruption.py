@@ -172,20 +172,24 @@ def _rooms_of(disruption: Disruption, diary: Diary) -> list[str]:
 
 
 def _footprint(disruption: Disruption, diary: Diary) -> Iterator[tuple]:
-    """Room-days (or a site's role-days) the disruption claims; no two may share one."""
+    """Room-sessions (or a site's role-days) the disruption claims; no two may share one."""
     if isinstance(disruption, StaffShort):
         for day in days_of(disruption):
             yield ("staff", disruption.site_id, disruption.role, day)
         return
+    if isinstance(disruption, SessionCancelled | ExtraList):
+        yield ("room", disruption.room_id, disruption.day, disruption.period)
+        return
     for room_id in _rooms_of(disruption, diary):
         for day in days_of(disruption):
-            yield ("room", room_id, day)
+            for period in PERIODS:
+                yield ("room", room_id, day, period)
 
 
 def _words(mark: tuple) -> str:
     if mark[0] == "staff":
         return f"{mark[2]} staff at {mark[1]} on {mark[3]}"
-    return f"room {mark[1]} on {mark[2]}"
+    return f"room {mark[1]} on {mark[2]} ({mark[3]})"
 
 
 def _apply(disruption: Disruption, diary: Diary, effects: Effects) -> None:

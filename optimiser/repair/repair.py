@@ -167,7 +167,8 @@ def _repair(problem: RepairProblem, settings: RepairSettings) -> RepairResult:
 
 def allowed_shorts(run: RepairRun, context: Context) -> dict:
     """People each site-session with a choice was already short by."""
-    return {where: allowed_short(run.diary, run.staff, where) for where in context.hood.staffing}
+    return {where: allowed_short(run.diary, run.effects, run.staff, where)
+            for where in context.hood.staffing}
 
 
 def _widen(run: RepairRun, context: Context, best: Plan, closures: Closures, deadline: float):
