@@ -10,6 +10,8 @@ from optimiser.problem import (
     RoomSession,
     Weights,
 )
+from optimiser.repair import RepairInputError, RepairProblem, RepairResult, repair_diary
 
-__all__ = ["DemandRow", "DiaryInputError", "DiaryPlan", "DiaryProblem", "RoomSession", "Weights",
-           "build_diary"]
+__all__ = ["DemandRow", "DiaryInputError", "DiaryPlan", "DiaryProblem", "RepairInputError",
+           "RepairProblem", "RepairResult", "RoomSession", "Weights", "build_diary",
+           "repair_diary"]

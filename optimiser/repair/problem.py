@@ -124,7 +124,8 @@ class RepairSettings:
     days_after: int = 3
     """Days after the last disrupted day patients may move to."""
     time_limit_s: float = 5.0
-    """Wall-clock limit of the solver stages; the greedy plan before them is a fixed cost."""
+    """Wall-clock limit of the whole repair; reading the input and the greedy plan are a fixed
+    cost that a tiny limit cannot cut."""
     seed: int = 0
     workers: int = 2
     complete_limit: int = 60_000

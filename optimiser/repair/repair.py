@@ -1,17 +1,21 @@
 """`repair_diary`: re-plan the neighbourhood a disruption touches, moving the fewest patients.
 
-Stages, under one wall-clock deadline (the checks and the greedy floor before it are a fixed
-cost, reported in `timings`):
-1. check the input and work out the disruption's effects; where staff are short, close the
-   lists that displace fewest patients (exact, per site-session);
-2. the neighbourhood with only displaced patients moving; the greedy plan (the floor, always
-   kept); CP-SAT from the greedy plan as a complete hint, lexicographically. If everyone is
-   placed this is optimal outright: no plan moves fewer patients than those displaced;
-3. if someone is left unplaced and time remains, widen: every patient of the neighbourhood may
-   move (the complete model) when it is small enough, else those holding slots an unplaced
-   patient could take; hinted from the best plan so far;
-4. the best plan is put into words and checked independently; a plan failing the check is
-   never returned (the greedy plan is, and the failure is logged).
+One wall-clock deadline from the call (`time_limit_s`, less FINISH_S kept for the check):
+1. read only the days, sites and modalities the disruption can touch; check them and the
+   disruptions (RepairInputError names the field); where staff are short, close the lists
+   that displace fewest patients (exact, per site-session);
+2. the neighbourhood's spaces, placements and their costs; the greedy plan in the lists that
+   run (the floor, always kept). If it leaves unplaced only patients no slot here could take,
+   it is optimal in disruption outright, and CP-SAT only lowers the patients' cost in the
+   running lists; otherwise a second greedy plan may open lists, and CP-SAT may open, close
+   or change lists, from the better greedy plan as a complete hint;
+3. if that still leaves someone unplaced who might be placed, widen: every patient of the
+   neighbourhood may move (the complete model) when it is small enough, else those holding
+   slots that an urgent unplaced patient could take; hinted from the best plan so far;
+4. with time left, fewest changed lists, then the patients' cost, on the best model;
+5. the plan is put into words and checked independently; a plan failing the check is never
+   returned (the greedy plan is, and the failure is logged). Checking the input and the greedy
+   plan are a fixed cost: with a tiny limit the greedy plan comes back a little late.
 """
 
 from __future__ import annotations
@@ -162,6 +166,7 @@ def _repair(problem: RepairProblem, settings: RepairSettings) -> RepairResult:
         if widened is not None:
             best, best_context, model, name = widened
     best = run.solve(model, best, deadline, name, (1, 2))
+    run.log.append(f"disruption {best.levels[0]}, lower bound {floor}")
     return _result(run, best, best_context, closures, greedy, full)
 
 
