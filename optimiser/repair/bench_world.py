@@ -61,10 +61,16 @@ def planned_weeks(seed: int, weeks: int = 2) -> tuple[DiaryProblem, list[RoomSes
 def full_diary(seed: int = 0, fill: float = 0.95, weeks: int = 2) -> FullDiary:
     """The planned weeks with `fill` of the slots booked."""
     problem, sessions = planned_weeks(seed, weeks)
-    booker = _Booker(problem.network, problem.templates, np.random.default_rng(seed + 1), fill)
-    bookings = [b for s in sessions for b in booker.book(s)]
+    bookings = book_sessions(problem.network, problem.templates, sessions, seed, fill)
     return FullDiary(problem.network, problem.templates, problem, tuple(sessions),
                      tuple(bookings))
+
+
+def book_sessions(network: Network, templates: Mapping[str, SessionTemplate],
+                  sessions: list[RoomSession], seed: int, fill: float) -> list[Booking]:
+    """Patients in `fill` of the slots of the given lists."""
+    booker = _Booker(network, templates, np.random.default_rng(seed + 1), fill)
+    return [b for s in sessions for b in booker.book(s)]
 
 
 class _Booker:
