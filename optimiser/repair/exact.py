@@ -19,7 +19,7 @@ from optimiser.repair.solution import counts
 @dataclass(frozen=True)
 class ExactOptimum:
     status: str
-    """'OPTIMAL' (or 'at its lower bound') when the disruption level is proven optimal."""
+    """CP-SAT's status for the disruption level: 'OPTIMAL' when it proved it."""
     disruption: int
     moves: int
     excess_moves: int
@@ -31,7 +31,7 @@ class ExactOptimum:
 
     @property
     def proven(self) -> bool:
-        return self.status in ("OPTIMAL", "at its lower bound")
+        return self.status == "OPTIMAL"
 
 
 def exact_optimum(problem: RepairProblem, settings: RepairSettings = RepairSettings(),
@@ -45,7 +45,7 @@ def exact_optimum(problem: RepairProblem, settings: RepairSettings = RepairSetti
     allowed = closures.allowed_short | allowed_shorts(run, context)
     hint = greedy_plan(context, run.staff, allowed)
     model = RepairModel(context, run.staff, allowed)
-    plan = model.solve(hint, deadline, settings.seed, settings.workers, (0, 1))
+    plan = model.solve(hint, deadline, settings.seed, settings.workers, (0, 1), use_bounds=False)
     _, excess = counts(context, plan.place)
     unplaced = sum(1 for row in plan.place.values() if row is None)
     return ExactOptimum(

@@ -182,11 +182,11 @@ class RepairModel:
             self.model.add_hint(self.model.get_int_var_from_proto_index(index), value)
 
     def solve(self, hint: Plan, deadline: float, seed: int, workers: int,
-              stages: tuple[int, ...] = (0, 1, 2)) -> Plan:
+              stages: tuple[int, ...] = (0, 1, 2), use_bounds: bool = True) -> Plan:
         """The given lexicographic stages until the deadline, each from the best plan so far
         (the hint at first), each kept at its best for the stages after (on later calls too);
-        a stage whose best plan already meets a lower bound is fixed there without a solve.
-        Returns the best plan, with what happened in its log."""
+        with `use_bounds`, a stage whose best plan already meets our lower bound is fixed there
+        without a solve. Returns the best plan, with what happened in its log."""
         best, log = hint, []
         self.hint(best)
         for stage in stages:
@@ -194,7 +194,7 @@ class RepairModel:
             if isinstance(objective, int):
                 continue
             score = best.levels
-            if score[stage] <= self._lower_bound(stage, score):
+            if use_bounds and score[stage] <= self._lower_bound(stage, score):
                 self.model.add(objective <= score[stage])
                 log.append(f"stage {stage}: meets the lower bound")
                 self.statuses[stage] = "at its lower bound"
