@@ -42,6 +42,9 @@ class Candidates:
     eligible: np.ndarray
     """Rows passing the rules (and long enough for the exam), whoever holds them."""
     verdict: Eligibility | None
+    missing: str | None = None
+    """Why nothing was left to judge by the rules (no list of the modality or family, nothing
+    far enough ahead), if so."""
 
     def index_of(self, row: int) -> int:
         """Position of a row among `rows` (which are kept in ascending order)."""
@@ -54,8 +57,11 @@ class Candidates:
 class Positions:
     """Rows: (space, list, slot index) for every list a space may run."""
 
-    def __init__(self, diary: Diary, hood: Neighbourhood, rules: EligibilityRuleset) -> None:
+    def __init__(self, diary: Diary, hood: Neighbourhood, rules: EligibilityRuleset,
+                 notice_hours: float = 0.0) -> None:
         self.diary, self.hood, self.rules = diary, hood, rules
+        self.notice_hours = notice_hours
+        self.earliest_min = epoch_minutes(diary.problem.now) + round(60 * notice_hours)
         self.sites = site_table(diary.problem.network)
         self.site_index = {s: i for i, s in enumerate(self.sites.site_ids)}
         self.room_index = {r.room_id: i for i, r in enumerate(diary.problem.network.rooms)}
@@ -120,10 +126,7 @@ class Positions:
 
     def candidates(self, appointment_id: int) -> Candidates:
         booking = self.diary.bookings[appointment_id]
-        rows = self.by_modality.get(MODALITY_CODE[booking.request.modality],
-                                    np.zeros(0, dtype=np.int64))
-        if self._family_rule_applies(booking):
-            rows = rows[(self.table.template_families[rows] & FAMILY_BIT[booking.family]) != 0]
+        rows, missing = self._considered(booking)
         verdict = self.verdict(booking, rows)
         eligible = rows[verdict.mask] if verdict is not None else rows
         slots = self._slots_needed(booking, eligible)
@@ -134,7 +137,24 @@ class Positions:
         if own is not None:
             free &= eligible != own
         rows, slots = eligible[free], slots[free]
-        return Candidates(rows, slots, self._cost(booking, rows), eligible, verdict)
+        return Candidates(rows, slots, self._cost(booking, rows), eligible, verdict, missing)
+
+    def _considered(self, booking: Booking) -> tuple[np.ndarray, str | None]:
+        """Rows worth judging by the rules: the exam's modality, its family (when a rule in
+        force asks for it), far enough ahead to tell the patient; and, if none is left, why."""
+        request = booking.request
+        rows = self.by_modality.get(MODALITY_CODE[request.modality], np.zeros(0, np.int64))
+        if len(rows) == 0:
+            return rows, f"no {request.modality} lists in the neighbourhood"
+        if self._family_rule_applies(booking):
+            rows = rows[(self.table.template_families[rows] & FAMILY_BIT[booking.family]) != 0]
+            if len(rows) == 0:
+                return rows, f"no list in the neighbourhood could run {booking.family} exams"
+        rows = rows[self.table.start_min[rows] >= self.earliest_min]
+        if len(rows) == 0:
+            return rows, (f"no slot in the neighbourhood starts {self.notice_hours:g} hours "
+                          f"or more from now")
+        return rows, None
 
     def _family_rule_applies(self, booking: Booking) -> bool:
         """Whether a rule in force turns away slots of other families for this booking (then

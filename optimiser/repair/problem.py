@@ -123,6 +123,9 @@ class RepairSettings:
     """Days before the first disrupted day (never before today) patients may move to."""
     days_after: int = 3
     """Days after the last disrupted day patients may move to."""
+    notice_hours: float = 4.0
+    """No one is moved into a slot (or a list opened) starting sooner than this after `now`:
+    time to tell the patient and to call staff in."""
     time_limit_s: float = 5.0
     """Wall-clock limit of the whole repair; reading the input and the greedy plan are a fixed
     cost that a tiny limit cannot cut."""

@@ -12,12 +12,11 @@ from optimiser.repair.solution import Context
 
 def unplaced_reason(context: Context, appointment_id: int) -> str:
     hood = context.hood
-    booking = context.positions.diary.bookings[appointment_id]
     where = (f"{len(hood.sites)} sites within reach, {min(hood.days):%d %b}–"
              f"{max(hood.days):%d %b}" if hood.days else "no days to re-plan")
     candidates = context.candidates[appointment_id]
     if candidates.verdict is None:
-        return f"no {booking.request.modality} lists in the neighbourhood ({where})"
+        return f"{candidates.missing or 'nothing to judge'} ({where})"
     if len(candidates.eligible) == 0:
         return f"no slot in the neighbourhood ({where}) passes the rules: " + "; ".join(
             _binding_rules(candidates))

@@ -113,7 +113,7 @@ class RepairRun:
     def context(self, movable: set[int], closures: Closures, complete: bool = False) -> Context:
         hood = neighbourhood(self.diary, self.effects, closures, self.staff, self.settings,
                              movable, complete)
-        positions = Positions(self.diary, hood, self.rules)
+        positions = Positions(self.diary, hood, self.rules, self.settings.notice_hours)
         candidates = {a: positions.candidates(a) for a in hood.forced + hood.movable}
         return Context(hood, positions, candidates)
 

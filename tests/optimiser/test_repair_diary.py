@@ -19,6 +19,7 @@ from tests.optimiser.repair_world import (
     CT_FOUR,
     EVENING,
     MORNING,
+    NOW,
     TUESDAY,
     WEDNESDAY,
     Diary,
@@ -173,3 +174,16 @@ def test_lists_beyond_the_neighbourhood_are_left_alone():
     assert result.neighbourhood["sites"] == ["S1"]
     assert result.moves == () and len(result.unplaced) == 1
     assert CT_FOUR.template_id in result.lines()[0]
+
+
+def test_no_one_is_moved_into_a_slot_too_soon_to_tell_them():
+    diary = Diary().add("S1-CT1", TUESDAY).add("S1-CT2", TUESDAY).add("S1-CT2", WEDNESDAY)
+    diary.add("S1-CT1", TUESDAY, EVENING)
+    diary.book("S1-CT1", TUESDAY, 0, period=EVENING)
+    tuesday_morning = NOW + timedelta(days=1)
+    problem = diary.problem(SessionCancelled("S1-CT1", TUESDAY, EVENING), now=tuesday_morning,
+                            staff_availability=diary.rota_for_lists_only())
+    result = repair_diary(problem, RepairSettings(notice_hours=4))
+    assert [m.target.date for m in result.moves] == [WEDNESDAY]
+    soon = repair_diary(problem, RepairSettings(notice_hours=0))
+    assert [m.target.date for m in soon.moves] == [TUESDAY]
