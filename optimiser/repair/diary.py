@@ -101,10 +101,6 @@ class Diary:
         self._locate_bookings()
         self._locate_blocked()
 
-    def template_of(self, key: SessionKey) -> SessionTemplate | None:
-        template_id = self.plan.get(key)
-        return None if template_id is None else self.templates[template_id]
-
     def site_of(self, room_id: str) -> str:
         return self.rooms[room_id].site_id
 

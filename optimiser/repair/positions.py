@@ -11,7 +11,6 @@ from functools import cached_property
 import numpy as np
 
 from domain.geography import haversine_km
-from domain.vocabulary import Modality
 from optimiser.repair.diary import Diary, session_start, slot_families
 from optimiser.repair.neighbourhood import Neighbourhood
 from optimiser.repair.problem import Booking
@@ -232,9 +231,6 @@ class Positions:
                                         self.sites.lat, self.sites.lon))
         old = km[self.site_index[self.diary.site_of(booking.room_id)]]
         return km[sites] - old
-
-    def modality_of(self, row: int) -> Modality:
-        return list(Modality)[int(self.table.modality[row])]
 
 
 _DTYPES = {"start_min": np.int64, "length_min": np.int32, "site": np.int16, "room": np.int32,

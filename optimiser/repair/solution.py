@@ -100,11 +100,3 @@ def levels(context: Context, choice: dict[int, str | None],
     changed = sum(choice[s] != space.current for s, space in enumerate(context.hood.spaces))
     cost = sum(context.cost_of(a, row) for a, row in place.items() if row is not None)
     return unplaced + EXCESS_MOVE_COST * excess, changed, cost
-
-
-def staying_plan(context: Context, method: str) -> Plan:
-    """Every list as it is, every forced patient unplaced: the plan if nothing is done."""
-    choice = {s: space.current for s, space in enumerate(context.hood.spaces)}
-    place: dict[int, int | None] = dict.fromkeys(context.hood.forced)
-    return Plan(method, "nothing done", choice, place, levels(context, choice, place))
-

@@ -14,7 +14,7 @@ from ortools.sat.python import cp_model
 
 from domain.network import StaffGroup
 from domain.session_templates import SessionTemplate
-from optimiser.repair.staffing import NeedKey, assign, can_cover, crew_need, lead_need
+from optimiser.repair.staffing import NeedKey, assign, can_cover, needs_of
 
 
 def add_staff_rows(model: cp_model.CpModel, groups: Sequence[StaffGroup],
@@ -24,30 +24,22 @@ def add_staff_rows(model: cp_model.CpModel, groups: Sequence[StaffGroup],
                    name: str) -> StaffRows:
     """Add the rows; the returned object computes hint values for the flow variables from the
     chosen lists' values, so a caller can give a complete hint."""
-    crew_const: dict[NeedKey, int] = defaultdict(int)
-    lead_const: dict[NeedKey, Fraction] = defaultdict(Fraction)
-    crew_terms: dict[NeedKey, list] = defaultdict(list)
-    lead_terms: dict[NeedKey, list] = defaultdict(list)
+    const: dict[NeedKey, Fraction] = defaultdict(Fraction)
+    terms: dict[NeedKey, list] = defaultdict(list)
     for template in fixed:
-        key, count = crew_need(template)
-        crew_const[key] += count
-        shared = lead_need(template)
-        if shared is not None:
-            lead_const[shared[0]] += shared[1]
+        for key, amount in needs_of(template):
+            const[key] += amount
     for var, template in chosen:
-        key, count = crew_need(template)
-        crew_terms[key].append((var, count, template))
-        shared = lead_need(template)
-        if shared is not None:
-            lead_terms[shared[0]].append((var, shared[1], template))
-    keys = sorted(set(crew_const) | set(crew_terms) | set(lead_const) | set(lead_terms),
-                  key=lambda k: (k.role, sorted(k.skills), k.lead))
+        for key, amount in needs_of(template):
+            terms[key].append((var, amount, template))
+    keys = sorted(set(const) | set(terms), key=lambda k: (k.role, sorted(k.skills), k.lead))
     rows = StaffRows(model, groups, available, name)
     for j, key in enumerate(keys):
         if key.lead:
-            rows.lead(j, key, lead_const.get(key, Fraction(0)), lead_terms.get(key, []))
+            rows.lead(j, key, const.get(key, Fraction(0)), terms.get(key, []))
         else:
-            rows.crew(j, key, crew_const.get(key, 0), crew_terms.get(key, []))
+            rows.crew(j, key, int(const.get(key, 0)), [(v, int(a), t) for v, a, t
+                                                       in terms.get(key, [])])
     rows.finish(allowed)
     return rows
 

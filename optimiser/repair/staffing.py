@@ -49,17 +49,23 @@ def lead_need(template: SessionTemplate) -> tuple[NeedKey, Fraction] | None:
     return key, Fraction(1, template.rooms_per_radiologist)
 
 
+def needs_of(template: SessionTemplate) -> list[tuple[NeedKey, Fraction]]:
+    """What one list asks of staff: its crew, and its share of a lead radiologist if any."""
+    key, count = crew_need(template)
+    needs = [(key, Fraction(count))]
+    shared = lead_need(template)
+    if shared is not None:
+        needs.append(shared)
+    return needs
+
+
 def people_needed(templates: Iterable[SessionTemplate]) -> dict[NeedKey, int]:
     """Whole people per need for lists running together in one site-session."""
-    crew: dict[NeedKey, int] = defaultdict(int)
-    lead: dict[NeedKey, Fraction] = defaultdict(Fraction)
+    total: dict[NeedKey, Fraction] = defaultdict(Fraction)
     for template in templates:
-        key, count = crew_need(template)
-        crew[key] += count
-        shared = lead_need(template)
-        if shared is not None:
-            lead[shared[0]] += shared[1]
-    return dict(crew) | {key: math.ceil(share) for key, share in lead.items()}
+        for key, amount in needs_of(template):
+            total[key] += amount
+    return {key: math.ceil(amount) for key, amount in total.items()}
 
 
 def can_cover(need: NeedKey, group: StaffGroup) -> bool:
