@@ -20,6 +20,8 @@ from optimiser.repair.solution import counts
 class ExactOptimum:
     status: str
     """CP-SAT's status for the disruption level: 'OPTIMAL' when it proved it."""
+    changed_status: str
+    """CP-SAT's status for the fewest changed lists, given the best disruption."""
     disruption: int
     moves: int
     excess_moves: int
@@ -45,11 +47,16 @@ def exact_optimum(problem: RepairProblem, settings: RepairSettings = RepairSetti
     allowed = closures.allowed_short | allowed_shorts(run, context)
     hint = greedy_plan(context, run.staff, allowed)
     model = RepairModel(context, run.staff, allowed)
-    plan = model.solve(hint, deadline, settings.seed, settings.workers, (0, 1), use_bounds=False)
+    plan = model.solve(hint, deadline, settings.seed, settings.workers, (0,), use_bounds=False,
+                       share=0.8)
+    status = model.statuses.get(0, "NOT RUN")
+    plan = model.solve(plan, deadline, settings.seed, settings.workers, (1,), use_bounds=False,
+                       share=1.0)
     _, excess = counts(context, plan.place)
     unplaced = sum(1 for row in plan.place.values() if row is None)
     return ExactOptimum(
-        status=model.statuses.get(0, "NOT RUN"), disruption=plan.levels[0],
+        status=status, changed_status=model.statuses.get(1, "NOT RUN"),
+        disruption=plan.levels[0],
         moves=sum(1 for row in plan.place.values() if row is not None), excess_moves=excess,
         unplaced=unplaced, changed_sessions=plan.levels[1] + len(closures.closed),
         placements=sum(len(c.rows) for c in context.candidates.values()),

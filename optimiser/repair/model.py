@@ -182,15 +182,18 @@ class RepairModel:
             self.model.add_hint(self.model.get_int_var_from_proto_index(index), value)
 
     def solve(self, hint: Plan, deadline: float, seed: int, workers: int,
-              stages: tuple[int, ...] = (0, 1, 2), use_bounds: bool = True) -> Plan:
+              stages: tuple[int, ...] = (0, 1, 2), use_bounds: bool = True,
+              share: float | None = None) -> Plan:
         """The given lexicographic stages until the deadline, each from the best plan so far
         (the hint at first), each kept at its best for the stages after (on later calls too);
         with `use_bounds`, a stage whose best plan already meets our lower bound is fixed there
-        without a solve. Returns the best plan, with what happened in its log."""
+        without a solve. `share`: of the time left, what each stage may use (default
+        STAGE_SHARES). Returns the best plan, with what happened in its log."""
         best, log = hint, []
         self.hint(best)
         for stage in stages:
-            objective, share = self.objectives[stage], STAGE_SHARES[stage]
+            objective = self.objectives[stage]
+            part = STAGE_SHARES[stage] if share is None else share
             if isinstance(objective, int):
                 continue
             score = best.levels
@@ -203,7 +206,7 @@ class RepairModel:
             if left < 0.05:
                 log.append(f"stage {stage}: no time left")
                 break
-            outcome = solve_stopped_from_outside(self.model, objective, share * left, seed,
+            outcome = solve_stopped_from_outside(self.model, objective, part * left, seed,
                                                  workers)
             log.append(f"stage {stage}: {outcome.status} in {outcome.seconds:.2f}s")
             self.statuses[stage] = outcome.status

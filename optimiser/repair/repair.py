@@ -67,6 +67,7 @@ class RepairRun:
         self.problem, self.settings = problem, settings
         self.timings: dict[str, float] = {}
         self.log: list[str] = []
+        self.found: list[tuple[float, int]] = []
         self.diary = Diary(problem, *repair_window(problem, settings),
                            sites=repair_sites(problem, settings),
                            modalities=repair_modalities(problem))
@@ -79,6 +80,15 @@ class RepairRun:
     def lap(self, name: str) -> None:
         now = time.perf_counter() - self.started
         self.timings[name] = round(now - sum(self.timings.values()), 4)
+
+    def note(self, plan: Plan) -> Plan:
+        """Remember when a plan was found and its disruption (for `seconds_to_moves`)."""
+        self.found.append((time.perf_counter() - self.started, plan.levels[0]))
+        return plan
+
+    def seconds_to(self, disruption: int) -> float:
+        """When the first plan as good in disruption as `disruption` was found."""
+        return min((t for t, level in self.found if level <= disruption), default=0.0)
 
     def future_lists(self) -> Counter:
         """Patients yet to come, per list."""
@@ -150,21 +160,22 @@ def _repair(problem: RepairProblem, settings: RepairSettings) -> RepairResult:
     allowed = closures.allowed_short | allowed_shorts(run, full)
     floor = full.no_eligible_slot()
     running = full.running_only()
-    greedy = greedy_plan(running, run.staff, allowed)
+    greedy = run.note(greedy_plan(running, run.staff, allowed))
     run.lap("greedy")
     if greedy.levels[0] <= floor:
         context, hint, name = running, greedy, "running lists"
     else:
-        opened = greedy_plan(full, run.staff, allowed)
+        opened = run.note(greedy_plan(full, run.staff, allowed))
         run.lap("greedy with new lists")
-        context, hint, name = full, min(greedy, opened, key=lambda p: p.levels), "lists"
+        context, hint, name = full, opened, "lists"
     model = run.model(context, hint, allowed, deadline, name)
-    best = run.solve(model, hint, deadline, name, (0,))
+    best = run.note(run.solve(model, hint, deadline, name, (0,)))
     best_context = full
     if best.levels[0] > floor and time.perf_counter() < deadline - WIDEN_MIN_S:
         widened = _widen(run, full, best, closures, deadline)
         if widened is not None:
             best, best_context, model, name = widened
+            run.note(best)
     best = run.solve(model, best, deadline, name, (1, 2))
     run.log.append(f"disruption {best.levels[0]}, lower bound {floor}")
     return _result(run, best, best_context, closures, greedy, full)
@@ -252,7 +263,13 @@ def _result(run: RepairRun, best: Plan, context: Context, closures: Closures, gr
     if problems:
         raise RuntimeError("the repaired plan failed its check: " + "; ".join(problems[:5]))
     run.lap("assemble and check")
-    return replace(result, seconds=time.perf_counter() - run.started, timings=dict(run.timings))
+    return replace(result, seconds=time.perf_counter() - run.started, timings=dict(run.timings),
+                   seconds_to_moves=round(run.seconds_to(_disruption(result, run)), 4))
+
+
+def _disruption(result: RepairResult, run: RepairRun) -> int:
+    weights = sum(run.diary.bookings[u.appointment_id].priority.weight for u in result.unplaced)
+    return weights + EXCESS_MOVE_COST * result.excess_moves
 
 
 def _assemble(run: RepairRun, plan: Plan, context: Context, closures: Closures) -> RepairResult:
