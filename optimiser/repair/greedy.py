@@ -5,15 +5,17 @@ always valid, and the hint the solver starts from."""
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from datetime import date, timedelta
+from fractions import Fraction
 
 import numpy as np
 
 from domain.vocabulary import Priority
 from optimiser.repair.diary import Diary
 from optimiser.repair.solution import Context, Plan, levels
-from optimiser.repair.staffing import StaffPicture, crew_need, people_needed, shortfall
+from optimiser.repair.staffing import StaffPicture, crew_need, needs_of, shortfall
 
 FAR = date.max
 SHORTLIST = 12
@@ -39,7 +41,8 @@ def _greedy(context: Context, staff: StaffPicture, allowed: dict, opening: str |
     waiting = [a for a in order if place[a] is None]
     if opening == "each patient":
         for a in waiting:
-            place[a] = state.place(a) or state.open_for(a)
+            row = state.place(a)
+            place[a] = row if row is not None else state.open_for(a)
     elif opening == "most patients":
         state.open_for_most(waiting, place)
     choice = dict(state.choice)
@@ -56,22 +59,31 @@ def _urgency(diary: Diary, appointment_id: int) -> tuple:
 
 
 class _State:
+    """Lists chosen so far and which rows (slots) are taken, as arrays over the positions
+    table, so a patient's cheapest free run is found in a few vector operations."""
+
     def __init__(self, context: Context, staff: StaffPicture, allowed: dict) -> None:
         self.context, self.staff, self.allowed = context, staff, allowed
-        hood = context.hood
+        hood, positions = context.hood, context.positions
         self.choice = {s: space.current for s, space in enumerate(hood.spaces)}
-        self.taken: dict[tuple[int, str], set[int]] = defaultdict(set)
+        self.running = np.array([space.current or "" for space in hood.spaces], dtype=object)
+        self.busy = np.zeros(len(positions) + 1, dtype=np.int64)
         for s, space in enumerate(hood.spaces):
             if space.current is not None:
-                self.taken[(s, space.current)] = set(hood.taken.get(space.key, set()))
-        positions = context.positions
+                first, _ = positions.blocks[(s, space.current)]
+                for slot in hood.taken.get(space.key, ()):
+                    self.busy[first + slot] = 1
         for a in hood.movable:  # they stay put here; the solver may move them
             run = positions.diary.runs[a]
             s = positions.space_of[run.key]
-            self.taken[(s, hood.spaces[s].current)].update(run.slots())
+            first, _ = positions.blocks[(s, hood.spaces[s].current)]
+            self.busy[first + run.first:first + run.first + run.count] = 1
+        self._busy_before: np.ndarray | None = None
+        self._order: dict[int, np.ndarray] = {}
         self.used: dict[tuple, int] = defaultdict(int)
         self.cannot_open: set[tuple] = set()
         """(site-session, list) that could not be staffed: opening more never helps."""
+        self._needs: dict[tuple, dict] = {}
         self.site_session_of = {i: where for where, (_, spaces) in hood.staffing.items()
                                 for i in spaces}
 
@@ -79,20 +91,25 @@ class _State:
         """The patient's cheapest free run in a list that runs, taken; None if none."""
         candidates = self.context.candidates[appointment_id]
         positions = self.context.positions
-        for i in np.lexsort((candidates.rows, candidates.cost)):
-            row, count = int(candidates.rows[i]), int(candidates.slots[i])
-            s, template_id = int(positions.space[row]), positions.template[row]
-            first = int(positions.index[row])
-            if self.choice[s] == template_id and self._free(s, template_id, first, count):
-                self._take(s, template_id, first, count)
-                return row
-        return None
+        order = self._cheapest_first(appointment_id)
+        rows, slots = candidates.rows[order], candidates.slots[order]
+        if self._busy_before is None:
+            self._busy_before = np.concatenate(([0], np.cumsum(self.busy)))
+        ok = positions.template[rows] == self.running[positions.space[rows]]
+        ok &= self._busy_before[rows + slots] == self._busy_before[rows]
+        if not ok.any():
+            return None
+        i = int(np.argmax(ok))
+        row = int(rows[i])
+        self.busy[row:row + int(slots[i])] = 1
+        self._busy_before = None
+        return row
 
     def open_for(self, appointment_id: int) -> int | None:
         """Open the patient's cheapest list that staff allow, and place them in it."""
         candidates = self.context.candidates[appointment_id]
         positions = self.context.positions
-        for i in np.lexsort((candidates.rows, candidates.cost)):
+        for i in self._cheapest_first(appointment_id):
             s, template_id = int(positions.space[candidates.rows[i]]), positions.template[
                 candidates.rows[i]]
             if self.choice[s] is None and self._can_open(s, template_id):
@@ -105,73 +122,87 @@ class _State:
         waiting (of the SHORTLIST most wanted), and place them in it."""
         positions = self.context.positions
         weight = {a: positions.diary.bookings[a].priority.weight for a in waiting}
+        blocks = {a: np.unique(positions.block_of[self.context.candidates[a].rows])
+                  for a in waiting}
         while waiting:
-            wanted: dict[tuple[int, str], int] = defaultdict(int)
+            wanted: dict[int, int] = defaultdict(int)
             for a in waiting:
-                rows = self.context.candidates[a].rows
-                for option in {(int(positions.space[r]), positions.template[r]) for r in rows
-                               if self.choice[int(positions.space[r])] is None}:
-                    wanted[option] += weight[a]
-            shortlist = [o for o in sorted(wanted, key=lambda o: (-wanted[o], o))
-                         if self._can_open(*o)][:SHORTLIST]
+                for b in blocks[a].tolist():
+                    if self.choice[positions.block_list[b][0]] is None:
+                        wanted[b] += weight[a]
+            shortlist = [b for b in sorted(wanted, key=lambda b: (-wanted[b], b))
+                         if self._can_open(*positions.block_list[b])][:SHORTLIST]
             if not shortlist:
                 return
-            best = max(shortlist, key=lambda o: (self._would_take(o, waiting, weight), -o[0]))
-            self._open(*best)
+            best = max(shortlist, key=lambda b: (self._would_take(b, waiting, weight), -b))
+            self._open(*positions.block_list[best])
             for a in waiting:
                 place[a] = self.place(a)
             waiting = [a for a in waiting if place[a] is None]
 
-    def _would_take(self, option: tuple[int, str], waiting: list[int], weight) -> int:
-        """Priority weight of the waiting patients a newly opened list would take."""
-        s, template_id = option
+    def _would_take(self, block: int, waiting: list[int], weight) -> int:
+        """Priority weight of the waiting patients a newly opened list would take (each in
+        its earliest free run: within one list the cost does not depend on the time)."""
         positions = self.context.positions
+        first, count = positions.blocks[positions.block_list[block]]
         taken: set[int] = set()
         total = 0
         for a in waiting:
             candidates = self.context.candidates[a]
-            for row, count in zip(candidates.rows, candidates.slots, strict=True):
-                if int(positions.space[row]) != s or positions.template[row] != template_id:
-                    continue
-                run = set(range(int(positions.index[row]), int(positions.index[row]) + count))
+            low, high = np.searchsorted(candidates.rows, [first, first + count])
+            for row, slots in zip(candidates.rows[low:high].tolist(),
+                                  candidates.slots[low:high].tolist(), strict=True):
+                run = set(range(row, row + slots))
                 if not run & taken:
                     taken |= run
                     total += weight[a]
                     break
         return total
 
-    def _free(self, s: int, template_id: str, first: int, count: int) -> bool:
-        taken = self.taken[(s, template_id)]
-        return not any(first + k in taken for k in range(count))
-
-    def _take(self, s: int, template_id: str, first: int, count: int) -> None:
-        self.taken[(s, template_id)].update(range(first, first + count))
+    def _cheapest_first(self, appointment_id: int) -> np.ndarray:
+        if appointment_id not in self._order:
+            candidates = self.context.candidates[appointment_id]
+            self._order[appointment_id] = np.lexsort((candidates.rows, candidates.cost))
+        return self._order[appointment_id]
 
     def _can_open(self, s: int, template_id: str) -> bool:
         where = self.site_session_of.get(s)
-        if where is None:
+        if where is None or (where, template_id) in self.cannot_open:
             return False
-        hood = self.context.hood
         templates = self.context.positions.diary.templates
-        if (where, template_id) in self.cannot_open:
-            return False
         need, crew = crew_need(templates[template_id])
         budget_key = (where[0], need.role, where[1].isocalendar()[:2])
-        if self.used[budget_key] + crew > hood.budgets.get(budget_key, 0):
+        if self.used[budget_key] + crew > self.context.hood.budgets.get(budget_key, 0):
             return False
-        fixed, spaces = hood.staffing[where]
-        running = [templates[t] for t in fixed] + [templates[self.choice[i]] for i in spaces
-                                                   if self.choice[i] is not None]
-        running.append(templates[template_id])
-        groups, available = self.staff.groups(where[0]), self.staff.available(where)
-        if shortfall(people_needed(running), groups, available) > self.allowed.get(where, 0):
+        needs = dict(self._needs_at(where))
+        for key, amount in needs_of(templates[template_id]):
+            needs[key] = needs.get(key, 0) + amount
+        whole = {key: math.ceil(amount) for key, amount in needs.items()}
+        if shortfall(whole, self.staff.groups(where[0]),
+                     self.staff.available(where)) > self.allowed.get(where, 0):
             self.cannot_open.add((where, template_id))
             return False
         return True
+
+    def _needs_at(self, where) -> dict:
+        """What the lists now running at a site-session ask of staff (kept until one opens)."""
+        if where not in self._needs:
+            templates = self.context.positions.diary.templates
+            fixed, spaces = self.context.hood.staffing[where]
+            running = [templates[t] for t in fixed] + [templates[self.choice[i]]
+                                                       for i in spaces if self.choice[i]]
+            total: dict = defaultdict(Fraction)
+            for template in running:
+                for key, amount in needs_of(template):
+                    total[key] += amount
+            self._needs[where] = total
+        return self._needs[where]
 
     def _open(self, s: int, template_id: str) -> None:
         where = self.site_session_of[s]
         templates = self.context.positions.diary.templates
         need, crew = crew_need(templates[template_id])
         self.used[(where[0], need.role, where[1].isocalendar()[:2])] += crew
+        self._needs.pop(where, None)
         self.choice[s] = template_id
+        self.running[s] = template_id

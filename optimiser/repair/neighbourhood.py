@@ -34,6 +34,9 @@ class Space:
     """The list if the repair changes nothing (after the disruption and staff closures)."""
     options: tuple[str | None, ...]
     """Its choices, `current` first; one choice means it is fixed."""
+    possible: tuple[str, ...] = ()
+    """Every list it could run were all its patients free to move (a superset of the
+    options): where a displaced patient could go in the complete model, for the lower bound."""
 
 
 @dataclass
@@ -132,18 +135,24 @@ def _space(diary: Diary, effects: Effects, gone: dict[SessionKey, str], key: Ses
     before = diary.plan.get(key)
     if key in effects.added:
         template_id = effects.added[key][0]
-        return Space(key, room.site_id, before, template_id, (template_id,))
+        return Space(key, room.site_id, before, template_id, (template_id,), (template_id,))
     if key in gone:
         return None
     current = before
-    stays = [a for a in diary.booked_in.get(key, []) if a not in movable]
-    if current is not None and (stays or diary.blocked.get(key)):
-        return Space(key, room.site_id, before, current, (current,))
-    others = [t.template_id for t in diary.templates.values()
-              if t.template_id != current and room_can_run(room, t) and period in t.periods
-              and t.families & families and _staffable(staff, room.site_id, key, t)]
-    return Space(key, room.site_id, before, current, (current, *sorted(others),
-                                                      *([None] if current else [])))
+    booked = diary.booked_in.get(key, [])
+    others = sorted(t.template_id for t in diary.templates.values()
+                    if t.template_id != current and room_can_run(room, t)
+                    and period in t.periods and t.families & families
+                    and _staffable(staff, room.site_id, key, t))
+    kept = ((current,) if current else ())
+    if current is not None and (diary.blocked.get(key) or any(
+            diary.bookings[a].start < diary.problem.now for a in booked)):
+        return Space(key, room.site_id, before, current, (current,), kept)
+    possible = (*kept, *others)
+    if current is not None and any(a not in movable for a in booked):
+        return Space(key, room.site_id, before, current, (current,), possible)
+    return Space(key, room.site_id, before, current, (current, *others,
+                                                      *([None] if current else [])), possible)
 
 
 def _staffable(staff: StaffPicture, site_id: str, key: SessionKey, template) -> bool:

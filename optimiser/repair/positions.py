@@ -54,7 +54,7 @@ class Candidates:
 
 
 class Positions:
-    """Rows: (space, list, slot index) for every list a space may run."""
+    """Rows: (space, list, slot index) for every list a space could run."""
 
     def __init__(self, diary: Diary, hood: Neighbourhood, rules: EligibilityRuleset,
                  notice_hours: float = 0.0) -> None:
@@ -65,9 +65,11 @@ class Positions:
         self.site_index = {s: i for i, s in enumerate(self.sites.site_ids)}
         self.room_index = {r.room_id: i for i, r in enumerate(diary.problem.network.rooms)}
         self.space_of = {space.key: s for s, space in enumerate(hood.spaces)}
-        blocks = [(s, t) for s, space in enumerate(hood.spaces) for t in space.options
-                  if t is not None]
+        blocks = [(s, t) for s, space in enumerate(hood.spaces) for t in space.possible]
         self._build(blocks)
+        self.optional = np.array([t in hood.spaces[s].options for s, t in blocks] or [False],
+                                 dtype=bool)[self.block_of]
+        """Rows of lists the space may run in this model (the rest only bound the optimum)."""
         self._cache: dict[tuple, Eligibility] = {}
         taken = np.zeros(len(self.space) + 1, dtype=np.int64)
         for s, space in enumerate(hood.spaces):
@@ -86,6 +88,8 @@ class Positions:
         self.blocks = {block: (int(f), int(n)) for block, f, n in zip(blocks, first, count,
                                                                       strict=True)}
         block_of = np.repeat(np.arange(len(blocks)), count)
+        self.block_of, self.block_list = block_of, blocks
+        """Row → its block; block → (space, list)."""
         self.index = np.arange(int(count.sum()), dtype=np.int64) - first[block_of]
         room_of = [rooms[spaces[s].key[0]] for s, _ in blocks]
         per_block = {
@@ -135,6 +139,7 @@ class Positions:
         own = self.own_row(appointment_id)
         if own is not None:
             free &= eligible != own
+        free &= self.optional[eligible]
         rows, slots = eligible[free], slots[free]
         return Candidates(rows, slots, self._cost(booking, rows), eligible, verdict, missing)
 

@@ -9,15 +9,11 @@ already be short somewhere; the repair never makes a site-session shorter than i
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
-
-import numpy as np
-from scipy.sparse import csr_array
-from scipy.sparse.csgraph import maximum_flow
 
 from domain.network import StaffGroup
 from domain.session_templates import SessionTemplate
@@ -75,41 +71,73 @@ def can_cover(need: NeedKey, group: StaffGroup) -> bool:
 def shortfall(needs: dict[NeedKey, int], groups: list[StaffGroup],
               available: list[int]) -> int:
     """People missing to cover `needs` from `groups` with `available` staff each (max-flow)."""
-    wanted = {key: n for key, n in needs.items() if n > 0}
-    if not wanted:
-        return 0
-    keys = list(wanted)
-    n_keys, n_groups = len(keys), len(groups)
-    source, sink = 0, 1 + n_keys + n_groups
-    rows, cols, caps = [], [], []
-    for j, key in enumerate(keys):
-        rows.append(source), cols.append(1 + j), caps.append(wanted[key])
-        for g, group in enumerate(groups):
-            if available[g] > 0 and can_cover(key, group):
-                rows.append(1 + j), cols.append(1 + n_keys + g), caps.append(wanted[key])
-    for g in range(n_groups):
-        if available[g] > 0:
-            rows.append(1 + n_keys + g), cols.append(sink), caps.append(available[g])
-    size = sink + 1
-    graph = csr_array((np.array(caps, dtype=np.int32), (rows, cols)), shape=(size, size))
-    return sum(wanted.values()) - int(maximum_flow(graph, source, sink).flow_value)
+    keys = [key for key, n in needs.items() if n > 0]
+    demands = [needs[key] for key in keys]
+    edges = [(j, g) for j, key in enumerate(keys) for g, group in enumerate(groups)
+             if available[g] > 0 and can_cover(key, group)]
+    return sum(demands) - sum(assign(demands, edges, available).values())
 
 
 def assign(demands: list[int], edges: list[tuple[int, int]], available: list[int]
            ) -> dict[tuple[int, int], int]:
     """People on each (need, group) edge in a maximum flow covering `demands` from groups with
-    `available` people: the staff flows of a hint."""
-    n_needs, n_groups = len(demands), len(available)
-    source, sink = 0, 1 + n_needs + n_groups
-    rows = [source] * n_needs + [1 + j for j, _ in edges] + [1 + n_needs + g
-                                                            for g in range(n_groups)]
-    cols = [1 + j for j in range(n_needs)] + [1 + n_needs + g for _, g in edges] + [
-        sink] * n_groups
-    caps = list(demands) + [demands[j] for j, _ in edges] + list(available)
-    size = sink + 1
-    graph = csr_array((np.array(caps, dtype=np.int32), (rows, cols)), shape=(size, size))
-    flow = maximum_flow(graph, source, sink).flow
-    return {(j, g): max(0, int(flow[1 + j, 1 + n_needs + g])) for j, g in edges}
+    `available` people: augmenting paths (Edmonds–Karp) on a graph of a few dozen nodes,
+    where building a sparse matrix for a library max-flow cost more than the flow."""
+    flow = dict.fromkeys(edges, 0)
+    groups_of: dict[int, list[int]] = defaultdict(list)
+    needs_of_group: dict[int, list[int]] = defaultdict(list)
+    for j, g in edges:
+        groups_of[j].append(g)
+        needs_of_group[g].append(j)
+    left_need, left_group = list(demands), [max(0, a) for a in available]
+    while True:
+        path = _augmenting_path(left_need, left_group, groups_of, needs_of_group, flow)
+        if path is None:
+            return flow
+        start, end = path[0][0], path[-1][1]
+        amount = min(left_need[start], left_group[end],
+                     *(flow[(j, g)] for j, g in path[1::2]))
+        for k, (j, g) in enumerate(path):
+            flow[(j, g)] += amount if k % 2 == 0 else -amount
+        left_need[start] -= amount
+        left_group[end] -= amount
+
+
+def _augmenting_path(left_need, left_group, groups_of, needs_of_group, flow):
+    """Shortest path need → group (→ need → group ...) from a need with demand left to a
+    group with people left, forward along any edge and back along edges carrying flow; as the
+    list of edges walked, alternately forward and back."""
+    previous: dict[tuple[str, int], tuple[str, int] | None] = {}
+    queue = deque()
+    for j, left in enumerate(left_need):
+        if left > 0:
+            previous[("need", j)] = None
+            queue.append(("need", j))
+    while queue:
+        kind, node = queue.popleft()
+        if kind == "need":
+            for g in groups_of.get(node, ()):
+                if ("group", g) not in previous:
+                    previous[("group", g)] = (kind, node)
+                    if left_group[g] > 0:
+                        return _walk(previous, ("group", g))
+                    queue.append(("group", g))
+        else:
+            for j in needs_of_group.get(node, ()):
+                if ("need", j) not in previous and flow[(j, node)] > 0:
+                    previous[("need", j)] = (kind, node)
+                    queue.append(("need", j))
+    return None
+
+
+def _walk(previous, end) -> list[tuple[int, int]]:
+    edges = []
+    node = end
+    while previous[node] is not None:
+        before = previous[node]
+        edges.append((before[1], node[1]) if before[0] == "need" else (node[1], before[1]))
+        node = before
+    return edges[::-1]
 
 
 class StaffPicture:
