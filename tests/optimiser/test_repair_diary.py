@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import timedelta
 
 from domain.vocabulary import Priority, StaffRole
@@ -128,6 +129,7 @@ def test_an_urgent_patient_may_displace_a_routine_one_with_room_elsewhere():
     moved = {m.appointment_id: m for m in result.moves}
     assert moved[urgent].target.date == TUESDAY and moved[urgent].forced
     assert moved[routine].target.date == WEDNESDAY and not moved[routine].forced
+    assert "to free a slot" in moved[routine].reason
     assert result.excess_moves == 1 and result.unplaced == ()
 
 
@@ -187,3 +189,40 @@ def test_no_one_is_moved_into_a_slot_too_soon_to_tell_them():
     assert [m.target.date for m in result.moves] == [WEDNESDAY]
     soon = repair_diary(problem, RepairSettings(notice_hours=0))
     assert [m.target.date for m in soon.moves] == [TUESDAY]
+
+
+def _moved_elsewhere(result, **target):
+    move = result.moves[0]
+    return replace(result, moves=(replace(move, target=replace(move.target, **target)),))
+
+
+def test_the_check_catches_a_patient_put_into_a_list_that_does_not_run():
+    diary = Diary().add("S1-CT1", TUESDAY).add("S1-CT2", TUESDAY)
+    diary.book("S1-CT1", TUESDAY, 0)
+    problem = diary.problem(RoomDown("S1-CT1", TUESDAY, TUESDAY))
+    result = repair_diary(problem)
+    start = result.moves[0].source.start
+    wrong = _moved_elsewhere(result, room_id="S1-CT1", start=start)
+    assert any("its list does not run" in p for p in check_repair(problem, wrong))
+
+
+def test_the_check_catches_two_patients_in_one_slot():
+    diary = Diary().add("S1-CT1", TUESDAY).add("S1-CT2", TUESDAY)
+    diary.book("S1-CT1", TUESDAY, 0)
+    staying = diary.book("S1-CT2", TUESDAY, 3)
+    problem = diary.problem(RoomDown("S1-CT1", TUESDAY, TUESDAY))
+    result = repair_diary(problem)
+    held = next(b.start for b in problem.bookings if b.appointment_id == staying)
+    wrong = _moved_elsewhere(result, room_id="S1-CT2", start=held)
+    assert any(f"appointment {staying}: shares a slot with 1" in p
+               for p in check_repair(problem, wrong))
+
+
+def test_the_check_catches_a_move_to_a_site_the_patient_refused():
+    diary = Diary().add("S1-CT1", TUESDAY).add("S1-CT2", TUESDAY).add("S2-CT1", TUESDAY)
+    diary.book("S1-CT1", TUESDAY, 0, request(acceptable_sites=frozenset({"S1"})))
+    problem = diary.problem(RoomDown("S1-CT1", TUESDAY, TUESDAY))
+    result = repair_diary(problem)
+    assert result.moves[0].target.site_id == "S1"
+    wrong = _moved_elsewhere(result, room_id="S2-CT1", site_id="S2")
+    assert any("fails the slot rules" in p for p in check_repair(problem, wrong))
