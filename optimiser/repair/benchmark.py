@@ -40,7 +40,7 @@ class Scenario:
 
 
 def repair_benchmark(seed: int = 0, fill: float = 0.95, time_limit: float = 5.0,
-                     wide_time_limit: float = 9.0, repeats: int = 3,
+                     wide_time_limit: float = 8.0, repeats: int = 3,
                      exact_time_limit: float = 300.0) -> dict:
     """Repair five disruptions of a full two-week diary; the exact optimum on the smallest."""
     started = time.perf_counter()
