@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup demo test lint
+.PHONY: setup demo test lint bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,11 +21,27 @@ $(NPM_STAMP): package.json package-lock.json
 
 setup: $(STAMP) $(NPM_STAMP)
 
+# ruff, then the import contracts of pyproject.toml (the house's layers, booking_api's
+# context order, engines free of web and database, pages through the service layer).
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 test: setup lint
 	$(BIN)/pytest
+
+# Micro-benchmarks of the hot paths (cdip_bench/micro) timed by pytest-benchmark, saved under
+# .benchmarks/ and compared with the last saved run (or run BENCH_BASELINE=NNNN): a median more
+# than BENCH_SLOWER slower fails. The first run (nothing saved yet) only saves a baseline.
+BENCH_SLOWER ?= 30%
+BENCH_BASELINE ?=
+BENCH_COMPARE = --benchmark-compare$(if $(BENCH_BASELINE),=$(BENCH_BASELINE)) \
+	--benchmark-compare-fail=median:$(BENCH_SLOWER)
+
+bench: setup
+	$(BIN)/pytest cdip_bench/micro -p no:cacheprovider --benchmark-enable --benchmark-only \
+		--benchmark-autosave --benchmark-min-rounds=10 $(if $(wildcard .benchmarks/*/*.json),$(BENCH_COMPARE)) \
+		--benchmark-sort=name --benchmark-columns=min,median,iqr,max,rounds
 
 DEMO_HOST ?= 127.0.0.1
 DEMO_PORT ?= 8000

@@ -1,8 +1,8 @@
 """`cdip bench ...`: benchmarks that print their figures as a table or as JSON.
 
-A benchmark is a function in an engine package that returns a dict of figures; its keyword
-parameters (typed, with defaults) become the command's options, and every command gets `--json`.
-To add one, add a line to BENCHMARKS: command name -> "module:function".
+A benchmark is a function in `cdip_bench` that returns a dict of figures; its keyword parameters
+(typed, with defaults) become the command's options, and every command gets `--json`. To add
+one, add a line to BENCHMARKS: command name -> "module:function".
 """
 
 from __future__ import annotations
@@ -18,10 +18,12 @@ from rich.console import Console
 from rich.table import Table
 
 BENCHMARKS: dict[str, str] = {
-    "eligibility": "slot_rules.benchmark:eligibility_benchmark",
-    "booking": "cdip_cli.bench_booking:booking_benchmark",
-    "diary": "optimiser.benchmark:diary_benchmark",
-    "repair": "optimiser.repair.benchmark:repair_benchmark",
+    "eligibility": "cdip_bench.eligibility:eligibility_benchmark",
+    "booking": "cdip_bench.booking:booking_benchmark",
+    "diary": "cdip_bench.diary:diary_benchmark",
+    "plan": "cdip_bench.plan:plan_benchmark",
+    "reports": "cdip_bench.reports:reports_benchmark",
+    "repair": "cdip_bench.repair:repair_benchmark",
 }
 
 app = typer.Typer(help="Measure speed and quality; figures as a table or JSON.",

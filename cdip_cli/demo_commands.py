@@ -13,11 +13,11 @@ app = typer.Typer(help="Helpers for the demo network.", no_args_is_help=True)
 def references(limit: int = typer.Option(5, min=1, max=50, help="how many to list")) -> None:
     """List demo booking references (with dates of birth) that can be booked now."""
     from booking_api.core.config import get_settings
-    from booking_api.core.db import make_engine
+    from booking_api.database import open_engine
     from booking_api.demo.bookable import bookable_references
 
     settings = get_settings()
-    engine = make_engine(settings.database_url)
+    engine = open_engine(settings.database_url)
     try:
         found = bookable_references(engine, datetime.now(UTC), limit)
     finally:

@@ -12,9 +12,10 @@ from rich.console import Console
 from rich.table import Table
 
 from booking_api.core.config import get_settings
-from booking_api.core.db import make_engine, transaction
-from booking_api.slots.flows import WeekBuilt, build_and_write_weeks
-from booking_api.slots.services import sessions_on
+from booking_api.core.db import transaction
+from booking_api.database import open_engine
+from booking_api.diary.flows import WeekBuilt, build_and_write_weeks
+from booking_api.diary.services import sessions_on
 from domain.network import load_reference_network
 from domain.session_templates import session_templates
 from domain.staff_availability import load_reference_staff_availability
@@ -48,7 +49,7 @@ def build(
         datetime.now(settings.zone).date())
     network = load_reference_network()
     templates = session_templates()
-    engine = make_engine(settings.database_url)
+    engine = open_engine(settings.database_url)
     try:
         built = build_and_write_weeks(
             engine, network, templates,
@@ -76,7 +77,7 @@ def show(
     if site not in network.site_by_id:
         typer.echo(f"--site: no site '{site}' in the network", err=True)
         raise typer.Exit(2)
-    engine = make_engine(get_settings().database_url)
+    engine = open_engine(get_settings().database_url)
     try:
         with transaction(engine) as session:
             views = sessions_on(session, site, wanted)
@@ -121,6 +122,9 @@ def _print_summary(built: list[WeekBuilt]) -> None:
             typer.echo(f"kept {conflict.room_id} {conflict.session_date} {conflict.period}: "
                        f"{conflict.kept_template} (plan wanted {conflict.planned_template}); "
                        f"{conflict.reason}")
+    for week in built:
+        for error in week.plan.errors:
+            typer.echo(f"optimiser fault in the week of {week.week_start}: {error}", err=True)
     if built and built[0].plan.diagnoses:
         typer.echo(f"{len(built[0].plan.diagnoses)} notes on demand that cannot be met, e.g.: "
                    f"{built[0].plan.diagnoses[0].reason}")

@@ -12,6 +12,7 @@ from cdip_cli import (
     forecast_commands,
     history_commands,
     network_commands,
+    report_commands,
     rules_commands,
     seed_commands,
     serve_commands,
@@ -31,6 +32,7 @@ app.add_typer(rules_commands.app, name="rules")
 app.add_typer(diary_commands.app, name="diary")
 app.add_typer(forecast_commands.app, name="forecast")
 app.add_typer(forecast_commands.dna_app, name="dna")
+app.add_typer(report_commands.app, name="report")
 app.add_typer(bench_commands.app, name="bench")
 
 if __name__ == "__main__":

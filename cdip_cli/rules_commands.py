@@ -56,10 +56,11 @@ def explain(request_id: int = typer.Argument(..., help="The request's id."),
     """Every appointability rule's verdict and reason for a request in the database
     named by CDIP_DATABASE_URL."""
     from booking_api.core.config import get_settings
-    from booking_api.core.db import make_engine, make_session_factory, read_only
+    from booking_api.core.db import make_session_factory, read_only
+    from booking_api.database import open_engine
     from booking_api.requests.services import RequestNotFound, explain_request
 
-    engine = make_engine(get_settings().database_url)
+    engine = open_engine(get_settings().database_url)
     try:
         with make_session_factory(read_only(engine))() as session:
             explanation = explain_request(session, request_id)
@@ -80,10 +81,11 @@ def sweep() -> None:
     """Re-evaluate every open request (run daily): planned tests entering their window become
     appointable, requests whose conditions lapsed go back to waiting."""
     from booking_api.core.config import get_settings
-    from booking_api.core.db import make_engine, transaction
+    from booking_api.core.db import transaction
+    from booking_api.database import open_engine
     from booking_api.requests.flows import reevaluate_open_requests
 
-    engine = make_engine(get_settings().database_url)
+    engine = open_engine(get_settings().database_url)
     try:
         with transaction(engine) as session:
             counts = reevaluate_open_requests(session)

@@ -7,7 +7,7 @@ from datetime import date, datetime
 import typer
 
 from booking_api.core.config import get_settings
-from booking_api.core.db import make_engine
+from booking_api.database import open_engine
 from booking_api.demo.seed import SeedSummary, seed_demo
 from cdip_cli.staff_commands import seed_demo_staff
 
@@ -22,7 +22,7 @@ def seed(
     """
     settings = get_settings()
     day = _parse_day(today) if today else datetime.now(settings.zone).date()
-    engine = make_engine(settings.database_url)
+    engine = open_engine(settings.database_url)
     try:
         summary = seed_demo(engine, today=day, patients=patients)
         _print_summary(summary)

@@ -29,7 +29,7 @@ def serve(
     # Imported here: every `cdip` command loads this module, only `serve` needs the web stack.
     import uvicorn
 
-    from booking_api.app import create_app
+    from cdip_web.app import create_app
 
     configure_logging()
     logger.info("starting", extra={"host": host, "port": port,

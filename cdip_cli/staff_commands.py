@@ -21,7 +21,8 @@ from booking_api.access.policy import DEFAULT_POLICY
 from booking_api.audit.services import Actor
 from booking_api.core.channel import Channel
 from booking_api.core.config import Environment, Settings, get_settings
-from booking_api.core.db import make_engine, transaction
+from booking_api.core.db import transaction
+from booking_api.database import open_engine
 
 app = typer.Typer(help="Staff accounts: create, list, change role or password.",
                   no_args_is_help=True)
@@ -101,7 +102,7 @@ def seed_demo_staff(engine: Engine, settings: Settings) -> None:
 
 @contextmanager
 def _session() -> Iterator[Session]:
-    engine = make_engine(get_settings().database_url)
+    engine = open_engine(get_settings().database_url)
     try:
         with transaction(engine) as session:
             yield session

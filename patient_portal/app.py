@@ -1,19 +1,19 @@
-"""Mounting the portal on the service's FastAPI app: its routes at the site root, NHS.UK
-frontend's built files served from the npm package, the portal's own static files, the
-security middleware, and the pages shown when a form's token fails or a session has ended."""
+"""Mounting the portal on the web app the composition root builds: its routes at the site
+root, NHS.UK frontend's built files served from the npm package, the portal's own static
+files, the security middleware, and the pages shown when a form's token fails or a session
+has ended."""
 
 from __future__ import annotations
 
 import logging
-import threading
 from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
+from booking_api.core.app_state import settings_of
 from booking_api.core.config import Environment
-from booking_api.slots.views import slot_index
 from patient_portal.rendering import render
 from patient_portal.security import CsrfFailed, PortalSecurityMiddleware
 from patient_portal.signed_in import NotSignedIn
@@ -37,7 +37,7 @@ def mount_portal(app: FastAPI) -> None:
     if not frontend_installed():
         message = (f"NHS.UK frontend is not installed at {NHSUK_DIST}: run `make setup` "
                    "(or `npm ci`) in the repository root")
-        if app.state.settings.environment is Environment.PRODUCTION:
+        if settings_of(app).environment is Environment.PRODUCTION:
             raise FrontendMissing(message)
         logger.warning(message)
     else:
@@ -47,29 +47,14 @@ def mount_portal(app: FastAPI) -> None:
     app.mount("/static/portal", StaticFiles(directory=PORTAL_STATIC), name="portal-static")
     for module in (sign_in, journey, confirm, manage):
         app.include_router(module.router)
-    app.add_middleware(PortalSecurityMiddleware, settings=app.state.settings)
+    app.add_middleware(PortalSecurityMiddleware, settings=settings_of(app))
     app.add_exception_handler(NotSignedIn, _signed_out)
     app.add_exception_handler(CsrfFailed, _csrf_failed)
     app.add_exception_handler(CannotBookOnline, _cannot_book)
-    if app.state.settings.environment is not Environment.TEST:
-        threading.Thread(target=_warm_slot_index, args=(app,), daemon=True,
-                         name="portal-slot-index-warm-up").start()
 
 
 def frontend_installed() -> bool:
     return (NHSUK_DIST / "nhsuk-frontend.min.css").is_file()
-
-
-def _warm_slot_index(app: FastAPI) -> None:
-    """Load the slot index in the background as the service starts, so the first patient to
-    search does not wait for it (on the demo's six weeks of diaries a load takes seconds)."""
-    try:
-        index = slot_index(Request({"type": "http", "app": app}))
-        with app.state.read_session_factory() as session:
-            index.refresh(session)
-    except Exception:  # a database not migrated yet: the first search loads it instead
-        logger.warning("slot index warm-up failed; the first search will load it",
-                       exc_info=True)
 
 
 def _signed_out(request: Request, error: Exception) -> Response:

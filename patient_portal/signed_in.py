@@ -10,9 +10,9 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from booking_api.access import tokens
-from booking_api.access.deps import clock_of, patient_principal
+from booking_api.access.flows import patient_of_token
 from booking_api.access.principals import PatientPrincipal
+from booking_api.core.app_state import app_now, database_of, settings_of
 from patient_portal.security import portal_session
 
 SESSION_ENDED = "For your security, you were signed out. Sign in again to carry on."
@@ -47,24 +47,19 @@ def sign_out_browser(request: Request) -> None:
 
 
 def now_of(request: Request) -> datetime:
-    return clock_of(request)()
+    return app_now(request.app)
 
 
 def current_portal_patient(request: Request) -> PortalPatient:
     token = portal_session(request).get("token")
     if not token:
         raise NotSignedIn("Sign in with your booking reference and date of birth.")
-    try:
-        claims = tokens.read_patient_token(request.app.state.settings.secret_key, token,
-                                           now_of(request))
-    except tokens.InvalidToken:
-        sign_out_browser(request)
-        raise NotSignedIn(SESSION_ENDED) from None
-    principal = patient_principal(request.app.state.lookup_engine, claims)
+    principal = patient_of_token(database_of(request.app), settings_of(request.app).secret_key,
+                                 token, now_of(request))
     if principal is None:
         sign_out_browser(request)
         raise NotSignedIn(SESSION_ENDED)
-    return PortalPatient(principal, claims.request_id)
+    return PortalPatient(principal, principal.signed_in_request_id)
 
 
 SignedInPatient = Annotated[PortalPatient, Depends(current_portal_patient)]

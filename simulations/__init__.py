@@ -1,2 +1,3 @@
-"""What-if engine, scenarios, KPI reports and the synthetic history of a network. Imports
-`domain`, `slot_rules`, `forecasting` and `optimiser`, never the database."""
+"""The synthetic history of a network (for backtests and benchmarks); the what-if engine,
+its scenarios and KPI reports are planned (issue 19). May import `domain`, `slot_rules`,
+`forecasting` and `optimiser`, never the database."""

@@ -19,7 +19,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
 from booking_api.core import migrate
-from booking_api.core.db import make_engine
+from booking_api.database import open_engine
 
 ADMIN_URL = os.environ.get(
     "CDIP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -92,6 +92,6 @@ def migrated_url(database_url: str) -> str:
 
 @pytest.fixture
 def engine(migrated_url: str) -> Iterator[Engine]:
-    engine = make_engine(migrated_url)
+    engine = open_engine(migrated_url)
     yield engine
     engine.dispose()

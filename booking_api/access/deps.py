@@ -11,8 +11,8 @@
 
 Tokens arrive as `Authorization: Bearer <token>`. Principals are loaded on every request
 (a revoked token is refused at once) by one statement on a short read-only connection of
-their own (`app.state.lookup_engine`: autocommit on PostgreSQL, no BEGIN/ROLLBACK), not the route's
-session, so an authorisation check never starts (or, on SQLite, locks) the route's
+their own (the database's `lookup` engine: autocommit on PostgreSQL, no BEGIN/ROLLBACK), not
+the route's session, so an authorisation check never starts (or, on SQLite, locks) the route's
 transaction. The lookup runs in a worker thread; a caller already in one (IdempotentRoute,
 which scopes its key to the caller) may `establish_principal` there, and the dependencies
 then take that principal instead of a lookup and a thread hop of their own. The clock and
@@ -27,27 +27,21 @@ from typing import Annotated, TypeVar
 
 from fastapi import Depends, HTTPException, Request, status
 from sqlalchemy import Engine, bindparam, select
-from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 
 from booking_api.access import tokens
 from booking_api.access.models import AccountRole, SignInKind, StaffUser
-from booking_api.access.policy import DEFAULT_CLOCK, DEFAULT_POLICY, AccessPolicy, Clock
+from booking_api.access.policy import DEFAULT_POLICY, AccessPolicy
 from booking_api.access.principals import PatientPrincipal, StaffPrincipal
-from booking_api.requests.models import Request as ImagingRequest
+from booking_api.access.services import patient_principal
+from booking_api.api.deps import clock_of
+from booking_api.audit.services import Actor
+from booking_api.core.app_state import database_of
+from booking_api.idempotency.route import idempotent_route
 
 Principal = StaffPrincipal | PatientPrincipal
 P = TypeVar("P")
 _ESTABLISHED = "cdip_principal"
-
-
-def clock_of(request: Request) -> Clock:
-    return app_clock(request.app)
-
-
-def app_clock(app: Starlette) -> Clock:
-    """The app's clock: `app.state.clock` when set (tests set it), else the real one."""
-    return getattr(app.state, "clock", DEFAULT_CLOCK)
 
 
 def policy_of(request: Request) -> AccessPolicy:
@@ -65,7 +59,6 @@ def bearer_token(request: Request) -> str | None:
     return (token.strip() or None) if scheme.lower() == "bearer" else None
 
 
-ClockDep = Annotated[Clock, Depends(clock_of)]
 PolicyDep = Annotated[AccessPolicy, Depends(policy_of)]
 
 
@@ -78,7 +71,7 @@ def staff_of(request: Request) -> StaffPrincipal:
     token = _required_token(request, "staff")
     try:
         claims = tokens.read_staff_token(_secret(request), token, clock_of(request)())
-        return _load_staff(request.app.state.lookup_engine, claims)
+        return _load_staff(database_of(request.app).lookup, claims)
     except tokens.InvalidToken as error:
         raise _unauthorised(str(error)) from None
 
@@ -120,7 +113,7 @@ def patient_of(request: Request) -> PatientPrincipal:
         claims = tokens.read_patient_token(_secret(request), token, clock_of(request)())
     except tokens.InvalidToken as error:
         raise _unauthorised(str(error)) from None
-    principal = patient_principal(request.app.state.lookup_engine, claims)
+    principal = patient_principal(database_of(request.app).lookup, claims)
     if principal is None:
         raise _unauthorised("this booking is no longer available: sign in again")
     return principal
@@ -156,6 +149,18 @@ def establish_principal(request: Request) -> Principal | None:
     return principal
 
 
+IdempotentRoute = idempotent_route(establish_principal)
+"""The route class of every router whose POSTs change something: idempotent, keys scoped to
+the signed-in caller (see `booking_api.idempotency.route`)."""
+
+
+def actor_and_patient(who: Principal) -> tuple[Actor, int | None]:
+    """The actor, and the patient every lookup is limited to (None for staff)."""
+    if isinstance(who, PatientPrincipal):
+        return who.actor, who.patient_id
+    return who.actor, None
+
+
 async def _signed_in(request: Request, kind: type | tuple[type, ...],
                      load: Callable[[Request], P]) -> P:
     known = getattr(request.state, _ESTABLISHED, None)
@@ -185,9 +190,7 @@ def _unauthorised(message: str) -> HTTPException:
 
 _STAFF = select(StaffUser.username, StaffUser.display_name, StaffUser.role, StaffUser.active,
                 StaffUser.token_version).where(StaffUser.id == bindparam("staff_id"))
-_PATIENT_REQUESTS = select(ImagingRequest.id).where(
-    ImagingRequest.patient_id == bindparam("patient_id"))
-"""Built once: every signed-in request runs one of them."""
+"""Built once: every signed-in request runs it."""
 
 
 def _load_staff(engine: Engine, claims: tokens.StaffClaims) -> StaffPrincipal:
@@ -199,15 +202,3 @@ def _load_staff(engine: Engine, claims: tokens.StaffClaims) -> StaffPrincipal:
         raise tokens.InvalidToken("your account changed since you signed in: sign in again")
     return StaffPrincipal(staff_id=claims.staff_id, username=row.username,
                           display_name=row.display_name, role=AccountRole(row.role))
-
-
-def patient_principal(engine: Engine, claims: tokens.PatientClaims) -> PatientPrincipal | None:
-    """The signed-in patient with the requests they may see, or None when the request they
-    signed in with is no longer theirs. `engine`: the app's `lookup_engine`."""
-    with engine.connect() as connection:
-        request_ids = frozenset(connection.scalars(_PATIENT_REQUESTS,
-                                                   {"patient_id": claims.patient_id}))
-    if claims.request_id not in request_ids:
-        return None
-    return PatientPrincipal(patient_id=claims.patient_id,
-                            signed_in_request_id=claims.request_id, request_ids=request_ids)

@@ -1,18 +1,12 @@
-"""The numbers access works to (session lengths, rate limits) and the clock it reads, kept
-on the application so a test or a deployment can change them in one place."""
+"""The numbers access works to (session lengths, rate limits), kept on the application so
+a test or a deployment can change them in one place."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from argon2 import PasswordHasher
-
-from booking_api.core.columns import utc_now
-
-Clock = Callable[[], datetime]
-"""Returns the current instant, timezone-aware. Tests pass one they can move."""
 
 
 @dataclass(frozen=True)
@@ -30,4 +24,3 @@ class AccessPolicy:
 
 
 DEFAULT_POLICY = AccessPolicy()
-DEFAULT_CLOCK: Clock = utc_now

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from argon2 import PasswordHasher
-from sqlalchemy import select
+from sqlalchemy import Engine, bindparam, select
 from sqlmodel import Session
 
 from booking_api.access import passwords, rate_limit, tokens
@@ -29,6 +29,7 @@ from booking_api.access.models import (
     StaffUser,
 )
 from booking_api.access.policy import AccessPolicy
+from booking_api.access.principals import PatientPrincipal
 from booking_api.audit.services import Actor, record_audit
 from booking_api.core.channel import Channel
 from booking_api.patients.models import Patient
@@ -217,3 +218,19 @@ def _public_fields(user: StaffUser) -> dict[str, object]:
 
 def _date_digest(secret: str, day: date) -> bytes:
     return hmac.new(secret.encode(), day.isoformat().encode(), hashlib.sha256).digest()
+
+
+_PATIENT_REQUESTS = select(Request.id).where(Request.patient_id == bindparam("patient_id"))
+"""Built once: every signed-in patient request runs it."""
+
+
+def patient_principal(engine: Engine, claims: tokens.PatientClaims) -> PatientPrincipal | None:
+    """The signed-in patient with the requests they may see, or None when the request they
+    signed in with is no longer theirs. `engine`: the database's `lookup` engine."""
+    with engine.connect() as connection:
+        request_ids = frozenset(connection.scalars(_PATIENT_REQUESTS,
+                                                   {"patient_id": claims.patient_id}))
+    if claims.request_id not in request_ids:
+        return None
+    return PatientPrincipal(patient_id=claims.patient_id,
+                            signed_in_request_id=claims.request_id, request_ids=request_ids)

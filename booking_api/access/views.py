@@ -14,10 +14,10 @@ from booking_api.access import services
 from booking_api.access.audit_trail import MAX_PAGE, AuditEventPublic, read_audit_events
 from booking_api.access.deps import (
     AdminOnly,
+    IdempotentRoute,
     PolicyDep,
     SignedIn,
     client_address,
-    clock_of,
 )
 from booking_api.access.models import (
     PLAIN_TEXT_PATTERN,
@@ -34,8 +34,7 @@ from booking_api.access.passwords import WeakPassword
 from booking_api.access.policy import AccessPolicy
 from booking_api.access.principals import StaffPrincipal
 from booking_api.access.rate_limit import TooManyAttempts
-from booking_api.api.deps import SessionDep, SettingsDep
-from booking_api.idempotency.route import IdempotentRoute
+from booking_api.api.deps import SessionDep, SettingsDep, clock_of
 
 auth_router = APIRouter(prefix="/api/auth", tags=["sign-in"])
 admin_router = APIRouter(prefix="/api/admin", tags=["admin"], route_class=IdempotentRoute)

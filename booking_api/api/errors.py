@@ -9,8 +9,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 
-from booking_api.appointments import errors
-from booking_api.appointments.taking import CONFLICT_SQLSTATES
+from booking_api.core import errors
+from booking_api.core.db import CONFLICT_SQLSTATES
 
 STATUS_OF: dict[type[errors.BookingError], tuple[int, str]] = {
     errors.NotFound: (404, "not_found"),

@@ -1,6 +1,7 @@
-"""Booking processes of more than one step: rescheduling (take the new time, then release the
-old, in one transaction) and a member of staff booking on a patient's behalf with rule
-overrides. Single-step operations live in `services`."""
+"""Booking processes of more than one step, in the caller's transaction: rescheduling (take
+the new time, then release the old), holding a new time in place of the one held before, and
+a member of staff booking on a patient's behalf with rule overrides. Single-step operations
+live in `services`; `journey` runs these for the pages, one transaction each."""
 
 from __future__ import annotations
 
@@ -11,13 +12,14 @@ from datetime import datetime
 from sqlmodel import Session
 
 from booking_api.appointments import services
-from booking_api.appointments.errors import ChangeRefused, InvalidInput, NotPermitted
 from booking_api.appointments.models import Appointment
 from booking_api.appointments.taking import Claim, release, take_slot
 from booking_api.audit.services import Actor, record_audit
+from booking_api.core.errors import ChangeRefused, InvalidInput, NotPermitted
 from domain.lifecycle import AppointmentState
 from slot_rules.overrides import Override, OverrideRefused, OverrideRole
 
+HOLD_RELEASED = "patient chose another time"
 BOOKING_ROLES = frozenset({"clerk", "vetting", "manager", "admin"})
 """Staff roles that may book on a patient's behalf."""
 
@@ -33,6 +35,20 @@ class RuleOverride:
 
     rule_id: str
     reason: str
+
+
+def hold_instead(session: Session, actor: Actor, request_id: int, slot_id: int,
+                 previous_hold: int | None, *, now: datetime, hold_minutes: int,
+                 patient_id: int | None = None) -> Appointment:
+    """Hold the slot, first letting go of `previous_hold` if it is still held (a patient who
+    went back and chose another time keeps one hold, never two)."""
+    if previous_hold:
+        held = services.get_appointment(session, previous_hold, patient_id)
+        if held.state is AppointmentState.HELD:
+            services.cancel_appointment(session, actor, previous_hold, HOLD_RELEASED, now=now,
+                                        patient_id=patient_id)
+    return services.hold_slot(session, actor, request_id, slot_id, now=now,
+                              hold_minutes=hold_minutes, patient_id=patient_id)
 
 
 def book_on_behalf(session: Session, actor: Actor, request_id: int, slot_id: int, *,

@@ -15,13 +15,12 @@ import asyncio
 import logging
 from datetime import datetime
 
-from fastapi import FastAPI
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from booking_api.access.deps import app_clock
 from booking_api.appointments import services
+from booking_api.core.clock import Clock
 
 BATCH = 200
 """Holds expired per transaction."""
@@ -41,14 +40,15 @@ def sweep_lapsed_holds(session_factory: sessionmaker[Session], now: datetime,
             return total
 
 
-async def sweep_holds_periodically(app: FastAPI, interval_s: float) -> None:
+async def sweep_holds_periodically(sessions: sessionmaker[Session], clock: Clock,
+                                   interval_s: float) -> None:
     """Sweep every `interval_s` until cancelled; a failed sweep is logged and tried again
-    next time (the booking path expires holds on its own meanwhile)."""
+    next time (the booking path expires holds on its own meanwhile). `clock` is called at
+    each sweep (a test may move it meanwhile)."""
     while True:
         await asyncio.sleep(interval_s)
         try:
-            expired = await run_in_threadpool(sweep_lapsed_holds, app.state.session_factory,
-                                              app_clock(app)())
+            expired = await run_in_threadpool(sweep_lapsed_holds, sessions, clock())
         except Exception:
             logger.exception("hold sweep failed; trying again at the next interval",
                              extra={"event": "hold_sweep_failed"})

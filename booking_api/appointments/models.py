@@ -68,9 +68,6 @@ class Appointment(AppointmentBase, table=True):
     updated_at: datetime = Field(default_factory=utc_now, index=True)
 
 
-class AppointmentCreate(AppointmentBase):
-    pass
-
 
 class AppointmentPublic(AppointmentBase):
     id: int

@@ -17,12 +17,6 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlmodel import Session, col
 
-from booking_api.appointments.errors import (
-    ChangeRefused,
-    HoldExpired,
-    InvalidInput,
-    NotFound,
-)
 from booking_api.appointments.models import HELD_SQL, Appointment
 from booking_api.appointments.taking import (
     Claim,
@@ -36,6 +30,12 @@ from booking_api.appointments.taking import (
 from booking_api.audit.services import Actor, record_audit
 from booking_api.core.channel import Channel
 from booking_api.core.columns import utc_now
+from booking_api.core.errors import (
+    ChangeRefused,
+    HoldExpired,
+    InvalidInput,
+    NotFound,
+)
 from booking_api.requests.models import Request
 from booking_api.requests.services import RequestChangeRefused, transition_request
 from domain.lifecycle import (

@@ -30,22 +30,20 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col
 
-from booking_api.appointments.eligibility import (
+from booking_api.appointments.models import ACTIVE_STATES, Appointment
+from booking_api.audit.services import Actor, record_audit
+from booking_api.core.columns import utc_now
+from booking_api.core.db import CONFLICT_SQLSTATES
+from booking_api.core.errors import NotFound, RequestNotBookable, SlotTaken, SlotUnavailable
+from booking_api.requests.models import Request
+from booking_api.slots.eligibility import (
     check_slot_eligible,
     load_request_and_slot,
     slot_request_for,
 )
-from booking_api.appointments.errors import NotFound, RequestNotBookable, SlotTaken, SlotUnavailable
-from booking_api.appointments.models import ACTIVE_STATES, Appointment
-from booking_api.audit.services import Actor, record_audit
-from booking_api.core.columns import utc_now
-from booking_api.requests.models import Request
 from booking_api.slots.models import Slot
 from domain.lifecycle import AppointmentState, RequestState, SlotStatus
 from slot_rules.overrides import Override
-
-CONFLICT_SQLSTATES = frozenset({"23505", "23P01", "40P01", "40001"})
-"""unique violation, exclusion violation, deadlock, serialisation failure."""
 
 SLOT_STATUS_OF = {AppointmentState.HELD: SlotStatus.BUSY_TENTATIVE,
                   AppointmentState.BOOKED: SlotStatus.BUSY}

@@ -7,7 +7,6 @@ the reason and the field at fault."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -17,17 +16,24 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
-from booking_api.access.deps import ClerkOrAbove, SignedIn, clock_of, require_roles
+from booking_api.access.deps import (
+    AdminOnly,
+    ClerkOrAbove,
+    IdempotentRoute,
+    SignedIn,
+    actor_and_patient,
+    require_roles,
+)
 from booking_api.access.models import AccountRole
 from booking_api.access.principals import PatientPrincipal, StaffPrincipal
-from booking_api.api.deps import ReadSessionDep, SessionDep, SettingsDep
+from booking_api.api.deps import MAX_ID, ReadSessionDep, SessionDep, SettingsDep, now_of
 from booking_api.api.errors import ERROR_RESPONSES, booking_error_response
 from booking_api.appointments import flows, services
-from booking_api.appointments.errors import BookingError, InvalidInput, SlotTaken
 from booking_api.appointments.models import Appointment, AppointmentPublic
-from booking_api.appointments.taking import CONFLICT_SQLSTATES, SITES_OF_MARKED_SLOTS
-from booking_api.audit.services import Actor
-from booking_api.idempotency.route import IdempotentRoute, keep_with_commit
+from booking_api.appointments.taking import SITES_OF_MARKED_SLOTS
+from booking_api.core.db import CONFLICT_SQLSTATES
+from booking_api.core.errors import BookingError, InvalidInput, SlotTaken
+from booking_api.idempotency.route import keep_with_commit
 from booking_api.slots.models import Slot
 from domain.lifecycle import AppointmentState
 
@@ -35,12 +41,11 @@ router = APIRouter(prefix="/api/appointments", tags=["appointments"],
                    route_class=IdempotentRoute, responses=ERROR_RESPONSES)
 staff_router = APIRouter(prefix="/api/staff/bookings", tags=["appointments"],
                          route_class=IdempotentRoute, responses=ERROR_RESPONSES)
+holds_router = APIRouter(prefix="/api/holds", tags=["slots"], route_class=IdempotentRoute)
 
 BookingStaff = Annotated[StaffPrincipal, Depends(require_roles(
     AccountRole.CLERK, AccountRole.VETTING, AccountRole.MANAGER, AccountRole.ADMIN))]
 Outcome = AppointmentPublic | JSONResponse
-MAX_ID = 2**31 - 1
-"""Ids are 32-bit integers in the database; a larger one is bad input, not a server error."""
 AppointmentId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
@@ -72,7 +77,7 @@ class StaffBookingIn(SlotChoice):
 def hold(choice: SlotChoice, who: SignedIn, session: SessionDep, settings: SettingsDep,
          request: Request) -> Outcome:
     """Hold a slot for a few minutes (settings: hold_minutes) while the patient confirms."""
-    actor, patient_id = scope(who)
+    actor, patient_id = actor_and_patient(who)
     return commit(session, lambda: services.hold_slot(
         session, actor, choice.request_id, choice.slot_id, now=now_of(request),
         hold_minutes=settings.hold_minutes, patient_id=patient_id), status=201)
@@ -81,7 +86,7 @@ def hold(choice: SlotChoice, who: SignedIn, session: SessionDep, settings: Setti
 @router.post("", status_code=201, response_model=AppointmentPublic)
 def book(choice: SlotChoice, who: SignedIn, session: SessionDep, request: Request) -> Outcome:
     """Book a slot directly, without holding it first."""
-    actor, patient_id = scope(who)
+    actor, patient_id = actor_and_patient(who)
     return commit(session, lambda: services.book_slot(
         session, actor, choice.request_id, choice.slot_id, now=now_of(request),
         patient_id=patient_id), status=201)
@@ -91,7 +96,7 @@ def book(choice: SlotChoice, who: SignedIn, session: SessionDep, request: Reques
 def extend(appointment_id: AppointmentId, who: SignedIn, session: SessionDep, settings: SettingsDep,
            request: Request) -> Outcome:
     """Give a live hold more time, once."""
-    actor, patient_id = scope(who)
+    actor, patient_id = actor_and_patient(who)
     return commit(session, lambda: services.extend_hold(
         session, actor, appointment_id, now=now_of(request),
         hold_minutes=settings.hold_minutes, patient_id=patient_id))
@@ -101,7 +106,7 @@ def extend(appointment_id: AppointmentId, who: SignedIn, session: SessionDep, se
 def book_hold(appointment_id: AppointmentId, who: SignedIn, session: SessionDep,
               request: Request) -> Outcome:
     """Confirm a live hold as a booking."""
-    actor, patient_id = scope(who)
+    actor, patient_id = actor_and_patient(who)
     return commit(session, lambda: services.book_hold(
         session, actor, appointment_id, now=now_of(request), patient_id=patient_id))
 
@@ -110,7 +115,7 @@ def book_hold(appointment_id: AppointmentId, who: SignedIn, session: SessionDep,
 def cancel(appointment_id: AppointmentId, body: Reason, who: SignedIn, session: SessionDep,
            request: Request) -> Outcome:
     """Cancel a hold or booking; the slot is free again at once."""
-    actor, patient_id = scope(who)
+    actor, patient_id = actor_and_patient(who)
     return commit(session, lambda: services.cancel_appointment(
         session, actor, appointment_id, body.reason, now=now_of(request),
         patient_id=patient_id))
@@ -121,7 +126,7 @@ def cancel(appointment_id: AppointmentId, body: Reason, who: SignedIn, session: 
 def reschedule(appointment_id: AppointmentId, body: RescheduleIn, who: SignedIn,
                session: SessionDep, request: Request) -> Outcome:
     """Move a booking to another slot: the new booking is returned, the old one cancelled."""
-    actor, patient_id = scope(who)
+    actor, patient_id = actor_and_patient(who)
     return commit(session, lambda: flows.reschedule(
         session, actor, appointment_id, body.slot_id, reason=body.reason,
         now=now_of(request), patient_id=patient_id), status=201)
@@ -146,7 +151,7 @@ def did_not_attend(appointment_id: AppointmentId, staff: ClerkOrAbove, session: 
 @router.get("/{appointment_id}", response_model=AppointmentPublic)
 def read_one(appointment_id: AppointmentId, who: SignedIn, session: ReadSessionDep) -> Outcome:
     """One appointment (a patient sees only their own)."""
-    _actor, patient_id = scope(who)
+    _actor, patient_id = actor_and_patient(who)
     try:
         return public(session, services.get_appointment(session, appointment_id, patient_id))
     except BookingError as error:
@@ -177,15 +182,18 @@ def book_on_behalf(body: StaffBookingIn, staff: BookingStaff, session: SessionDe
         overrides=overrides, now=now_of(request)), status=201)
 
 
-def scope(who: StaffPrincipal | PatientPrincipal) -> tuple[Actor, int | None]:
-    """The actor, and the patient every lookup is limited to (None for staff)."""
-    if isinstance(who, PatientPrincipal):
-        return who.actor, who.patient_id
-    return who.actor, None
+class SweepResult(BaseModel):
+    expired_holds: int
 
 
-def now_of(request: Request) -> datetime:
-    return clock_of(request)()
+@holds_router.post("/sweep", response_model=SweepResult)
+def sweep_holds(admin: AdminOnly, session: SessionDep, request: Request) -> SweepResult:
+    """Expire every hold whose time has run out (administrators; the booking path also
+    expires stale holds on the time it wants, and each server sweeps every
+    `CDIP_HOLD_SWEEP_SECONDS`)."""
+    expired = services.sweep_expired_holds(session, now_of(request), admin.actor)
+    session.commit()
+    return SweepResult(expired_holds=expired)
 
 
 def commit(session: Session, operation: Callable[[], Appointment], status: int = 200

@@ -7,13 +7,19 @@ fail at once with SQLITE_BUSY when another writer got in between. PostgreSQL goe
 psycopg 3, with a pool sized for a worker's concurrent requests; a pooled connection is
 pinged only when it has sat idle (a busy one was just used, and a ping per checkout would be
 one more round trip on every request). Nothing outside `booking_api` gets a session.
+
+Listeners that contexts need on their sessions (audit rows written at commit, idempotency
+claims marked with the change) are not registered globally: `with_session_hooks` names them
+on an engine, and every session factory made from that engine (`make_session_factory`,
+`transaction`) gets them. `booking_api.database` is where the service's engines are wired.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +47,15 @@ BOOKKEEPING = "cdip_bookkeeping"
 READ_ONLY = "cdip_read_only"
 """Execution option: on SQLite, begin with a deferred BEGIN (a reader that never writes and
 must not queue behind writers). Use `read_only(engine)`."""
+
+
+SESSION_HOOKS = "cdip_session_hooks"
+"""Execution option: functions that attach listeners to each session factory of an engine."""
+CONFLICT_SQLSTATES = frozenset({"23505", "23P01", "40P01", "40001"})
+"""Unique and exclusion violations, deadlock and serialization failure: another transaction
+took what this one wanted. Answered as a conflict (409), never a server error."""
+
+SessionHook = Callable[[sessionmaker[Session]], None]
 
 
 class DatabaseUrlError(ValueError):
@@ -118,9 +133,54 @@ def one_statement(engine: Engine) -> Engine:
     return engine
 
 
+def with_session_hooks(engine: Engine, *hooks: SessionHook) -> Engine:
+    """The same engine (same pool), whose session factories get `hooks` attached."""
+    known = engine.get_execution_options().get(SESSION_HOOKS, ())
+    return engine.execution_options(**{SESSION_HOOKS: (*known, *hooks)})
+
+
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Sessions that keep loaded values after commit (they are handed to templates and JSON)."""
-    return sessionmaker(engine, class_=Session, expire_on_commit=False)
+    """Sessions that keep loaded values after commit (they are handed to templates and JSON),
+    with the engine's session hooks attached."""
+    factory = sessionmaker(engine, class_=Session, expire_on_commit=False)
+    for attach in engine.get_execution_options().get(SESSION_HOOKS, ()):
+        attach(factory)
+    return factory
+
+
+@dataclass(frozen=True)
+class Database:
+    """One database as the service uses it: the main engine and its session factories, the
+    bookkeeping engine (`make_bookkeeping_engine`) and the lookup engine for sign-in checks.
+    Made once per process by `booking_api.database.open_database`; pages and jobs pass it to
+    flows without looking inside."""
+
+    engine: Engine
+    bookkeeping: Engine
+    lookup: Engine
+    sessions: sessionmaker[Session]
+    read_sessions: sessionmaker[Session]
+
+    @property
+    def kind(self) -> str:
+        return database_kind(self.engine)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One session in one write transaction: committed if the block ends normally,
+        rolled back (releasing SQLite's write lock at once) if it raises."""
+        with self.sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """One session for reads only (on SQLite it never queues behind a writer)."""
+        with self.read_sessions() as session:
+            yield session
+
+    def dispose(self) -> None:
+        self.bookkeeping.dispose()
+        self.engine.dispose()
 
 
 def read_only(engine: Engine) -> Engine:

@@ -13,8 +13,8 @@ from booking_api.core.db import make_session_factory, read_only
 from booking_api.network.models import ExamType
 from booking_api.patients.models import Patient
 from booking_api.requests.models import Request
-from booking_api.slots.search import SearchQuery, search_slots
-from booking_api.slots.search_index import SlotIndex
+from booking_api.search.index import SlotIndex
+from booking_api.search.services import SearchQuery, search_slots
 from domain.lifecycle import RequestState
 
 

@@ -1,6 +1,7 @@
 """`IdempotentRoute`: a FastAPI route class that makes every POST of a router idempotent.
 
-How to use it (the booking routes do this)::
+How to use it (the booking routes do this, with the class access builds over
+`idempotent_route`, `booking_api.access.deps.IdempotentRoute`)::
 
     router = APIRouter(prefix="/api/bookings", route_class=IdempotentRoute)
 
@@ -13,8 +14,8 @@ Every POST on that router then:
   `Idempotent-Replayed: true`; the same key with a different path or body gets 422 naming
   the header; a duplicate arriving while the first still runs gets 409;
 * keys are scoped to the signed-in caller (`staff:<id>` / `patient:<id>`), so two callers
-  never see each other's responses. The caller is looked up in the same worker thread as
-  the claim and handed to the route's access dependencies (`establish_principal`). A
+  never see each other's responses. The caller is looked up (by the `identify` function the
+  route class was made with) in the same worker thread as the claim. A
   request from no one signed in (no valid token, or a deactivated account) is passed to
   the route unrecorded: the route's own CurrentStaff/CurrentPatient dependency refuses it.
   Idempotent routes must therefore require sign-in.
@@ -30,7 +31,8 @@ Why a route class, and the failure window: the stored response is the very Respo
 object the client receives, and the claim row is inserted and committed *before* the
 route runs, so the database's unique constraint stops concurrent duplicates. The route's
 own transaction marks the claim `committed_at` as it commits (a SQLAlchemy `before_commit`
-hook on any session used while the claim is active), so the change and that mark can never
+hook, `commit_hooks`, on the service's sessions while the claim is active), so the change
+and that mark can never
 diverge. What can be lost is only the stored response, if the process dies between the
 route's commit and storing it: a retry then gets 409 saying the change was made and to
 fetch the current state — never a second execution. A route that has its response before it
@@ -49,59 +51,70 @@ import inspect
 import logging
 import re
 from collections.abc import Callable, Coroutine
-from contextvars import ContextVar
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
-from sqlalchemy import Connection, Engine, bindparam, event, update
-from sqlalchemy.engine import ExecutionContext
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from booking_api.access.deps import clock_of, establish_principal
-from booking_api.core.columns import utc_now
-from booking_api.idempotency import services
-from booking_api.idempotency.models import KEY_MAX_LENGTH, IdempotencyRecord, KeyState
+from booking_api.api.deps import clock_of
+from booking_api.core.app_state import database_of
+from booking_api.idempotency import commit_hooks, services
+from booking_api.idempotency.models import KEY_MAX_LENGTH
 from booking_api.idempotency.services import KEY_HEADER, Claim, IdempotencyError, StoredResponse
 
 REPLAYED_HEADER = "Idempotent-Replayed"
 _KEY_SHAPE = re.compile(rf"^[\x21-\x7e]{{1,{KEY_MAX_LENGTH}}}$")
 _UNSTORED_HEADERS = {"content-length", "set-cookie", "date", "server"}
 _CREDENTIAL_STATUSES = {401, 403, 429}
-_MARKED = "cdip_idempotency_marked"
-
-_active_claim: ContextVar[Claim | None] = ContextVar("idempotency_claim", default=None)
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+
+
+class Caller(Protocol):
+    """Whoever is signed in; keys are scoped to `subject` (`staff:<id>`, `patient:<id>`)."""
+
+    @property
+    def subject(self) -> str: ...
+
+
+Identify = Callable[[Request], Caller | None]
+"""Blocking: who is signed in, or None. Runs in the claim's worker thread."""
 
 
 class IdempotencyMisuse(RuntimeError):
     """A route the idempotency layer cannot serve (a developer error)."""
 
 
-class IdempotentRoute(APIRoute):
-    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
-        methods = {method.upper() for method in kwargs.get("methods") or ()}
-        if "POST" in methods:
-            kwargs["openapi_extra"] = _with_key_parameter(kwargs.get("openapi_extra"))
-        super().__init__(path, endpoint, **kwargs)
+def idempotent_route(identify: Identify) -> type[APIRoute]:
+    """A route class making every POST idempotent, keys scoped to whom `identify` finds
+    (access builds the one the service uses: `booking_api.access.deps.IdempotentRoute`)."""
 
-    def get_route_handler(self) -> Handler:
-        handler = super().get_route_handler()
-        if "POST" not in self.methods:
-            return handler
+    class IdempotentRoute(APIRoute):
+        def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+            methods = {method.upper() for method in kwargs.get("methods") or ()}
+            if "POST" in methods:
+                kwargs["openapi_extra"] = _with_key_parameter(kwargs.get("openapi_extra"))
+            super().__init__(path, endpoint, **kwargs)
 
-        async def idempotent_handler(request: Request) -> Response:
-            return await _run_idempotently(request, handler)
+        def get_route_handler(self) -> Handler:
+            handler = super().get_route_handler()
+            if "POST" not in self.methods:
+                return handler
 
-        return idempotent_handler
+            async def idempotent_handler(request: Request) -> Response:
+                return await _run_idempotently(request, handler, identify)
+
+            return idempotent_handler
+
+    return IdempotentRoute
 
 
-async def _run_idempotently(request: Request, handler: Handler) -> Response:
+async def _run_idempotently(request: Request, handler: Handler, identify: Identify
+                            ) -> Response:
     key = request.headers.get(KEY_HEADER)
     if key is None or not _KEY_SHAPE.match(key):
         return _refusal(400, f"This request needs an {KEY_HEADER} header: 1–{KEY_MAX_LENGTH} "
@@ -111,7 +124,8 @@ async def _run_idempotently(request: Request, handler: Handler) -> Response:
         request.app.state.settings.secret_key, request.method, request.url.path,
         request.url.query, await request.body())
     try:
-        outcome = await run_in_threadpool(_claim_for_caller, request, key, fingerprint)
+        outcome = await run_in_threadpool(_claim_for_caller, request, key, fingerprint,
+                                          identify)
     except IdempotencyError as refused:
         return _refusal(refused.status, str(refused))
     if outcome is None:
@@ -121,7 +135,7 @@ async def _run_idempotently(request: Request, handler: Handler) -> Response:
     response = await _run_claimed(request, handler, outcome)
     if outcome.stored:
         return response
-    bookkeeping = request.app.state.bookkeeping_engine
+    bookkeeping = database_of(request.app).bookkeeping
     if _keeps(response.status_code, outcome.committed):
         await run_in_threadpool(services.complete_key, bookkeeping, outcome, _stored(response))
     else:
@@ -129,16 +143,16 @@ async def _run_idempotently(request: Request, handler: Handler) -> Response:
     return response
 
 
-def _claim_for_caller(request: Request, key: str, fingerprint: str
+def _claim_for_caller(request: Request, key: str, fingerprint: str, identify: Identify
                       ) -> Claim | StoredResponse | None:
-    """In one worker thread: who is signed in (kept for the route's access dependencies),
-    then the key claimed in their name. None when no one is signed in."""
-    principal = establish_principal(request)
-    if principal is None:
+    """In one worker thread: who is signed in, then the key claimed in their name. None when
+    no one is signed in."""
+    caller = identify(request)
+    if caller is None:
         return None
-    state = request.app.state
-    return services.claim_key(state.engine, principal.subject, key, fingerprint,
-                              clock_of(request)(), state.bookkeeping_engine)
+    database = database_of(request.app)
+    return services.claim_key(database.engine, caller.subject, key, fingerprint,
+                              clock_of(request)(), database.bookkeeping)
 
 
 async def _run_claimed(request: Request, handler: Handler, claim: Claim) -> Response:
@@ -146,31 +160,23 @@ async def _run_claimed(request: Request, handler: Handler, claim: Claim) -> Resp
     that handler's response (so it can be kept like a returned one); any other exception
     releases the claim and propagates, unless the route's work had committed, when a 500 is
     kept instead (a retry must not run the work again)."""
-    token = _active_claim.set(claim)
+    bookkeeping = database_of(request.app).bookkeeping
     try:
-        return await handler(request)
+        with commit_hooks.claim_active(claim):
+            return await handler(request)
     except RequestValidationError:
-        _active_claim.reset(token)
-        token = None
-        await run_in_threadpool(services.release_key, request.app.state.bookkeeping_engine,
-                                claim)
+        await run_in_threadpool(services.release_key, bookkeeping, claim)
         raise
     except Exception as error:
-        _active_claim.reset(token)
-        token = None
         response = await _handled(request, error)
         if response is not None:
             return response
         if not claim.committed:
-            await run_in_threadpool(services.release_key,
-                                    request.app.state.bookkeeping_engine, claim)
+            await run_in_threadpool(services.release_key, bookkeeping, claim)
             raise
         logger.exception("route failed after its change committed; keeping a 500 for "
                          "the idempotency key", extra={"event": "idempotent_route_failed"})
         return _refusal(500, "Internal Server Error")
-    finally:
-        if token is not None:
-            _active_claim.reset(token)
 
 
 async def _handled(request: Request, error: Exception) -> Response | None:
@@ -230,59 +236,4 @@ def keep_with_commit(response: Response) -> None:
     in the route's own transaction, instead of in one more after the route returns (and no
     window in which the change has committed but its response is not yet kept). Return this
     very response. Outside an idempotent route, does nothing."""
-    claim = _active_claim.get()
-    if claim is not None and not claim.committed:
-        claim.response = _stored(response)
-
-
-_MARK_COMMITTED = (update(IdempotencyRecord)
-                   .where(IdempotencyRecord.id == bindparam("record_id"))
-                   .values(committed_at=bindparam("at")))
-_COMMIT_WITH_RESPONSE = _MARK_COMMITTED.values(
-    state=bindparam("new_state"), response_status=bindparam("status"),
-    response_headers=bindparam("headers"), response_body=bindparam("body"))
-
-
-@event.listens_for(Engine, "after_cursor_execute")
-def _note_write(_connection: Connection, _cursor: Any, _statement: str, _parameters: Any,
-                context: ExecutionContext | None, _executemany: bool) -> None:
-    """Any insert, update or delete while a claim is active (ORM flush or Core statement)."""
-    claim = _active_claim.get()
-    if claim is not None and context is not None and (
-            context.isinsert or context.isupdate or context.isdelete):
-        claim.wrote = True
-
-
-@event.listens_for(Session, "before_commit")
-def _mark_claim_committed(session: Session) -> None:
-    """Inside the route's own transaction: the change and the mark commit together."""
-    claim = _active_claim.get()
-    if claim is None or claim.committed:
-        return
-    if not (claim.wrote or session.new or session.dirty or session.deleted):
-        return
-    mark = {"record_id": claim.record_id, "at": utc_now()}
-    if claim.response is None:
-        session.connection().execute(_MARK_COMMITTED, mark)
-    else:
-        session.connection().execute(_COMMIT_WITH_RESPONSE, mark | {
-            "new_state": KeyState.COMPLETED, "status": claim.response.status,
-            "headers": [list(pair) for pair in claim.response.headers],
-            "body": claim.response.body})
-    session.info[_MARKED] = claim
-
-
-@event.listens_for(Session, "after_commit")
-def _claim_committed(session: Session) -> None:
-    claim = session.info.pop(_MARKED, None)
-    if claim is not None:
-        claim.committed = True
-        claim.stored = claim.response is not None
-
-
-@event.listens_for(Session, "after_rollback")
-def _claim_not_committed(session: Session) -> None:
-    session.info.pop(_MARKED, None)
-    claim = _active_claim.get()
-    if claim is not None and not claim.committed:
-        claim.response = None  # the route will answer otherwise (its change did not happen)
+    commit_hooks.keep_with_commit(_stored(response))

@@ -72,6 +72,9 @@ class Claim:
     """Whether the route has written anything yet (then its next commit marks the claim)."""
     response: StoredResponse | None = None
     """The route's response, when it had it before committing (`keep_with_commit`)."""
+    answer: StoredResponse | None = None
+    """An answer fixed before the work runs (a form's redirect), kept by whichever of the
+    work's transactions commits; unlike `response`, a rollback does not clear it."""
     stored: bool = False
     """Whether `response` was stored in the route's own transaction (nothing left to do)."""
 

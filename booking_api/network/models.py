@@ -56,9 +56,6 @@ class Site(SiteBase, table=True):
     __tablename__ = "site"
 
 
-class SitePublic(SiteBase):
-    pass
-
 
 class RoomBase(SQLModel):
     room_id: str = Field(primary_key=True, max_length=ID_LENGTH)
@@ -73,9 +70,6 @@ class RoomBase(SQLModel):
 class Room(RoomBase, table=True):
     __tablename__ = "room"
 
-
-class RoomPublic(RoomBase):
-    pass
 
 
 class ExamTypeBase(SQLModel):
@@ -101,9 +95,6 @@ class ExamType(ExamTypeBase, table=True):
 
     relative_frequency: float
 
-
-class ExamTypePublic(ExamTypeBase):
-    pass
 
 
 class StaffGroup(SQLModel, table=True):

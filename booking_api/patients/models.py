@@ -32,11 +32,3 @@ class Patient(PatientBase, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = Field(default_factory=utc_now)
-
-
-class PatientCreate(PatientBase):
-    pass
-
-
-class PatientPublic(PatientBase):
-    id: int

@@ -40,16 +40,6 @@ class Request(RequestBase, table=True):
     updated_at: datetime = Field(default_factory=utc_now)
 
 
-class RequestCreate(RequestBase):
-    patient_id: int
-
-
-class RequestPublic(RequestBase):
-    id: int
-    patient_id: int
-    state: RequestState
-    booking_reference: str
-    protocol: str | None
 
 
 class RequestEvent(SQLModel, table=True):

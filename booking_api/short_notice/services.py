@@ -10,9 +10,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlmodel import Session
 
-from booking_api.appointments.errors import InvalidInput
 from booking_api.appointments.services import own_request
 from booking_api.audit.services import Actor, record_audit
+from booking_api.core.errors import InvalidInput
 from booking_api.short_notice.models import ShortNoticeEntry
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -62,4 +62,12 @@ class Slot(SlotBase, table=True):
 
 
 class SlotPublic(SlotBase):
+    """A slot as the API shows it, with its FHIR R4 status."""
+
     id: int
+    fhir_status: str = Field(description="FHIR R4 Slot.status")
+    version: int
+
+    @classmethod
+    def of(cls, slot: Slot) -> SlotPublic:
+        return cls(**slot.model_dump(), fhir_status=slot.status.value)

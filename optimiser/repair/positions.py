@@ -11,6 +11,7 @@ from functools import cached_property
 import numpy as np
 
 from domain.geography import haversine_km
+from domain.network import Network
 from optimiser.repair.diary import Diary, session_start, slot_families
 from optimiser.repair.neighbourhood import Neighbourhood
 from optimiser.repair.problem import Booking
@@ -18,11 +19,11 @@ from slot_rules.eligibility import Eligibility, EligibilityRuleset
 from slot_rules.slot_table import (
     FAMILY_BIT,
     MODALITY_CODE,
+    SiteTable,
     SlotTable,
     capability_mask,
     epoch_minutes,
 )
-from slot_rules.synthetic_slots import site_table
 
 DAY_LATER = 10
 """Cost per day later, times the priority weight (1–8)."""
@@ -61,7 +62,7 @@ class Positions:
         self.diary, self.hood, self.rules = diary, hood, rules
         self.notice_hours = notice_hours
         self.earliest_min = epoch_minutes(diary.problem.now) + round(60 * notice_hours)
-        self.sites = site_table(diary.problem.network)
+        self.sites = _site_table(diary.problem.network)
         self.site_index = {s: i for i, s in enumerate(self.sites.site_ids)}
         self.room_index = {r.room_id: i for i, r in enumerate(diary.problem.network.rooms)}
         self.space_of = {space.key: s for s, space in enumerate(hood.spaces)}
@@ -236,6 +237,16 @@ class Positions:
                                         self.sites.lat, self.sites.lon))
         old = km[self.site_index[self.diary.site_of(booking.room_id)]]
         return km[sites] - old
+
+
+def _site_table(network: Network) -> SiteTable:
+    """The network's sites as the slot rules read them."""
+    sites = network.sites
+    return SiteTable(
+        site_ids=tuple(s.site_id for s in sites), lat=np.array([s.lat for s in sites]),
+        lon=np.array([s.lon for s in sites]), step_free=np.array([s.step_free for s in sites]),
+        hoist=np.array([s.hoist for s in sites]),
+        age_limit_years=SiteTable.age_limits(s.age_limit_years for s in sites))
 
 
 _DTYPES = {"start_min": np.int64, "length_min": np.int32, "site": np.int16, "room": np.int32,

@@ -6,18 +6,17 @@ times with a plain message and the nearest other times."""
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from booking_api.appointments import flows, services
-from booking_api.appointments.errors import BookingError, ChangeRefused, HoldExpired, SlotTaken
-from booking_api.appointments.services import appointments_of_patient
-from booking_api.network.directory import sites_by_id
-from domain.lifecycle import AppointmentState
+from booking_api.appointments import journey as steps
+from booking_api.appointments.read_models import appointment_start, live_hold
+from booking_api.core.errors import BookingError, ChangeRefused, HoldExpired, SlotTaken
+from booking_api.search.offers import site_details
 from patient_portal.calendar_file import appointment_calendar
 from patient_portal.forms import FormData, posted_form, text_fields
 from patient_portal.once import submit_once
@@ -25,14 +24,12 @@ from patient_portal.rendering import render
 from patient_portal.signed_in import PortalPatient, journey, now_of
 from patient_portal.views.common import (
     BookablePatient,
-    Booking,
     booking_of,
+    database,
     notice_for_this_page,
-    patient_actor,
-    reading,
+    page_values,
     see_other,
     tell_next_page,
-    writing,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -43,12 +40,11 @@ RESCHEDULE_REASON = "patient chose a new time online"
 @router.get("/check", response_class=HTMLResponse)
 def check_page(request: Request, patient: BookablePatient) -> Response:
     state = journey(request)
-    with reading(request) as session:
-        booking = booking_of(session, patient)
-        chosen = _chosen(session, patient, state, now_of(request))
-        if chosen is None:
-            return _hold_gone(request, state)
-        site = sites_by_id(session, [state["site"]])[state["site"]]
+    booking = booking_of(request, patient)
+    chosen = _chosen(request, patient, state)
+    if chosen is None:
+        return _hold_gone(request, patient, state)
+    site = site_details(database(request), state["site"])
     context: dict[str, Any] = {"exam": booking.exam, "site": site, "start": chosen["start"],
                                "rescheduling": bool(state.get("reschedule")),
                                "old_start": booking.start,
@@ -62,38 +58,35 @@ def check_page(request: Request, patient: BookablePatient) -> Response:
 
 @router.post("/hold/extend")
 def extend(request: Request, patient: BookablePatient, form: Form) -> Response:
-    return submit_once(request, patient_actor(patient), text_fields(form),
-                       lambda: _extend(request, patient))
+    return submit_once(request, patient, text_fields(form), success="/check",
+                       action=lambda: _extend(request, patient))
 
 
 @router.post("/check")
 def confirm(request: Request, patient: BookablePatient, form: Form) -> Response:
-    return submit_once(request, patient_actor(patient), text_fields(form),
-                       lambda: _confirm(request, patient))
+    return submit_once(request, patient, text_fields(form), success="/confirmation",
+                       action=lambda: _confirm(request, patient))
 
 
 @router.get("/confirmation", response_class=HTMLResponse)
 def confirmation(request: Request, patient: BookablePatient) -> Response:
-    with reading(request) as session:
-        booking = booking_of(session, patient)
+    booking = booking_of(request, patient)
     if booking.appointment is None:
         return see_other("/your-test")
     changed = bool(journey(request).get("changed"))
     return render(request, "portal/confirmation.jinja",
-                  {**booking.page_values(), "changed": changed})
+                  {**page_values(booking), "changed": changed})
 
 
 @router.get("/appointment.ics")
 def calendar(request: Request, patient: BookablePatient) -> Response:
-    with reading(request) as session:
-        booking = booking_of(session, patient)
-        sequence = _changes_before(session, patient, booking)
+    booking = booking_of(request, patient)
     if booking.appointment is None or booking.site is None:
         return see_other("/your-test")
     appointment = booking.appointment
     body = appointment_calendar(
-        request_id=booking.request.id or 0, sequence=sequence,
-        reference=booking.request.booking_reference, start=appointment.start_at,
+        request_id=booking.request_id, sequence=booking.calendar_sequence,
+        reference=booking.reference, start=appointment.start_at,
         end=appointment.end_at, exam=booking.exam, site=booking.site,
         host=urlsplit(request.app.state.settings.public_base_url).hostname or "localhost",
         stamp=now_of(request))
@@ -105,20 +98,16 @@ def _extend(request: Request, patient: PortalPatient) -> Response:
     hold_id = journey(request).get("hold")
     if not hold_id:
         return see_other("/time")
-    with writing(request) as session:
-        try:
-            services.extend_hold(session, patient.principal.actor, hold_id, now=now_of(request),
-                                 hold_minutes=request.app.state.settings.hold_minutes,
-                                 patient_id=patient.patient_id)
-        except HoldExpired:
-            session.rollback()
-            return _hold_gone(request, journey(request))
-        except ChangeRefused:
-            session.rollback()
-            tell_next_page(request, "You have already had extra time once. Confirm the "
-                                    "appointment now, or choose another time.")
-            return see_other("/check")
-        session.commit()
+    try:
+        steps.extend_held_time(database(request), patient.principal.actor, patient.patient_id,
+                               hold_id, now=now_of(request),
+                               hold_minutes=request.app.state.settings.hold_minutes)
+    except HoldExpired:
+        return _hold_gone(request, patient, journey(request))
+    except ChangeRefused:
+        tell_next_page(request, "You have already had extra time once. Confirm the "
+                                "appointment now, or choose another time.")
+        return see_other("/check")
     minutes = request.app.state.settings.hold_minutes
     tell_next_page(request, f"We will hold this time for another {minutes} minutes.")
     return see_other("/check")
@@ -126,69 +115,48 @@ def _extend(request: Request, patient: PortalPatient) -> Response:
 
 def _confirm(request: Request, patient: PortalPatient) -> Response:
     state = journey(request)
-    actor, now = patient.principal.actor, now_of(request)
-    with writing(request) as session:
-        try:
-            if state.get("reschedule"):
-                slot = state.get("slot") or {}
-                flows.reschedule(session, actor, state["reschedule"], int(slot.get("id", 0)),
-                                 reason=RESCHEDULE_REASON, now=now,
-                                 patient_id=patient.patient_id)
-            else:
-                services.book_hold(session, actor, int(state.get("hold") or 0), now=now,
-                                   patient_id=patient.patient_id)
-        except SlotTaken:
-            session.rollback()
-            state["taken"] = (state.get("slot") or {}).get("start")
-            return see_other("/time")
-        except BookingError:
-            session.rollback()
-            return _hold_gone(request, state)
-        session.commit()
+    db, actor, now = database(request), patient.principal.actor, now_of(request)
+    try:
+        if state.get("reschedule"):
+            slot = state.get("slot") or {}
+            steps.move_booking(db, actor, patient.patient_id, state["reschedule"],
+                               int(slot.get("id", 0)), reason=RESCHEDULE_REASON, now=now)
+        else:
+            steps.book_held_time(db, actor, patient.patient_id, int(state.get("hold") or 0),
+                                 now=now)
+    except SlotTaken:
+        state["taken"] = (state.get("slot") or {}).get("start")
+        return see_other("/time")
+    except BookingError:
+        return _hold_gone(request, patient, state)
     changed = bool(state.get("reschedule"))
     state.clear()
     state["changed"] = changed
     return see_other("/confirmation")
 
 
-def _chosen(session: Any, patient: PortalPatient, state: dict[str, Any],
-            now: datetime) -> dict[str, Any] | None:
+def _chosen(request: Request, patient: PortalPatient,
+            state: dict[str, Any]) -> dict[str, Any] | None:
     """The time being confirmed: the chosen slot (changing) or the live hold (booking)."""
     if state.get("reschedule"):
         slot = state.get("slot")
         return {"start": datetime.fromisoformat(slot["start"])} if slot else None
     if not state.get("hold") or not state.get("site"):
         return None
-    try:
-        hold = services.get_appointment(session, state["hold"], patient.patient_id)
-    except BookingError:
-        return None
-    if hold.state is not AppointmentState.HELD or hold.held_until is None \
-            or hold.held_until <= now:
+    hold = live_hold(database(request), patient.patient_id, state["hold"], now_of(request))
+    if hold is None:
         return None
     return {"start": hold.start_at, "held_until": hold.held_until,
             "extended": hold.hold_extended}
 
 
-def _hold_gone(request: Request, state: dict[str, Any]) -> Response:
+def _hold_gone(request: Request, patient: PortalPatient, state: dict[str, Any]) -> Response:
     """Back to the times, saying the hold ran out (the time itself may still be free)."""
     hold_id = state.get("hold")
     if not hold_id:
         return see_other("/time")
-    with reading(request) as session:
-        try:
-            start = services.get_appointment(session, hold_id).start_at
-        except BookingError:
-            return see_other("/time")
+    start = appointment_start(database(request), hold_id, patient.patient_id)
+    if start is None:
+        return see_other("/time")
     state.update(taken=start.isoformat(), expired=True, hold=None)
     return see_other("/time")
-
-
-def _changes_before(session: Any, patient: PortalPatient, booking: Booking) -> int:
-    """How many bookings of this request came before this one (the event's SEQUENCE)."""
-    if booking.appointment is None:
-        return 0
-    return sum(1 for a in appointments_of_patient(session, patient.patient_id)
-               if a.request_id == patient.request_id and a.booked_at is not None
-               and a.id != booking.appointment.id
-               and a.created_at <= booking.appointment.created_at + timedelta(0))

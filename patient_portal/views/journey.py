@@ -10,10 +10,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from booking_api.appointments import services
-from booking_api.appointments.errors import BookingError, SlotTaken
-from booking_api.network.directory import sites_by_id
-from domain.lifecycle import AppointmentState
+from booking_api.appointments.journey import hold_time
+from booking_api.core.errors import BookingError
+from booking_api.search.offers import site_details
 from patient_portal.forms import FormData, posted_form, read_choice, text_fields
 from patient_portal.offers import nearest_times, one_per_time, parts_of_day, same_time
 from patient_portal.once import submit_once
@@ -22,12 +21,10 @@ from patient_portal.signed_in import PortalPatient, journey, now_of
 from patient_portal.views.common import (
     BookablePatient,
     booking_of,
+    database,
     notice_for_this_page,
-    patient_actor,
-    reading,
     searcher,
     see_other,
-    writing,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -35,7 +32,6 @@ Form = Annotated[FormData, Depends(posted_form)]
 ORDER_HINTS = {"soonest": "Listed by the earliest free date.",
                "nearest": "Listed by distance from your home area, nearest first.",
                "site": "Listed by name."}
-HOLD_RELEASED = "patient chose another time"
 SITES_FIRST_SHOWN = 10
 """Sites on the first view of a long list; the rest are one link away."""
 SITES_NOT_WORTH_HIDING = 5
@@ -45,19 +41,17 @@ SITES_NOT_WORTH_HIDING = 5
 @router.get("/change")
 def change(request: Request, patient: BookablePatient) -> Response:
     """Start changing a booked appointment (the same steps as booking)."""
-    with reading(request) as session:
-        booking = booking_of(session, patient)
+    booking = booking_of(request, patient)
     if booking.appointment is None:
         return see_other("/your-test")
     journey(request).clear()
-    journey(request)["reschedule"] = booking.appointment.id
+    journey(request)["reschedule"] = booking.appointment.appointment_id
     return see_other("/your-test")
 
 
 @router.get("/your-test", response_class=HTMLResponse)
 def your_test(request: Request, patient: BookablePatient) -> Response:
-    with reading(request) as session:
-        booking = booking_of(session, patient)
+    booking = booking_of(request, patient)
     rescheduling = bool(journey(request).get("reschedule"))
     if booking.appointment and not rescheduling:
         return see_other("/appointment")
@@ -87,9 +81,7 @@ def site_page(request: Request, patient: BookablePatient) -> Response:
 
 @router.post("/site", response_class=HTMLResponse)
 def choose_site(request: Request, patient: BookablePatient, form: Form) -> Response:
-    with reading(request) as session:
-        offered = {c.details.site_id for c in
-                   searcher(request, session, patient).sites(_compare(request))}
+    offered = {c.details.site_id for c in searcher(request, patient).sites(_compare(request))}
     chosen = read_choice(form, "site", offered, "Select where you want to have your test")
     if isinstance(chosen, dict):
         return _sites(request, patient, chosen)
@@ -109,9 +101,8 @@ def choose_date(request: Request, patient: BookablePatient, form: Form) -> Respo
     if not site_id:
         return see_other("/site")
     value = form.get("date") if isinstance(form.get("date"), str) else ""
-    with reading(request) as session:
-        day = _parse_date(str(value))
-        free = day is not None and bool(searcher(request, session, patient).times(site_id, day))
+    day = _parse_date(str(value))
+    free = day is not None and bool(searcher(request, patient).times(site_id, day))
     if not free or day is None:
         return _dates(request, patient, _later_start(request),
                       {"date": "Select a date for your appointment"})
@@ -126,17 +117,15 @@ def time_page(request: Request, patient: BookablePatient) -> Response:
 
 @router.post("/time", response_class=HTMLResponse)
 def choose_time(request: Request, patient: BookablePatient, form: Form) -> Response:
-    return submit_once(request, patient_actor(patient), text_fields(form),
-                       lambda: _take_time(request, patient, form))
+    return submit_once(request, patient, text_fields(form), success="/check",
+                       action=lambda: _take_time(request, patient, form))
 
 
 def _take_time(request: Request, patient: PortalPatient, form: FormData) -> Response:
     state = journey(request)
     if not state.get("site") or not state.get("date"):
         return see_other("/date")
-    with reading(request) as session:
-        offers = searcher(request, session, patient).times(state["site"],
-                                                           date.fromisoformat(state["date"]))
+    offers = searcher(request, patient).times(state["site"], date.fromisoformat(state["date"]))
     by_id = {str(o.slot_id): o for o in offers}
     shown = state.get("shown") or {}
     picked = form.get("time")
@@ -153,30 +142,15 @@ def _take_time(request: Request, patient: PortalPatient, form: FormData) -> Resp
         return see_other("/check")
     for candidate in same_time(offers, offer):
         try:
-            state["hold"] = _hold(request, patient, candidate.slot_id, state.get("hold"))
-        except (SlotTaken, BookingError):
+            state["hold"] = hold_time(
+                database(request), patient.principal.actor, patient.patient_id,
+                patient.request_id, candidate.slot_id, previous_hold=state.get("hold"),
+                now=now_of(request), hold_minutes=request.app.state.settings.hold_minutes)
+        except BookingError:
             continue
         return see_other("/check")
     state["taken"] = offer.start_at.isoformat()
     return see_other("/time")
-
-
-def _hold(request: Request, patient: PortalPatient, slot_id: int,
-          previous_hold: int | None) -> int:
-    """Hold the slot, letting go of a time this browser held before (one transaction)."""
-    actor, now = patient.principal.actor, now_of(request)
-    with writing(request) as session:
-        if previous_hold:
-            held = services.get_appointment(session, previous_hold, patient.patient_id)
-            if held.state is AppointmentState.HELD:
-                services.cancel_appointment(session, actor, previous_hold, HOLD_RELEASED,
-                                            now=now, patient_id=patient.patient_id)
-        hold = services.hold_slot(session, actor, patient.request_id, slot_id, now=now,
-                                  hold_minutes=request.app.state.settings.hold_minutes,
-                                  patient_id=patient.patient_id)
-        session.commit()
-        assert hold.id is not None
-        return hold.id
 
 
 def _compare(request: Request) -> str:
@@ -184,8 +158,7 @@ def _compare(request: Request) -> str:
 
 
 def _sites(request: Request, patient: PortalPatient, errors: dict[str, str]) -> Response:
-    with reading(request) as session:
-        sites = searcher(request, session, patient).sites(_compare(request))
+    sites = searcher(request, patient).sites(_compare(request))
     chosen = journey(request).get("site")
     shown = sites
     if request.query_params.get("all") != "1" and not errors \
@@ -202,9 +175,8 @@ def _dates(request: Request, patient: PortalPatient, start: date | None,
     site_id = journey(request).get("site")
     if not site_id:
         return see_other("/site")
-    with reading(request) as session:
-        dates, more = searcher(request, session, patient).dates(site_id, start)
-        site = sites_by_id(session, [site_id])[site_id]
+    dates, more = searcher(request, patient).dates(site_id, start)
+    site = site_details(database(request), site_id)
     later = dates[-1].toordinal() + 1 if more and dates else None
     return render(request, "portal/dates.jinja", {
         "site": site, "dates": dates, "chosen": journey(request).get("date"),
@@ -218,9 +190,8 @@ def _times(request: Request, patient: PortalPatient, errors: dict[str, str],
     if not state.get("site") or not state.get("date"):
         return see_other("/date")
     day = date.fromisoformat(state["date"])
-    with reading(request) as session:
-        offers = searcher(request, session, patient).times(state["site"], day)
-        site = sites_by_id(session, [state["site"]])[state["site"]]
+    offers = searcher(request, patient).times(state["site"], day)
+    site = site_details(database(request), state["site"])
     context: dict[str, Any] = {"site": site, "day": day, "chosen": None, "taken": False,
                                "hold_hint": _hold_hint(request, state)}
     wanted = state.get("taken")

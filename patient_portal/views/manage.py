@@ -8,13 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from booking_api.appointments import services
-from booking_api.short_notice.services import (
-    ShortNoticeWish,
-    join_short_notice,
-    leave_short_notice,
-    short_notice_wish,
-)
+from booking_api.appointments.journey import cancel_booking
+from booking_api.short_notice import flows as short_notice
+from booking_api.short_notice.services import ShortNoticeWish
 from patient_portal.forms import (
     CANCEL_REASONS,
     NOTICE_HOURS,
@@ -34,12 +30,11 @@ from patient_portal.rendering import KM_PER_MILE, render
 from patient_portal.signed_in import PortalPatient, SignedInPatient, journey, now_of
 from patient_portal.views.common import (
     booking_of,
+    database,
     notice_for_this_page,
-    patient_actor,
-    reading,
+    page_values,
     see_other,
     tell_next_page,
-    writing,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -48,14 +43,13 @@ Form = Annotated[FormData, Depends(posted_form)]
 
 @router.get("/appointment", response_class=HTMLResponse)
 def appointment(request: Request, patient: SignedInPatient) -> Response:
-    with reading(request) as session:
-        booking = booking_of(session, patient)
-        on_list = short_notice_wish(session, patient.request_id, patient.patient_id)
+    booking = booking_of(request, patient)
+    on_list = short_notice.wish_of(database(request), patient.request_id, patient.patient_id)
     if booking.appointment is None:
         return see_other("/your-test")
     journey(request).clear()
     return render(request, "portal/appointment.jinja", {
-        **booking.page_values(), "on_short_notice": on_list is not None,
+        **page_values(booking), "on_short_notice": on_list is not None,
         "notice": notice_for_this_page(request)})
 
 
@@ -66,8 +60,8 @@ def cancel_page(request: Request, patient: SignedInPatient) -> Response:
 
 @router.post("/cancel", response_class=HTMLResponse)
 def cancel(request: Request, patient: SignedInPatient, form: Form) -> Response:
-    return submit_once(request, patient_actor(patient), text_fields(form),
-                       lambda: _cancel(request, patient, form))
+    return submit_once(request, patient, text_fields(form), success="/cancelled",
+                       action=lambda: _cancel(request, patient, form))
 
 
 @router.get("/cancelled", response_class=HTMLResponse)
@@ -77,47 +71,42 @@ def cancelled(request: Request, _patient: SignedInPatient) -> Response:
 
 @router.get("/short-notice", response_class=HTMLResponse)
 def short_notice_page(request: Request, patient: SignedInPatient) -> Response:
-    with reading(request) as session:
-        wish = short_notice_wish(session, patient.request_id, patient.patient_id)
+    wish = short_notice.wish_of(database(request), patient.request_id, patient.patient_id)
     return _short_notice_form(request, patient, _answers_of(wish), {})
 
 
 @router.post("/short-notice", response_class=HTMLResponse)
 def join(request: Request, patient: SignedInPatient, form: Form) -> Response:
-    return submit_once(request, patient_actor(patient), text_fields(form),
-                       lambda: _join(request, patient, form))
+    return submit_once(request, patient, text_fields(form), success=_after_list(request, patient),
+                       action=lambda: _join(request, patient, form))
 
 
 @router.post("/short-notice/leave")
 def leave(request: Request, patient: SignedInPatient, form: Form) -> Response:
-    return submit_once(request, patient_actor(patient), text_fields(form),
-                       lambda: _leave(request, patient))
+    return submit_once(request, patient, text_fields(form), success=_after_list(request, patient),
+                       action=lambda: _leave(request, patient))
 
 
 def _cancel(request: Request, patient: PortalPatient, form: FormData) -> Response:
     answer = read_cancellation(form)
     if not isinstance(answer, Cancellation):
         return _cancel_form(request, patient, text_fields(form), answer)
-    with writing(request) as session:
-        booking = booking_of(session, patient)
-        if booking.appointment is None:
-            return see_other("/your-test")
-        services.cancel_appointment(session, patient.principal.actor,
-                                    booking.appointment.id or 0, answer.reason,
-                                    now=now_of(request), patient_id=patient.patient_id)
-        session.commit()
+    booking = booking_of(request, patient)
+    if booking.appointment is None:
+        return see_other("/your-test")
+    cancel_booking(database(request), patient.principal.actor, patient.patient_id,
+                   booking.appointment.appointment_id, answer.reason, now=now_of(request))
     journey(request).clear()
     return see_other("/cancelled")
 
 
 def _cancel_form(request: Request, patient: PortalPatient, values: dict[str, str],
                  errors: dict[str, str]) -> Response:
-    with reading(request) as session:
-        booking = booking_of(session, patient)
+    booking = booking_of(request, patient)
     if booking.appointment is None:
         return see_other("/your-test")
     return render(request, "portal/cancel.jinja", {
-        **booking.page_values(), "reasons": CANCEL_REASONS, "values": values}, errors=errors)
+        **page_values(booking), "reasons": CANCEL_REASONS, "values": values}, errors=errors)
 
 
 def _join(request: Request, patient: PortalPatient, form: FormData) -> Response:
@@ -129,31 +118,30 @@ def _join(request: Request, patient: PortalPatient, form: FormData) -> Response:
         return _short_notice_form(request, patient, chosen, answer)
     wish = ShortNoticeWish(frozenset(answer.days), frozenset(answer.periods),
                            round(answer.max_miles * KM_PER_MILE, 1), answer.notice_hours)
-    with writing(request) as session:
-        join_short_notice(session, patient.principal.actor, patient.request_id, wish,
-                          now=now_of(request), patient_id=patient.patient_id)
-        booked = booking_of(session, patient).appointment is not None
-        session.commit()
+    short_notice.join(database(request), patient.principal.actor, patient.request_id, wish,
+                      now=now_of(request), patient_id=patient.patient_id)
     tell_next_page(request, "You are on the short-notice list. We will text you if an "
                             "earlier time comes up that suits you.")
-    return see_other("/appointment" if booked else "/short-notice")
+    return see_other(_after_list(request, patient))
 
 
 def _leave(request: Request, patient: PortalPatient) -> Response:
-    with writing(request) as session:
-        leave_short_notice(session, patient.principal.actor, patient.request_id,
-                           now=now_of(request), patient_id=patient.patient_id)
-        booked = booking_of(session, patient).appointment is not None
-        session.commit()
+    short_notice.leave(database(request), patient.principal.actor, patient.request_id,
+                       now=now_of(request), patient_id=patient.patient_id)
     tell_next_page(request, "You have left the short-notice list.")
-    return see_other("/appointment" if booked else "/short-notice")
+    return see_other(_after_list(request, patient))
+
+
+def _after_list(request: Request, patient: PortalPatient) -> str:
+    """Where joining or leaving the list leads: the appointment if booked, else the list."""
+    booked = booking_of(request, patient).appointment is not None
+    return "/appointment" if booked else "/short-notice"
 
 
 def _short_notice_form(request: Request, patient: PortalPatient, chosen: dict[str, Any],
                        errors: dict[str, str]) -> Response:
-    with reading(request) as session:
-        on_list = short_notice_wish(session, patient.request_id, patient.patient_id)
-        has_booking = booking_of(session, patient).appointment is not None
+    on_list = short_notice.wish_of(database(request), patient.request_id, patient.patient_id)
+    has_booking = booking_of(request, patient).appointment is not None
     return render(request, "portal/short_notice.jinja", {
         "on_list": on_list is not None, "has_booking": has_booking,
         "notice": notice_for_this_page(request),

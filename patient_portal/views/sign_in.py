@@ -8,9 +8,15 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from booking_api.access import services as access
-from booking_api.access.deps import client_address, policy_of
+from booking_api.access import flows as access
+from booking_api.access.policy import DEFAULT_POLICY
 from booking_api.access.rate_limit import TooManyAttempts
+from booking_api.access.services import (
+    PATIENT_SIGN_IN_FAILED,
+    BadBookingReference,
+    SignInContext,
+)
+from booking_api.core.app_state import settings_of
 from booking_api.requests.booking_reference import EXAMPLE
 from booking_api.requests.services import today_in_london
 from patient_portal.forms import FormData, SignIn, posted_form, read_sign_in, text_fields
@@ -24,11 +30,10 @@ from patient_portal.signed_in import (
 )
 from patient_portal.views.common import (
     booking_of,
+    database,
     notice_for_this_page,
-    reading,
     see_other,
     tell_next_page,
-    writing,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -61,8 +66,7 @@ def sign_in(request: Request, form: Form) -> Response:
 @router.get("/home")
 def home(request: Request, patient: SignedInPatient) -> Response:
     """Where a signed-in patient starts: their appointment if booked, else the booking."""
-    with reading(request) as session:
-        booking = booking_of(session, patient)
+    booking = booking_of(request, patient)
     journey(request).clear()
     return see_other("/appointment" if booking.appointment else "/your-test")
 
@@ -81,20 +85,19 @@ def accessibility(request: Request) -> Response:
 
 def _check_credentials(request: Request, answer: SignIn) -> str | dict[str, str]:
     """The patient's token, or the error to show against the reference field."""
-    settings = request.app.state.settings
-    context = access.SignInContext(settings.secret_key, policy_of(request),
-                                   client_address(request), now_of(request))
-    with writing(request) as session:
-        try:
-            token = access.sign_in_patient(session, context, answer.booking_reference,
-                                           answer.date_of_birth)
-        except access.BadBookingReference as bad:
-            return {"booking-reference": str(bad)}
-        except TooManyAttempts as limited:
-            return {"booking-reference": str(limited)}
-        session.commit()
+    context = SignInContext(settings_of(request.app).secret_key,
+                            getattr(request.app.state, "access_policy", DEFAULT_POLICY),
+                            request.client.host if request.client else "unknown",
+                            now_of(request))
+    try:
+        token = access.sign_in_patient(database(request), context, answer.booking_reference,
+                                       answer.date_of_birth)
+    except BadBookingReference as bad:
+        return {"booking-reference": str(bad)}
+    except TooManyAttempts as limited:
+        return {"booking-reference": str(limited)}
     if token is None:
-        return {"booking-reference": access.PATIENT_SIGN_IN_FAILED}
+        return {"booking-reference": PATIENT_SIGN_IN_FAILED}
     return token.access_token
 
 

@@ -28,14 +28,15 @@ from sqlalchemy.pool import NullPool
 from booking_api.access import services
 from booking_api.access.models import AccountRole, StaffCreate
 from booking_api.access.policy import AccessPolicy
-from booking_api.app import create_app
 from booking_api.audit.models import AuditEvent
 from booking_api.audit.services import Actor
 from booking_api.core import migrate
 from booking_api.core.channel import Channel
 from booking_api.core.config import Settings
-from booking_api.core.db import make_engine, transaction
+from booking_api.core.db import transaction
+from booking_api.database import open_engine
 from booking_api.tables import metadata
+from cdip_web.app import create_app
 
 REFERENCE = "JK3D-PNJE-NC"  # the tiny network's patient (tests/booking_api/conftest.py)
 BORN = "1960-05-17"
@@ -111,7 +112,7 @@ def migrated_database(kind: str, folder: Path, postgres_base: str | None
         url = (make_url(postgres_base).update_query_dict({"options": f"-csearch_path={schema}"})
                .render_as_string(hide_password=False))
     migrate.upgrade(url)
-    engine = make_engine(url)
+    engine = open_engine(url)
     try:
         yield SharedDatabase(url, engine)
     finally:

@@ -24,7 +24,8 @@ from booking_api.audit.models import AuditEvent
 from booking_api.audit.services import Actor
 from booking_api.core import migrate
 from booking_api.core.channel import Channel
-from booking_api.core.db import make_engine, transaction
+from booking_api.core.db import transaction
+from booking_api.database import open_engine
 from booking_api.network.services import mirror_reference_data
 from booking_api.patients.models import Patient
 from booking_api.requests.booking_reference import new_booking_reference
@@ -75,7 +76,7 @@ def booking_engine(migrated_engine: Engine) -> Engine:
 
 def _migrated(url: str) -> Iterator[Engine]:
     migrate.upgrade(url)
-    engine = make_engine(url, pool_size=60, max_overflow=10)
+    engine = open_engine(url, pool_size=60, max_overflow=10)
     try:
         yield engine
     finally:

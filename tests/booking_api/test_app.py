@@ -10,9 +10,9 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from booking_api.app import create_app
 from booking_api.core.config import DEMO_SECRET_KEY, Settings, UnsafeSettings
 from booking_api.core.logging import JsonFormatter
+from cdip_web.app import create_app
 
 
 @pytest.fixture

@@ -12,9 +12,9 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 from booking_api.appointments import flows, services
-from booking_api.appointments.errors import RequestNotBookable, SlotTaken
 from booking_api.appointments.models import Appointment
 from booking_api.core.db import transaction
+from booking_api.core.errors import RequestNotBookable, SlotTaken
 from booking_api.requests.models import Request
 from booking_api.slots.models import Slot
 from domain.lifecycle import AppointmentState, RequestState, SlotStatus

@@ -9,20 +9,20 @@ import pytest
 from sqlalchemy import Engine, delete
 
 from booking_api.appointments import services
-from booking_api.appointments.errors import (
+from booking_api.core.db import transaction
+from booking_api.core.errors import (
     InvalidInput,
     NotFound,
     RequestNotBookable,
     SlotNotEligible,
 )
-from booking_api.core.db import transaction
+from booking_api.diary.blocking import block_slot
 from booking_api.network.models import Site
 from booking_api.patients.models import Patient
 from booking_api.requests.models import Request
-from booking_api.slots.blocking import block_slot
+from booking_api.search.index import SlotIndex
+from booking_api.search.services import SearchQuery, SortOrder, search_slots
 from booking_api.slots.models import DiarySession, Slot
-from booking_api.slots.search import SearchQuery, SortOrder, search_slots
-from booking_api.slots.search_index import SlotIndex
 from domain.lifecycle import RequestState
 from tests.booking_api.booking_world import (
     CLERK,

@@ -10,7 +10,11 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session
 
 from booking_api.appointments import flows, services
-from booking_api.appointments.errors import (
+from booking_api.appointments.models import Appointment
+from booking_api.audit.services import Actor
+from booking_api.core.channel import Channel
+from booking_api.core.db import transaction
+from booking_api.core.errors import (
     ChangeRefused,
     HoldExpired,
     InvalidInput,
@@ -21,12 +25,8 @@ from booking_api.appointments.errors import (
     SlotTaken,
     SlotUnavailable,
 )
-from booking_api.appointments.models import Appointment
-from booking_api.audit.services import Actor
-from booking_api.core.channel import Channel
-from booking_api.core.db import transaction
+from booking_api.diary.blocking import block_slot, unblock_slot
 from booking_api.requests.models import Request
-from booking_api.slots.blocking import block_slot, unblock_slot
 from booking_api.slots.models import Slot
 from domain.lifecycle import AppointmentState, RequestState, SlotStatus
 from tests.booking_api.booking_world import (

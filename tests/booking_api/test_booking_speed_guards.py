@@ -13,19 +13,19 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, select, text
-from sqlmodel import Session
 
 from booking_api.access import tokens
 from booking_api.access.models import AccountRole
 from booking_api.audit.models import AuditEvent
 from booking_api.audit.services import record_audit
 from booking_api.core import db
-from booking_api.core.db import bookkeeping_transaction, make_engine, transaction
-from booking_api.slots import search_index
-from booking_api.slots.blocking import block_slot
-from booking_api.slots.search import SearchQuery, search_slots
-from booking_api.slots.search_index import SlotIndex
-from cdip_cli.bench_booking_client import LoopbackClient
+from booking_api.core.db import bookkeeping_transaction, make_session_factory, transaction
+from booking_api.database import open_engine
+from booking_api.diary.blocking import block_slot
+from booking_api.search import index as search_index
+from booking_api.search.index import SlotIndex
+from booking_api.search.services import SearchQuery, search_slots
+from cdip_bench.booking_client import LoopbackClient
 from tests.booking_api.booking_world import (
     CLERK,
     NOW,
@@ -74,7 +74,7 @@ def test_a_staff_token_read_before_never_passes_as_a_patient_token() -> None:
 
 @pytest.fixture
 def engine(database_url: str) -> Engine:
-    engine = make_engine(database_url)
+    engine = open_engine(database_url)
     yield engine
     engine.dispose()
 
@@ -82,8 +82,8 @@ def engine(database_url: str) -> Engine:
 @pytest.mark.postgres
 def test_a_pooled_connection_that_died_while_idle_is_replaced(
         postgres_database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    engine = make_engine(postgres_database_url)
-    admin = make_engine(postgres_database_url)
+    engine = open_engine(postgres_database_url)
+    admin = open_engine(postgres_database_url)
     try:
         with engine.connect() as connection:
             victim = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
@@ -127,7 +127,7 @@ def test_bookkeeping_that_fails_leaves_nothing_behind(engine: Engine) -> None:
 @pytest.fixture
 def postgres_engines(postgres_database_url: str) -> Iterator[tuple[Engine, Engine]]:
     """A PostgreSQL engine and its bookkeeping engine."""
-    engine = make_engine(postgres_database_url)
+    engine = open_engine(postgres_database_url)
     bookkeeping = db.make_bookkeeping_engine(engine)
     yield engine, bookkeeping
     bookkeeping.dispose()
@@ -165,7 +165,7 @@ def test_audit_rows_commit_with_their_change_and_vanish_with_its_rollback(
     with transaction(booking_engine) as session:
         record_audit(session, CLERK, "note.kept", "note", 1)
         record_audit(session, CLERK, "note.kept", "note", 2)
-    with Session(booking_engine) as session:
+    with make_session_factory(booking_engine)() as session:
         record_audit(session, CLERK, "note.dropped", "note", 3)
         session.rollback()
         session.commit()  # nothing of the rolled-back work is written late

@@ -15,12 +15,12 @@ from sqlalchemy import Engine, delete, func, select
 from sqlmodel import Session
 
 from booking_api.appointments import flows, services
-from booking_api.appointments.errors import BookingError
 from booking_api.appointments.models import ACTIVE_STATES, Appointment
 from booking_api.audit.models import AuditEvent
 from booking_api.audit.services import Actor
 from booking_api.core.channel import Channel
 from booking_api.core.db import transaction
+from booking_api.core.errors import BookingError
 from booking_api.requests.models import Request
 from booking_api.slots.models import Slot
 from booking_api.tables import metadata

@@ -12,10 +12,10 @@ from sqlalchemy import Engine, select
 
 from booking_api.appointments import services
 from booking_api.core.db import transaction
+from booking_api.diary.blocking import block_slot
+from booking_api.diary.services import sessions_on, slot_pattern, write_week
 from booking_api.network.services import mirror_reference_data
-from booking_api.slots.blocking import block_slot
 from booking_api.slots.models import DiarySession, DiarySessionStatus, Slot
-from booking_api.slots.services import sessions_on, slot_pattern, write_week
 from domain.lifecycle import SlotStatus
 from domain.session_templates import session_templates
 from domain.vocabulary import ExamFamily, SessionPeriod

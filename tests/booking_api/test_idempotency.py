@@ -15,14 +15,14 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel
 from sqlalchemy import Engine, event, func, select, update
 
-from booking_api.access.deps import CurrentStaff
+from booking_api.access.deps import CurrentStaff, IdempotentRoute
 from booking_api.access.models import AccountRole, StaffUser
 from booking_api.api.deps import SessionDep
 from booking_api.audit.services import record_audit
 from booking_api.core.db import transaction
 from booking_api.idempotency import services
 from booking_api.idempotency.models import IdempotencyRecord, KeyState
-from booking_api.idempotency.route import IdempotentRoute, keep_with_commit
+from booking_api.idempotency.route import keep_with_commit
 from tests.booking_api.access_support import (
     MovableClock,
     add_staff,
@@ -288,7 +288,7 @@ def test_deactivated_account_is_refused_without_claiming_a_key(
 def test_signed_in_post_looks_its_caller_up_once(
         client: TestClient, admin: dict[str, str], notes: NotesRoute) -> None:
     lookups: list[str] = []
-    lookup_engine = client.app.state.lookup_engine  # type: ignore[attr-defined]
+    lookup_engine = client.app.state.database.lookup  # type: ignore[attr-defined]
     listen = lambda *args: lookups.append(args[2])  # noqa: E731
     event.listen(lookup_engine, "before_cursor_execute", listen)
     try:

@@ -13,7 +13,8 @@ from sqlmodel import select
 from booking_api.appointments.models import ONE_ACTIVE_APPOINTMENT_PER_SLOT, Appointment
 from booking_api.core import migrate
 from booking_api.core.channel import Channel
-from booking_api.core.db import make_engine, transaction
+from booking_api.core.db import transaction
+from booking_api.database import open_engine
 from booking_api.tables import metadata
 from domain.lifecycle import AppointmentState
 
@@ -26,7 +27,7 @@ def _appointment(ids: dict[str, int], request: str, state: AppointmentState) -> 
 def test_upgrade_creates_every_table_on_an_empty_database(database_url: str) -> None:
     migrate.upgrade(database_url)
 
-    engine = make_engine(database_url)
+    engine = open_engine(database_url)
     try:
         tables = set(inspect(engine).get_table_names())
         assert migrate.current_revision(engine) == migrate.head_revision()
@@ -79,7 +80,7 @@ def test_cancelled_appointment_leaves_the_slot_free_for_an_active_one(
 
 def test_downgrade_to_base_then_upgrade_rebuilds_the_schema(migrated_url: str) -> None:
     migrate.downgrade(migrated_url, "base")
-    engine = make_engine(migrated_url)
+    engine = open_engine(migrated_url)
     try:
         assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
         migrate.upgrade(migrated_url)

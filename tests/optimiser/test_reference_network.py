@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from cdip_bench.diary import bench_problem
 from optimiser import build_diary
-from optimiser.benchmark import bench_problem
 from optimiser.greedy import greedy_solution
 from optimiser.instance import compile_instance
 from optimiser.plan_check import check_plan
@@ -20,7 +20,7 @@ def week():
 
 @pytest.fixture(scope="module")
 def optimised(week):
-    return build_diary(week, time_limit_s=20)
+    return build_diary(week, time_limit_s=30)
 
 
 @pytest.mark.slow

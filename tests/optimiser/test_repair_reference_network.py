@@ -6,9 +6,8 @@ from datetime import date, datetime
 
 import pytest
 
+from cdip_bench.repair_world import book_sessions, planned_weeks
 from optimiser.repair import RepairProblem, RoomDown, check_repair, repair_diary
-from optimiser.repair.bench_world import book_sessions, planned_weeks
-from optimiser.repair.benchmark import _percentile
 from slot_rules.slot_request import LONDON
 
 TUESDAY = date(2026, 12, 8)
@@ -27,8 +26,3 @@ def test_a_ct_room_day_at_a_stand_alone_site_is_repaired_within_the_site():
     assert result.excess_moves == 0
     assert {m.target.site_id for m in result.moves} == {"WAHT-WRH"}
     assert check_repair(problem, result) == []
-
-
-def test_the_benchmark_quotes_the_nearest_rank_percentile():
-    assert _percentile([float(i) for i in range(1, 21)], 0.95) == 19.0
-    assert _percentile([3.0], 0.95) == 3.0

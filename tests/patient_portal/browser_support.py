@@ -64,7 +64,7 @@ def live_server(database_url: str, hold_minutes: int = 10,
     env = {**os.environ, "CDIP_DATABASE_URL": database_url, "CDIP_ENVIRONMENT": environment,
            "CDIP_PUBLIC_BASE_URL": base_url, "CDIP_HOLD_MINUTES": str(hold_minutes)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "booking_api.app:create_app", "--factory",
+        [sys.executable, "-m", "uvicorn", "cdip_web.app:create_app", "--factory",
          "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
         cwd=REPO_ROOT, env=env)
     try:

@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playwright
 
-from booking_api.app import create_app
 from booking_api.core.config import Settings
+from cdip_web.app import create_app
 from tests.patient_portal.browser_support import (
     CHROMIUM,
     CHROMIUM_ARGS,

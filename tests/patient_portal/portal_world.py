@@ -17,7 +17,8 @@ from booking_api.appointments.models import Appointment
 from booking_api.audit.services import Actor
 from booking_api.core import migrate
 from booking_api.core.channel import Channel
-from booking_api.core.db import make_engine, transaction
+from booking_api.core.db import transaction
+from booking_api.database import open_engine
 from booking_api.network.services import mirror_reference_data
 from booking_api.patients.models import Patient
 from booking_api.requests.booking_reference import new_booking_reference
@@ -56,7 +57,7 @@ def build_portal_world(url: str, *, days: int = 12, patients: int = 12,
                        today: date | None = None) -> PortalWorld:
     """Migrate the database at `url` and fill it; diaries start the day after `today`."""
     migrate.upgrade(url)
-    engine = make_engine(url)
+    engine = open_engine(url)
     first_day = (today or datetime.now(LONDON).date()) + timedelta(days=1)
     try:
         with transaction(engine) as session:
@@ -71,7 +72,7 @@ def build_portal_world(url: str, *, days: int = 12, patients: int = 12,
 
 
 def portal_engine(world: PortalWorld) -> Engine:
-    return make_engine(world.url)
+    return open_engine(world.url)
 
 
 def _diary_day(session: Session, room_id: str, site_id: str, day: date) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from booking_api.slots.search import SlotOffer
+from booking_api.search.services import SlotOffer
 from patient_portal.offers import nearest_times, one_per_time, parts_of_day, same_time
 
 NINE = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)

@@ -11,8 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 from icalendar import Calendar
 
-from booking_api.app import create_app
 from booking_api.core.config import Environment, Settings
+from cdip_web.app import create_app
 from domain.lifecycle import RequestState
 from patient_portal import app as portal_app
 from patient_portal.security import COOKIE_NAME, secure_cookies

@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import Engine, func, select
 
-from booking_api.appointments.errors import InvalidInput, NotFound
 from booking_api.audit.models import AuditEvent
 from booking_api.audit.services import Actor
 from booking_api.core.channel import Channel
 from booking_api.core.db import transaction
+from booking_api.core.errors import InvalidInput, NotFound
 from booking_api.requests.models import Request
 from booking_api.short_notice.services import (
     ShortNoticeWish,

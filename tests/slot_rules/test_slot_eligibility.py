@@ -19,7 +19,6 @@ from slot_rules.slot_table import (
     SlotTable,
     epoch_minutes,
 )
-from slot_rules.synthetic_slots import free_run_minutes
 from tests.slot_rules.random_slots import (
     NOW_BEFORE_AUTUMN_CHANGE,
     NOW_BEFORE_SPRING_CHANGE,
@@ -202,13 +201,6 @@ def test_failing_counts_and_slot_explanation_name_the_rule_that_turned_a_slot_aw
     assert failing == ["[FAIL] weight-limit: The couch cannot take 190 kg; a bariatric room "
                        "is needed"]
     assert all(v.passed for v in result.explain_slot(2))
-
-
-def test_free_run_counts_consecutive_free_minutes_to_the_next_booking_or_session_end():
-    length = np.array([10, 10, 10, 10, 20, 20, 20])
-    booked = np.array([False, False, True, False, False, False, True])
-    last = np.array([False, False, False, True, False, False, True])
-    assert free_run_minutes(length, booked, last).tolist() == [20, 10, 0, 10, 40, 20, 0]
 
 
 def test_rule_not_yet_in_force_is_not_applied():

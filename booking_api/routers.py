@@ -1,0 +1,37 @@
+"""What `booking_api` gives the composition root: its HTTP routers in the order they are
+included, the exception handlers and middleware of the JSON API, and its background jobs.
+The service knows nothing of the pages; the root (`cdip_web`) puts the two together."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+
+from booking_api.access import views as access_views
+from booking_api.api import health
+from booking_api.api.errors import install_error_handlers
+from booking_api.api.request_id import RequestIdMiddleware
+from booking_api.appointments import views as appointment_views
+from booking_api.diary import views as diary_views
+from booking_api.search import views as search_views
+from booking_api.vetting import views as vetting_views
+
+API_ROUTERS: tuple[APIRouter, ...] = (
+    health.router,
+    access_views.auth_router,
+    access_views.admin_router,
+    vetting_views.router,
+    vetting_views.staff_router,
+    appointment_views.router,
+    appointment_views.staff_router,
+    appointment_views.holds_router,
+    search_views.router,
+    diary_views.router,
+)
+
+
+def install_api(app: FastAPI) -> None:
+    """Add the JSON API to `app`: request ids on every request, the error answers, routes."""
+    app.add_middleware(RequestIdMiddleware)
+    install_error_handlers(app)
+    for router in API_ROUTERS:
+        app.include_router(router)

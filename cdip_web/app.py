@@ -1,0 +1,48 @@
+"""The FastAPI application factory: settings checked, the database opened, the JSON API and
+the patient pages attached, the slot index made (and warmed in the background), and the
+background jobs run for as long as the app is up. Uvicorn serves `create_app()`; tests call
+it with their own settings."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from booking_api.api.health import service_version
+from booking_api.core.config import Environment, Settings, get_settings
+from booking_api.database import open_database
+from booking_api.routers import install_api
+from booking_api.search.index import SlotIndex
+from cdip_web.jobs import BackgroundJobs, warm_slot_index
+from patient_portal.app import mount_portal
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The service; raises UnsafeSettings before anything starts if the settings are unsafe."""
+    settings = settings if settings is not None else get_settings()
+    settings.check_safe_to_serve()
+    database = open_database(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        jobs = BackgroundJobs.start(app)
+        yield
+        await jobs.stop()
+        database.dispose()
+
+    app = FastAPI(
+        title="CDIP imaging network scheduling",
+        version=service_version(),
+        summary="Book imaging examinations across the sites of an NHS imaging network.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.database = database
+    app.state.slot_index = SlotIndex()
+    install_api(app)
+    mount_portal(app)
+    if settings.environment is not Environment.TEST:
+        warm_slot_index(app)
+    return app

@@ -1,0 +1,42 @@
+"""The offer response model: the anchors its docstring promises, and its direction of effect."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+
+from domain.vocabulary import Priority
+from simulations.offer_response import Offer, ResponseModel
+
+MORNING = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
+MODEL = ResponseModel()
+
+
+def _offer(hours_ahead: float, **changes: object) -> Offer:
+    offer = Offer(MORNING, MORNING + timedelta(hours=hours_ahead), distance_km=20,
+                  waited_days=28, priority=Priority.ROUTINE)
+    return replace(offer, **changes)
+
+
+def test_a_typical_patient_takes_a_two_day_offer_about_a_third_of_the_time() -> None:
+    assert 0.30 <= MODEL.p_accept(_offer(48)) <= 0.36
+    assert 0.11 <= MODEL.p_accept(_offer(6)) <= 0.17
+
+
+def test_more_notice_and_a_longer_wait_make_yes_likelier_and_distance_less() -> None:
+    assert MODEL.p_accept(_offer(96)) > MODEL.p_accept(_offer(48))
+    assert MODEL.p_accept(_offer(48, waited_days=70)) > MODEL.p_accept(_offer(48))
+    assert MODEL.p_accept(_offer(48, distance_km=60)) < MODEL.p_accept(_offer(48))
+
+
+def test_evening_offers_are_answered_in_time_less_often() -> None:
+    evening = _offer(48, sent_at=MORNING.replace(hour=19))
+    assert MODEL.p_answer_in_time(evening) < MODEL.p_answer_in_time(_offer(48))
+
+
+def test_the_same_seed_gives_the_same_answers() -> None:
+    answers = [[MODEL.answer(_offer(48), rng) for _ in range(50)]
+               for rng in (np.random.default_rng(3), np.random.default_rng(3))]
+    assert answers[0] == answers[1]
