@@ -24,6 +24,7 @@ BENCHMARKS: dict[str, str] = {
     "interop": "cdip_bench.interop:interop_benchmark",
     "plan": "cdip_bench.plan:plan_benchmark",
     "reports": "cdip_bench.reports:reports_benchmark",
+    "repair": "cdip_bench.repair:repair_benchmark",
 }
 
 app = typer.Typer(help="Measure speed and quality; figures as a table or JSON.",
