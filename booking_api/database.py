@@ -21,18 +21,22 @@ from booking_api.core.db import (
     with_session_hooks,
 )
 from booking_api.idempotency.commit_hooks import attach_claim_marks, watch_writes
+from booking_api.interop.status_out import attach_status_out
 from booking_api.outbox.enqueue import attach_outbox
 from booking_api.outbox.policy import MessagePolicy
 
 
 def open_engine(url: str, *, messages: MessagePolicy | None = None, **options: Any) -> Engine:
     """An engine of the service (see `booking_api.core.db.make_engine`) whose sessions
-    write audit rows, outbox messages (by `messages`, default: reminders 7 and 2 days
-    before, no DNA scoring) and idempotency marks as they commit, in that order."""
+    write, as they commit and in this order: referrers' status messages and worklist entries
+    (from the transaction's audit events, so before those are written), audit rows, outbox
+    messages to patients (by `messages`, default: reminders 7 and 2 days before, no DNA
+    scoring) and idempotency marks."""
     engine = make_engine(url, **options)
     watch_writes(engine)
     outbox = attach_outbox(messages if messages is not None else MessagePolicy())
-    return with_session_hooks(engine, attach_audit, outbox, attach_claim_marks)
+    return with_session_hooks(engine, attach_status_out, attach_audit, outbox,
+                              attach_claim_marks)
 
 
 def open_database(url: str, *, messages: MessagePolicy | None = None,

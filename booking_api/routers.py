@@ -12,6 +12,9 @@ from booking_api.api.errors import install_error_handlers
 from booking_api.api.request_id import RequestIdMiddleware
 from booking_api.appointments import views as appointment_views
 from booking_api.diary import views as diary_views
+from booking_api.interop import hl7_views
+from booking_api.interop import views as interop_views
+from booking_api.interop.fhir import views as fhir_views
 from booking_api.outbox import views as outbox_views
 from booking_api.outbox import webhooks
 from booking_api.search import views as search_views
@@ -30,6 +33,9 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     diary_views.router,
     outbox_views.router,
     webhooks.router,
+    hl7_views.router,
+    interop_views.router,
+    fhir_views.router,
 )
 
 

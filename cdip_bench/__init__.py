@@ -9,7 +9,17 @@ figures, each figure beside the baseline it is judged against, measured in the s
 
 - `eligibility`: one request filtered against six weeks of network slots (`synthetic_slots`),
   against the slot-by-slot reference.
-- `diary`: a week of the whole network planned by CP-SAT and by the greedy baseline.
+- `diary`: a week of the whole network planned by CP-SAT and by two baselines (the greedy, and
+  the reach greedy that plans each site for all demand within the travel limit).
+- `plan`: six weeks of one system's diaries planned from the forecast, seasonal naive and the
+  truth (and the forecast with urgent capacity to an upper quantile), then the requests that
+  really came replayed against each: unmet, breaches, regret.
+- `repair`: five disruptions of a full two-week diary of the network (`repair_world`: a room for a
+  day at a stand-alone site and in the city, an MRI room for a week, a site's radiographers 30 %
+  short, a CDC closed), repaired against the targets, and the smallest against the exact
+  optimum of the complete model.
+- `reports`: a month's figures for managers and the DM01 and DID returns over a 104-week
+  synthetic history at full scale (~10 M appointments), beside a sort of the event log.
 - `booking`: search and booking over HTTP against a real server on a scratch database filled
   by `booking_data` (`booking_client` is its load generator), with double-booking counts.
 

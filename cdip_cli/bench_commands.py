@@ -21,6 +21,10 @@ BENCHMARKS: dict[str, str] = {
     "eligibility": "cdip_bench.eligibility:eligibility_benchmark",
     "booking": "cdip_bench.booking:booking_benchmark",
     "diary": "cdip_bench.diary:diary_benchmark",
+    "interop": "cdip_bench.interop:interop_benchmark",
+    "plan": "cdip_bench.plan:plan_benchmark",
+    "reports": "cdip_bench.reports:reports_benchmark",
+    "repair": "cdip_bench.repair:repair_benchmark",
     "messages": "cdip_bench.messages:messages_benchmark",
 }
 

@@ -122,6 +122,9 @@ def _print_summary(built: list[WeekBuilt]) -> None:
             typer.echo(f"kept {conflict.room_id} {conflict.session_date} {conflict.period}: "
                        f"{conflict.kept_template} (plan wanted {conflict.planned_template}); "
                        f"{conflict.reason}")
+    for week in built:
+        for error in week.plan.errors:
+            typer.echo(f"optimiser fault in the week of {week.week_start}: {error}", err=True)
     if built and built[0].plan.diagnoses:
         typer.echo(f"{len(built[0].plan.diagnoses)} notes on demand that cannot be met, e.g.: "
                    f"{built[0].plan.diagnoses[0].reason}")

@@ -11,8 +11,10 @@ from cdip_cli import (
     diary_commands,
     forecast_commands,
     history_commands,
+    interop_commands,
     messages_commands,
     network_commands,
+    report_commands,
     rules_commands,
     seed_commands,
     serve_commands,
@@ -27,12 +29,15 @@ app.add_typer(db_commands.app, name="db")
 app.command("seed")(seed_commands.seed)
 app.add_typer(demo_commands.app, name="demo")
 app.command("serve")(serve_commands.serve)
+app.command("serve-mllp")(interop_commands.serve_mllp)
+app.add_typer(interop_commands.app, name="interop")
 app.add_typer(staff_commands.app, name="staff")
 app.add_typer(history_commands.app, name="history")
 app.add_typer(rules_commands.app, name="rules")
 app.add_typer(diary_commands.app, name="diary")
 app.add_typer(forecast_commands.app, name="forecast")
 app.add_typer(forecast_commands.dna_app, name="dna")
+app.add_typer(report_commands.app, name="report")
 app.add_typer(bench_commands.app, name="bench")
 app.command("worker")(worker_commands.worker)
 app.add_typer(messages_commands.app, name="messages")

@@ -20,7 +20,14 @@ from domain.data_files import (
     read_table,
     text,
 )
-from domain.vocabulary import Capability, Modality, SiteKind, StaffRole
+from domain.vocabulary import (
+    CHILD_UNDER_YEARS,
+    AgeBand,
+    Capability,
+    Modality,
+    SiteKind,
+    StaffRole,
+)
 
 REFERENCE_NETWORK_DIR = Path(__file__).parent / "reference_network"
 
@@ -72,6 +79,12 @@ class Site:
     @property
     def is_cdc(self) -> bool:
         return self.kind is SiteKind.CDC
+
+    def admits(self, band: AgeBand) -> bool:
+        """Whether every patient of the age band is young enough for the site."""
+        if self.age_limit_years is None:
+            return True
+        return band is AgeBand.CHILD and self.age_limit_years >= CHILD_UNDER_YEARS
 
     def hours_on(self, weekday: int) -> OpeningHours:
         """Opening hours for a weekday number (Monday is 0)."""

@@ -67,6 +67,23 @@ _PRIORITY_TARGET_DAYS = {
 }
 
 
+CHILD_UNDER_YEARS = 16
+"""Patients younger than this are children: the age the reference network's children's
+hospital takes up to, and the line between the two age bands demand is planned in."""
+
+
+class AgeBand(StrEnum):
+    """Children and adults: demand is planned per band, so a children's hospital (a site with
+    an age limit) is planned for children and never for adults."""
+
+    CHILD = "child"
+    ADULT = "adult"
+
+    @classmethod
+    def of_age(cls, years: int) -> AgeBand:
+        return cls.CHILD if years < CHILD_UNDER_YEARS else cls.ADULT
+
+
 class SiteKind(StrEnum):
     ACUTE = "acute"
     COMMUNITY = "community"

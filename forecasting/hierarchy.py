@@ -5,33 +5,18 @@ areas, systems and network always add up. Their intervals assume the areas' erro
 (variances add), which understates the spread when one family-wide surprise hits every area.
 A site's forecast splits each area's demand by the share of that area's requests of the family
 that the site has served; splitting a count multinomially keeps the totals and gives the
-site's variance. The diary builder's rows split each area's demand by its priority mix."""
+site's variance. The diary builder's rows are made in `diary_demand`."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import date
 
 import numpy as np
 import pandas as pd
 
-from domain.vocabulary import ExamFamily, Priority
 from forecasting.demand import DemandForecast
 
 NETWORK = "network"
-MIX_PRIOR_REQUESTS = 20.0  # an area's own priority mix counts as much as this many requests
-
-
-@dataclass(frozen=True)
-class WeeklyDemand:
-    """Expected requests in one week for one family from one area at one priority: the row
-    shape of the diary builder's demand (optimiser.problem.DemandRow), field for field."""
-
-    family: ExamFamily
-    area_id: str
-    priority: Priority
-    expected_count: float
 
 
 def by_system(forecast: DemandForecast, area_to_system: Mapping[str, str]) -> pd.DataFrame:
@@ -67,37 +52,6 @@ def by_site(forecast: DemandForecast, shares: pd.DataFrame) -> pd.DataFrame:
                 + rows["share"] * (1 - rows["share"]) * rows["forecast"])
     split = rows.assign(forecast=mean, variance=variance, unit_id=rows["site_id"])
     return _summed(split, forecast, variance_column="variance")
-
-
-def priority_mix(requests: pd.DataFrame) -> pd.DataFrame:
-    """Share of each priority within each family × area, shrunk towards the family's network-
-    wide mix so an area with a few requests does not get a mix of 0 % and 100 %."""
-    counts = (requests.groupby(["exam_family", "area_id", "priority"]).size()
-              .unstack("priority", fill_value=0).reindex(columns=[p.value for p in Priority],
-                                                         fill_value=0))
-    family = counts.groupby(level="exam_family").sum()
-    family_share = family.div(family.sum(axis=1), axis=0)
-    prior = family_share.reindex(counts.index.get_level_values("exam_family")).to_numpy()
-    shrunk = (counts.to_numpy() + MIX_PRIOR_REQUESTS * prior) / (
-        counts.sum(axis=1).to_numpy()[:, None] + MIX_PRIOR_REQUESTS)
-    mix = pd.DataFrame(shrunk, index=counts.index, columns=counts.columns)
-    return mix.stack().rename("share").reset_index()
-
-
-def diary_demand(forecast: DemandForecast, mix: pd.DataFrame,
-                 week: date) -> tuple[WeeklyDemand, ...]:
-    """The diary builder's demand for one forecast week: expected count per family × area ×
-    priority (priorities with a zero share are left out)."""
-    week_rows = forecast.table[forecast.table["week_start"] == week]
-    if week_rows.empty:
-        raise KeyError(f"the forecast has no week starting {week.isoformat()}")
-    rows = week_rows.merge(mix, on=["exam_family", "area_id"], how="left")
-    rows = rows[rows["share"] > 0]
-    expected = rows["forecast"] * rows["share"]
-    return tuple(
-        WeeklyDemand(ExamFamily(family), area, Priority(priority), float(count))
-        for family, area, priority, count in zip(rows["exam_family"], rows["area_id"],
-                                                 rows["priority"], expected, strict=True))
 
 
 def _summed(rows: pd.DataFrame, forecast: DemandForecast,

@@ -1,7 +1,7 @@
 """Diary build with CP-SAT: the weekly room-session plan across the network from demand and
-staff availability, with its own lower bound and a greedy baseline. Repair of a diary after a
-disruption and backfill candidate ranking are planned (issues 15 and 18). Imports only
-`domain` and `slot_rules`."""
+staff availability, with its own lower bound and a greedy baseline; and its repair after a
+disruption, moving the fewest booked patients (`optimiser.repair`). Backfill candidate ranking
+is planned (issue 18). Imports only `domain` and `slot_rules`."""
 
 from optimiser.build import build_diary
 from optimiser.problem import (
@@ -12,6 +12,8 @@ from optimiser.problem import (
     RoomSession,
     Weights,
 )
+from optimiser.repair import RepairInputError, RepairProblem, RepairResult, repair_diary
 
-__all__ = ["DemandRow", "DiaryInputError", "DiaryPlan", "DiaryProblem", "RoomSession", "Weights",
-           "build_diary"]
+__all__ = ["DemandRow", "DiaryInputError", "DiaryPlan", "DiaryProblem", "RepairInputError",
+           "RepairProblem", "RepairResult", "RoomSession", "Weights", "build_diary",
+           "repair_diary"]

@@ -1,6 +1,7 @@
-"""Weekly demand compiled for the solvers: whole exams per family × area × priority, the sites
-each area may be sent to within the travel limit, and each area's home site (where its backlog
-waits). Demand that no site can serve is diagnosed here, once, for every solver."""
+"""Weekly demand compiled for the solvers: whole exams per family × area × age band ×
+priority, the sites each may be sent to within the travel limit (adults never to a site with an
+age limit), and each one's home site (where its backlog waits). Demand that no site can serve is
+diagnosed here, once, for every solver."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from functools import cached_property
 import numpy as np
 
 from domain.geography import haversine_km
-from domain.vocabulary import ExamFamily, Modality, Priority
+from domain.vocabulary import AgeBand, ExamFamily, Modality, Priority
 from optimiser.problem import Diagnosis, DiaryProblem
 
 FAMILIES = tuple(ExamFamily)
@@ -23,6 +24,8 @@ class DemandCells:
     cell_family: np.ndarray
     """[cell] index into FAMILIES."""
     cell_area: list[str]
+    cell_band: list[AgeBand]
+    """[cell] age band: adult cells have no arcs to (and no home at) a site with an age limit."""
     counts: np.ndarray
     """[cell, priority] whole exams, priorities in PRIORITIES order."""
     cell_home: np.ndarray
@@ -74,7 +77,7 @@ def compile_demand(problem: DiaryProblem, sites, templates, classes,
     areas = problem.network.area_by_id
     table = _whole_exams(problem)
     cell_keys = sorted(table)
-    area_ids = sorted({a for _, a in cell_keys})
+    area_ids = sorted({a for _, a, _ in cell_keys})
     area_pos = {a: i for i, a in enumerate(area_ids)}
     lat = np.array([areas[a].lat for a in area_ids])
     lon = np.array([areas[a].lon for a in area_ids])
@@ -86,22 +89,28 @@ def compile_demand(problem: DiaryProblem, sites, templates, classes,
     arcs: list[tuple[int, int, float, int]] = []
     homes: list[int] = []
     diagnoses: list[Diagnosis] = []
-    for c, (family, area_id) in enumerate(cell_keys):
+    for c, (family, area_id, band) in enumerate(cell_keys):
         distances = km[area_pos[area_id]]
-        sites_able = capable[family]
+        sites_able = [s for s in capable[family] if sites[s].admits(band)]
         homes.append(min(sites_able, key=lambda s: distances[s]) if sites_able else -1)
         reachable = [s for s in sites_able if distances[s] <= problem.travel_limit_km]
         arcs += [(c, s, float(distances[s]), sf_index[(s, family)]) for s in reachable]
-        if not reachable and sites_able:
+        if capable[family] and not sites_able:
             diagnoses.append(Diagnosis(
-                family, area_id, int(table[(family, area_id)].sum()),
-                f"the nearest site able to do {family} is {distances[homes[-1]]:.0f} km away, "
-                f"beyond the {problem.travel_limit_km:.0f} km travel limit"))
+                family, area_id, int(table[(family, area_id, band)].sum()),
+                f"only sites with an age limit can do {family}; they do not take "
+                f"{band.value} patients"))
+        elif not reachable and sites_able:
+            diagnoses.append(Diagnosis(
+                family, area_id, int(table[(family, area_id, band)].sum()),
+                f"the nearest site able to do {family} for {band.value} patients is "
+                f"{distances[homes[-1]]:.0f} km away, beyond the "
+                f"{problem.travel_limit_km:.0f} km travel limit"))
     diagnoses += _unservable_families(problem, table, capable, templates, classes)
     arc = np.array(arcs, dtype=float).reshape(-1, 4)
     return DemandCells(
-        cell_family=np.array([FAMILIES.index(f) for f, _ in cell_keys], dtype=int),
-        cell_area=[a for _, a in cell_keys],
+        cell_family=np.array([FAMILIES.index(f) for f, _, _ in cell_keys], dtype=int),
+        cell_area=[a for _, a, _ in cell_keys], cell_band=[b for _, _, b in cell_keys],
         counts=np.array([table[key] for key in cell_keys], dtype=int).reshape(-1, len(PRIORITIES)),
         cell_home=np.array(homes, dtype=int),
         arc_cell=arc[:, 0].astype(int), arc_site=arc[:, 1].astype(int), arc_km=arc[:, 2],
@@ -111,13 +120,13 @@ def compile_demand(problem: DiaryProblem, sites, templates, classes,
     )
 
 
-def _whole_exams(problem: DiaryProblem) -> dict[tuple[ExamFamily, str], np.ndarray]:
-    """Expected counts rounded to whole exams so that each family's total is kept (largest
-    remainders round up)."""
-    table: dict[tuple[ExamFamily, str], np.ndarray] = {}
-    by_family: dict[ExamFamily, list[tuple[tuple[ExamFamily, str], int, float]]] = {}
+def _whole_exams(problem: DiaryProblem) -> dict[tuple[ExamFamily, str, AgeBand], np.ndarray]:
+    """Expected counts per family × area × age band rounded to whole exams so that each
+    family's total is kept (largest remainders round up)."""
+    table: dict[tuple[ExamFamily, str, AgeBand], np.ndarray] = {}
+    by_family: dict[ExamFamily, list[tuple[tuple[ExamFamily, str, AgeBand], int, float]]] = {}
     for row in problem.demand:
-        key = (row.family, row.area_id)
+        key = (row.family, row.area_id, row.age_band)
         by_family.setdefault(row.family, []).append(
             (key, PRIORITIES.index(row.priority), row.expected_count))
     for entries in by_family.values():
@@ -137,7 +146,7 @@ def _unservable_families(problem, table, capable, templates, classes) -> list[Di
     for family in FAMILIES:
         if capable[family]:
             continue
-        demand = int(sum(cell.sum() for (f, _), cell in table.items() if f is family))
+        demand = int(sum(cell.sum() for (f, _, _), cell in table.items() if f is family))
         if demand == 0:
             continue
         result.append(Diagnosis(family, None, demand, _why_unservable(family, templates,

@@ -11,7 +11,7 @@ import numpy as np
 from domain.network import Network
 from domain.request_mix import FAMILY_SHARE
 from domain.session_templates import SessionTemplate
-from domain.vocabulary import ExamFamily, Modality, Priority, SessionPeriod, StaffRole
+from domain.vocabulary import AgeBand, ExamFamily, Modality, Priority, SessionPeriod, StaffRole
 from optimiser.instance import session_fits
 from optimiser.problem import DemandRow
 
@@ -23,6 +23,10 @@ PRIORITY_SHARE = {
 }
 """Share of each modality's requests by priority (two-week wait, urgent, routine, planned)."""
 
+PAEDIATRIC_FAMILIES = frozenset({ExamFamily.US_PAEDIATRIC, ExamFamily.MR_PAEDIATRIC})
+GENERAL_CHILD_SHARE = 0.07
+"""Children's share of the general families' requests in the synthetic history (its patient
+pool's ages and referral rates by age)."""
 DAYTIME = (SessionPeriod.MORNING, SessionPeriod.AFTERNOON)
 AREA_NOISE_SHAPE = 25.0
 """Gamma shape of week-to-week noise per area and family (coefficient of variation 0.2)."""
@@ -31,7 +35,8 @@ AREA_NOISE_SHAPE = 25.0
 def synthetic_weekly_demand(network: Network, templates: Mapping[str, SessionTemplate],
                             week_start, seed: int, load: float = 1.10) -> tuple[DemandRow, ...]:
     """Demand of `load` × the weekday-daytime capacity staff can run, split by the exam
-    catalogue's family mix, the areas' population weights and fixed priority shares."""
+    catalogue's family mix, the areas' population weights, fixed priority shares and the
+    children's share of each family."""
     rng = np.random.default_rng(seed)
     capacity = weekday_daytime_capacity(network, templates, week_start)
     mix = family_mix()
@@ -42,10 +47,20 @@ def synthetic_weekly_demand(network: Network, templates: Mapping[str, SessionTem
         total = load * capacity[family.modality] * mix[family]
         noisy = weights * rng.gamma(AREA_NOISE_SHAPE, 1 / AREA_NOISE_SHAPE, len(areas))
         per_area = total * noisy / noisy.sum()
+        bands = ((AgeBand.CHILD, child_share(family)), (AgeBand.ADULT, 1 - child_share(family)))
         for area, count in zip(areas, per_area, strict=True):
             for priority, share in zip(Priority, PRIORITY_SHARE[family.modality], strict=True):
-                rows.append(DemandRow(family, area.area_id, priority, float(count * share)))
+                rows += [DemandRow(family, area.area_id, priority, float(count * share * part),
+                                   band) for band, part in bands if part > 0]
     return tuple(rows)
+
+
+def child_share(family: ExamFamily) -> float:
+    """Share of a family's requests for children (under 16): all of the paediatric lists, none
+    of obstetrics, and about 7 % of the rest, as in the synthetic history's patients."""
+    if family in PAEDIATRIC_FAMILIES:
+        return 1.0
+    return 0.0 if family is ExamFamily.US_OBSTETRIC else GENERAL_CHILD_SHARE
 
 
 

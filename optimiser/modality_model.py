@@ -96,13 +96,14 @@ class _Model:
             flows_of_need.setdefault(j, []).append(f)
             by_group.setdefault(g, []).append(f)
             by_group_time.setdefault((g, t), []).append(f)
-        crew: dict[int, list[tuple[int, int]]] = {}
+        needs: dict[int, list[tuple[int, int, int]]] = {}
         for o in self.options:
-            crew.setdefault(int(inst.option_crew_need[o]), []).append((o, int(inst.option_crew[o])))
+            needs.setdefault(int(inst.option_crew_need[o]), []).append(
+                (o, int(inst.option_crew[o]), 1))
             if inst.option_rad_need[o] >= 0:
                 rooms = round(1 / inst.option_rad_share[o])
-                crew.setdefault(int(inst.option_rad_need[o]), []).append((o, -rooms))
-        for j, entries in crew.items():
+                needs.setdefault(int(inst.option_rad_need[o]), []).append((o, 1, rooms))
+        for j, entries in needs.items():
             self._cover(entries, flows_of_need.get(j, []))
         for (g, t), flows in by_group_time.items():
             if len(flows) > 1:
@@ -110,15 +111,17 @@ class _Model:
         for g, flows in by_group.items():
             self._weekly(g, flows)
 
-    def _cover(self, entries: list[tuple[int, int]], flows: list[int]) -> None:
-        """Crew rows: Σ crew × rooms ≤ people. Radiologist rows (negative entries carry
-        rooms per radiologist): Σ rooms × L / r ≤ L × radiologists."""
+    def _cover(self, entries: list[tuple[int, int, int]], flows: list[int]) -> None:
+        """One row per staff need: Σ (people / rooms) × rooms ≤ people, each entry giving
+        people per room as a fraction: a crew (crew / 1) or a radiologist's share (1 / rooms
+        one radiologist covers). A radiologist need may hold both kinds at once (a
+        radiologist-crewed list, or one that is also radiologist-led), so the row is scaled by
+        the denominators' least common multiple L: Σ L × crew × x + Σ (L / r) × x ≤ L × people.
+        """
         people = sum(self.z[f] for f in flows)
-        if entries[0][1] > 0:
-            self.model.add(sum(c * self.x[o] for o, c in entries) <= people)
-            return
-        lcm = math.lcm(*(-c for _, c in entries))
-        self.model.add(sum((lcm // -c) * self.x[o] for o, c in entries) <= lcm * people)
+        lcm = math.lcm(*(den for _, _, den in entries))
+        self.model.add(sum((lcm * num // den) * self.x[o] for o, num, den in entries)
+                       <= lcm * people)
 
     def _weekly(self, g: int, flows: list[int]) -> None:
         inst, scope = self.inst, self.scope

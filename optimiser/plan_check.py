@@ -9,7 +9,7 @@ from collections import defaultdict
 from datetime import timedelta
 
 from domain.staff_availability import StaffCalendar
-from domain.vocabulary import Capability, SessionPeriod, StaffRole
+from domain.vocabulary import CHILD_UNDER_YEARS, AgeBand, Capability, SessionPeriod, StaffRole
 from optimiser.problem import DiaryPlan, DiaryProblem
 
 CLINICAL = {Capability.CARDIAC, Capability.PAEDIATRIC, Capability.FLUOROSCOPY}
@@ -111,10 +111,17 @@ def _allocation_violations(problem: DiaryProblem, plan: DiaryPlan) -> list[str]:
             capacity[(s.site_id, family)] += count
     booked: dict[tuple, int] = defaultdict(int)
     found = []
+    sites = problem.network.site_by_id
     for a in plan.allocations:
         booked[(a.site_id, a.family)] += a.count
         if a.distance_km > problem.travel_limit_km + 1e-9:
             found.append(f"{a.area_id} → {a.site_id}: {a.distance_km:.0f} km is over the limit")
+        # the age rule written out again, not Site.admits: the solvers' demand cells use that
+        limit = sites[a.site_id].age_limit_years
+        if limit is not None and not (a.age_band is AgeBand.CHILD
+                                      and limit >= CHILD_UNDER_YEARS):
+            found.append(f"{a.area_id} → {a.site_id}: {a.age_band.value} patients booked at a "
+                         f"site for patients under {limit}")
     for key, count in booked.items():
         if count > capacity.get(key, 0):
             found.append(f"{key[0]} {key[1]}: {count} exams booked into {capacity.get(key, 0)} "

@@ -21,14 +21,14 @@ from optimiser.problem import (
 
 def diary_plan(inst: Instance, solution: Solution, bound: float | None, bound_method: str,
                seconds_to_usable: float | None, seconds: float,
-               log: tuple[str, ...] = ()) -> DiaryPlan:
+               log: tuple[str, ...] = (), errors: tuple[str, ...] = ()) -> DiaryPlan:
     return DiaryPlan(
         method=solution.method, sessions=tuple(room_sessions(inst, solution.x)),
         staff_use=tuple(_staff_use(inst, solution.z)),
         allocations=tuple(_allocations(inst, solution.w)),
         unmet=tuple(_unmet(inst, solution.unmet)), metrics=metrics(inst, solution),
         bound=bound, bound_method=bound_method, seconds_to_usable=seconds_to_usable,
-        seconds=seconds, diagnoses=tuple(inst.diagnoses), log=log,
+        seconds=seconds, diagnoses=tuple(inst.diagnoses), log=log, errors=errors,
     )
 
 
@@ -51,6 +51,9 @@ def room_sessions(inst: Instance, x: np.ndarray) -> list[RoomSession]:
                 wanted[template] -= 1
                 assigned.append((room, template))
                 free.remove(room)
+        # a room open last week on a template no longer wanted changes anyway: give it the
+        # new sessions, so that rooms closed last week stay closed (one change, not two)
+        free.sort(key=lambda room: (room, t) not in kept)
         for template, count in sorted(wanted.items()):
             for _ in range(count):
                 assigned.append((free.pop(0), template))
@@ -64,13 +67,13 @@ def room_class_site(inst: Instance, room_class) -> str:
 
 
 def _last_templates(inst: Instance) -> dict[tuple[str, int], int]:
+    """(room, session) → the template it ran last week (-1: one unknown this week)."""
     index = {t.template_id: k for k, t in enumerate(inst.templates)}
     by_weekday = {day.weekday(): d for d, day in enumerate(inst.days)}
     result = {}
     for session in inst.problem.last_week:
-        if session.template_id in index:
-            t = by_weekday[session.date.weekday()] * len(PERIODS) + PERIODS.index(session.period)
-            result[(session.room_id, t)] = index[session.template_id]
+        t = by_weekday[session.date.weekday()] * len(PERIODS) + PERIODS.index(session.period)
+        result[(session.room_id, t)] = index.get(session.template_id, -1)
     return result
 
 
@@ -92,12 +95,13 @@ def _allocations(inst: Instance, w: np.ndarray) -> list[Allocation]:
     cells = inst.demand
     return [Allocation(FAMILIES[cells.cell_family[cells.arc_cell[a]]],
                        cells.cell_area[cells.arc_cell[a]],
-                       inst.sites[cells.arc_site[a]].site_id, int(w[a]), float(cells.arc_km[a]))
+                       inst.sites[cells.arc_site[a]].site_id, int(w[a]), float(cells.arc_km[a]),
+                       cells.cell_band[cells.arc_cell[a]])
             for a in np.flatnonzero(w)]
 
 
 def _unmet(inst: Instance, unmet: np.ndarray) -> list[UnmetDemand]:
     cells = inst.demand
     return [UnmetDemand(FAMILIES[cells.cell_family[c]], cells.cell_area[c], PRIORITIES[q],
-                        int(unmet[c, q]))
+                        int(unmet[c, q]), cells.cell_band[c])
             for c, q in zip(*np.nonzero(unmet), strict=True)]

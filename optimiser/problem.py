@@ -13,7 +13,7 @@ from datetime import date
 from domain.network import Network
 from domain.session_templates import SessionTemplate
 from domain.staff_availability import StaffAvailability
-from domain.vocabulary import ExamFamily, Modality, Priority, SessionPeriod
+from domain.vocabulary import AgeBand, ExamFamily, Modality, Priority, SessionPeriod
 
 PERIODS = (SessionPeriod.MORNING, SessionPeriod.AFTERNOON, SessionPeriod.EVENING)
 DAYS_PER_WEEK = 7
@@ -21,12 +21,14 @@ DAYS_PER_WEEK = 7
 
 @dataclass(frozen=True)
 class DemandRow:
-    """Expected referrals in the week for one exam family from one area at one priority."""
+    """Expected referrals in the week for one exam family from one area at one priority, of
+    one age band (adults are never planned at a site with an age limit)."""
 
     family: ExamFamily
     area_id: str
     priority: Priority
     expected_count: float
+    age_band: AgeBand = AgeBand.ADULT
 
 
 @dataclass(frozen=True)
@@ -101,13 +103,14 @@ class StaffUse:
 
 @dataclass(frozen=True)
 class Allocation:
-    """Exams of one family from one area planned at one site this week."""
+    """Exams of one family from one area (and age band) planned at one site this week."""
 
     family: ExamFamily
     area_id: str
     site_id: str
     count: int
     distance_km: float
+    age_band: AgeBand = AgeBand.ADULT
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,7 @@ class UnmetDemand:
     area_id: str
     priority: Priority
     count: int
+    age_band: AgeBand = AgeBand.ADULT
 
 
 @dataclass(frozen=True)
@@ -161,12 +165,23 @@ class DiaryPlan:
     seconds: float
     diagnoses: tuple[Diagnosis, ...] = ()
     log: tuple[str, ...] = ()
+    errors: tuple[str, ...] = ()
+    """Faults of the builder itself, never of the input: a plan the independent check refused
+    (and dropped for the best plan that passed), or an objective below the bound. Empty when
+    all is well; anything here is a bug to report."""
 
     @property
     def gap(self) -> float | None:
+        """(objective − bound) / objective. Negative when the plan beats the bound, which no
+        valid plan can do: then `errors` says so (only rounding noise reads as zero)."""
         if self.bound is None or self.metrics.objective <= 0:
             return None
-        return max(0.0, (self.metrics.objective - self.bound) / self.metrics.objective)
+        gap = (self.metrics.objective - self.bound) / self.metrics.objective
+        return 0.0 if -BOUND_TOLERANCE < gap < 0 else gap
+
+
+BOUND_TOLERANCE = 1e-6
+"""Relative slack between a plan's objective and the LP bound that is solver noise, not a bug."""
 
 
 class DiaryInputError(ValueError):

@@ -59,6 +59,12 @@ def record_audit(
         "reason": reason, "correlation_id": request_id_var.get(None)})
 
 
+def pending_audit_events(session: Session) -> list[dict[str, Any]]:
+    """The audit events recorded in this transaction so far, not yet written (a read-only
+    view for hooks that run before the audit rows are written at commit)."""
+    return list(session.info.get(_PENDING, ()))
+
+
 def _write_pending(session: Session) -> None:
     rows = session.info.pop(_PENDING, None)
     if rows:

@@ -26,6 +26,8 @@ class PatientBase(SQLModel):
     family_name: str = Field(max_length=100)
     date_of_birth: date
     postcode_district: str = Field(max_length=8)
+    postcode: str | None = Field(default=None, max_length=8,
+                                 description="the full postcode, e.g. B15 2TH, when known")
     area_id: str | None = Field(default=None, foreign_key="demand_area.area_id", index=True,
                                 max_length=40)
     phone: str | None = Field(default=None, max_length=20, description="E.164, e.g. +447700900123")

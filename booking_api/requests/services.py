@@ -8,6 +8,7 @@ facts `rule_facts` assembles; `reevaluate_request` moves a request to match the 
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -18,6 +19,7 @@ from sqlmodel import Session
 from booking_api.audit.services import Actor, record_audit
 from booking_api.core.channel import Channel
 from booking_api.core.columns import utc_now
+from booking_api.requests.booking_reference import new_booking_reference
 from booking_api.requests.models import Request, RequestEvent
 from booking_api.requests.rule_facts import request_facts, request_overrides
 from domain.lifecycle import IllegalTransition, RequestState, check_request_transition
@@ -31,6 +33,7 @@ RULES_ACTOR = Actor("system:rules", Channel.SYSTEM)
 REASON_REQUIRED = frozenset({RequestState.REJECTED, RequestState.CANCELLED})
 EVALUATED_STATES = frozenset({RequestState.JUSTIFIED, RequestState.WAITING,
                               RequestState.APPOINTABLE})
+_REFERENCES = random.SystemRandom()
 _TARGET = {Outcome.APPOINTABLE: RequestState.APPOINTABLE, Outcome.WAITING: RequestState.WAITING}
 
 
@@ -57,6 +60,23 @@ def get_request(session: Session, request_id: int, *, for_update: bool = False) 
     request = session.get(Request, request_id, with_for_update=for_update or None)
     if request is None:
         raise RequestNotFound(request_id)
+    return request
+
+
+def receive_request(session: Session, request: Request, actor: Actor, reason: str) -> Request:
+    """Record a new request (state `received`, a fresh booking reference when it has none):
+    the row, its first event and the audit event, in the caller's transaction."""
+    if not request.booking_reference:
+        request.booking_reference = new_booking_reference(_REFERENCES)
+    request.state = RequestState.RECEIVED
+    request.updated_at = utc_now()
+    session.add(request)
+    session.flush()
+    session.add(RequestEvent(request_id=request.id, actor=actor.name, from_state=None,
+                             to_state=RequestState.RECEIVED, reason=reason))
+    record_audit(session, actor, "request.received", "request", request.id or 0,
+                 after={"state": RequestState.RECEIVED.value, "exam_code": request.exam_code,
+                        "patient_id": request.patient_id}, reason=reason)
     return request
 
 

@@ -1,5 +1,3 @@
-from datetime import date
-
 import numpy as np
 import pytest
 
@@ -8,8 +6,6 @@ from forecasting.hierarchy import (
     NETWORK,
     by_site,
     by_system,
-    diary_demand,
-    priority_mix,
     site_shares,
 )
 
@@ -50,15 +46,3 @@ def test_site_forecasts_split_each_area_without_losing_demand(history, forecast)
     sites = by_site(forecast, shares)
     assert np.isclose(sites["forecast"].sum(), forecast.table["forecast"].sum())
     assert np.allclose(shares.groupby(["exam_family", "area_id"])["share"].sum(), 1.0)
-
-
-def test_diary_demand_splits_a_week_by_priority_mix_and_keeps_the_total(history, forecast):
-    mix = priority_mix(history.requests)
-    week = forecast.table["week_start"].iloc[0]
-    rows = diary_demand(forecast, mix, week)
-    week_total = forecast.table.loc[forecast.table["week_start"] == week, "forecast"].sum()
-    assert sum(row.expected_count for row in rows) == pytest.approx(week_total)
-    routine = sum(r.expected_count for r in rows if r.priority == "routine")
-    assert routine / week_total == pytest.approx(0.6, abs=0.05)  # the planted mix
-    with pytest.raises(KeyError, match="2031-01-06"):
-        diary_demand(forecast, mix, date(2031, 1, 6))

@@ -1,8 +1,8 @@
 """Background jobs (queued jobs, periodic runs), the outbox of messages to patients with
 Twilio's delivery reports, and each patient's contact preference.
 
-Revision ID: 0008_jobs_outbox
-Revises: 0007_site_age_limit
+Revision ID: 0009_jobs_outbox
+Revises: 0008_interop_orders_status
 Create Date: 2026-12-05
 """
 
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0008_jobs_outbox"
-down_revision: str | None = "0007_site_age_limit"
+revision: str = "0009_jobs_outbox"
+down_revision: str | None = "0008_interop_orders_status"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
