@@ -3,8 +3,9 @@ inside `cdip serve` (the embedded default) and in each `cdip worker`.
 
 Periodic, once per period across all processes: releasing lapsed holds, the daily
 re-evaluation of open requests, purging expired idempotency keys, tidying finished jobs.
-Queues: messages to patients (the outbox, when a provider is configured) and queued jobs
-(DNA-risk scoring of bookings, when a saved model is configured)."""
+Queues: messages to patients (the outbox, when a provider is configured), status messages to
+referrers' systems (`interop.delivery`), and queued jobs (DNA-risk scoring of bookings, when
+a saved model is configured)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from booking_api.core.clock import Clock
 from booking_api.core.config import Settings
 from booking_api.core.db import Database
 from booking_api.idempotency.services import purge_expired_keys
+from booking_api.interop.delivery import DeliveryPolicy, claim_outbound, send_claimed
 from booking_api.jobs.backoff import RetryPolicy
 from booking_api.jobs.leases import runner_name
 from booking_api.jobs.models import Job, JobState, PeriodicRun
@@ -35,6 +37,7 @@ KEEP_FINISHED = timedelta(days=7)
 WORKER_APPLICATION_NAME = "cdip-worker"
 """PostgreSQL application_name of `cdip worker` connections (pg_stat_activity shows it)."""
 MESSAGES = "messages"
+STATUS_OUT = "status_out"
 JOBS = "jobs"
 
 
@@ -56,6 +59,12 @@ def background_runner(database: Database, settings: Settings, clock: Clock,
     if providers.channels:
         drainers.append(Drainer(MESSAGES, outbox.claim, outbox.deliver,
                                 concurrency=settings.message_concurrency, idle_poll_s=0.5))
+    if settings.send_status_out:
+        status = DeliveryPolicy()
+        drainers.append(Drainer(
+            STATUS_OUT, lambda n: claim_outbound(database, owner, clock(), n, status),
+            lambda item: send_claimed(database, item, clock, status), concurrency=2,
+            idle_poll_s=1.0))
     if handlers:
         retry = RetryPolicy(base=timedelta(seconds=30), max_attempts=5)
         drainers.append(Drainer(

@@ -53,6 +53,10 @@ class Settings(BaseSettings):
         default=2, ge=0, le=23,
         description="hour (UTC) of the daily re-evaluation of open requests; off in the test "
                     "environment unless set")
+    send_status_out: bool = Field(
+        default=True,
+        description="the job runner sends status messages to referrers' systems; off in the "
+                    "test environment unless set (tests drive that queue themselves)")
     # Messages to patients. SMS goes only when a Twilio account is set, email only when an
     # SMTP host is; rows are written to the outbox either way.
     twilio_account_sid: str | None = None
@@ -93,9 +97,11 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _no_daily_sweep_in_tests(self) -> Settings:
-        if self.environment is Environment.TEST and \
-                "rules_sweep_hour_utc" not in self.model_fields_set:
-            self.rules_sweep_hour_utc = None
+        if self.environment is Environment.TEST:
+            if "rules_sweep_hour_utc" not in self.model_fields_set:
+                self.rules_sweep_hour_utc = None
+            if "send_status_out" not in self.model_fields_set:
+                self.send_status_out = False
         return self
 
     @field_validator("reminder_days")
