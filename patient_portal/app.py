@@ -14,8 +14,9 @@ from fastapi.staticfiles import StaticFiles
 
 from booking_api.core.app_state import settings_of
 from booking_api.core.config import Environment
+from pages_common.security import CsrfFailed
 from patient_portal.rendering import render
-from patient_portal.security import CsrfFailed, PortalSecurityMiddleware
+from patient_portal.security import portal_security
 from patient_portal.signed_in import NotSignedIn
 from patient_portal.views import confirm, journey, manage, sign_in
 from patient_portal.views.common import CannotBookOnline, see_other, tell_next_page
@@ -47,7 +48,7 @@ def mount_portal(app: FastAPI) -> None:
     app.mount("/static/portal", StaticFiles(directory=PORTAL_STATIC), name="portal-static")
     for module in (sign_in, journey, confirm, manage):
         app.include_router(module.router)
-    app.add_middleware(PortalSecurityMiddleware, settings=settings_of(app))
+    app.add_middleware(portal_security, settings=settings_of(app))
     app.add_exception_handler(NotSignedIn, _signed_out)
     app.add_exception_handler(CsrfFailed, _csrf_failed)
     app.add_exception_handler(CannotBookOnline, _cannot_book)

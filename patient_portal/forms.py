@@ -4,17 +4,15 @@ id is the element the error summary links to)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from fastapi import Request
+from pages_common.forms import Errors, FormData, posted_form, text_fields, text_of
 
-from patient_portal.security import check_csrf
-
-Errors = dict[str, str]
-FormData = dict[str, str | list[str]]
 MAX_TEXT = 500
+
+__all__ = ["Errors", "FormData", "posted_form", "text_fields"]
 
 WEEKDAYS = (("mon", "Monday"), ("tue", "Tuesday"), ("wed", "Wednesday"),
             ("thu", "Thursday"), ("fri", "Friday"), ("sat", "Saturday"), ("sun", "Sunday"))
@@ -30,23 +28,6 @@ CANCEL_REASONS = (("better-time", "I need a different date or time"),
                   ("other", "Another reason"))
 
 
-async def posted_form(request: Request) -> FormData:
-    """The submitted form, after its CSRF token is checked (CsrfFailed otherwise). A field
-    sent more than once (checkboxes) becomes a list."""
-    raw = await request.form()
-    data: FormData = {}
-    for name in raw:
-        values = [str(v) for v in raw.getlist(name)]
-        data[name] = values if len(values) > 1 or name.endswith("[]") else values[0]
-    check_csrf(request, _text(data, "csrf_token"))
-    return data
-
-
-def text_fields(data: FormData) -> dict[str, str]:
-    """The single-valued fields (what the idempotency fingerprint covers with the lists)."""
-    return {k: v if isinstance(v, str) else ",".join(v) for k, v in data.items()}
-
-
 @dataclass(frozen=True)
 class SignIn:
     booking_reference: str
@@ -55,7 +36,7 @@ class SignIn:
 
 def read_sign_in(data: FormData, today: date) -> SignIn | Errors:
     errors: Errors = {}
-    reference = _text(data, "booking-reference").strip()
+    reference = text_of(data, "booking-reference").strip()
     if not reference:
         errors["booking-reference"] = "Enter your booking reference"
     born = read_date(data, "date-of-birth", "Date of birth", today, errors)
@@ -68,7 +49,7 @@ def read_date(data: FormData, prefix: str, label: str, today: date,
               errors: Errors) -> date | None:
     """A past date from three fields `<prefix>-day/-month/-year`; adds the NHS.UK message to
     `errors` (keyed by the first field at fault) when it is missing or not a real date."""
-    parts = {part: _text(data, f"{prefix}-{part}").strip() for part in ("day", "month", "year")}
+    parts = {part: text_of(data, f"{prefix}-{part}").strip() for part in ("day", "month", "year")}
     missing = [part for part, value in parts.items() if not value]
     if len(missing) == 3:
         errors[f"{prefix}-day"] = f"Enter your {label.lower()}"
@@ -92,7 +73,7 @@ def read_date(data: FormData, prefix: str, label: str, today: date,
 
 def read_choice(data: FormData, field: str, allowed: Iterable[str], message: str
                 ) -> str | Errors:
-    value = _text(data, field)
+    value = text_of(data, field)
     return value if value in set(allowed) else {field: message}
 
 
@@ -102,11 +83,11 @@ class Cancellation:
 
 
 def read_cancellation(data: FormData) -> Cancellation | Errors:
-    choice = _text(data, "reason")
+    choice = text_of(data, "reason")
     labels = dict(CANCEL_REASONS)
     if choice not in labels:
         return {"reason": "Select why you are cancelling"}
-    details = _text(data, "reason-details").strip()
+    details = text_of(data, "reason-details").strip()
     if choice == "other" and not details:
         return {"reason-details": "Tell us why you are cancelling"}
     if len(details) > MAX_TEXT:
@@ -130,10 +111,10 @@ def read_short_notice(data: FormData) -> ShortNoticeChoices | Errors:
         errors["days"] = "Select the days you could come in"
     if not periods:
         errors["periods"] = "Select the times of day you could come in"
-    travel = _text(data, "max-miles")
+    travel = text_of(data, "max-miles")
     if travel not in dict(TRAVEL_MILES):
         errors["max-miles"] = "Select how far you could travel"
-    notice = _text(data, "notice-hours")
+    notice = text_of(data, "notice-hours")
     if notice not in dict(NOTICE_HOURS):
         errors["notice-hours"] = "Select how much notice you need"
     if errors:
@@ -145,8 +126,3 @@ def _many(data: FormData, field: str, options: Sequence[tuple[str, str]]) -> tup
     raw = data.get(field, [])
     chosen = {raw} if isinstance(raw, str) else set(raw)
     return tuple(code for code, _label in options if code in chosen)
-
-
-def _text(data: Mapping[str, str | list[str]], field: str) -> str:
-    value = data.get(field, "")
-    return value if isinstance(value, str) else (value[0] if value else "")

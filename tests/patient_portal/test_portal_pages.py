@@ -17,8 +17,9 @@ from booking_api.patients.models import Patient
 from booking_api.requests.models import Request
 from cdip_web.app import create_app
 from domain.lifecycle import RequestState
+from pages_common.security import secure_cookies
 from patient_portal import app as portal_app
-from patient_portal.security import COOKIE_NAME, secure_cookies
+from patient_portal.security import COOKIE_NAME
 from tests.patient_portal.page_client import PageClient
 from tests.patient_portal.portal_world import (
     PortalWorld,
