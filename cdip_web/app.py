@@ -1,7 +1,7 @@
-"""The FastAPI application factory: settings checked, the database opened, the JSON API and
-the patient pages attached, the slot index made (and warmed in the background), and the
-background jobs run for as long as the app is up. Uvicorn serves `create_app()`; tests call
-it with their own settings."""
+"""The FastAPI application factory: settings checked, the database opened, the JSON API,
+the patient pages and the staff console attached, the slot index made (and warmed in the
+background), and the background jobs run for as long as the app is up. Uvicorn serves
+`create_app()`; tests call it with their own settings."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from booking_api.search.index import SlotIndex
 from cdip_web.demo_messages import install_demo_pages
 from cdip_web.jobs import BackgroundJobs, warm_slot_index
 from patient_portal.app import mount_portal
+from staff_console.app import mount_console
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.slot_index = SlotIndex()
     install_api(app)
     mount_portal(app)
+    mount_console(app)
     install_demo_pages(app)
     if settings.environment is not Environment.TEST:
         warm_slot_index(app)

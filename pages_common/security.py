@@ -130,3 +130,21 @@ def add_security_headers(headers: MutableHeaders, nonce: str, path: str) -> None
     headers["Referrer-Policy"] = "same-origin"
     if "/static/" not in path and not path.startswith("/assets"):
         headers["Cache-Control"] = "no-store"
+
+
+CsrfPage = Callable[[Request, CsrfFailed], Response]
+
+
+def on_csrf_failure(app: Any, prefix: str, page: CsrfPage) -> None:
+    """Answer a failed CSRF check under `prefix` with `page`: each page package shows its
+    own "page expired" page; the longest matching prefix wins."""
+    pages: dict[str, CsrfPage] = getattr(app.state, "csrf_pages", None) or {}
+    pages[prefix] = page
+    app.state.csrf_pages = pages
+
+    def dispatch(request: Request, error: Exception) -> Response:
+        path = request.url.path
+        chosen = max((p for p in pages if path.startswith(p)), key=len, default=prefix)
+        return pages[chosen](request, error)  # type: ignore[arg-type]
+
+    app.add_exception_handler(CsrfFailed, dispatch)

@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 from booking_api.core.app_state import settings_of
 from booking_api.core.config import Environment
-from pages_common.security import CsrfFailed
+from pages_common.security import on_csrf_failure
 from patient_portal.rendering import render
 from patient_portal.security import portal_security
 from patient_portal.signed_in import NotSignedIn
@@ -50,7 +50,7 @@ def mount_portal(app: FastAPI) -> None:
         app.include_router(module.router)
     app.add_middleware(portal_security, settings=settings_of(app))
     app.add_exception_handler(NotSignedIn, _signed_out)
-    app.add_exception_handler(CsrfFailed, _csrf_failed)
+    on_csrf_failure(app, "/", _csrf_failed)
     app.add_exception_handler(CannotBookOnline, _cannot_book)
 
 
