@@ -89,8 +89,8 @@ class FilterChoices:
     icss: tuple[tuple[str, str], ...]
     trusts: tuple[tuple[str, str], ...]
     sites: tuple[tuple[str, str], ...]
-    modalities: tuple[tuple[str, str], ...] = field(default_factory=lambda: tuple(
-        (m.value, m.value.upper() if len(m.value) <= 3 else m.value.title()) for m in Modality))
+    modalities: tuple[tuple[str, str], ...] = field(default_factory=lambda: (
+        ("XR", "X-ray"), ("US", "Ultrasound"), ("CT", "CT"), ("MR", "MRI")))
 
 
 def worklist_page(db: Database, filters: WorklistFilters, cursor: str | None, *,
