@@ -50,7 +50,7 @@ def load_waiting_list(engine: Engine, network: Network, *, scale: float, seed: i
     history = generate_history(network, exams, HistorySettings(weeks=HISTORY_WEEKS, seed=seed,
                                                                scale=scale))
     rows = _waiting(history)
-    rng = random.Random(seed)
+    rng = random.Random(seed * 7919 + 1)  # not the booking world's sequence of references
     areas = [area.area_id for area in network.demand_areas]
     ics_of_area = {area.area_id: area.ics_id for area in network.demand_areas}
     trust_ics = {trust.trust_id: trust.ics_id for trust in network.trusts}
@@ -59,14 +59,19 @@ def load_waiting_list(engine: Engine, network: Network, *, scale: float, seed: i
         sites_of_ics.setdefault(trust_ics[site.trust_id], []).append(site.site_id)
     cut = history.calendar.history_days
     now = datetime.now(UTC)
-    references: set[str] = set()
+    with engine.connect() as connection:
+        taken = set(connection.scalars(select(Request.booking_reference)))
     ids: list[int] = []
     for start in range(0, len(rows), CHUNK):
         chunk = rows[start:start + CHUNK]
-        while len(references) < start + len(chunk):
-            references.add(new_booking_reference(rng))
-        ids += _insert_chunk(engine, history, chunk, sorted(references)[start:start + len(chunk)],
-                             areas, ics_of_area, sites_of_ics, cut, now, today, rng)
+        references = []
+        while len(references) < len(chunk):
+            reference = new_booking_reference(rng)
+            if reference not in taken:
+                taken.add(reference)
+                references.append(reference)
+        ids += _insert_chunk(engine, history, chunk, references, areas, ics_of_area,
+                             sites_of_ics, cut, now, today, rng)
     return WaitingList(len(ids), ids)
 
 
