@@ -15,14 +15,14 @@ import binascii
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, false, func, or_, select, text, true
 from sqlmodel import Session, col
 
 from booking_api.core.db import Database
 from booking_api.core.errors import InvalidInput
 from booking_api.network.models import DemandArea, ExamType, Site, Trust
 from booking_api.patients.models import ContactPreference, Patient
-from booking_api.requests.models import Request
+from booking_api.requests.models import OPEN_STATES_SQL, Request
 from domain.lifecycle import RequestState
 from domain.vocabulary import Modality, Priority
 from forecasting.diary_demand import BREACH_DAYS, STANDARD_BREACH_DAYS
@@ -159,35 +159,66 @@ _Key = tuple[int, datetime | date, int]
 def _read_priority(session: Session, priority: Priority, rank: int, filters: WorklistFilters,
                    after: _Key | None, limit: int, now: datetime,
                    today: date) -> list[WorklistRow]:
-    planned = priority is Priority.PLANNED
-    order_date = (func.coalesce(Request.due_date, FAR_FUTURE) if planned
-                  else col(Request.received_at))
-    query = (select(Request.id, Request.state, Request.received_at, Request.due_date,
-                    ExamType.name, ExamType.modality, Site.name, Patient.phone, Patient.email,
-                    Patient.interpreter_language, Patient.needs_transport,
-                    Patient.contact_preference)
-             .join(ExamType, ExamType.code == Request.exam_code)
-             .join(Patient, Patient.id == Request.patient_id)
-             .outerjoin(Site, Site.site_id == Request.site_id)
-             .where(Request.priority == priority, *_conditions(filters, now)))
-    if after is not None:
-        _rank, at, last_id = after
-        query = query.where(or_(order_date > at, and_(order_date == at, Request.id > last_id)))
-    query = query.order_by(order_date, Request.id).limit(limit)
-    rows = []
-    for (request_id, state, received_at, due, exam, modality, site, phone, email, interpreter,
-         transport, preference) in session.execute(query):
-        received_on = _utc(received_at).date()
-        key = due or FAR_FUTURE if planned else received_at
-        rows.append(WorklistRow(
-            request_id=request_id, priority=priority, state=RequestState(state),
-            exam_name=exam, modality=Modality(modality), received_on=received_on,
-            breach_on=breach_date(priority, received_on, due),
-            weeks_waited=max(0, (today - received_on).days // 7), site_name=site,
-            needs_call=needs_call_reasons(phone, email, interpreter, transport,
-                                          ContactPreference(preference)),
-            cursor=_encode(rank, key, request_id)))
+    """Up to `limit` rows of one priority after `after`, in breach order. Planned tests
+    with a due date come by due date, those without one last (by id): each part is one
+    range of its index, the same order on SQLite and PostgreSQL (which sort NULLs apart)."""
+    if priority is not Priority.PLANNED:
+        parts = [(col(Request.received_at), true())]
+    else:
+        parts = [(col(Request.due_date), col(Request.due_date).is_not(None)),
+                 (None, col(Request.due_date).is_(None))]
+    rows: list[WorklistRow] = []
+    for order_date, part in parts:
+        if len(rows) >= limit:
+            break
+        keyset = _after(order_date, after)
+        if keyset is None:
+            continue
+        query = (_ROW.where(Request.priority == priority, part, keyset,
+                            *_conditions(filters, now))
+                 .order_by(*(c for c in (order_date, Request.id) if c is not None))
+                 .limit(limit - len(rows)))
+        rows += [_row(found, priority, rank, today) for found in session.execute(query)]
     return rows
+
+
+_ROW = (select(Request.id, Request.state, Request.received_at, Request.due_date,
+               ExamType.name, ExamType.modality, Site.name, Patient.phone, Patient.email,
+               Patient.interpreter_language, Patient.needs_transport,
+               Patient.contact_preference)
+        .join(ExamType, ExamType.code == Request.exam_code)
+        .join(Patient, Patient.id == Request.patient_id)
+        .outerjoin(Site, Site.site_id == Request.site_id)
+        .where(text(OPEN_STATES_SQL)))
+"""A worklist row's columns; the literal open-states term lets SQLite (which matches a
+partial index's WHERE by its terms) read the worklist's partial indexes."""
+
+
+def _after(order_date: ColumnElement | None, after: _Key | None) -> ColumnElement[bool] | None:
+    """The keyset condition of one part, or None when the cursor is past the whole part."""
+    if after is None:
+        return true()
+    _rank, at, last_id = after
+    if order_date is None:  # the part without dates comes after every dated row
+        return Request.id > last_id if at == FAR_FUTURE else true()
+    if at == FAR_FUTURE:
+        return None
+    return or_(order_date > at, and_(order_date == at, Request.id > last_id))
+
+
+def _row(found, priority: Priority, rank: int, today: date) -> WorklistRow:
+    (request_id, state, received_at, due, exam, modality, site, phone, email, interpreter,
+     transport, preference) = found
+    received_on = _utc(received_at).date()
+    key = (due or FAR_FUTURE) if priority is Priority.PLANNED else received_at
+    return WorklistRow(
+        request_id=request_id, priority=priority, state=RequestState(state), exam_name=exam,
+        modality=Modality(modality), received_on=received_on,
+        breach_on=breach_date(priority, received_on, due),
+        weeks_waited=max(0, (today - received_on).days // 7), site_name=site,
+        needs_call=needs_call_reasons(phone, email, interpreter, transport,
+                                      ContactPreference(preference)),
+        cursor=_encode(rank, key, request_id))
 
 
 def _conditions(filters: WorklistFilters, now: datetime) -> list[ColumnElement[bool]]:
