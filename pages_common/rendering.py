@@ -67,7 +67,8 @@ class PageRenderer:
             loader=ChoiceLoader([FileSystemLoader(templates),
                                  PackageLoader("nhsuk_frontend_jinja", "templates")]),
             autoescape=select_autoescape(("html", "jinja")),
-            undefined=ChainableUndefined, trim_blocks=True, lstrip_blocks=True)
+            undefined=ChainableUndefined, trim_blocks=True, lstrip_blocks=True,
+            auto_reload=False)  # templates ship with the code: no stat() of every file each page
         self.env.filters.update(long_date=long_date, short_date=short_date, clock=clock,
                                 miles=miles)
 

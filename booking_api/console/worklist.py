@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -122,6 +123,21 @@ def count_open_requests(db: Database) -> int:
 
 
 def filter_choices(db: Database) -> FilterChoices:
+    """The network's ICSs, trusts and sites, read at most once a minute per process
+    (reference data: it changes when the network's files are loaded again)."""
+    cached = _CHOICES.get(id(db))
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
+    choices = _read_choices(db)
+    _CHOICES[id(db)] = (time.monotonic() + CHOICES_TTL_S, choices)
+    return choices
+
+
+CHOICES_TTL_S = 60.0
+_CHOICES: dict[int, tuple[float, FilterChoices]] = {}
+
+
+def _read_choices(db: Database) -> FilterChoices:
     with db.reading() as session:
         icss = session.execute(select(Trust.ics_id).distinct()).scalars().all()
         trusts = session.execute(select(Trust.trust_id, Trust.name).order_by(Trust.name)).all()
