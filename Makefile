@@ -62,5 +62,6 @@ demo: setup
 	@echo "API docs: http://$(DEMO_HOST):$(DEMO_PORT)/docs"
 	@echo "Patient portal: http://$(DEMO_HOST):$(DEMO_PORT)/"
 	@echo "Sign in with one of the demo booking references above and its date of birth."
+	@echo "Staff console: http://$(DEMO_HOST):$(DEMO_PORT)/staff (demo.clerk, demo.vetting, demo.manager or demo.admin; password imaging-network-demo)"
 	@echo "What was sent (texts and emails): http://$(DEMO_HOST):$(DEMO_PORT)/demo/messages"
 	CDIP_PUBLIC_BASE_URL=http://$(DEMO_HOST):$(DEMO_PORT) $(BIN)/cdip serve --host $(DEMO_HOST) --port $(DEMO_PORT) --fake-providers
