@@ -5,6 +5,8 @@ violation, or a deadlock, at commit) is the same 409 as one caught under the loc
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
@@ -15,6 +17,7 @@ from booking_api.core.db import CONFLICT_SQLSTATES
 STATUS_OF: dict[type[errors.BookingError], tuple[int, str]] = {
     errors.NotFound: (404, "not_found"),
     errors.SlotTaken: (409, "slot_taken"),
+    errors.PatientBusy: (409, "patient_busy"),
     errors.SlotUnavailable: (409, "slot_unavailable"),
     errors.HoldExpired: (409, "hold_expired"),
     errors.RequestNotBookable: (409, "request_not_bookable"),
@@ -39,6 +42,9 @@ def booking_error_response(error: errors.BookingError) -> JSONResponse:
         body["field"] = error.field
     if isinstance(error, errors.SlotNotEligible):
         body["reasons"] = list(error.reasons)
+    if isinstance(error, errors.PatientBusy):
+        body["clashes"] = [{**asdict(clash), "start_at": clash.start_at.isoformat(),
+                            "end_at": clash.end_at.isoformat()} for clash in error.clashes]
     return JSONResponse(body, status_code=status)
 
 

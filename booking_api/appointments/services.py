@@ -100,10 +100,12 @@ def book_hold(session: Session, actor: Actor, appointment_id: int, *, now: datet
 
 def book_slot(session: Session, actor: Actor, request_id: int, slot_id: int, *, now: datetime,
               patient_id: int | None = None, overrides: Sequence[Override] = (),
-              reason: str | None = None) -> Appointment:
-    """Book a slot directly (no hold first); `overrides` set slot rules aside (clerks)."""
+              reason: str | None = None, overlap_reason: str | None = None) -> Appointment:
+    """Book a slot directly (no hold first); `overrides` set slot rules aside and
+    `overlap_reason` a clash with another of the patient's appointments (clerks: the flows
+    check who may)."""
     claim = Claim(request_id, slot_id, AppointmentState.BOOKED, overrides=tuple(overrides),
-                  patient_id=patient_id)
+                  patient_id=patient_id, overlap_reason=overlap_reason)
     appointment, request = take_slot(session, actor, claim, now)
     _audit(session, actor, appointment, "appointment.booked", None, reason=reason,
            overrides=overrides)

@@ -30,9 +30,9 @@ from booking_api.api.deps import MAX_ID, ReadSessionDep, SessionDep, SettingsDep
 from booking_api.api.errors import ERROR_RESPONSES, booking_error_response
 from booking_api.appointments import flows, services
 from booking_api.appointments.models import Appointment, AppointmentPublic
-from booking_api.appointments.taking import SITES_OF_MARKED_SLOTS
+from booking_api.appointments.taking import SITES_OF_MARKED_SLOTS, conflict_refusal
 from booking_api.core.db import CONFLICT_SQLSTATES
-from booking_api.core.errors import BookingError, InvalidInput, SlotTaken
+from booking_api.core.errors import BookingError, InvalidInput
 from booking_api.idempotency.route import keep_with_commit
 from booking_api.slots.models import Slot
 from domain.lifecycle import AppointmentState
@@ -58,9 +58,15 @@ class Reason(BaseModel):
     reason: str = Field(min_length=1, max_length=2000)
 
 
+OVERLAP_REASON = ("staff only: why the patient should have this time although it clashes "
+                  "with another of their appointments (recorded and audited)")
+
+
 class RescheduleIn(BaseModel):
     slot_id: int = Field(ge=1, le=MAX_ID)
     reason: str = Field(min_length=1, max_length=2000)
+    overlap_reason: str | None = Field(default=None, min_length=1, max_length=2000,
+                                       description=OVERLAP_REASON)
 
 
 class OverrideIn(BaseModel):
@@ -71,6 +77,8 @@ class OverrideIn(BaseModel):
 class StaffBookingIn(SlotChoice):
     reason: str = Field(min_length=1, max_length=2000)
     overrides: list[OverrideIn] = Field(default_factory=list, max_length=20)
+    overlap_reason: str | None = Field(default=None, min_length=1, max_length=2000,
+                                       description=OVERLAP_REASON)
 
 
 @router.post("/holds", status_code=201, response_model=AppointmentPublic)
@@ -129,7 +137,8 @@ def reschedule(appointment_id: AppointmentId, body: RescheduleIn, who: SignedIn,
     actor, patient_id = actor_and_patient(who)
     return commit(session, lambda: flows.reschedule(
         session, actor, appointment_id, body.slot_id, reason=body.reason,
-        now=now_of(request), patient_id=patient_id), status=201)
+        now=now_of(request), patient_id=patient_id, overlap_reason=body.overlap_reason),
+        status=201)
 
 
 @router.post("/{appointment_id}/attended", response_model=AppointmentPublic)
@@ -179,7 +188,8 @@ def book_on_behalf(body: StaffBookingIn, staff: BookingStaff, session: SessionDe
     overrides = [flows.RuleOverride(o.rule_id, o.reason) for o in body.overrides]
     return commit(session, lambda: flows.book_on_behalf(
         session, staff.actor, body.request_id, body.slot_id, reason=body.reason,
-        overrides=overrides, now=now_of(request)), status=201)
+        overrides=overrides, overlap_reason=body.overlap_reason, now=now_of(request)),
+        status=201)
 
 
 class SweepResult(BaseModel):
@@ -212,7 +222,7 @@ def commit(session: Session, operation: Callable[[], Appointment], status: int =
         session.rollback()
         if getattr(error.orig, "sqlstate", None) not in CONFLICT_SQLSTATES:
             raise
-        return booking_error_response(SlotTaken())
+        return booking_error_response(conflict_refusal(error))
     except BaseException:
         session.rollback()  # release SQLite's write lock before anyone else needs it
         raise
