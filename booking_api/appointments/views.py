@@ -22,6 +22,7 @@ from booking_api.access.deps import (
     IdempotentRoute,
     SignedIn,
     actor_and_patient,
+    reader_of,
     require_roles,
 )
 from booking_api.access.models import AccountRole
@@ -158,26 +159,29 @@ def did_not_attend(appointment_id: AppointmentId, staff: ClerkOrAbove, session: 
 
 
 @router.get("/{appointment_id}", response_model=AppointmentPublic)
-def read_one(appointment_id: AppointmentId, who: SignedIn, session: ReadSessionDep) -> Outcome:
-    """One appointment (a patient sees only their own)."""
+def read_one(appointment_id: AppointmentId, who: SignedIn, session: ReadSessionDep,
+             request: Request) -> Outcome:
+    """One appointment (a patient sees only their own; staff reads are logged)."""
     _actor, patient_id = actor_and_patient(who)
     try:
-        return public(session, services.get_appointment(session, appointment_id, patient_id))
+        return public(session, services.get_appointment(session, appointment_id, patient_id,
+                                                        reader_of(who, request)))
     except BookingError as error:
         return booking_error_response(error)
 
 
 @router.get("", response_model=list[AppointmentPublic])
-def read_many(who: SignedIn, session: ReadSessionDep,
+def read_many(who: SignedIn, session: ReadSessionDep, request: Request,
               patient_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None
               ) -> list[AppointmentPublic] | JSONResponse:
-    """A patient's appointments: your own, or (staff) those of `patient_id`."""
+    """A patient's appointments: your own, or (staff, logged) those of `patient_id`."""
     if isinstance(who, PatientPrincipal):
         patient_id = who.patient_id
     elif patient_id is None:
         return booking_error_response(InvalidInput("patient_id is required for staff",
                                                    "patient_id"))
-    return [public(session, a) for a in services.appointments_of_patient(session, patient_id)]
+    return [public(session, a) for a in services.appointments_of_patient(
+        session, patient_id, reader_of(who, request))]
 
 
 @staff_router.post("", status_code=201, response_model=AppointmentPublic)
