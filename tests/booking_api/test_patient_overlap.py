@@ -22,35 +22,19 @@ from booking_api.appointments.models import NO_OVERLAP_FOR_A_PATIENT, Appointmen
 from booking_api.audit.models import AuditEvent
 from booking_api.core.db import transaction
 from booking_api.core.errors import InvalidInput, NotPermitted, PatientBusy
-from booking_api.requests.booking_reference import new_booking_reference
-from booking_api.requests.models import Request
-from domain.lifecycle import AppointmentState, RequestState
-from domain.vocabulary import Priority
+from domain.lifecycle import AppointmentState
 from tests.booking_api.access_support import MovableClock, add_staff, make_app, staff_headers
 from tests.booking_api.booking_world import (
     CLERK,
     NOW,
     World,
+    add_request,
     booking_engine,
     build_world,
     migrated_engine,
 )
 
 __all__ = ["booking_engine", "migrated_engine"]
-
-
-def _second_request(engine: Engine, patient_id: int, number: int = 0) -> int:
-    """Another appointable request of the same patient (a knee X-ray besides the chest)."""
-    import random
-
-    with transaction(engine) as session:
-        request = Request(patient_id=patient_id, exam_code="XKNEE", priority=Priority.ROUTINE,
-                          state=RequestState.APPOINTABLE, received_at=NOW - timedelta(days=2),
-                          referrer="GP",
-                          booking_reference=new_booking_reference(random.Random(900 + number)))
-        session.add(request)
-        session.flush()
-        return request.id
 
 
 @pytest.fixture
@@ -60,7 +44,7 @@ def world(booking_engine: Engine, tiny_network, tiny_catalogue) -> World:
 
 @pytest.fixture
 def other_request(world: World) -> int:
-    return _second_request(world.engine, world.patients[0])
+    return add_request(world.engine, world.patients[0])
 
 
 def _book(world: World, request_id: int, slot: int, **kwargs) -> Appointment:
@@ -230,7 +214,7 @@ def test_many_patients_each_booked_at_two_sites_at_once_get_one_booking_each(
         booking_engine: Engine, tiny_network, tiny_catalogue) -> None:
     pairs = 6
     world = build_world(booking_engine, tiny_network, tiny_catalogue, patients=pairs)
-    seconds = [_second_request(booking_engine, world.patients[i], i) for i in range(pairs)]
+    seconds = [add_request(booking_engine, world.patients[i], number=i) for i in range(pairs)]
     start = threading.Barrier(2 * pairs)
     outcomes: Counter = Counter()
     lock = threading.Lock()
