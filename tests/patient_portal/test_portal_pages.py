@@ -306,7 +306,7 @@ def test_a_time_that_clashes_with_the_patients_other_appointment_says_so(
     pages.get("/compare")
     pages.post("/compare", {"compare": "site"})
     pages.post("/site", {"site": there.site_id})
-    pages.get("/date?all=1")
+    pages.get("/date")
     pages.post("/date", {"date": there.start_at.astimezone(LONDON).date().isoformat()})
 
     answer = pages.post("/time", {"time": str(there.id)})
