@@ -10,6 +10,7 @@ from booking_api.access import views as access_views
 from booking_api.api import health
 from booking_api.api.errors import install_error_handlers
 from booking_api.api.request_id import RequestIdMiddleware
+from booking_api.api.validation import install_validation_errors
 from booking_api.appointments import views as appointment_views
 from booking_api.diary import views as diary_views
 from booking_api.interop import hl7_views
@@ -40,8 +41,11 @@ API_ROUTERS: tuple[APIRouter, ...] = (
 
 
 def install_api(app: FastAPI) -> None:
-    """Add the JSON API to `app`: request ids on every request, the error answers, routes."""
+    """Add the JSON API to `app`: request ids on every request, the error answers (422s
+    with bounded inputs), the readiness checks, routes."""
     app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app)
+    install_validation_errors(app)
+    health.install_readiness(app)
     for router in API_ROUTERS:
         app.include_router(router)

@@ -22,26 +22,26 @@ def client(migrated_url: str) -> Iterator[TestClient]:
         yield client
 
 
-def test_health_answers_ok_with_the_database_kind(client: TestClient, migrated_url: str
-                                                  ) -> None:
-    response = client.get("/health")
+def test_health_says_only_that_the_process_is_live(client: TestClient) -> None:
+    for path in ("/health", "/health/live"):
+        response = client.get(path)
 
-    assert response.status_code == 200
-    body = response.json()
-    assert body["status"] == "ok"
-    assert body["database"] == migrated_url.split(":")[0].split("+")[0]
-    assert body["version"]
+        assert response.status_code == 200
+        assert response.json() == {"status": "ok"}  # no version, environment or database
 
 
-def test_health_answers_503_when_the_database_is_unreachable(tmp_path) -> None:
+def test_readiness_answers_503_with_retry_after_when_the_database_is_unreachable(
+        tmp_path) -> None:
     # The "database file" is a directory: SQLite cannot open it.
     settings = Settings(database_url=f"sqlite:///{tmp_path}", environment="test")
 
     with TestClient(create_app(settings)) as client:
-        response = client.get("/health")
+        live = client.get("/health/live")
+        ready = client.get("/health/ready")
 
-    assert response.status_code == 503
-    assert response.json()["status"] == "unavailable"
+    assert live.status_code == 200
+    assert ready.status_code == 503 and ready.headers["retry-after"]
+    assert ready.json()["checks"]["database"] == "unreachable"
 
 
 def test_openapi_schema_lists_the_health_route(client: TestClient) -> None:
