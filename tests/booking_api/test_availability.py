@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
+import time
 from collections.abc import Iterator
 
 import anyio
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event, text
 
 from booking_api.access.models import AccountRole
 from booking_api.api.overload import Lane, OverloadGuard
@@ -291,3 +293,40 @@ def test_no_free_connection_is_answered_503_with_retry_after(shared_database,
     assert answer.status_code == 503
     assert answer.headers["retry-after"]
     assert answer.json()["code"] == "database_unavailable"
+
+
+def test_a_killed_database_connection_is_answered_503_not_500(shared_database,
+                                                             clock: MovableClock) -> None:
+    if not shared_database.url.startswith("postgresql"):
+        pytest.skip("pg_terminate_backend is PostgreSQL's")
+    app = make_app(shared_database.emptied().url, clock, run_jobs_in_server=False)
+    add_staff(shared_database.engine, "cara.clerk", AccountRole.CLERK)
+    answers: list[httpx.Response] = []
+    with TestClient(app) as client, shared_database.engine.connect() as locker:
+        headers = staff_headers(client, "cara.clerk")
+        locker.execute(text("LOCK TABLE appointment IN ACCESS EXCLUSIVE MODE"))
+        request = threading.Thread(target=lambda: answers.append(
+            client.get("/api/appointments?patient_id=1", headers=headers)))
+        request.start()
+        with shared_database.engine.connect() as observer:
+            observer = observer.execution_options(isolation_level="AUTOCOMMIT")
+            victim = _backend_waiting_for_a_lock(observer)
+            observer.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": victim})
+        locker.rollback()
+        request.join(timeout=30)
+
+    assert answers[0].status_code == 503, answers[0].text
+    assert answers[0].headers["retry-after"]
+    assert answers[0].json()["code"] == "database_unavailable"
+
+
+def _backend_waiting_for_a_lock(observer: Connection, timeout_s: float = 10) -> int:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        pid = observer.execute(text(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND "
+            "wait_event_type = 'Lock' AND pid <> pg_backend_pid() LIMIT 1")).scalar()
+        if pid is not None:
+            return int(pid)
+        time.sleep(0.05)
+    raise AssertionError("no request came to wait for the lock")
