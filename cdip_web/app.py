@@ -73,4 +73,4 @@ def guard_capacity(app: FastAPI, settings: Settings) -> None:
                        settings.overload_wait_seconds),
         is_signed_in=signed_in_caller(settings),
         retry_after_s=settings.overload_retry_after_seconds,
-        unguarded_paths=LIVENESS_PATHS)
+        liveness_paths=LIVENESS_PATHS)

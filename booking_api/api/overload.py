@@ -6,8 +6,8 @@ Requests go through one of two lanes with limits of their own: callers with a va
 session (staff and signed-in patients; `is_signed_in` decides, from the headers alone and
 without the database) and everyone else. A flood of anonymous requests (sign-in attempts,
 readiness checks, public pages) fills only its own lane; a clerk's booking still finds a
-place. Liveness paths pass straight through: they cost nothing and an orchestrator must never
-read a 503 there as a dead process."""
+place. Liveness is answered here, before anything else runs, and never with a 503 (an
+orchestrator would read that as a dead process), only paced when it floods in."""
 
 from __future__ import annotations
 
@@ -28,14 +28,24 @@ LOG_EVERY_S = 10.0
 fill the logs too)."""
 
 
+MAX_WAITING = 4096
+"""Requests one lane keeps waiting at most (a future and a timer each); past it, refused at
+once."""
+
+
 @dataclass
 class Lane:
     """Admits up to `limit` requests at once. A request that finds the lane full waits up to
-    `wait_s` for a place, in a queue no longer than `limit`; past either, it is refused."""
+    `wait_s` for a place and is refused if none frees up. Refused only then, not at once: a
+    flooding client that re-sends as soon as it is answered is slowed to one request per
+    `wait_s` per connection, and while it waits it costs no CPU (an immediate 503 would
+    have it back at once, and a few hundred such clients keep the event loop busy enough
+    to delay everyone)."""
 
     name: str
     limit: int
     wait_s: float
+    max_waiting: int = MAX_WAITING
     in_flight: int = 0
     refused: int = 0
     _waiting: deque[asyncio.Future[None]] = field(default_factory=deque)
@@ -45,7 +55,7 @@ class Lane:
         if self.in_flight < self.limit and not self._waiting:
             self.in_flight += 1
             return True
-        if self.wait_s <= 0 or len(self._waiting) >= self.limit:
+        if self.wait_s <= 0 or len(self._waiting) >= self.max_waiting:
             self.refused += 1
             return False
         place: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -77,25 +87,54 @@ class Lane:
             self._waiting.remove(place)
 
 
+class Pacer:
+    """Answers at most `per_s` requests a second at once; the rest after a delay growing with
+    the excess, never longer than `max_delay_s`. For liveness: always answered, but a flood
+    of it is slowed as the lanes slow the rest."""
+
+    def __init__(self, per_s: float, max_delay_s: float) -> None:
+        self.interval = 1 / per_s
+        self.max_delay_s = max_delay_s
+        self._next = 0.0
+
+    async def wait_turn(self) -> None:
+        now = time.monotonic()
+        turn = max(now, self._next)
+        self._next = turn + self.interval
+        delay = min(turn - now, self.max_delay_s)
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+
+LIVE_BODY = b'{"status":"ok"}'
+
+
 class OverloadGuard:
-    """ASGI middleware putting every HTTP request but liveness through a lane."""
+    """ASGI middleware putting every HTTP request through a lane, except liveness, which it
+    answers itself (paced): the cheapest answer the service can give."""
 
     def __init__(self, app: ASGIApp, *, signed_in: Lane, anonymous: Lane,
                  is_signed_in: Callable[[Scope], bool], retry_after_s: int,
-                 unguarded_paths: Collection[str] = ()) -> None:
+                 liveness_paths: Collection[str] = (), liveness: Pacer | None = None
+                 ) -> None:
         self.app = app
         self.signed_in = signed_in
         self.anonymous = anonymous
         self._is_signed_in = is_signed_in
-        self._unguarded = frozenset(unguarded_paths)
+        self._liveness = frozenset(liveness_paths)
+        self._pacer = liveness or Pacer(per_s=200, max_delay_s=anonymous.wait_s)
         self._refusal = _refusal_body(retry_after_s)
         self._retry_after = str(retry_after_s).encode()
         self._logged_at = time.monotonic() - LOG_EVERY_S
         self._logged_refused = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in self._unguarded:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if scope["path"] in self._liveness and scope["method"] in ("GET", "HEAD"):
+            await self._pacer.wait_turn()
+            await _answer(send, 200, LIVE_BODY, [])
             return
         lane = self.signed_in if self._is_signed_in(scope) else self.anonymous
         if not await lane.enter():
@@ -107,11 +146,7 @@ class OverloadGuard:
             lane.leave()
 
     async def _refuse(self, send: Send) -> None:
-        await send({"type": "http.response.start", "status": 503, "headers": [
-            (b"content-type", b"application/json"), (b"retry-after", self._retry_after),
-            (b"content-length", str(len(self._refusal)).encode()),
-            (b"cache-control", b"no-store")]})
-        await send({"type": "http.response.body", "body": self._refusal})
+        await _answer(send, 503, self._refusal, [(b"retry-after", self._retry_after)])
         self._log_refusals()
 
     def _log_refusals(self) -> None:
@@ -125,6 +160,14 @@ class OverloadGuard:
             "anonymous_refused_total": self.anonymous.refused,
             "seconds": round(now - self._logged_at, 1)})
         self._logged_at, self._logged_refused = now, refused
+
+
+async def _answer(send: Send, status: int, body: bytes,
+                  headers: list[tuple[bytes, bytes]]) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": [
+        (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+        (b"cache-control", b"no-store"), *headers]})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _refusal_body(retry_after_s: int) -> bytes:

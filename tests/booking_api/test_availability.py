@@ -148,7 +148,7 @@ def _guard(app: HeldApp, wait_s: float) -> OverloadGuard:
     return OverloadGuard(
         app, signed_in=Lane("signed_in", 2, wait_s), anonymous=Lane("anonymous", 1, wait_s),
         is_signed_in=lambda scope: dict(scope["headers"]).get(b"authorization") == b"staff",
-        retry_after_s=3, unguarded_paths=("/health/live",))
+        retry_after_s=3, liveness_paths=("/health/live",))
 
 
 async def _flood(guard: OverloadGuard, held: HeldApp, extra: list[tuple[str, dict]]
