@@ -99,9 +99,9 @@ class Pacer:
 
     async def wait_turn(self) -> None:
         now = time.monotonic()
-        turn = max(now, self._next)
+        turn = min(max(now, self._next), now + self.max_delay_s)  # a backlog never grows
         self._next = turn + self.interval
-        delay = min(turn - now, self.max_delay_s)
+        delay = turn - now
         if delay > 0:
             await asyncio.sleep(delay)
 

@@ -330,3 +330,26 @@ def _backend_waiting_for_a_lock(observer: Connection, timeout_s: float = 10) -> 
             return int(pid)
         time.sleep(0.05)
     raise AssertionError("no request came to wait for the lock")
+
+
+def test_liveness_pacing_delays_a_burst_but_never_past_its_cap() -> None:
+    from booking_api.api.overload import Pacer
+
+    async def burst() -> list[float]:
+        pacer = Pacer(per_s=100, max_delay_s=0.05)
+        loop = asyncio.get_running_loop()
+
+        async def one() -> float:
+            started = loop.time()
+            await pacer.wait_turn()
+            return loop.time() - started
+
+        waits = await asyncio.gather(*(one() for _ in range(50)))
+        await asyncio.sleep(0.1)  # the burst is over: the next answer is immediate
+        return [*waits, await one()]
+
+    waits = asyncio.run(burst())
+
+    assert waits[0] < 0.01 and max(waits[:-1]) >= 0.04
+    assert max(waits) < 0.2
+    assert waits[-1] < 0.01
