@@ -66,7 +66,7 @@ class Settings(BaseSettings):
         description="requests one process serves at once from signed-in callers (staff and "
                     "patients with a valid session)")
     max_anonymous_in_flight: int = Field(
-        default=8, ge=1, le=1000,
+        default=4, ge=1, le=1000,
         description="requests one process serves at once from everyone else (sign-in, "
                     "readiness checks, webhooks, public pages)")
     overload_wait_seconds: float = Field(

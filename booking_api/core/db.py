@@ -31,13 +31,14 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-POOL_SIZE = 32
+POOL_SIZE = 28
 POOL_OVERFLOW = 4
 POOL_TIMEOUT_S = 5.0
 """Connections per process when the caller names none: a request holds one at a time, and
-the service admits 32 at once by default (`Settings.threads`, which `cdip serve` passes in
-through `pool_options`); a few more at a peak for background jobs. A request that still
-finds none free waits this long, then fails (503), rather than queueing for a minute."""
+the service admits 28 at once by default (`Settings.threads`, which the web app passes in
+through `booking_api.database.pool_options`); a few more at a peak for background jobs. A
+request that still finds none free waits this long, then fails (503), rather than queueing
+for a minute."""
 IDLE_PING_S = 10.0
 """A pooled connection idle for longer than this is pinged before use (the server may have
 restarted or dropped it meanwhile); a failed ping replaces it."""
