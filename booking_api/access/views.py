@@ -20,7 +20,6 @@ from booking_api.access.deps import (
     client_address,
 )
 from booking_api.access.models import (
-    PLAIN_TEXT_PATTERN,
     PatientSignIn,
     SessionToken,
     SignInKind,
@@ -35,14 +34,13 @@ from booking_api.access.policy import AccessPolicy
 from booking_api.access.principals import StaffPrincipal
 from booking_api.access.rate_limit import TooManyAttempts
 from booking_api.api.deps import SessionDep, SettingsDep, clock_of
+from booking_api.core.inputs import MAX_ID, PlainText
 
 auth_router = APIRouter(prefix="/api/auth", tags=["sign-in"])
 admin_router = APIRouter(prefix="/api/admin", tags=["admin"], route_class=IdempotentRoute)
 logger = logging.getLogger(__name__)
 
-FilterText = Annotated[str | None, Query(max_length=100, pattern=PLAIN_TEXT_PATTERN)]
-MAX_ROW_ID = 2**31 - 1
-"""Largest id an INTEGER column holds; a larger filter is bad input, not a database error."""
+FilterText = Annotated[PlainText | None, Query(max_length=100)]
 _UNAUTHORISED = {401: {"description": "wrong credentials (one message for every cause)"},
                  429: {"description": "too many failed attempts; see Retry-After"}}
 
@@ -114,8 +112,7 @@ def list_staff_accounts(_admin: AdminOnly, session: SessionDep) -> list[StaffPub
 
 
 @admin_router.patch("/staff/{username}", response_model=StaffPublic)
-def update_staff_account(username: Annotated[str, Path(max_length=40,
-                                                       pattern=PLAIN_TEXT_PATTERN)],
+def update_staff_account(username: Annotated[PlainText, Path(max_length=40)],
                          changes: StaffUpdate, admin: AdminOnly,
                          session: SessionDep) -> StaffPublic:
     """Change a role, display name or active flag; a role or active change signs the
@@ -135,7 +132,7 @@ def update_staff_account(username: Annotated[str, Path(max_length=40,
 def read_audit(_admin: AdminOnly, session: SessionDep,
                entity: FilterText = None, entity_id: FilterText = None,
                actor: FilterText = None, action: FilterText = None,
-               before_id: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None,
+               before_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
                limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
                ) -> list[AuditEventPublic]:
     """Audit events, newest first; page with `before_id` = the last id you got."""
