@@ -97,3 +97,33 @@ def _scalar_problem(value: bool | int | float | str | None) -> str | None:
 ScalarValue = Annotated[bool | int | float | str | None, AfterValidator(
     _checked(_scalar_problem))]
 """Any JSON scalar (a fact's value): text checked like SafeText, numbers finite."""
+
+
+def problem_in_json(value: object, path: str = "") -> tuple[str, str] | None:
+    """The first place in parsed JSON (dotted path, e.g. `participant.0.actor.display`) whose
+    text or number fails the checks above, with the problem; None when all is well. For
+    bodies read as whole documents (FHIR resources) rather than through a model."""
+    if isinstance(value, str):
+        problem = text_problem(value)
+        return (path, problem) if problem else None
+    if isinstance(value, float):
+        problem = number_problem(value)
+        return (path, problem) if problem else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            problem = text_problem(str(key), multiline=False)
+            found = ((_printable(where), f"has a name that {problem}") if problem
+                     else problem_in_json(item, where))
+            if found:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = problem_in_json(item, f"{path}.{index}" if path else str(index))
+            if found:
+                return found
+    return None
+
+
+def _printable(text: str) -> str:
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
