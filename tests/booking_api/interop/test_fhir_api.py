@@ -202,6 +202,26 @@ def test_a_nul_in_a_cancellation_reason_is_named_and_cancels_nothing(
     assert again["status"] == "booked"
 
 
+@pytest.mark.parametrize(("name", "value", "element"), [
+    ("end", {"valueDate": "9999-12-31"}, "Parameters.parameter[end]"),
+    ("start", {"valueDate": "0001-01-01"}, "Parameters.parameter[start]"),
+    ("_count", {"valueString": "many"}, "Parameters.parameter[_count]"),
+    ("_count", {"valueString": "0"}, "Parameters.parameter[_count]"),
+], ids=["end-9999", "start-1", "count-words", "count-zero"])
+def test_find_names_a_parameter_out_of_range(client, system, world, name, value,
+                                             element) -> None:
+    parameters = {"resourceType": "Parameters", "parameter": [
+        {"name": "service-request",
+         "valueReference": {"reference": f"ServiceRequest/{world['requests'][0]}"}},
+        {"name": name, **value}]}
+
+    response = client.post("/fhir/Appointment/$find", headers=system,
+                           content=json.dumps(parameters))
+
+    assert 400 <= response.status_code < 500, response.text
+    assert _issue(response)["expression"] == [element]
+
+
 def test_a_taken_slot_is_a_conflict_naming_the_slot(client, system, world) -> None:
     slot = world["slots"][0]
     client.post("/fhir/Appointment", headers=system,
