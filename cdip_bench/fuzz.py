@@ -27,7 +27,7 @@ from fastapi.testclient import TestClient
 from booking_api.core.config import Settings
 from cdip_bench.booking_data import scratch_database
 from cdip_bench.fuzz_api import HL7_ORDER, HttpCall, Ids, Operation, Target, operations_of
-from cdip_bench.fuzz_inputs import HOSTILE, TEXT_ONLY, Hostile, form_body, json_body
+from cdip_bench.fuzz_inputs import CORE, HOSTILE, Hostile, form_body, json_body
 from cdip_bench.fuzz_portal import (
     PAGES_WITH_QUERIES,
     PortalForm,
@@ -46,25 +46,31 @@ MAX_EXAMPLES_SHOWN = 12
 FORM = "application/x-www-form-urlencoded"
 
 
-def fuzz_benchmark(database_url: str = "", examples: int = 10, seed: int = 7) -> dict:
+def fuzz_benchmark(database_url: str = "", examples: int = 10, values: str = "core",
+                   seed: int = 7) -> dict:
     """Hostile input on every route and portal form of a scratch database (SQLite by default,
     or a fresh database on the PostgreSQL server --database-url names, dropped afterwards):
     requests sent, answers by status class, and the first server errors (there should be
-    none). --examples: random multi-field requests per operation and caller."""
+    none). --values: `core` (one hostile value of each kind in every field) or `all`;
+    --examples: random requests per operation and caller, one to three fields changed to
+    any hostile value."""
     started, load_before = time.perf_counter(), os.getloadavg()[0]
+    sweep = {"core": CORE, "all": HOSTILE}[values]
     with scratch_database(database_url or None) as url, fuzz_target(url) as target:
         tally = Tally()
         for operation in target.operations:
             for caller in operation.callers:
-                _fuzz_operation(target, operation, caller, tally, examples,
+                _fuzz_operation(target, operation, caller, tally, sweep, examples,
                                 random.Random(f"{seed}:{operation.name}:{caller}"))
+        texts = tuple(h for h in sweep if isinstance(h.value, str))
         for form in target.forms:
-            _fuzz_form(target, form, tally)
+            _fuzz_form(target, form, tally, texts)
         for browser in target.browsers:
-            _fuzz_page_queries(target, browser, tally)
+            _fuzz_page_queries(target, browser, tally, texts)
         figures = {"database": url.split(":", 1)[0].split("+")[0],
                    "routes": len(target.operations), "portal_forms": len(target.forms),
-                   "hostile_values": len(HOSTILE), "examples_per_operation": examples,
+                   "hostile_values_per_field": len(sweep),
+                   "examples_per_operation": examples,
                    **tally.figures()}
     figures["seconds"] = round(time.perf_counter() - started, 1)
     figures["load_average_before"] = round(load_before, 2)
@@ -136,11 +142,11 @@ def fuzz_target(url: str) -> Iterator[FuzzTarget]:
 
 
 def _fuzz_operation(target: FuzzTarget, operation: Operation, caller: str, tally: Tally,
-                    examples: int, rng: random.Random) -> None:
+                    sweep: tuple[Hostile, ...], examples: int, rng: random.Random) -> None:
     headers = target.headers[caller]
     tally.add(target.send(operation.call(headers)), f"{operation.name} as {caller}, valid")
     for spot in operation.targets:
-        for hostile in HOSTILE:
+        for hostile in sweep:
             tally.add(target.send(operation.call(headers, {spot: hostile.value})),
                       _what(operation, caller, {spot: hostile}))
     for _ in range(examples if operation.targets else 0):
@@ -150,18 +156,20 @@ def _fuzz_operation(target: FuzzTarget, operation: Operation, caller: str, tally
                   _what(operation, caller, changes))
 
 
-def _fuzz_form(target: FuzzTarget, form: PortalForm, tally: Tally) -> None:
+def _fuzz_form(target: FuzzTarget, form: PortalForm, tally: Tally,
+               texts: tuple[Hostile, ...]) -> None:
     for name in [*(name for name, _value in form.fields), None]:
-        for hostile in TEXT_ONLY:
+        for hostile in texts:
             tally.add(target.post_form(form, name, hostile.value),
                       f"{form.name} as {form.patient}: {name or 'an extra field'} = "
                       f"{hostile.label}")
 
 
-def _fuzz_page_queries(target: FuzzTarget, browser: str, tally: Tally) -> None:
+def _fuzz_page_queries(target: FuzzTarget, browser: str, tally: Tally,
+                       texts: tuple[Hostile, ...]) -> None:
     for path, names in PAGES_WITH_QUERIES.items():
         for name in names:
-            for hostile in TEXT_ONLY:
+            for hostile in texts:
                 tally.add(target.get_page(browser, fuzzed_query(path, name, hostile.value)),
                           f"GET {path} as {browser}: ?{name}= {hostile.label}")
 

@@ -61,6 +61,12 @@ HOSTILE: tuple[Hostile, ...] = (
 )
 TEXT_ONLY: tuple[Hostile, ...] = tuple(h for h in HOSTILE if isinstance(h.value, str))
 """What a form field or a URL can carry (everything there is text)."""
+CORE_LABELS = ("lone high surrogate", "NUL in text", "bell", "20 digits", "NaN", "Infinity",
+               "-Infinity", "2^63", "10^20", "-1", "true", "null", "id as a string",
+               "a list", "an object", "year 9999", "year 1")
+CORE: tuple[Hostile, ...] = tuple(h for h in HOSTILE if h.label in CORE_LABELS)
+"""The issue's inputs, one of each kind: what the full sweep of `cdip bench fuzz` sends by
+default (the rest come in its random examples, or all with --values all)."""
 
 
 def json_body(value: Any) -> bytes:

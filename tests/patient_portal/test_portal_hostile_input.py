@@ -125,3 +125,18 @@ def test_a_multipart_form_with_bytes_that_are_not_utf8_is_refused(
         "Content-Type": f"multipart/form-data; boundary={boundary}"})
 
     assert 400 <= page.status_code < 500
+
+
+@pytest.mark.parametrize("start", ["9999-12-31", "0001-01-01", "2026-02-30", "%00", "%ED%A0%80"])
+def test_a_start_date_beyond_the_calendar_shows_the_first_dates(
+        pages: PageClient, portal_world: PortalWorld, start: str) -> None:
+    pages.sign_in(portal_world.patients[2])
+    pages.get("/compare")
+    pages.post("/compare", {"compare": "soonest"})
+    pages.post("/site", {"site": pages.radio_values("site")[0]})
+    first_dates = pages.radio_values("date")
+
+    page = pages.get(f"/date?from={start}")
+
+    assert page.status_code == 200
+    assert pages.radio_values("date") == first_dates
