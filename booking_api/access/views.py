@@ -4,11 +4,14 @@ staff accounts and audit trail (`/api/admin`, admins only, POSTs idempotent)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
 
 from booking_api.access import services
 from booking_api.access.audit_trail import MAX_PAGE, AuditEventPublic, read_audit_events
@@ -91,10 +94,13 @@ def who_am_i(principal: SignedIn) -> WhoAmI:
 @admin_router.post("/staff", response_model=StaffPublic, status_code=201)
 def create_staff_account(account: StaffCreate, admin: AdminOnly, session: SessionDep,
                          policy: PolicyDep) -> StaffPublic:
-    """Add a staff account (admins only)."""
+    """Add a staff account (admins only). A refusal rolls back at once: on SQLite the
+    session holds the write lock, which the idempotency layer needs to keep the answer."""
     try:
-        user = services.create_staff(session, admin.actor, account, policy.password_hasher)
-        session.commit()
+        with _rolled_back_if_refused(session):
+            user = services.create_staff(session, admin.actor, account,
+                                         policy.password_hasher)
+            session.commit()
     except WeakPassword as weak:
         raise _field_error("password", str(weak)) from None
     except services.StaffAlreadyExists as exists:
@@ -118,9 +124,10 @@ def update_staff_account(username: Annotated[PlainText, Path(max_length=40)],
     """Change a role, display name or active flag; a role or active change signs the
     account out everywhere."""
     try:
-        user = services.update_staff(session, admin.actor, username, changes,
-                                     acting_username=admin.username)
-        session.commit()
+        with _rolled_back_if_refused(session):
+            user = services.update_staff(session, admin.actor, username, changes,
+                                         acting_username=admin.username)
+            session.commit()
     except services.StaffNotFound as missing:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(missing)) from None
     except services.OwnAccountChange as refused:
@@ -138,6 +145,17 @@ def read_audit(_admin: AdminOnly, session: SessionDep,
     """Audit events, newest first; page with `before_id` = the last id you got."""
     return read_audit_events(session, entity=entity, entity_id=entity_id, actor=actor,
                              action=action, before_id=before_id, limit=limit)
+
+
+@contextmanager
+def _rolled_back_if_refused(session: Session) -> Iterator[None]:
+    """Roll back as soon as a change is refused: on SQLite the session holds the write lock,
+    which the idempotency layer needs next to keep the refusal for replay."""
+    try:
+        yield
+    except BaseException:
+        session.rollback()
+        raise
 
 
 def _context(request: Request, secret: str, policy: AccessPolicy
