@@ -221,7 +221,9 @@ def _replaced(body: Any, where: Where, value: Any, kind: str) -> Any:
         fields[int(where[1])] = plain_text(value)
         segments[int(where[0])] = "|".join(fields)
         return "\r".join(segments)
-    if kind == "form" and isinstance(body, list) and where:
+    if kind == "form" and where:
+        if not (isinstance(body, list) and all(isinstance(f, tuple) for f in body)):
+            return body
         return [(name, plain_text(value) if index == where[0] else text)
                 for index, (name, text) in enumerate(body)]
     if not where:
