@@ -27,6 +27,7 @@ BENCHMARKS: dict[str, str] = {
     "repair": "cdip_bench.repair:repair_benchmark",
     "messages": "cdip_bench.messages:messages_benchmark",
     "overload": "cdip_bench.overload:overload_benchmark",
+    "fuzz": "cdip_bench.fuzz:fuzz_benchmark",
 }
 
 app = typer.Typer(help="Measure speed and quality; figures as a table or JSON.",
