@@ -34,6 +34,7 @@ from booking_api.appointments.models import Appointment, AppointmentPublic
 from booking_api.appointments.taking import SITES_OF_MARKED_SLOTS, conflict_refusal
 from booking_api.core.db import CONFLICT_SQLSTATES
 from booking_api.core.errors import BookingError, InvalidInput
+from booking_api.core.inputs import PlainText, SafeText, StrictId
 from booking_api.idempotency.route import keep_with_commit
 from booking_api.slots.models import Slot
 from domain.lifecycle import AppointmentState
@@ -51,12 +52,12 @@ AppointmentId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 class SlotChoice(BaseModel):
-    request_id: int = Field(ge=1, le=MAX_ID)
-    slot_id: int = Field(ge=1, le=MAX_ID)
+    request_id: StrictId
+    slot_id: StrictId
 
 
 class Reason(BaseModel):
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: SafeText = Field(min_length=1, max_length=2000)
 
 
 OVERLAP_REASON = ("staff only: why the patient should have this time although it clashes "
@@ -64,22 +65,22 @@ OVERLAP_REASON = ("staff only: why the patient should have this time although it
 
 
 class RescheduleIn(BaseModel):
-    slot_id: int = Field(ge=1, le=MAX_ID)
-    reason: str = Field(min_length=1, max_length=2000)
-    overlap_reason: str | None = Field(default=None, min_length=1, max_length=2000,
-                                       description=OVERLAP_REASON)
+    slot_id: StrictId
+    reason: SafeText = Field(min_length=1, max_length=2000)
+    overlap_reason: SafeText | None = Field(default=None, min_length=1, max_length=2000,
+                                            description=OVERLAP_REASON)
 
 
 class OverrideIn(BaseModel):
-    rule_id: str = Field(min_length=1, max_length=100)
-    reason: str = Field(min_length=1, max_length=2000)
+    rule_id: PlainText = Field(min_length=1, max_length=100)
+    reason: SafeText = Field(min_length=1, max_length=2000)
 
 
 class StaffBookingIn(SlotChoice):
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: SafeText = Field(min_length=1, max_length=2000)
     overrides: list[OverrideIn] = Field(default_factory=list, max_length=20)
-    overlap_reason: str | None = Field(default=None, min_length=1, max_length=2000,
-                                       description=OVERLAP_REASON)
+    overlap_reason: SafeText | None = Field(default=None, min_length=1, max_length=2000,
+                                            description=OVERLAP_REASON)
 
 
 @router.post("/holds", status_code=201, response_model=AppointmentPublic)

@@ -6,7 +6,7 @@ an override reason saying the rule found it, so the constraint can be made and a
 find them (`overlap_reason LIKE 'found overlapping%'`).
 
 Revision ID: 0012_patient_overlap_read_audit
-Revises: 0009_jobs_outbox
+Revises: 0010_idempotency_owner
 Create Date: 2026-12-05
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012_patient_overlap_read_audit"
-down_revision: str | None = "0009_jobs_outbox"
+down_revision: str | None = "0010_idempotency_owner"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
