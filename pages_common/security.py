@@ -74,6 +74,23 @@ def secure_cookies(settings: Settings) -> bool:
     return not (plain_http and settings.environment in (Environment.DEMO, Environment.TEST))
 
 
+def session_reader(settings: Settings, cookie: SessionCookie
+                   ) -> Callable[[str | None], dict[str, Any]]:
+    """Reads a session cookie's data: {} unless its signature verifies and it is fresh."""
+    serializer = URLSafeTimedSerializer(settings.secret_key, salt=cookie.salt)
+
+    def read(value: str | None) -> dict[str, Any]:
+        if not value:
+            return {}
+        try:
+            data = serializer.loads(value, max_age=cookie.max_age_s)
+        except BadSignature:
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    return read
+
+
 class PageSecurityMiddleware:
     """Loads and saves one session cookie, and adds the security headers, on the paths
     `covers` admits; other paths pass straight through untouched (plain ASGI)."""
@@ -84,6 +101,7 @@ class PageSecurityMiddleware:
         self._cookie_spec = cookie
         self._covers = covers
         self._serializer = URLSafeTimedSerializer(settings.secret_key, salt=cookie.salt)
+        self._load = session_reader(settings, cookie)
         self._secure = secure_cookies(settings)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -113,15 +131,6 @@ class PageSecurityMiddleware:
                            path=spec.path, httponly=True, samesite="lax", secure=self._secure)
         return carrier.headers["set-cookie"]
 
-    def _load(self, cookie: str | None) -> dict[str, Any]:
-        if not cookie:
-            return {}
-        try:
-            data = self._serializer.loads(cookie, max_age=self._cookie_spec.max_age_s)
-        except BadSignature:
-            return {}
-        return data if isinstance(data, dict) else {}
-
 
 def add_security_headers(headers: MutableHeaders, nonce: str, path: str) -> None:
     headers["Content-Security-Policy"] = content_security_policy(nonce)
@@ -132,19 +141,21 @@ def add_security_headers(headers: MutableHeaders, nonce: str, path: str) -> None
         headers["Cache-Control"] = "no-store"
 
 
-CsrfPage = Callable[[Request, CsrfFailed], Response]
+ErrorPage = Callable[[Request, Exception], Response]
 
 
-def on_csrf_failure(app: Any, prefix: str, page: CsrfPage) -> None:
-    """Answer a failed CSRF check under `prefix` with `page`: each page package shows its
-    own "page expired" page; the longest matching prefix wins."""
-    pages: dict[str, CsrfPage] = getattr(app.state, "csrf_pages", None) or {}
+def on_page_error(app: Any, error: type[Exception], prefix: str, page: ErrorPage) -> None:
+    """Answer `error` raised under `prefix` with `page`: each page package shows its own
+    page for a failed CSRF check or an unreadable form; the longest matching prefix wins."""
+    registry: dict[type[Exception], dict[str, ErrorPage]] = (
+        getattr(app.state, "page_error_pages", None) or {})
+    pages = registry.setdefault(error, {})
     pages[prefix] = page
-    app.state.csrf_pages = pages
+    app.state.page_error_pages = registry
 
-    def dispatch(request: Request, error: Exception) -> Response:
+    def dispatch(request: Request, raised: Exception) -> Response:
         path = request.url.path
         chosen = max((p for p in pages if path.startswith(p)), key=len, default=prefix)
-        return pages[chosen](request, error)  # type: ignore[arg-type]
+        return pages[chosen](request, raised)
 
-    app.add_exception_handler(CsrfFailed, dispatch)
+    app.add_exception_handler(error, dispatch)

@@ -1,18 +1,30 @@
 """What the portal's forms accept, and the message for each thing that can be wrong, in the
 words NHS.UK uses. Each reader returns the cleaned value or a dict of field id → message (the
-id is the element the error summary links to)."""
+id is the element the error summary links to). Reading the posted form itself (CSRF, fields
+no answer contains refused by name) is `pages_common.forms`, shared with the console."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from pages_common.forms import Errors, FormData, posted_form, text_fields, text_of
+from pages_common.forms import (
+    Errors,
+    FormData,
+    UnreadableField,
+    posted_form,
+    text_fields,
+    text_of,
+)
 
 MAX_TEXT = 500
 
-__all__ = ["Errors", "FormData", "posted_form", "text_fields"]
+__all__ = ["Errors", "FormData", "UnreadableField", "posted_form", "text_fields"]
+_DATE_PARTS = {"day": re.compile(r"[0-9]{1,2}"), "month": re.compile(r"[0-9]{1,2}"),
+               "year": re.compile(r"[0-9]{4}")}
+"""ASCII digits only: `str.isdigit` also takes '²' and '٣', and a 20-digit day overflows."""
 
 WEEKDAYS = (("mon", "Monday"), ("tue", "Tuesday"), ("wed", "Wednesday"),
             ("thu", "Thursday"), ("fri", "Friday"), ("sat", "Saturday"), ("sun", "Sunday"))
@@ -57,7 +69,7 @@ def read_date(data: FormData, prefix: str, label: str, today: date,
     if missing:
         errors[f"{prefix}-{missing[0]}"] = f"{label} must include a {' and '.join(missing)}"
         return None
-    if not all(value.isdigit() for value in parts.values()) or len(parts["year"]) != 4:
+    if not all(_DATE_PARTS[part].fullmatch(value) for part, value in parts.items()):
         errors[f"{prefix}-day"] = f"{label} must be a real date"
         return None
     try:

@@ -21,6 +21,9 @@ RENDERER = PageRenderer(TEMPLATES, SERVICE_NAME)
 
 
 def render(request: Request, template: str, context: Mapping[str, Any] | None = None, *,
-           errors: Mapping[str, str] | None = None, status: int = 200) -> HTMLResponse:
-    """The page; `errors` (field id → message, in page order) become the error summary."""
-    return RENDERER.render(request, template, context, errors=errors, status=status)
+           errors: Mapping[str, str] | None = None, status: int | None = None
+           ) -> HTMLResponse:
+    """The page; `errors` (field id → message, in page order) become the error summary, and
+    the answer is then 422 (the form was not accepted) unless `status` says otherwise."""
+    return RENDERER.render(request, template, context, errors=errors,
+                           status=status or (422 if errors else 200))

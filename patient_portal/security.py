@@ -3,13 +3,19 @@ cookie, CSP with nonces, CSRF) are `pages_common.security`, shared with the staf
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
 from starlette.types import ASGIApp
 
 from booking_api.core.config import Settings
-from pages_common.security import PageSecurityMiddleware, SessionCookie, page_session
+from pages_common.security import (
+    PageSecurityMiddleware,
+    SessionCookie,
+    page_session,
+)
+from pages_common.security import session_reader as cookie_reader
 
 COOKIE_NAME = "cdip_portal"
 COOKIE_MAX_AGE_S = 2 * 60 * 60
@@ -28,3 +34,8 @@ def portal_security(app: ASGIApp, settings: Settings) -> PageSecurityMiddleware:
     """The shared page protections over every path but NOT_PORTAL."""
     return PageSecurityMiddleware(app, settings, PORTAL_COOKIE,
                                   lambda path: not path.startswith(NOT_PORTAL))
+
+
+def session_reader(settings: Settings) -> Callable[[str | None], dict[str, Any]]:
+    """Reads the portal cookie's data: {} unless its signature verifies and it is fresh."""
+    return cookie_reader(settings, PORTAL_COOKIE)

@@ -12,7 +12,8 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
 from booking_api.core.app_state import settings_of
-from pages_common.security import on_csrf_failure
+from pages_common.forms import UnreadableField
+from pages_common.security import CsrfFailed, on_page_error
 from staff_console.rendering import render
 from staff_console.security import PREFIX, console_security
 from staff_console.signed_in import NotAllowed, NotSignedIn, tell_next_page
@@ -41,7 +42,8 @@ def mount_console(app: FastAPI) -> None:
     app.add_exception_handler(NotSignedIn, _signed_out)
     app.add_exception_handler(NotAllowed, _not_allowed)
     app.add_exception_handler(PageNotFound, _not_found)
-    on_csrf_failure(app, PREFIX, _csrf_failed)
+    on_page_error(app, CsrfFailed, PREFIX, _csrf_failed)
+    on_page_error(app, UnreadableField, PREFIX, _unreadable_field)
 
 
 def _signed_out(request: Request, error: Exception) -> Response:
@@ -67,3 +69,11 @@ def _not_found(request: Request, error: Exception) -> Response:
     return render(request, "staff/message.jinja", {
         "heading": "Page not found", "lines": [str(error)],
         "link": {"href": "/staff", "text": "Go to your start page"}}, status=404)
+
+
+def _unreadable_field(request: Request, error: Exception) -> Response:
+    return render(request, "staff/message.jinja", {
+        "heading": "Sorry, the form could not be read",
+        "lines": [f"{error}.", "Go back, check what was typed and try again. Nothing has "
+                  "been changed."], "link": {"href": "/staff", "text": "Start again"}},
+        status=400)

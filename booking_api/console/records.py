@@ -13,6 +13,7 @@ from sqlmodel import Session, col
 
 from booking_api.appointments.models import Appointment
 from booking_api.audit.models import AuditEvent
+from booking_api.audit.reads import Reader, record_read
 from booking_api.console.worklist import breach_date, needs_call_reasons
 from booking_api.core.db import Database
 from booking_api.core.errors import NotFound
@@ -125,8 +126,10 @@ FACT_CHOICES = tuple((name, fact.label) for name, fact in sorted(FACTS.items()))
 """Facts a person may record (derived ones are recorded too when they disagree)."""
 
 
-def request_record(db: Database, request_id: int, today: date) -> RequestRecord:
-    """The record of one request; NotFound when there is none."""
+def request_record(db: Database, request_id: int, today: date,
+                   reader: Reader | None = None) -> RequestRecord:
+    """The record of one request; NotFound when there is none. The read is logged in the
+    access log of the patient's record for `reader` (staff: `audit.reads`)."""
     with db.reading() as session:
         request = session.get(Request, request_id)
         if request is None:
@@ -136,7 +139,7 @@ def request_record(db: Database, request_id: int, today: date) -> RequestRecord:
         site = session.get(Site, request.site_id) if request.site_id else None
         assert exam is not None and patient is not None
         received_on = request.received_at.date()
-        return RequestRecord(
+        record = RequestRecord(
             request_id=request_id, reference=request.booking_reference,
             state=RequestState(request.state), priority=Priority(request.priority),
             exam_code=exam.code, exam_name=exam.name, modality=Modality(exam.modality),
@@ -149,6 +152,8 @@ def request_record(db: Database, request_id: int, today: date) -> RequestRecord:
             history=_history(session, request_id),
             appointments=_appointments(session, request_id),
             audit=_audit(session, request_id))
+        record_read(session, reader, patient.id or 0, "request", request_id)
+        return record
 
 
 def _patient(patient: Patient) -> PatientSummary:

@@ -16,7 +16,7 @@ from booking_api.console.records import request_record
 from booking_api.console.search import ClerkSearch, offers_for
 from booking_api.core.app_state import settings_of
 from booking_api.core.errors import BookingError, NotFound
-from pages_common.forms import FormData, text_of
+from pages_common.forms import FormData, ascii_digits, text_of
 from pages_common.security import page_session
 from staff_console.rendering import render
 from staff_console.signed_in import ConsoleStaff, notice_for_this_page, now_of, tell_next_page
@@ -26,6 +26,7 @@ from staff_console.views.common import (
     PageNotFound,
     database,
     once,
+    reader,
     reason_error,
     see_other,
     today,
@@ -48,7 +49,7 @@ def search_page(request: Request, request_id: RequestId, staff: Clerk) -> Respon
         order = "soonest"
     if order == "site" and site_id not in {s for s, _ in sites}:
         errors["site"] = "Select a site"
-    record = _record(request, request_id)
+    record = _record(request, staff, request_id)
     offers: list[Any] = []
     if not errors:
         try:
@@ -66,11 +67,11 @@ def search_page(request: Request, request_id: RequestId, staff: Clerk) -> Respon
 def choose(request: Request, request_id: RequestId, staff: Clerk, form: Form) -> Response:
     """Hold the chosen time (a new booking), or note it (moving a booking)."""
     slot_text = text_of(form, "slot")
-    if not slot_text.isdigit() or not 0 < int(slot_text) < 2**31:
+    if not ascii_digits(slot_text, 10) or not 0 < int(slot_text) < 2**31:
         tell_next_page(request, "Choose a time from the list.")
         return see_other(f"/staff/requests/{request_id}/book")
     slot_id = int(slot_text)
-    record = _record(request, request_id)
+    record = _record(request, staff, request_id)
     state = _booking_state(request)
     if record.active_appointment and record.active_appointment.state.value == "booked":
         state.clear()
@@ -132,7 +133,7 @@ def confirm(request: Request, request_id: RequestId, staff: Clerk, form: Form) -
 
 @router.post("/{request_id}/cancel")
 def cancel(request: Request, request_id: RequestId, staff: Clerk, form: Form) -> Response:
-    record = _record(request, request_id)
+    record = _record(request, staff, request_id)
     active = record.active_appointment
     reason = text_of(form, "cancel-reason")
     problem = reason_error(reason, what="why you are cancelling")
@@ -159,7 +160,7 @@ def _confirm(request: Request, staff: ConsoleStaff, request_id: int,
         tell_next_page(request, "Choose a time first.")
         return see_other(f"/staff/requests/{request_id}/book")
     slot = slot_line(database(request), state["slot_id"])
-    record = _record(request, request_id)
+    record = _record(request, staff, request_id)
     return render(request, "staff/book_confirm.jinja", {
         "record": record, "slot": slot, "moving": bool(state.get("moving")),
         "values": {"reason": text_of(form, "reason")} if form else {}},
@@ -173,9 +174,10 @@ def _render_search(request: Request, staff: ConsoleStaff, record: Any,
         "order": "soonest", "site_id": ""}, staff=staff, errors=errors, status=400)
 
 
-def _record(request: Request, request_id: int):
+def _record(request: Request, staff: ConsoleStaff, request_id: int):
     try:
-        return request_record(database(request), request_id, today(request))
+        return request_record(database(request), request_id, today(request),
+                                    reader(request, staff))
     except NotFound:
         raise PageNotFound(f"There is no request {request_id}.") from None
 

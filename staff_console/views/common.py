@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
+from booking_api.audit.reads import Reader
 from booking_api.core.app_state import database_of
 from booking_api.core.db import Database
 from pages_common.forms import FormData, posted_form, text_fields
@@ -41,6 +42,12 @@ def see_other(path: str) -> RedirectResponse:
 
 def database(request: Request) -> Database:
     return database_of(request.app)
+
+
+def reader(request: Request, staff: ConsoleStaff) -> Reader:
+    """Who reads a patient's record through this page, for the record's access log."""
+    route = request.scope.get("route")
+    return Reader(staff.actor, getattr(route, "path", None) or request.url.path)
 
 
 def today(request: Request) -> date:

@@ -16,7 +16,7 @@ from booking_api.core.errors import InvalidInput
 from booking_api.patients.identity import PatientDetails
 from domain.nhs_number import InvalidNhsNumber, normalise_nhs_number
 from domain.vocabulary import Priority
-from pages_common.forms import Errors, FormData, text_of
+from pages_common.forms import Errors, FormData, ascii_digits, text_of
 from staff_console.rendering import render
 from staff_console.signed_in import ConsoleStaff, now_of, tell_next_page
 from staff_console.views.common import Clerk, Form, database, once, see_other, today
@@ -82,7 +82,7 @@ def read_order(form: FormData, exams: set[str], sites: set[str],
         errors["postcode"] = "Enter a real postcode, for example B15 2TH"
     phone = text_of(form, "phone").strip().replace(" ", "") or None
     if phone and not (phone.startswith(("+44", "07", "01", "02")) and
-                      phone.lstrip("+").isdigit() and 10 <= len(phone) <= 13):
+                      ascii_digits(phone.lstrip("+"), 13) and len(phone) >= 10):
         errors["phone"] = "Enter a UK phone number, for example 07700 900123"
     email = text_of(form, "email").strip() or None
     if email and ("@" not in email or len(email) > 254 or " " in email):
@@ -125,7 +125,8 @@ def _date_of_birth(form: FormData, today_: date, errors: Errors) -> date | None:
         errors[f"dob-{missing[0]}"] = f"Date of birth must include a {' and '.join(missing)}"
         return None
     try:
-        if not all(v.isdigit() for v in parts.values()) or len(parts["year"]) != 4:
+        if not (ascii_digits(parts["day"], 2) and ascii_digits(parts["month"], 2)
+                and ascii_digits(parts["year"], 4) and len(parts["year"]) == 4):
             raise ValueError(parts)
         born = date(int(parts["year"]), int(parts["month"]), int(parts["day"]))
     except ValueError:

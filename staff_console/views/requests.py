@@ -23,6 +23,7 @@ from staff_console.views.common import (
     Form,
     database,
     once,
+    reader,
     reason_error,
     see_other,
     today,
@@ -43,7 +44,8 @@ def show(request: Request, staff: ConsoleStaff, request_id: int, *,
          errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
          status: int = 200) -> Response:
     try:
-        record = request_record(database(request), request_id, today(request))
+        record = request_record(database(request), request_id, today(request),
+                                    reader(request, staff))
     except NotFound:
         return render(request, "staff/message.jinja", {
             "heading": "Request not found", "lines": [f"There is no request {request_id}."],

@@ -21,7 +21,16 @@ from domain.vocabulary import Priority
 from pages_common.forms import FormData, text_of
 from staff_console.rendering import render
 from staff_console.signed_in import ConsoleStaff, notice_for_this_page, now_of, tell_next_page
-from staff_console.views.common import Form, Vetter, database, once, reason_error, see_other, today
+from staff_console.views.common import (
+    Form,
+    Vetter,
+    database,
+    once,
+    reader,
+    reason_error,
+    see_other,
+    today,
+)
 
 router = APIRouter(prefix="/staff/vetting", include_in_schema=False)
 RequestId = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -109,7 +118,8 @@ def _show(request: Request, staff: ConsoleStaff, request_id: int,
           errors: dict[str, str] | None = None, form: FormData | None = None,
           status: int | None = None) -> Response:
     try:
-        record = request_record(database(request), request_id, today(request))
+        record = request_record(database(request), request_id, today(request),
+                                    reader(request, staff))
     except NotFound:
         return render(request, "staff/message.jinja", {
             "heading": "Request not found", "lines": [f"There is no request {request_id}."],

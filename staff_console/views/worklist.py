@@ -19,6 +19,7 @@ from booking_api.console.worklist import (
 from booking_api.core.errors import InvalidInput
 from domain.lifecycle import RequestState
 from domain.vocabulary import Modality
+from pages_common.forms import ascii_digits
 from staff_console.rendering import render
 from staff_console.signed_in import notice_for_this_page, now_of
 from staff_console.views.common import Clerk, database
@@ -69,7 +70,7 @@ def read_filters(query, choices) -> tuple[WorklistFilters, dict[str, str]]:
     weeks = None
     if query.get("weeks"):
         text = query["weeks"].strip()
-        if not text.isdigit() or int(text) > MAX_WEEKS:
+        if not ascii_digits(text, 3) or int(text) > MAX_WEEKS:
             errors["weeks"] = f"Weeks waited must be a whole number from 0 to {MAX_WEEKS}"
         else:
             weeks = int(text)

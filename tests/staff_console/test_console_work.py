@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from booking_api.appointments.models import Appointment
+from booking_api.audit.models import PatientRecordRead
 from booking_api.database import open_engine
 from booking_api.outbox.models import OutboxMessage
 from booking_api.requests.models import Request
@@ -266,3 +267,17 @@ def test_a_paper_order_is_received_and_goes_to_vetting(staff: StaffClient,
     staff.get("/staff/intake")
     again = staff.post("/staff/intake", {**GOOD_ORDER, "dob-day": "4"})
     assert again.status_code == 400 and "different date of birth" in again.text
+
+
+def test_reading_a_request_is_logged_in_the_patients_access_log(staff: StaffClient,
+                                                                world: ConsoleWorld) -> None:
+    staff.sign_in("clerk")
+    assert staff.get(f"/staff/requests/{world.unsafe_mri}").status_code == 200
+    engine = open_engine(world.url)
+    with engine.connect() as connection:
+        reads = connection.execute(
+            select(PatientRecordRead.actor, PatientRecordRead.route)
+            .join(Request, Request.patient_id == PatientRecordRead.patient_id)
+            .where(Request.id == world.unsafe_mri)).all()
+    engine.dispose()
+    assert ("clerk:t.clerk", "/staff/requests/{request_id}") in reads
