@@ -171,6 +171,7 @@ def test_a_clerk_books_on_a_patients_behalf(browser: Browser, server: LiveServer
     visit.page.goto(f"/staff/requests/{login.request_id}")
     visit.checked("request")
     visit.page.get_by_role("link", name="Book an appointment").click()
+    visit.page.wait_for_url("**/book")
     visit.checked("search")
     visit.page.get_by_label("Nearest to the patient").check()
     visit.press("Search")
@@ -178,6 +179,7 @@ def test_a_clerk_books_on_a_patients_behalf(browser: Browser, server: LiveServer
     # each run takes a different offer: the other run's booking may not have reached the
     # slot index yet (offers, not promises), and taking it would be refused as taken
     visit.page.get_by_role("button", name=re.compile("^Choose")).nth(patient - 2).click()
+    visit.page.wait_for_url("**/book/confirm")
     visit.checked("confirm")
     visit.page.get_by_label("Reason (required)").fill("booked by phone")
     visit.press("Book appointment")
@@ -203,6 +205,7 @@ def test_a_clerk_blocks_a_slot_in_a_sites_diary(browser: Browser, server: LiveSe
     visit.press("Show diary")
     visit.checked("diary-day")
     visit.page.get_by_role("link", name=re.compile("^Block")).first.click()
+    visit.page.wait_for_url("**/block")
     visit.checked("block")
     visit.page.get_by_label("Reason (required)").fill("scanner service visit")
     visit.press("Block slot")
