@@ -23,6 +23,8 @@ from optimiser.problem import DemandRow
 
 DemandSource = Callable[[date], tuple[DemandRow, ...]]
 """Weekly demand for the week starting on a date (a forecast, or the stand-in model)."""
+WeekProgress = Callable[[date, str], None]
+"""Told as each week moves on: its Monday and "planning", "writing" or "done"."""
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,11 @@ def build_and_write_weeks(engine: Engine, network: Network,
                           first_week: date, weeks: int, *, time_limit_s: float,
                           availability: tuple[StaffAvailability, ...], zone: ZoneInfo,
                           now: datetime, travel_limit_km: float = 50.0,
-                          ) -> list[WeekBuilt]:
+                          progress: WeekProgress | None = None) -> list[WeekBuilt]:
+    def tell(stage: str, monday: date) -> None:
+        if progress is not None:
+            progress(monday, stage)
+
     room_sites = {room.room_id: room.site_id for room in network.rooms}
     with transaction(engine) as session:
         mirror_reference_data(session, network, exam_catalogue())
@@ -45,11 +51,14 @@ def build_and_write_weeks(engine: Engine, network: Network,
     built = []
     for number in range(weeks):
         monday = first_week + timedelta(weeks=number)
+        tell("planning", monday)
         problem = DiaryProblem(network, templates, monday, demand(monday), availability,
                                travel_limit_km, last)
         plan = build_diary(problem, time_limit_s=time_limit_s)
+        tell("writing", monday)
         with transaction(engine) as session:
             report = write_week(session, monday, plan.sessions, templates, room_sites, zone, now)
             last = planned_sessions(session, monday, room_sites)
         built.append(WeekBuilt(monday, plan, report))
+        tell("done", monday)
     return built
