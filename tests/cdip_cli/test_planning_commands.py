@@ -4,15 +4,19 @@ file exits 2 naming the file, row and field, and changes nothing."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import create_engine, func, select
 from typer.testing import CliRunner
 
 from booking_api.core.config import get_settings
+from booking_api.core.db import transaction
 from booking_api.diary.models import HistoryDemand
+from booking_api.network.services import mirror_reference_data
 from booking_api.slots.models import DiarySession
 from cdip_cli.main import app
+from domain.exams import exam_catalogue
 from domain.network import load_reference_network
 from tests.booking_api.test_planning_demand import write_export
 
@@ -88,3 +92,29 @@ def test_diary_build_without_a_history_says_how_to_get_one(cli_database):
     assert result.exit_code == 2
     assert "cdiphistoryimport" in _squeezed(result.output)
     assert _count(cli_database, DiarySession.__table__) == 0
+
+
+def test_disruption_add_list_and_revoke(cli_database):
+    network = load_reference_network()
+    engine = create_engine(cli_database)
+    try:
+        with transaction(engine) as session:
+            mirror_reference_data(session, network, exam_catalogue())
+    finally:
+        engine.dispose()
+    room = network.rooms[0].room_id
+    day = (date.today() + timedelta(days=7)).isoformat()
+    unknown = runner.invoke(app, ["disruption", "add", "--kind", "room_down", "--room", "NOPE",
+                                  "--from", day, "--reason", "fault"])
+    assert unknown.exit_code == 2 and "room_id: no room 'NOPE'" in unknown.output
+    past = runner.invoke(app, ["disruption", "add", "--kind", "room_down", "--room", room,
+                               "--from", "2020-01-06", "--reason", "fault"])
+    assert past.exit_code == 2 and "first_day" in past.output
+    kept = runner.invoke(app, ["disruption", "add", "--kind", "room_down", "--room", room,
+                               "--from", day, "--reason", "fault"])
+    assert kept.exit_code == 0, kept.output
+    listed = runner.invoke(app, ["disruption", "list"])
+    assert room in listed.output
+    revoked = runner.invoke(app, ["disruption", "revoke", "1", "--reason", "fixed"])
+    assert revoked.exit_code == 0, revoked.output
+    assert room not in runner.invoke(app, ["disruption", "list"]).output
