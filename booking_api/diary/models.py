@@ -110,3 +110,19 @@ class DisruptionPublic(DisruptionBase):
     revoked_at: datetime | None
     revoked_by: str | None
     revoke_reason: str | None
+
+
+class RepairFollowUp(SQLModel, table=True):
+    """A booked patient a diary repair could not move: their slot is lost and a clerk must
+    agree another time with them (the clerks' worklist reads the open ones)."""
+
+    __tablename__ = "repair_follow_up"
+
+    id: int | None = Field(default=None, primary_key=True)
+    appointment_id: int = Field(foreign_key="appointment.id", index=True)
+    request_id: int = Field(foreign_key="request.id", index=True)
+    reason: str = Field(max_length=2000)
+    disruption_ids: str = Field(default="", max_length=500,
+                                description="the disruptions repaired, joined by ';'")
+    created_at: datetime = Field(default_factory=utc_now)
+    resolved_at: datetime | None = None

@@ -1,5 +1,6 @@
-"""Planning inputs kept by the service: a trust's demand history (weekly counts) and
-disruptions (room down, site closed, staff short, list cancelled or added).
+"""Planning inputs kept by the service: a trust's demand history (weekly counts),
+disruptions (room down, site closed, staff short, list cancelled or added), and the patients a
+diary repair could not move (for the clerks).
 
 Revision ID: 0016_disruptions_history
 Revises: 0009_jobs_outbox
@@ -68,9 +69,28 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_disruption_state", "disruption", ["state"])
+    op.create_table(
+        "repair_follow_up",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("appointment_id", sa.Integer(), nullable=False),
+        sa.Column("request_id", sa.Integer(), nullable=False),
+        sa.Column("reason", sa.String(length=2000), nullable=False),
+        sa.Column("disruption_ids", sa.String(length=500), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["appointment_id"], ["appointment.id"]),
+        sa.ForeignKeyConstraint(["request_id"], ["request.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_repair_follow_up_appointment_id", "repair_follow_up",
+                    ["appointment_id"])
+    op.create_index("ix_repair_follow_up_request_id", "repair_follow_up", ["request_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_repair_follow_up_request_id", table_name="repair_follow_up")
+    op.drop_index("ix_repair_follow_up_appointment_id", table_name="repair_follow_up")
+    op.drop_table("repair_follow_up")
     op.drop_index("ix_disruption_state", table_name="disruption")
     op.drop_table("disruption")
     op.drop_index("ix_history_demand_week_start", table_name="history_demand")
