@@ -9,12 +9,14 @@ from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from booking_api.core.config import get_settings
 from booking_api.core.db import transaction
+from booking_api.core.errors import BookingError
 from booking_api.database import open_engine
 from booking_api.diary.demand import (
     DemandSourceError,
@@ -22,8 +24,15 @@ from booking_api.diary.demand import (
     planned_demand,
     read_service_history,
 )
-from booking_api.diary.flows import WeekBuilt, build_and_write_weeks
+from booking_api.diary.disruptions import (
+    add_disruption,
+    as_repair_disruption,
+    list_disruptions,
+)
+from booking_api.diary.flows import WeekBuilt, build_and_write_weeks, repair_and_apply
+from booking_api.diary.models import DisruptionCreate, DisruptionKind
 from booking_api.diary.services import sessions_on
+from cdip_cli.actors import cli_actor
 from domain.data_files import DataFileError
 from domain.network import load_reference_network
 from domain.session_templates import session_templates
@@ -32,9 +41,11 @@ from domain.staff_availability import (
     load_reference_staff_availability,
     load_staff_availability,
 )
+from domain.vocabulary import SessionPeriod, StaffRole
 from forecasting.demand import UnknownModelError
 from optimiser import DiaryInputError
 from optimiser.problem import PERIODS
+from optimiser.repair import RepairInputError, RepairSettings
 
 app = typer.Typer(help="Diaries: which template runs in which room and session.",
                   no_args_is_help=True)
@@ -98,6 +109,72 @@ def build(
         engine.dispose()
     _print_sources(console, demand)
     _print_summary(console, built)
+
+
+@app.command("repair")
+def repair(
+    first_day: Annotated[str | None, typer.Option(
+        "--from", help="First day disrupted, YYYY-MM-DD.")] = None,
+    last_day: Annotated[str | None, typer.Option(
+        "--to", help="Last day disrupted (default: the first).")] = None,
+    room: Annotated[str | None, typer.Option(help="A room out of use (or whose list "
+                                                  "is cancelled or added).")] = None,
+    site: Annotated[str | None, typer.Option(help="A site closed (or short of staff).")]
+    = None,
+    staff_short: Annotated[str | None, typer.Option(
+        help="With --site: ROLE:N, e.g. radiographer:3.")] = None,
+    period: Annotated[SessionPeriod | None, typer.Option(
+        help="With --room: the one session cancelled (or added).")] = None,
+    extra_list: Annotated[str | None, typer.Option(
+        help="With --room and --period: the template of a list added.")] = None,
+    disruption: Annotated[list[int] | None, typer.Option(
+        help="Repair around disruptions already recorded (`cdip disruption add`).")] = None,
+    reason: Annotated[str, typer.Option(help="What happened.")] = "reported by cli",
+    dry_run: Annotated[bool, typer.Option(help="Show who would move where; change "
+                                               "nothing.")] = False,
+    time_limit: Annotated[float, typer.Option(min=0.5, help="Seconds for the optimiser.")]
+    = 5.0,
+) -> None:
+    """Re-plan the diary around a disruption and print who moves where; without --dry-run,
+    record the disruption and apply the repair in one transaction (each moved patient told
+    by the outbox; those who cannot be placed go on the clerks' list)."""
+    settings = get_settings()
+    now = datetime.now(settings.zone)
+    body = None if disruption else _disruption_body(first_day, last_day, room, site,
+                                                    staff_short, period, extra_list, reason)
+    templates = session_templates()
+    network = load_reference_network()
+
+    def disruptions(session) -> list:
+        if body is None:
+            return [(record.id, as_repair_disruption(record))
+                    for record in _recorded(session, disruption)]
+        record = add_disruption(session, cli_actor(), body, templates=templates, now=now,
+                                zone=settings.zone)
+        return [(record.id, as_repair_disruption(record))]
+
+    engine = open_engine(settings.database_url)
+    console = Console()
+    try:
+        with console.status("reading the diary and re-planning"):
+            run = repair_and_apply(
+                engine, cli_actor(), network, templates, disruptions, now=now,
+                dry_run=dry_run, availability=load_reference_staff_availability(network),
+                settings=RepairSettings(time_limit_s=time_limit))
+    except BookingError as error:
+        _fail(f"{error.field}: {error.message}" if error.field else error.message)
+    except RepairInputError as error:
+        _fail(str(error))
+    finally:
+        engine.dispose()
+    _print_repair(console, run.result)
+    if run.applied is None:
+        console.print("dry run: nothing was changed", highlight=False)
+    else:
+        console.print(f"applied: {run.applied.moved} moved and told, "
+                      f"{run.applied.follow_ups} on the clerks' list, "
+                      f"{run.applied.sessions_written} lists opened or changed, "
+                      f"{run.applied.sessions_closed} closed", highlight=False)
 
 
 @app.command("show")
@@ -198,6 +275,76 @@ def _progress(console: Console) -> Progress:
 def _fail(message: str) -> NoReturn:
     typer.echo(message, err=True)
     raise typer.Exit(2)
+
+
+def _disruption_body(first_day, last_day, room, site, staff_short, period, extra_list,
+                     reason) -> DisruptionCreate:
+    """The disruption the options describe; exits 2 naming the option when they do not."""
+    if first_day is None:
+        _fail("--from: the first day disrupted is needed (or give --disruption ID)")
+    fields: dict = {"first_day": _parse_date(first_day, "--from"), "reason": reason,
+                    "last_day": _parse_date(last_day, "--to") if last_day else None}
+    if site and staff_short:
+        role, _, people = staff_short.partition(":")
+        try:
+            fields |= {"kind": DisruptionKind.STAFF_SHORT, "site_id": site,
+                       "role": StaffRole(role), "people": int(people)}
+        except ValueError:
+            _fail(f"--staff-short: '{staff_short}' is not ROLE:N (roles: "
+                  f"{', '.join(r.value for r in StaffRole)})")
+    elif site:
+        fields |= {"kind": DisruptionKind.SITE_CLOSED, "site_id": site}
+    elif room and extra_list:
+        fields |= {"kind": DisruptionKind.EXTRA_LIST, "room_id": room, "period": period,
+                   "template_id": extra_list}
+    elif room and period:
+        fields |= {"kind": DisruptionKind.SESSION_CANCELLED, "room_id": room,
+                   "period": period}
+    elif room:
+        fields |= {"kind": DisruptionKind.ROOM_DOWN, "room_id": room}
+    else:
+        _fail("--room or --site: say what is disrupted")
+    try:
+        return DisruptionCreate(**fields)
+    except ValidationError as error:
+        problem = error.errors()[0]
+        _fail(f"{problem['loc'][-1]}: {problem['msg']}")
+
+
+def _recorded(session, ids: list[int]) -> list:
+    records = {record.id: record for record in list_disruptions(session, active_only=True)}
+    missing = [i for i in ids if i not in records]
+    if missing:
+        _fail(f"--disruption: no active disruption {missing[0]}")
+    return [records[i] for i in ids]
+
+
+def _print_repair(console: Console, result) -> None:
+    """Who moves where, then who cannot be placed: before anything changes."""
+    table = Table(title=f"moves ({len(result.moves)})", title_justify="left")
+    for column in ("appt", "priority", "from", "to", "days", "km"):
+        table.add_column(column, justify="right" if column in ("appt", "days", "km")
+                         else "left")
+    for move in result.moves:
+        table.add_row(str(move.appointment_id), move.priority.value,
+                      move.source.describe(), move.target.describe(),
+                      f"{move.delay_days:+d}",
+                      "-" if move.extra_km is None else f"{move.extra_km:+.0f}")
+    console.print(table)
+    if result.unplaced:
+        unplaced = Table(title=f"to the clerks' list ({len(result.unplaced)})",
+                         title_justify="left")
+        unplaced.add_column("appt", justify="right")
+        unplaced.add_column("from")
+        unplaced.add_column("reason")
+        for patient in result.unplaced:
+            unplaced.add_row(str(patient.appointment_id), patient.source.describe(),
+                             patient.reason)
+        console.print(unplaced)
+    figures = result.figures()
+    console.print(f"{figures['forced_moves']} forced, {figures['excess_moves']} excess moves; "
+                  f"{figures['changed_sessions']} lists changed; {figures['seconds']:.1f} s",
+                  highlight=False)
 
 
 def _next_monday(today: date) -> date:

@@ -4,20 +4,28 @@ file exits 2 naming the file, row and field, and changes nothing."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import create_engine, func, select
 from typer.testing import CliRunner
 
+from booking_api.appointments.models import Appointment
+from booking_api.appointments.services import book_slot
 from booking_api.core.config import get_settings
 from booking_api.core.db import transaction
-from booking_api.diary.models import HistoryDemand
+from booking_api.database import open_engine
+from booking_api.diary.models import Disruption, HistoryDemand
+from booking_api.diary.services import write_sessions
 from booking_api.network.services import mirror_reference_data
-from booking_api.slots.models import DiarySession
+from booking_api.slots.models import DiarySession, Slot
 from cdip_cli.main import app
 from domain.exams import exam_catalogue
 from domain.network import load_reference_network
+from domain.session_templates import session_templates
+from domain.vocabulary import SessionPeriod
+from tests.booking_api.booking_world import CLERK, add_patients
 from tests.booking_api.test_planning_demand import write_export
 
 runner = CliRunner()
@@ -118,3 +126,47 @@ def test_disruption_add_list_and_revoke(cli_database):
     revoked = runner.invoke(app, ["disruption", "revoke", "1", "--reason", "fixed"])
     assert revoked.exit_code == 0, revoked.output
     assert room not in runner.invoke(app, ["disruption", "list"]).output
+
+
+def test_diary_repair_prints_the_moves_then_applies_them(cli_database):
+    network = load_reference_network()
+    site = next(s for s in network.sites
+                if sum(r.modality.value == "XR" and not r.capabilities
+                       for r in network.rooms_at(s.site_id)) >= 2)
+    down, spare = [r.room_id for r in network.rooms_at(site.site_id)
+                   if r.modality.value == "XR" and not r.capabilities][:2]
+    today = date.today()
+    day = today + timedelta(days=14 - today.weekday() + 1)  # a Tuesday at least a week away
+    rooms = {room.room_id: room.site_id for room in network.rooms}
+    engine = open_engine(cli_database)
+    try:
+        with transaction(engine) as session:
+            mirror_reference_data(session, network, exam_catalogue())
+            write_sessions(session, [((room, day, SessionPeriod.MORNING), "XR_PLAIN_GEN")
+                                     for room in (down, spare)], session_templates(), rooms,
+                           ZoneInfo("Europe/London"), datetime.now(UTC))
+            _, requests = add_patients(session, 2, "XCHES")
+            slots = list(session.scalars(select(Slot.id).where(Slot.room_id == down)
+                                         .order_by(Slot.start_at)))
+            booked = [book_slot(session, CLERK, request, slots[i], now=datetime.now(UTC)).id
+                      for i, request in enumerate(requests)]
+    finally:
+        engine.dispose()
+    command = ["diary", "repair", "--room", down, "--from", day.isoformat(), "--reason",
+               "tube failure"]
+    dry = runner.invoke(app, [*command, "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "moves (2)" in dry.output and "nothing was changed" in dry.output
+    assert _count(cli_database, Disruption.__table__) == 0
+    applied = runner.invoke(app, command)
+    assert applied.exit_code == 0, applied.output
+    assert "applied: 2 moved and told" in applied.output
+    assert _count(cli_database, Disruption.__table__) == 1
+    engine = create_engine(cli_database)
+    try:
+        with engine.connect() as connection:
+            moved = connection.execute(select(Appointment.id, Appointment.room_id).where(
+                Appointment.state == "booked")).all()
+    finally:
+        engine.dispose()
+    assert {room for _, room in moved} == {spare} and not {i for i, _ in moved} & set(booked)
