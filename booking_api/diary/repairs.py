@@ -6,8 +6,10 @@ the race-safe `take_slot`, the old one released, one MOVED_BY_SERVICE message th
 outbox with the new time and a link to choose another); lists the repair opens or changes are
 written like a diary build's; lists that no longer run lose their free slots. A patient who
 cannot be placed keeps the booking and goes on the clerks' list (`RepairFollowUp`) with the
-reason. If anything has changed since the plan was read (someone booked a target slot), the
-whole repair is refused with SlotTaken and nothing changes: read, solve and apply again."""
+reason; a hold on a list that no longer runs ends (the patient's own lapses silently, one made
+for them is told). If anything has changed since the plan was read (someone booked a target
+slot), the whole repair is refused with SlotTaken and nothing changes: read, solve and apply
+again."""
 
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from sqlmodel import Session, col
 
 from booking_api.appointments.flows import reschedule
 from booking_api.appointments.models import Appointment
-from booking_api.appointments.taking import mark_slots
+from booking_api.appointments.taking import expire_hold, mark_slots
 from booking_api.audit.services import Actor, record_audit
 from booking_api.core.errors import SlotTaken
 from booking_api.diary.models import RepairFollowUp
@@ -110,7 +112,7 @@ def apply_repair(session: Session, actor: Actor, result: RepairResult, *,
                         f"{waiting[0].appointment_id}; the diary changed since the repair was "
                         "planned")
     for change in closed:
-        _close(session, (change.room_id, change.date, change.period), change.reason)
+        _close(session, actor, (change.room_id, change.date, change.period), now)
     for unplaced in result.unplaced:
         session.add(RepairFollowUp(appointment_id=unplaced.appointment_id,
                                    request_id=unplaced.request_id, reason=unplaced.reason,
@@ -177,12 +179,18 @@ def _occupied(session: Session, row: DiarySession) -> bool:
         col(Slot.status).in_([SlotStatus.BUSY, SlotStatus.BUSY_TENTATIVE]))) is not None
 
 
-def _close(session: Session, key: tuple, reason: str) -> None:
-    """A list that no longer runs: its free slots are withdrawn; the session closes unless a
-    patient the repair could not move is still in it (the clerks' list has them)."""
+def _close(session: Session, actor: Actor, key: tuple, now: datetime) -> None:
+    """A list that no longer runs: holds on it end (a hold could otherwise lapse later and
+    free a slot in a room that is down), its free slots are withdrawn; the session closes
+    unless a patient the repair could not move is still in it (the clerks' list has them)."""
     row = _session_row(session, key)
     if row is None:
         return
+    slot_ids = select(Slot.id).where(Slot.session_id == row.id)
+    for hold in list(session.scalars(select(Appointment).where(
+            Appointment.state == AppointmentState.HELD,
+            col(Appointment.slot_id).in_(slot_ids)))):
+        expire_hold(session, actor, hold, now)
     free = list(session.scalars(select(Slot).where(Slot.session_id == row.id,
                                                    Slot.status == SlotStatus.FREE)))
     mark_slots(session, free, SlotStatus.ENTERED_IN_ERROR)

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from booking_api.appointments.models import ACTIVE_STATES, Appointment
-from booking_api.appointments.services import book_slot
+from booking_api.appointments.services import book_slot, hold_slot
 from booking_api.core.db import transaction
 from booking_api.diary.flows import repair_and_apply
 from booking_api.diary.models import RepairFollowUp
@@ -20,7 +20,7 @@ from booking_api.diary.services import write_sessions
 from booking_api.network.services import mirror_reference_data
 from booking_api.outbox.models import OutboxMessage
 from booking_api.slots.models import Slot
-from domain.lifecycle import SlotStatus
+from domain.lifecycle import AppointmentState, SlotStatus
 from domain.session_templates import session_templates
 from domain.vocabulary import SessionPeriod
 from optimiser.repair import RepairSettings, RoomDown
@@ -125,3 +125,14 @@ def test_a_booking_made_while_the_repair_is_planned_is_not_double_booked(booking
     assert per_slot[taken[0]] == 1
     assert run.applied.moved == 3
     assert moved == 3  # one each (a letter: the test patients have no phone or email)
+
+
+def test_a_hold_on_a_lost_list_ends_so_no_slot_in_the_room_frees_later(booking_engine, diary):
+    with transaction(booking_engine) as session:
+        hold = hold_slot(session, CLERK, diary["waiting"], diary["slots"]["S1-XR1"][10],
+                         now=NOW, hold_minutes=10).id
+    _repair(booking_engine, diary, dry_run=False)
+    with transaction(booking_engine) as session:
+        assert session.get(Appointment, hold).state is AppointmentState.CANCELLED
+        statuses = session.scalars(select(Slot.status).where(Slot.room_id == "S1-XR1")).all()
+    assert SlotStatus.FREE not in statuses and SlotStatus.BUSY_TENTATIVE not in statuses
