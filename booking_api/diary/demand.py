@@ -1,8 +1,8 @@
 """The diary builder's demand from what the service knows: a forecast fitted on its history
 (the weeks a trust export brought in, then the service's own requests) turned into diary rows
 by `forecasting.diary_demand`, plus the appointable requests already waiting, each in the week
-its breach date requires. Reads the database once; the forecast runs outside any transaction
-the caller holds open only as long as it reads."""
+its breach date requires. `read_service_history` reads the database once; `planned_demand`
+fits the forecast on what it read, outside any transaction."""
 
 from __future__ import annotations
 
@@ -59,8 +59,8 @@ def read_service_history(session: Session, zone: ZoneInfo, today: date) -> Servi
     after = (max(imported["week_start"]) + timedelta(days=7) if not imported.empty
              else date.min)
     own = _own_weekly_counts(session, zone, after, this_monday)
-    counts = pd.concat([frame for frame in (imported, own) if not frame.empty],
-                       ignore_index=True) if not (imported.empty and own.empty) else imported
+    frames = [frame for frame in (imported, own) if not frame.empty]
+    counts = pd.concat(frames, ignore_index=True) if frames else imported
     waiting, without_area = _waiting(session, zone, today)
     return ServiceHistory(counts, waiting, imported["week_start"].nunique(),
                           own["week_start"].nunique(), without_area)
