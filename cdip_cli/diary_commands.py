@@ -31,6 +31,7 @@ from booking_api.diary.disruptions import (
 )
 from booking_api.diary.flows import WeekBuilt, build_and_write_weeks, repair_and_apply
 from booking_api.diary.models import DisruptionCreate, DisruptionKind
+from booking_api.diary.repairs import open_follow_ups
 from booking_api.diary.services import sessions_on
 from cdip_cli.actors import cli_actor
 from domain.data_files import DataFileError
@@ -175,6 +176,25 @@ def repair(
                       f"{run.applied.follow_ups} on the clerks' list, "
                       f"{run.applied.sessions_written} lists opened or changed, "
                       f"{run.applied.sessions_closed} closed", highlight=False)
+
+
+@app.command("follow-ups")
+def follow_ups() -> None:
+    """Patients a repair could not move: each keeps the booking until a clerk agrees another
+    time with them."""
+    engine = open_engine(get_settings().database_url)
+    try:
+        with transaction(engine) as session:
+            rows = [(r.id, r.appointment_id, r.request_id, r.reason, r.disruption_ids)
+                    for r in open_follow_ups(session)]
+    finally:
+        engine.dispose()
+    table = Table(title=f"repair follow-ups ({len(rows)})", title_justify="left")
+    for column in ("id", "appt", "request", "reason", "disruptions"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(str(cell) for cell in row))
+    Console().print(table)
 
 
 @app.command("show")

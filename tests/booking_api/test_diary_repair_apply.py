@@ -6,6 +6,7 @@ was being planned is never double-booked (the repair is planned again)."""
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC
 
 import pytest
@@ -16,6 +17,7 @@ from booking_api.appointments.services import book_slot, hold_slot
 from booking_api.core.db import transaction
 from booking_api.diary.flows import repair_and_apply
 from booking_api.diary.models import RepairFollowUp
+from booking_api.diary.repairs import apply_repair, open_follow_ups
 from booking_api.diary.services import write_sessions
 from booking_api.network.services import mirror_reference_data
 from booking_api.outbox.models import OutboxMessage
@@ -23,7 +25,7 @@ from booking_api.slots.models import Slot
 from domain.lifecycle import AppointmentState, SlotStatus
 from domain.session_templates import session_templates
 from domain.vocabulary import SessionPeriod
-from optimiser.repair import RepairSettings, RoomDown
+from optimiser.repair import RepairSettings, RoomDown, Unplaced
 from tests.booking_api.booking_world import (
     CLERK,
     DIARY_DAY,
@@ -136,3 +138,25 @@ def test_a_hold_on_a_lost_list_ends_so_no_slot_in_the_room_frees_later(booking_e
         assert session.get(Appointment, hold).state is AppointmentState.CANCELLED
         statuses = session.scalars(select(Slot.status).where(Slot.room_id == "S1-XR1")).all()
     assert SlotStatus.FREE not in statuses and SlotStatus.BUSY_TENTATIVE not in statuses
+
+
+def test_a_patient_who_cannot_be_placed_keeps_the_booking_and_goes_to_the_clerks(
+        booking_engine, diary):
+    """A plan that leaves one patient unplaced (here: the solver's plan with its first move
+    turned into an unplaced patient) puts them on the clerks' list and moves the others."""
+    run = _repair(booking_engine, diary, dry_run=True)
+    first, *others = run.result.moves
+    left = Unplaced(first.appointment_id, first.request_id, first.patient_id, first.priority,
+                    first.source, True, "clinical-window: Outside the clinical window")
+    result = replace(run.result, moves=tuple(others), unplaced=(left,))
+    rooms = {room.room_id: room.site_id for room in diary["network"].rooms}
+    with transaction(booking_engine) as session:
+        applied = apply_repair(session, CLERK, result, templates=diary["templates"],
+                               room_sites=rooms, now=NOW, disruption_ids=[7])
+    assert (applied.moved, applied.follow_ups) == (2, 1)
+    with transaction(booking_engine) as session:
+        follow_ups = open_follow_ups(session)
+        kept = session.get(Appointment, first.appointment_id)
+        assert kept.state is AppointmentState.BOOKED and kept.room_id == "S1-XR1"
+    assert [(f.appointment_id, f.reason, f.disruption_ids) for f in follow_ups] == [
+        (first.appointment_id, "clinical-window: Outside the clinical window", "7")]
