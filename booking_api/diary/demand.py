@@ -98,7 +98,8 @@ def planned_demand(history: ServiceHistory, first_week: date, weeks: int, *,
 
 def _own_weekly_counts(session: Session, zone: ZoneInfo, after: date,
                        before: date) -> pd.DataFrame:
-    """The service's requests counted per whole week from `after` to before `before`."""
+    """The service's requests counted per whole week from `after` to before `before` (those
+    vetting rejected never needed a slot)."""
     start = datetime.combine(after if after > date.min else date(1900, 1, 1),
                              datetime.min.time(), tzinfo=zone).astimezone(UTC)
     end = datetime.combine(before, datetime.min.time(), tzinfo=zone).astimezone(UTC)
@@ -108,6 +109,7 @@ def _own_weekly_counts(session: Session, zone: ZoneInfo, after: date,
         .join(ExamType, col(ExamType.code) == Request.exam_code)
         .join(Patient, col(Patient.id) == Request.patient_id)
         .where(col(Request.received_at) >= start, col(Request.received_at) < end,
+               Request.state != RequestState.REJECTED,
                col(Patient.area_id).is_not(None))).all()
     if not rows:
         return pd.DataFrame(columns=[*COUNT_COLUMNS, "requests"])
