@@ -131,3 +131,14 @@ def test_planning_beyond_the_forecast_horizon_is_refused(engine, tiny_network, t
         history = read_service_history(session, LONDON, date(2027, 6, 1))
     with pytest.raises(DemandSourceError, match="import a recent export"):
         planned_demand(history, date(2027, 6, 7), 1)
+
+
+def test_the_services_own_requests_count_in_whole_weeks_after_the_import(one_slot, engine):
+    """Two requests received on Monday 2 November: a whole week before 25 November's week."""
+    with transaction(engine) as session:
+        history = read_service_history(session, LONDON, date(2026, 11, 25))
+        this_week = read_service_history(session, LONDON, date(2026, 11, 3))
+    assert history.own_weeks == 1 and history.imported_weeks == 0
+    assert history.counts["requests"].sum() == 2
+    assert set(history.counts["week_start"]) == {date(2026, 11, 2)}
+    assert this_week.counts.empty  # the current week is not whole yet
