@@ -3,7 +3,7 @@ disruptions (room down, site closed, staff short, list cancelled or added), and 
 diary repair could not move (for the clerks).
 
 Revision ID: 0016_disruptions_history
-Revises: 0009_jobs_outbox
+Revises: 0012_patient_overlap_read_audit
 Create Date: 2026-12-05
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0016_disruptions_history"
-down_revision: str | None = "0009_jobs_outbox"
+down_revision: str | None = "0012_patient_overlap_read_audit"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
