@@ -3,7 +3,7 @@ the worklist's partial indexes over open requests (by priority then date receive
 priority then due date), so a page of the network's worklist reads a few index entries.
 
 Revision ID: 0014_console_indexes
-Revises: 0012_patient_overlap_read_audit
+Revises: 0016_disruptions_history
 Create Date: 2026-12-05
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0014_console_indexes"
-down_revision: str | None = "0012_patient_overlap_read_audit"
+down_revision: str | None = "0016_disruptions_history"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
