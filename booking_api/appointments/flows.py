@@ -12,7 +12,12 @@ from datetime import datetime
 from sqlmodel import Session
 
 from booking_api.appointments import services
-from booking_api.appointments.changes import AppointmentChange, note_appointment_change
+from booking_api.appointments.changes import (
+    AppointmentChange,
+    FreedBy,
+    note_appointment_change,
+    note_slot_freed,
+)
 from booking_api.appointments.models import Appointment
 from booking_api.appointments.taking import Claim, release, take_slot
 from booking_api.audit.services import Actor, record_audit
@@ -82,10 +87,12 @@ def staff_overrides(actor: Actor, overrides: Sequence[RuleOverride]) -> list[Ove
 
 def reschedule(session: Session, actor: Actor, appointment_id: int, new_slot_id: int, *,
                reason: str, now: datetime, patient_id: int | None = None,
-               overrides: Sequence[Override] = (), by_service: bool = False) -> Appointment:
+               overrides: Sequence[Override] = (), by_service: bool = False,
+               freed_cause: FreedBy | None = None) -> Appointment:
     """Move a booking to another slot atomically: the new slot is booked first, then the old
     one released; a failure at either step leaves the original booking as it was. The
-    patient hears of it once, as a change (`by_service`: with an apology)."""
+    patient hears of it once, as a change (`by_service`: with an apology). The old slot is
+    noted as freed (`freed_cause`, default: a change or a repair) for backfill."""
     reason = services.required_text(reason, "reason")
     old = services.locked_appointment(session, appointment_id, patient_id)
     if old.state is not AppointmentState.BOOKED:
@@ -93,6 +100,9 @@ def reschedule(session: Session, actor: Actor, appointment_id: int, new_slot_id:
                             "appointment can be rescheduled", "appointment_id")
     new = _take_new(session, actor, old, new_slot_id, now, overrides)
     _release_old(session, actor, old, new, reason, now)
+    assert old.start_at is not None
+    note_slot_freed(session, old.slot_id, old.start_at, now,
+                    freed_cause or (FreedBy.REPAIR if by_service else FreedBy.CHANGED), old.id)
     note_appointment_change(session, AppointmentChange.MOVED, new, now, previous_id=old.id,
                             by_service=by_service)
     return new
