@@ -28,6 +28,8 @@ CASCADE_PARENT = "cdip_backfill_parent"
 """`session.info` key: (freed slot id, depth) of the offer being accepted in this
 transaction, so the slot its patient leaves is recorded as the next step of the cascade."""
 _RUNG = "cdip_backfill_queued"
+OFFERS_WRITTEN = "cdip_offer_messages_written"
+"""`session.info` key: this transaction wrote offer messages (ring as it commits)."""
 
 
 def attach_backfill(policy: OfferPolicy, doorbell: Doorbell | None = None) -> SessionHook:
@@ -99,7 +101,8 @@ def _too_soon_words(start: datetime, now: datetime) -> str:
 
 
 def _ring(session: Session, doorbell: Doorbell) -> None:
-    if session.info.pop(_RUNG, False):
+    queued = session.info.pop(_RUNG, False)
+    if session.info.pop(OFFERS_WRITTEN, False) or queued:
         doorbell.ring()
 
 

@@ -22,7 +22,7 @@ from booking_api.backfill.models import (
     OfferState,
 )
 from booking_api.backfill.policy import OfferPolicy
-from booking_api.backfill.trigger import WAVE_JOB
+from booking_api.backfill.trigger import OFFERS_WRITTEN, WAVE_JOB
 from booking_api.core.columns import utc_now
 from booking_api.jobs.queue import enqueue
 from booking_api.patients.models import ContactPreference, Patient
@@ -124,7 +124,7 @@ def write_messages(session: Session, offer: BackfillOffer, kind: OfferMessageKin
             continue
         session.add(OfferMessage(dedupe_key=key, offer_id=offer.id or 0, kind=kind,
                                  channel=channel, run_at=now, created_at=now, updated_at=now))
-    session.info["cdip_offer_messages_written"] = True
+    session.info[OFFERS_WRITTEN] = True
 
 
 def tell_gone(session: Session, freed: FreedSlot, now: datetime, why: str,
