@@ -5,8 +5,10 @@ expired or filled offer changes nothing; twice is once; cascades end."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from booking_api.appointments.models import Appointment
@@ -164,3 +166,31 @@ def _slot_a_week_later(backfill, template_slot_id: int) -> int:
         session.add(copy)
         session.flush()
         return copy.id
+
+
+def test_the_cli_shows_a_freed_slots_trail_in_ranked_order_with_reasons(
+        booking_engine, tiny_network, tiny_catalogue, monkeypatch):
+    from typer.testing import CliRunner
+
+    from booking_api.core.config import get_settings
+    from cdip_cli.main import app
+
+    if booking_engine.dialect.name != "sqlite":
+        pytest.skip("one database is enough for the command's output")
+    backfill = _world(booking_engine, tiny_network, tiny_catalogue, wave_size=2)
+    backfill.cancel(backfill.book(0, backfill.world.slots["S1-XR1"][0]))
+    backfill.run_jobs()
+    [freed] = backfill.freed()
+    monkeypatch.setenv("CDIP_DATABASE_URL", booking_engine.url.render_as_string(False))
+    monkeypatch.setenv("CDIP_ENVIRONMENT", "test")
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["backfill", "trail", str(freed.id), "--json"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    [trail] = json.loads(result.output)
+    assert [o["position"] for o in trail["offers"]] == sorted(
+        o["position"] for o in trail["offers"])
+    assert trail["offers"][0]["state"] == "offered"
+    assert "routine referral" in trail["offers"][0]["reasons"]
