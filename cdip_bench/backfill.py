@@ -115,7 +115,8 @@ def _play(url: str, world: BackfillWorld, cancellations: list[Cancellation],
     started = time.perf_counter()
     db = open_database(url, offers=offers)
     with running_fake_twilio(ACCOUNT_SID, AUTH_TOKEN) as twilio, \
-            tempfile.TemporaryDirectory() as mail, running_smtp_catcher(Path(mail) / "maildir") as smtp:
+            tempfile.TemporaryDirectory() as mail, \
+            running_smtp_catcher(Path(mail) / "maildir") as smtp:
         settings = Settings(
             database_url=url, environment="test", public_base_url="http://127.0.0.1:9",
             twilio_account_sid=ACCOUNT_SID, twilio_auth_token=AUTH_TOKEN,
@@ -146,7 +147,7 @@ class RealService:
     db: Database
     settings: Settings
     offers: OfferPolicy | None
-    now: datetime = datetime.min.replace(tzinfo=UTC)
+    now: datetime = field(default_factory=lambda: datetime.min.replace(tzinfo=UTC))
     reported: set[int] = field(default_factory=set)
     cancelled_at: dict[int, float] = field(default_factory=dict)
     """Freed slot id → perf_counter at the start of the cancellation that freed it."""
