@@ -29,6 +29,7 @@ from tests.booking_api.booking_world import (
 )
 from tests.booking_api.outbox_support import messaging, phone_of
 from tests.booking_api.test_twilio_webhooks import INBOUND, PUBLIC, TOKEN, _answer, _signed
+from tests.patient_portal.page_client import PageClient
 
 __all__ = ["booking_engine", "messaging", "migrated_engine"]
 SECRET = "backfill-api-test-secret-key-0123456789"
@@ -122,3 +123,20 @@ def test_offer_texts_go_to_twilio_and_a_closed_offer_is_not_sent(messaging) -> N
     assert by_kind[(second.id, "gone", "sms")] == "sent"
     texts = [m["Body"] if isinstance(m, dict) else m.body for m in messaging.texts()]
     assert len(texts) == 1 and "has been taken" in texts[0]
+
+
+def test_the_portal_page_shows_the_offer_and_its_button_takes_it(offered) -> None:
+    client, backfill = offered
+    secure = TestClient(client.app, base_url="https://testserver")  # the public URL is https
+    pages = PageClient(secure)
+    offer = _live(backfill)[0]
+    token = offer_token(SECRET, offer.id)
+    shown = pages.get(f"/offers/{token}")
+    assert shown.status_code == 200 and "Take this appointment" in shown.text
+    assert backfill.world.slots["S1-XR1"][0] not in active_per_slot(backfill.world.engine)
+    refused = secure.post(f"/offers/{token}", data={})  # no CSRF token: refused
+    assert refused.status_code == 400
+    taken = pages.post(f"/offers/{token}", {})
+    assert taken.status_code == 200 and "Your new appointment is booked" in taken.text
+    assert active_per_slot(backfill.world.engine)[backfill.world.slots["S1-XR1"][0]] == 1
+    assert pages.get("/offers/not-a-real-token").status_code == 404
