@@ -2,10 +2,12 @@
 the short-notice list (their days, times, distance and notice), patients booked later who
 said yes to earlier offers (on the list with a booking), and appointable requests not yet
 booked. Each must be in the state the booking path takes (appointable; appointed for a
-move), is checked against the slot eligibility rules for the run of slots its exam needs,
-ranked by `optimiser.backfill`, and only then (best first, until enough) judged again by the
-appointability rules as they stand today: any failing rule (an MR-unsafe implant declared
-since the booking, say) rules it out. Nothing here sets a rule aside."""
+move), is checked against the slot eligibility rules for the run of slots its exam needs and
+ranked by `optimiser.backfill`; as each offer goes out it is judged again by the
+appointability rules as they stand then (`appointability_failures`): any failing rule (an
+MR-unsafe implant declared since the booking, say) rules it out. Nothing here sets a rule
+aside. The requests read are the most urgent and longest waiting first (the ranking's own
+first keys), `SQL_SHORTLIST` of them."""
 
 from __future__ import annotations
 
@@ -47,7 +49,7 @@ from optimiser.backfill import (
 )
 
 LONDON_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-SQL_SHORTLIST = 400
+SQL_SHORTLIST = 150
 """Requests read per freed slot, most urgent and longest waiting first, before the rules."""
 BASE_DNA_RATE = 0.04
 PRIOR_WEIGHT = 12.5
@@ -69,29 +71,32 @@ def gather_and_rank(session: Session, slot: Slot, now: datetime,
     shortlist = _shortlist(session, slot, ranking_policy.min_days_sooner)
     facts = _facts_of(session, [row.request_id for row in shortlist])
     risks = _dna_risks(session, {f.patient.id for f in facts.values()}, now)
-    candidates, refused = [], 0
+    candidates, refused, runs = [], 0, {}
     for row in shortlist:
         fact = facts.get(row.request_id)
         if fact is None:
             continue
         candidate = _candidate(session, row, fact, slot, room, site, diary, now,
-                               risks.get(fact.patient.id))
+                               risks.get(fact.patient.id), runs)
         if candidate is None:
             refused += 1
         else:
             candidates.append(candidate)
     freed = FreedSlot(slot.id or 0, slot.start_at, slot.site_id)
     ranking = rank_candidates(freed, candidates, now, ranking_policy)
-    kept, today = [], now.date()
-    for ranked in ranking.ranked:
-        if len(kept) >= limit:
-            break
-        request = facts[ranked.candidate.request_id].request
-        if not evaluate_request(session, request, today).failures:
-            kept.append(ranked)
-        else:
-            refused += 1
-    return Gathered(Ranking(ranking.slot, tuple(kept), ranking.excluded), refused)
+    return Gathered(Ranking(ranking.slot, ranking.ranked[:limit], ranking.excluded), refused)
+
+
+def appointability_failures(session: Session, request_id: int, now: datetime) -> str | None:
+    """Why the appointability rules refuse the request today (None: no rule fails). Asked as
+    each offer goes out, so an offer is judged by the rules as they stand when it is made."""
+    request = session.get(Request, request_id)
+    if request is None:
+        return "the request no longer exists"
+    failures = evaluate_request(session, request, now.date()).failures
+    if not failures:
+        return None
+    return "fails the appointability rules now: " + "; ".join(v.reason for v in failures)
 
 
 def check_one(session: Session, slot: Slot, request_id: int, now: datetime,
@@ -167,14 +172,18 @@ def _facts_of(session: Session, request_ids: list[int]) -> dict[int, RequestFact
 
 
 def _candidate(session: Session, row, facts: RequestFacts, slot: Slot, room: Room, site: Site,
-               diary: DiarySession, now: datetime, dna_risk: float | None) -> Candidate | None:
+               diary: DiarySession, now: datetime, dna_risk: float | None,
+               runs: dict[int, list[Slot]] | None = None) -> Candidate | None:
     """The candidate, or None when a rule or the patient's wishes rule the slot out."""
     on_list = row.days is not None
     if on_list and not _suits(row, slot, diary):
         return None
     choices = PatientChoices(max_travel_km=row.max_km) if on_list else PatientChoices()
     try:
-        run = slot_run(session, slot, facts.exam.duration_min)
+        runs = {} if runs is None else runs
+        duration = facts.exam.duration_min
+        run = runs[duration] if duration in runs else runs.setdefault(
+            duration, slot_run(session, slot, duration))
         if any(s.status is not SlotStatus.FREE for s in run):
             return None
         check_slot_eligible(slot_request_for(facts, now, choices), run, room, site, now)

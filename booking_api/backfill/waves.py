@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from booking_api.backfill.candidates import gather_and_rank
+from booking_api.backfill.candidates import appointability_failures, gather_and_rank
 from booking_api.backfill.models import (
     BackfillOffer,
     FreedSlot,
@@ -165,6 +165,9 @@ def _why_not_now(session: Session, offer: BackfillOffer, channels: list[str], no
                  policy: OfferPolicy) -> str | None:
     if not channels:
         return "no text or email to reach the patient by"
+    refused = appointability_failures(session, offer.request_id, now)
+    if refused is not None:
+        return refused
     week = session.scalar(select(func.count()).select_from(BackfillOffer).where(
         BackfillOffer.patient_id == offer.patient_id,
         col(BackfillOffer.sent_at) > now - WEEK)) or 0

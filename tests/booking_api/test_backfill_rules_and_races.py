@@ -106,8 +106,11 @@ def test_a_declared_mr_unsafe_implant_is_never_offered_an_mri_slot(
     backfill = backfill_of(booking_engine, world, wave_size=5)
     backfill.cancel(backfill.book(0, slot))
     backfill.run_jobs()
-    offered = {o.request_id for o in backfill.offers()}
-    assert world.requests[2] in offered and world.requests[1] not in offered
+    offers = {o.request_id: o for o in backfill.offers()}
+    assert offers[world.requests[2]].sent_at is not None
+    unsafe = offers.get(world.requests[1])
+    assert unsafe is None or (unsafe.sent_at is None and "MR-unsafe implant" in unsafe.note)
+    assert not [m for m in backfill.messages() if unsafe and m.offer_id == unsafe.id]
 
 
 def test_an_adult_is_never_offered_a_childrens_site(booking_engine, tiny_network,
