@@ -43,8 +43,10 @@ API_ROUTERS: tuple[APIRouter, ...] = (
 
 
 def install_api(app: FastAPI) -> None:
-    """Add the JSON API to `app`: request ids on every request, the error answers, routes."""
+    """Add the JSON API to `app`: request ids on every request, the error answers (422s
+    with bounded inputs), the readiness checks, routes."""
     app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app)
+    health.install_readiness(app)
     for router in API_ROUTERS:
         app.include_router(router)

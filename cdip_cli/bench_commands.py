@@ -26,6 +26,8 @@ BENCHMARKS: dict[str, str] = {
     "reports": "cdip_bench.reports:reports_benchmark",
     "repair": "cdip_bench.repair:repair_benchmark",
     "messages": "cdip_bench.messages:messages_benchmark",
+    "overload": "cdip_bench.overload:overload_benchmark",
+    "fuzz": "cdip_bench.fuzz:fuzz_benchmark",
     "backfill": "cdip_bench.backfill:backfill_benchmark",
 }
 
