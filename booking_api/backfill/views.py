@@ -18,20 +18,21 @@ from booking_api.backfill import flows, read_models
 from booking_api.backfill.links import offer_of_token
 from booking_api.backfill.models import FreedState
 from booking_api.core.app_state import database_of, settings_of
+from booking_api.core.inputs import PlainText, SafeText, StrictId
 
 router = APIRouter(prefix="/api/staff/backfill", tags=["backfill"], responses=ERROR_RESPONSES)
 offers_router = APIRouter(prefix="/api/offers", tags=["backfill"], responses=ERROR_RESPONSES)
 FreedId = Annotated[int, Path(ge=1, le=MAX_ID)]
-Token = Annotated[str, Path(min_length=8, max_length=400)]
+Token = Annotated[PlainText, Path(min_length=8, max_length=400)]
 
 
 class StopBody(BaseModel):
-    reason: str = Field(min_length=1, max_length=500)
+    reason: SafeText = Field(min_length=1, max_length=500)
 
 
 class RedirectBody(BaseModel):
-    request_id: int = Field(ge=1, le=MAX_ID)
-    reason: str = Field(min_length=1, max_length=500)
+    request_id: StrictId
+    reason: SafeText = Field(min_length=1, max_length=500)
 
 
 @router.get("/freed")
