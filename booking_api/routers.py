@@ -25,6 +25,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     health.router,
     access_views.auth_router,
     access_views.admin_router,
+    access_views.patients_router,
     vetting_views.router,
     vetting_views.staff_router,
     appointment_views.router,
