@@ -2,7 +2,7 @@
 and the offer messages (claimed and sent with leases like the outbox's).
 
 Revision ID: 0015_backfill_offers
-Revises: 0012_patient_overlap_read_audit
+Revises: 0016_disruptions_history
 Create Date: 2026-12-05
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0015_backfill_offers"
-down_revision: str | None = "0012_patient_overlap_read_audit"
+down_revision: str | None = "0016_disruptions_history"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
