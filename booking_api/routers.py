@@ -11,6 +11,7 @@ from booking_api.api import health
 from booking_api.api.errors import install_error_handlers
 from booking_api.api.request_id import RequestIdMiddleware
 from booking_api.appointments import views as appointment_views
+from booking_api.backfill import views as backfill_views
 from booking_api.diary import disruption_views
 from booking_api.diary import views as diary_views
 from booking_api.interop import hl7_views
@@ -34,6 +35,8 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     search_views.router,
     diary_views.router,
     disruption_views.router,
+    backfill_views.router,
+    backfill_views.offers_router,
     outbox_views.router,
     webhooks.router,
     hl7_views.router,

@@ -30,6 +30,7 @@ BENCHMARKS: dict[str, str] = {
     "fuzz": "cdip_bench.fuzz:fuzz_benchmark",
     "reads": "cdip_bench.reads:reads_benchmark",
     "console": "cdip_bench.console:console_benchmark",
+    "backfill": "cdip_bench.backfill:backfill_benchmark",
 }
 
 app = typer.Typer(help="Measure speed and quality; figures as a table or JSON.",

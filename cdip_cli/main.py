@@ -6,6 +6,7 @@ import typer
 
 from cdip_cli import (
     audit_commands,
+    backfill_commands,
     bench_commands,
     db_commands,
     demo_commands,
@@ -45,6 +46,7 @@ app.add_typer(bench_commands.app, name="bench")
 app.command("worker")(worker_commands.worker)
 app.add_typer(messages_commands.app, name="messages")
 app.add_typer(audit_commands.app, name="audit")
+app.add_typer(backfill_commands.app, name="backfill")
 
 if __name__ == "__main__":
     app()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 import anyio
 from fastapi import FastAPI
@@ -14,6 +15,8 @@ from fastapi import FastAPI
 from booking_api.api.body_limit import BodyLimit
 from booking_api.api.health import LIVENESS_PATHS, service_version
 from booking_api.api.overload import Lane, OverloadGuard
+from booking_api.backfill.policy import OfferPolicy
+from booking_api.backfill.replies import answer_offer_reply
 from booking_api.core.config import Environment, Settings, get_settings
 from booking_api.database import open_database, pool_options
 from booking_api.outbox.policy import MessagePolicy
@@ -31,7 +34,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings if settings is not None else get_settings()
     settings.check_safe_to_serve()
     message_policy = MessagePolicy.from_settings(settings)
-    database = open_database(settings.database_url, messages=message_policy,
+    offers = OfferPolicy.from_settings(settings) if settings.backfill_enabled else None
+    database = open_database(settings.database_url, messages=message_policy, offers=offers,
                              **pool_options(settings))
 
     @asynccontextmanager
@@ -51,6 +55,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.database = database
     app.state.message_policy = message_policy
+    app.state.offer_policy = offers or OfferPolicy()
+    app.state.sms_reply_handlers = (
+        (partial(answer_offer_reply, policy=offers),) if offers is not None else ())
     app.state.slot_index = SlotIndex()
     install_api(app)
     mount_portal(app)

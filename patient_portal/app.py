@@ -19,7 +19,7 @@ from pages_common.security import CsrfFailed, on_page_error
 from patient_portal.rendering import render
 from patient_portal.security import portal_security
 from patient_portal.signed_in import NotSignedIn
-from patient_portal.views import confirm, journey, manage, sign_in
+from patient_portal.views import confirm, journey, manage, offer, sign_in
 from patient_portal.views.common import CannotBookOnline, see_other, tell_next_page
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -47,7 +47,7 @@ def mount_portal(app: FastAPI) -> None:
                   name="nhsuk-assets")
         app.mount("/static/nhsuk", StaticFiles(directory=NHSUK_DIST), name="nhsuk-frontend")
     app.mount("/static/portal", StaticFiles(directory=PORTAL_STATIC), name="portal-static")
-    for module in (sign_in, journey, confirm, manage):
+    for module in (sign_in, journey, confirm, manage, offer):
         app.include_router(module.router)
     app.add_middleware(portal_security, settings=settings_of(app))
     app.add_exception_handler(NotSignedIn, _signed_out)

@@ -12,7 +12,12 @@ from datetime import datetime
 from sqlmodel import Session
 
 from booking_api.appointments import services
-from booking_api.appointments.changes import AppointmentChange, note_appointment_change
+from booking_api.appointments.changes import (
+    AppointmentChange,
+    FreedBy,
+    note_appointment_change,
+    note_slot_freed,
+)
 from booking_api.appointments.models import Appointment
 from booking_api.appointments.taking import Claim, release, take_slot
 from booking_api.audit.services import Actor, record_audit
@@ -98,12 +103,14 @@ def staff_overrides(actor: Actor, overrides: Sequence[RuleOverride]) -> list[Ove
 def reschedule(session: Session, actor: Actor, appointment_id: int, new_slot_id: int, *,
                reason: str, now: datetime, patient_id: int | None = None,
                overrides: Sequence[Override] = (), by_service: bool = False,
-               overlap_reason: str | None = None) -> Appointment:
+               overlap_reason: str | None = None,
+               freed_cause: FreedBy | None = None) -> Appointment:
     """Move a booking to another slot atomically, in the caller's transaction: the old
     booking is released, then the new slot booked; a failure at either step rolls back both,
     leaving the original booking as it was. Released first, the old time never clashes with
     the new (a move an hour later, or onto the next slots of the same room). The patient
-    hears of it once, as a change (`by_service`: with an apology)."""
+    hears of it once, as a change (`by_service`: with an apology). The old slot is noted as
+    freed (`freed_cause`, default: a change or a repair) for backfill."""
     reason = services.required_text(reason, "reason")
     overlap_reason = staff_overlap_reason(actor, overlap_reason)
     old = services.locked_appointment(session, appointment_id, patient_id)
@@ -115,6 +122,9 @@ def reschedule(session: Session, actor: Actor, appointment_id: int, new_slot_id:
     record_audit(session, actor, "appointment.rescheduled_from", "appointment", old.id or 0,
                  before=before, after={"state": old.state.value, "replaced_by": new.id},
                  reason=reason)
+    assert old.start_at is not None
+    note_slot_freed(session, old.slot_id, old.start_at, now,
+                    freed_cause or (FreedBy.REPAIR if by_service else FreedBy.CHANGED), old.id)
     note_appointment_change(session, AppointmentChange.MOVED, new, now, previous_id=old.id,
                             by_service=by_service)
     return new

@@ -17,7 +17,12 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlmodel import Session, col
 
-from booking_api.appointments.changes import AppointmentChange, note_appointment_change
+from booking_api.appointments.changes import (
+    AppointmentChange,
+    freed_by_cancelling,
+    note_appointment_change,
+    note_slot_freed,
+)
 from booking_api.appointments.models import HELD_SQL, Appointment
 from booking_api.appointments.taking import (
     Claim,
@@ -135,6 +140,9 @@ def cancel_appointment(session: Session, actor: Actor, appointment_id: int, reas
                     f"appointment cancelled: {reason}")
         note_appointment_change(session, AppointmentChange.CANCELLED, appointment, now,
                                 by_service=by_service)
+        assert appointment.start_at is not None
+        note_slot_freed(session, appointment.slot_id, appointment.start_at, now,
+                        freed_by_cancelling(actor.channel, by_service), appointment.id)
     _audit(session, actor, appointment, "appointment.cancelled", before, reason=reason)
     return appointment
 

@@ -37,7 +37,12 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col
 
-from booking_api.appointments.changes import AppointmentChange, note_appointment_change
+from booking_api.appointments.changes import (
+    AppointmentChange,
+    FreedBy,
+    note_appointment_change,
+    note_slot_freed,
+)
 from booking_api.appointments.models import ACTIVE_STATES, NO_OVERLAP_FOR_A_PATIENT, Appointment
 from booking_api.audit.services import Actor, record_audit
 from booking_api.core.channel import Channel
@@ -104,7 +109,7 @@ def take_slot(session: Session, actor: Actor, claim: Claim, now: datetime) -> Ta
     facts, (first, room, site) = load_request_and_slot(session, claim.request_id,
                                                        claim.slot_id, claim.patient_id)
     _refuse_early(first)
-    slots = _slot_run(session, first, facts.exam.duration_min)
+    slots = slot_run(session, first, facts.exam.duration_min)
     _check_not_started(first, now)
     check_slot_eligible(slot_request_for(facts, now), slots, room, site, now, claim.overrides)
     request = facts.request
@@ -220,6 +225,8 @@ def expire_hold(session: Session, actor: Actor, hold: Appointment, now: datetime
                  before=before, after={"state": hold.state.value}, reason=HOLD_EXPIRED)
     if hold.channel is not Channel.PORTAL:
         note_appointment_change(session, AppointmentChange.HOLD_EXPIRED, hold, now)
+    if hold.start_at is not None:
+        note_slot_freed(session, hold.slot_id, hold.start_at, now, FreedBy.HOLD_LAPSED, hold.id)
 
 
 def is_stale_hold(appointment: Appointment | Row[Any], now: datetime) -> bool:
@@ -227,7 +234,7 @@ def is_stale_hold(appointment: Appointment | Row[Any], now: datetime) -> bool:
             and appointment.held_until <= now)
 
 
-def _slot_run(session: Session, first: Slot, duration_min: int) -> list[Slot]:
+def slot_run(session: Session, first: Slot, duration_min: int) -> list[Slot]:
     """The first slot and the consecutive slots of its session that the exam runs on into."""
     length = max(1, int((first.end_at - first.start_at).total_seconds() // 60))
     needed = math.ceil(duration_min / length)
