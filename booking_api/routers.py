@@ -10,7 +10,6 @@ from booking_api.access import views as access_views
 from booking_api.api import health
 from booking_api.api.errors import install_error_handlers
 from booking_api.api.request_id import RequestIdMiddleware
-from booking_api.api.validation import install_validation_errors
 from booking_api.appointments import views as appointment_views
 from booking_api.diary import views as diary_views
 from booking_api.interop import hl7_views
@@ -45,7 +44,6 @@ def install_api(app: FastAPI) -> None:
     with bounded inputs), the readiness checks, routes."""
     app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app)
-    install_validation_errors(app)
     health.install_readiness(app)
     for router in API_ROUTERS:
         app.include_router(router)
