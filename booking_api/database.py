@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from booking_api.audit.reads import use_read_log
 from booking_api.audit.services import attach_audit
 from booking_api.core.config import Settings
 from booking_api.core.db import (
@@ -51,10 +52,13 @@ def open_database(url: str, *, messages: MessagePolicy | None = None,
                   **options: Any) -> Database:
     """Everything a process needs to use the database (dispose of it when done)."""
     engine = open_engine(url, messages=messages, **options)
+    bookkeeping = make_bookkeeping_engine(engine)
+    read_sessions = make_session_factory(read_only(engine))
+    use_read_log(read_sessions, bookkeeping)  # staff reads logged from read-only sessions
     return Database(
         engine=engine,
-        bookkeeping=make_bookkeeping_engine(engine),
+        bookkeeping=bookkeeping,
         lookup=one_statement(read_only(engine)),  # sign-in checks, one statement each
         sessions=make_session_factory(engine),
-        read_sessions=make_session_factory(read_only(engine)),
+        read_sessions=read_sessions,
     )

@@ -28,6 +28,7 @@ BENCHMARKS: dict[str, str] = {
     "messages": "cdip_bench.messages:messages_benchmark",
     "overload": "cdip_bench.overload:overload_benchmark",
     "fuzz": "cdip_bench.fuzz:fuzz_benchmark",
+    "reads": "cdip_bench.reads:reads_benchmark",
 }
 
 app = typer.Typer(help="Measure speed and quality; figures as a table or JSON.",
