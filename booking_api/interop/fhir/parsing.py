@@ -42,9 +42,10 @@ def validate_resource(raw: Any, expected: str) -> Any:
         return get_fhir_model_class(expected).model_validate(raw)
     except ValidationError as error:
         raise from_validation(expected, error) from None
-    except KeyError as unknown:  # fhir.resources meeting a resourceType it has no model for
-        raise FhirError(400, _element_of_type(raw, expected),
-                        f"no FHIR resource type {str(unknown)[:60]}", "structure") from None
+    except (KeyError, TypeError):  # fhir.resources meeting a resourceType it has no model for
+        element = _element_of_type(raw, expected)
+        raise FhirError(400, element, f"{element} is no FHIR resource type",
+                        "structure") from None
 
 
 def readable_parameters(request: Request) -> None:
@@ -62,7 +63,7 @@ def _element_of_type(raw: Any, expected: str, path: str = "") -> str:
     """Where the first resourceType fhir.resources has no model for sits in `raw`."""
     if isinstance(raw, dict):
         kind = raw.get("resourceType")
-        if path and isinstance(kind, str) and not _known_type(kind):
+        if path and "resourceType" in raw and not (isinstance(kind, str) and _known_type(kind)):
             return f"{expected}.{path}.resourceType"
         for key, value in raw.items():
             found = _element_of_type(value, expected, f"{path}.{key}" if path else str(key))

@@ -187,9 +187,10 @@ def test_unreadable_text_or_numbers_in_a_resource_are_named_and_change_nothing(
         assert len(session.scalars(select(Request)).all()) == 2  # the world's own
 
 
-def test_a_contained_resource_of_no_known_type_is_named(client, system, world) -> None:
+@pytest.mark.parametrize("kind", ["9" * 20, 2**63, None], ids=["digits", "number", "null"])
+def test_a_contained_resource_of_no_known_type_is_named(client, system, world, kind) -> None:
     body = service_request()
-    body["contained"][0]["resourceType"] = "9" * 20
+    body["contained"][0]["resourceType"] = kind
 
     response = client.post("/fhir/ServiceRequest", content=json.dumps(body), headers=system)
 
