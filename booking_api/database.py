@@ -10,7 +10,9 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from booking_api.audit.reads import use_read_log
 from booking_api.audit.services import attach_audit
+from booking_api.core.config import Settings
 from booking_api.core.db import (
     Database,
     make_bookkeeping_engine,
@@ -39,14 +41,24 @@ def open_engine(url: str, *, messages: MessagePolicy | None = None, **options: A
                               attach_claim_marks)
 
 
+def pool_options(settings: Settings) -> dict[str, Any]:
+    """The connection pool a server process sized by `settings` needs: a connection per
+    worker thread, a few more for background jobs, and a short wait when none is free."""
+    return {"pool_size": settings.pool_size, "max_overflow": settings.db_max_overflow,
+            "pool_timeout": settings.db_pool_timeout_seconds}
+
+
 def open_database(url: str, *, messages: MessagePolicy | None = None,
                   **options: Any) -> Database:
     """Everything a process needs to use the database (dispose of it when done)."""
     engine = open_engine(url, messages=messages, **options)
+    bookkeeping = make_bookkeeping_engine(engine)
+    read_sessions = make_session_factory(read_only(engine))
+    use_read_log(read_sessions, bookkeeping)  # staff reads logged from read-only sessions
     return Database(
         engine=engine,
-        bookkeeping=make_bookkeeping_engine(engine),
+        bookkeeping=bookkeeping,
         lookup=one_statement(read_only(engine)),  # sign-in checks, one statement each
         sessions=make_session_factory(engine),
-        read_sessions=make_session_factory(read_only(engine)),
+        read_sessions=read_sessions,
     )

@@ -25,6 +25,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     health.router,
     access_views.auth_router,
     access_views.admin_router,
+    access_views.patients_router,
     vetting_views.router,
     vetting_views.staff_router,
     appointment_views.router,
@@ -41,10 +42,12 @@ API_ROUTERS: tuple[APIRouter, ...] = (
 
 
 def install_api(app: FastAPI) -> None:
-    """Add the JSON API to `app`: request ids on every request, the error answers, routes."""
+    """Add the JSON API to `app`: request ids on every request, the error answers (422s
+    with bounded inputs), the readiness checks, routes."""
     app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app)
     app.add_exception_handler(FhirError, _fhir_refusal)
+    health.install_readiness(app)
     for router in API_ROUTERS:
         app.include_router(router)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from cdip_cli import (
+    audit_commands,
     bench_commands,
     db_commands,
     demo_commands,
@@ -41,6 +42,7 @@ app.add_typer(report_commands.app, name="report")
 app.add_typer(bench_commands.app, name="bench")
 app.command("worker")(worker_commands.worker)
 app.add_typer(messages_commands.app, name="messages")
+app.add_typer(audit_commands.app, name="audit")
 
 if __name__ == "__main__":
     app()

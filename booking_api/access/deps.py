@@ -35,6 +35,7 @@ from booking_api.access.policy import DEFAULT_POLICY, AccessPolicy
 from booking_api.access.principals import PatientPrincipal, StaffPrincipal
 from booking_api.access.services import patient_principal
 from booking_api.api.deps import clock_of
+from booking_api.audit.reads import Reader
 from booking_api.audit.services import Actor
 from booking_api.core.app_state import database_of
 from booking_api.idempotency.route import idempotent_route
@@ -152,6 +153,21 @@ def establish_principal(request: Request) -> Principal | None:
 IdempotentRoute = idempotent_route(establish_principal)
 """The route class of every router whose POSTs change something: idempotent, keys scoped to
 the signed-in caller (see `booking_api.idempotency.route`)."""
+
+
+def reader_of(who: Principal, request: Request) -> Reader | None:
+    """Who is reading patients' records through this route, for the access log
+    (`audit.reads`); None for a patient, who sees only their own."""
+    if isinstance(who, PatientPrincipal):
+        return None
+    return Reader(who.actor, route_of(request))
+
+
+def route_of(request: Request) -> str:
+    """The method and route template being served (`GET /api/appointments/{appointment_id}`):
+    ids stay out of it, so it names the kind of read, not whom."""
+    route = request.scope.get("route")
+    return f"{request.method} {getattr(route, 'path', request.url.path)}"
 
 
 def actor_and_patient(who: Principal) -> tuple[Actor, int | None]:

@@ -9,17 +9,28 @@ cannot even be encoded, such as a lone surrogate or NaN)."""
 
 from __future__ import annotations
 
+import logging
+from dataclasses import asdict
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from booking_api.core import errors
 from booking_api.core.db import CONFLICT_SQLSTATES
 
+logger = logging.getLogger(__name__)
+UNAVAILABLE_RETRY_AFTER_S = 2
+UNAVAILABLE_SQLSTATE_CLASSES = ("08", "57", "53")
+"""Connection exceptions, operator intervention (the backend was terminated, the server is
+shutting down or starting), insufficient resources (too many connections)."""
+
 STATUS_OF: dict[type[errors.BookingError], tuple[int, str]] = {
     errors.NotFound: (404, "not_found"),
     errors.SlotTaken: (409, "slot_taken"),
+    errors.PatientBusy: (409, "patient_busy"),
     errors.SlotUnavailable: (409, "slot_unavailable"),
     errors.HoldExpired: (409, "hold_expired"),
     errors.RequestNotBookable: (409, "request_not_bookable"),
@@ -49,6 +60,9 @@ def booking_error_response(error: errors.BookingError) -> JSONResponse:
         body["field"] = error.field
     if isinstance(error, errors.SlotNotEligible):
         body["reasons"] = list(error.reasons)
+    if isinstance(error, errors.PatientBusy):
+        body["clashes"] = [{**asdict(clash), "start_at": clash.start_at.isoformat(),
+                            "end_at": clash.end_at.isoformat()} for clash in error.clashes]
     return JSONResponse(body, status_code=status)
 
 
@@ -86,11 +100,41 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(error, DBAPIError)
         if getattr(error.orig, "sqlstate", None) in CONFLICT_SQLSTATES:
             return booking_error_response(errors.SlotTaken())
+        if database_unavailable(error):
+            return unavailable_response(error)
         raise error
+
+    async def on_no_connection(_request: Request, error: Exception) -> JSONResponse:
+        return unavailable_response(error)
 
     app.add_exception_handler(RequestValidationError, on_invalid_request)
     app.add_exception_handler(errors.BookingError, on_booking_error)
     app.add_exception_handler(DBAPIError, on_database_error)
+    app.add_exception_handler(PoolTimeout, on_no_connection)
+
+
+def database_unavailable(error: DBAPIError) -> bool:
+    """The database could not be used (its connection was lost or killed, the server is
+    shutting down or refuses connections, SQLite stayed locked): nothing was changed, and
+    the same request may succeed in a moment. Not a conflict, not a bug in the request."""
+    if error.connection_invalidated:
+        return True
+    if not isinstance(error, OperationalError | InterfaceError):
+        return False
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    return sqlstate is None or sqlstate.startswith(UNAVAILABLE_SQLSTATE_CLASSES)
+
+
+def unavailable_response(error: Exception) -> JSONResponse:
+    """503 with Retry-After; the cause is logged by type only (messages can hold data)."""
+    logger.warning("database unavailable; answered 503", extra={
+        "event": "database_unavailable", "error": type(error).__name__,
+        "sqlstate": getattr(getattr(error, "orig", None), "sqlstate", None)})
+    return JSONResponse(
+        {"detail": "The service cannot reach its database just now; nothing was changed. "
+                   f"Try again in {UNAVAILABLE_RETRY_AFTER_S} seconds.",
+         "code": "database_unavailable"},
+        status_code=503, headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER_S)})
 
 
 def _status(error: errors.BookingError) -> tuple[int, str]:
