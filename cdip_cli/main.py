@@ -10,6 +10,7 @@ from cdip_cli import (
     db_commands,
     demo_commands,
     diary_commands,
+    disruption_commands,
     forecast_commands,
     history_commands,
     interop_commands,
@@ -36,6 +37,7 @@ app.add_typer(staff_commands.app, name="staff")
 app.add_typer(history_commands.app, name="history")
 app.add_typer(rules_commands.app, name="rules")
 app.add_typer(diary_commands.app, name="diary")
+app.add_typer(disruption_commands.app, name="disruption")
 app.add_typer(forecast_commands.app, name="forecast")
 app.add_typer(forecast_commands.dna_app, name="dna")
 app.add_typer(report_commands.app, name="report")
