@@ -17,6 +17,7 @@ from booking_api.diary import views as diary_views
 from booking_api.interop import hl7_views
 from booking_api.interop import views as interop_views
 from booking_api.interop.fhir import views as fhir_views
+from booking_api.interop.fhir.outcome import FhirError, fhir_error_response
 from booking_api.outbox import views as outbox_views
 from booking_api.outbox import webhooks
 from booking_api.search import views as search_views
@@ -50,6 +51,13 @@ def install_api(app: FastAPI) -> None:
     with bounded inputs), the readiness checks, routes."""
     app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app)
+    app.add_exception_handler(FhirError, _fhir_refusal)
     health.install_readiness(app)
     for router in API_ROUTERS:
         app.include_router(router)
+
+
+async def _fhir_refusal(_request: object, error: Exception) -> object:
+    """A FHIR route's dependency refused the request: an OperationOutcome naming it."""
+    assert isinstance(error, FhirError)
+    return fhir_error_response(error)

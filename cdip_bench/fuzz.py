@@ -42,7 +42,7 @@ from cdip_bench.fuzz_portal import (
 from cdip_bench.fuzz_world import BORN, PASSWORD, STAFF, FuzzWorld, build_fuzz_world
 from cdip_web.app import create_app
 
-MAX_EXAMPLES_SHOWN = 12
+MAX_EXAMPLES_SHOWN = 20
 FORM = "application/x-www-form-urlencoded"
 
 
@@ -79,20 +79,23 @@ def fuzz_benchmark(database_url: str = "", examples: int = 10, values: str = "co
 
 @dataclass
 class Tally:
-    """Answers by status class, and the first few server errors with what caused them."""
+    """Answers by status class, and for server errors one example per route and field."""
 
     classes: Counter = field(default_factory=Counter)
-    server_errors: list[str] = field(default_factory=list)
+    server_errors: dict[str, str] = field(default_factory=dict)
 
     def add(self, status: int, what: str) -> None:
         self.classes[f"{status // 100}xx"] += 1
-        if status >= 500 and len(self.server_errors) < MAX_EXAMPLES_SHOWN:
-            self.server_errors.append(f"{status}: {what}")
+        place = what.split(" = ")[0]
+        if (status >= 500 and place not in self.server_errors
+                and len(self.server_errors) < MAX_EXAMPLES_SHOWN):
+            self.server_errors[place] = f"{status}: {what}"
 
     def figures(self) -> dict[str, Any]:
         classes = {f"{n}xx": self.classes.get(f"{n}xx", 0) for n in (2, 3, 4, 5)}
         return {"requests": sum(self.classes.values()), "status_classes": classes,
-                "server_errors": classes["5xx"], "server_error_examples": self.server_errors}
+                "server_errors": classes["5xx"],
+                "server_error_examples": list(self.server_errors.values())}
 
 
 @dataclass

@@ -56,7 +56,8 @@ def csrf_token(request: Request) -> str:
 
 def check_csrf(request: Request, submitted: str | None) -> None:
     expected = page_session(request).get("csrf")
-    if not expected or not submitted or not hmac.compare_digest(expected, submitted):
+    if not expected or not submitted or not submitted.isascii() \
+            or not hmac.compare_digest(expected, submitted):  # it compares ASCII text only
         raise CsrfFailed("the form's security token is missing or does not match")
 
 

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlmodel import Session
 
 from booking_api.core.app_state import app_clock, database_of
@@ -20,7 +20,8 @@ from booking_api.core.clock import Clock
 from booking_api.core.config import Settings
 from booking_api.core.inputs import MAX_ID
 
-__all__ = ["MAX_ID", "ReadSessionDep", "SessionDep", "SettingsDep", "clock_of", "now_of"]
+__all__ = ["MAX_ID", "PathId", "ReadSessionDep", "SessionDep", "SettingsDep", "clock_of",
+           "now_of"]
 
 
 async def get_settings_of_app(request: Request) -> Settings:
@@ -49,6 +50,8 @@ def now_of(request: Request) -> datetime:
     return clock_of(request)()
 
 
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
+"""A row id in a route's path: 1 to MAX_ID (a larger one is bad input, not an overflow)."""
 SessionDep = Annotated[Session, Depends(get_session)]
 ReadSessionDep = Annotated[Session, Depends(get_read_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings_of_app)]

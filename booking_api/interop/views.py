@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from booking_api.access.deps import ClerkOrAbove, IdempotentRoute
-from booking_api.api.deps import ReadSessionDep, SessionDep, now_of
+from booking_api.api.deps import PathId, ReadSessionDep, SessionDep, now_of
 from booking_api.api.errors import booking_error_response
 from booking_api.audit.services import Actor
 from booking_api.core.channel import Channel
@@ -63,7 +63,7 @@ def held_orders(session: ReadSessionDep, _staff: ClerkOrAbove) -> list[HeldOrder
 
 
 @router.post("/{held_order_id}/resolution", response_model=ResolvedPublic, responses=ERRORS)
-def resolve(held_order_id: int, body: ResolutionIn, staff: ClerkOrAbove, session: SessionDep,
+def resolve(held_order_id: PathId, body: ResolutionIn, staff: ClerkOrAbove, session: SessionDep,
             request: Request) -> JSONResponse:
     """Turn a held order into a received request: the patient (existing or new) and exam."""
     actor = Actor(f"staff:{staff.username}", Channel.CLERK, role=str(staff.role))

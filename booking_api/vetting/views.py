@@ -21,7 +21,7 @@ from sqlmodel import Session
 from booking_api.access.deps import CurrentStaff, IdempotentRoute, VettingStaff, reader_of
 from booking_api.access.models import AccountRole
 from booking_api.access.principals import StaffPrincipal
-from booking_api.api.deps import ReadSessionDep, SessionDep, clock_of
+from booking_api.api.deps import PathId, ReadSessionDep, SessionDep, clock_of
 from booking_api.audit.reads import Reader
 from booking_api.core.inputs import PlainText, SafeText, ScalarValue
 from booking_api.requests import flows
@@ -98,7 +98,7 @@ class OverrideIn(BaseModel):
 
 
 @router.get("/{request_id}/rules", response_model=RequestRulesPublic, responses=ERRORS)
-def request_rules(request_id: int, session: ReadSessionDep, staff: CurrentStaff,
+def request_rules(request_id: PathId, session: ReadSessionDep, staff: CurrentStaff,
                   request: Request) -> RequestRulesPublic:
     """Every appointability rule's verdict and reason for the request, with the outcome
     (the read is logged)."""
@@ -109,7 +109,7 @@ def request_rules(request_id: int, session: ReadSessionDep, staff: CurrentStaff,
 
 
 @staff_router.post("/{request_id}/vetting", response_model=RequestRulesPublic, responses=ERRORS)
-def vet(request_id: int, body: VettingIn, staff: VettingStaff, session: SessionDep,
+def vet(request_id: PathId, body: VettingIn, staff: VettingStaff, session: SessionDep,
         request: Request) -> RequestRulesPublic | JSONResponse:
     """Justify the request with its protocol (the rules then place it), or reject it."""
     if body.decision == "reject":
@@ -127,7 +127,7 @@ def vet(request_id: int, body: VettingIn, staff: VettingStaff, session: SessionD
 
 
 @staff_router.post("/{request_id}/facts", response_model=RequestRulesPublic, responses=ERRORS)
-def record_fact(request_id: int, body: FactIn, staff: CurrentStaff, session: SessionDep,
+def record_fact(request_id: PathId, body: FactIn, staff: CurrentStaff, session: SessionDep,
                 request: Request) -> RequestRulesPublic | JSONResponse:
     """Record a fact (an eGFR result, a returned questionnaire); the request moves if the
     rules now say so."""
@@ -145,7 +145,7 @@ def record_fact(request_id: int, body: FactIn, staff: CurrentStaff, session: Ses
 
 @staff_router.post("/{request_id}/overrides", response_model=RequestRulesPublic,
                    responses=ERRORS)
-def override_rule(request_id: int, body: OverrideIn, staff: CurrentStaff, session: SessionDep,
+def override_rule(request_id: PathId, body: OverrideIn, staff: CurrentStaff, session: SessionDep,
                   request: Request) -> RequestRulesPublic | JSONResponse:
     """Set one rule aside for this request, with a reason; refused where the rule's policy
     does not let the role override it."""

@@ -178,3 +178,17 @@ def test_a_validation_answer_never_echoes_what_was_sent(client: TestClient) -> N
     assert response.status_code == 422
     assert secret not in response.text
     assert "zebra1" not in json.dumps(response.json()["detail"])
+
+
+@pytest.mark.parametrize(("method", "path", "field"), [
+    ("GET", "/api/requests/{big}/rules", "request_id"),
+    ("POST", "/api/staff/requests/{big}/facts", "request_id"),
+    ("POST", "/api/staff/requests/{big}/overrides", "request_id"),
+    ("POST", "/api/staff/held-orders/{big}/resolution", "held_order_id"),
+    ("GET", "/api/slots/{big}", "slot_id"),
+])
+def test_an_id_in_a_path_past_32_bits_is_named(client: TestClient, admin: dict[str, str],
+                                               method: str, path: str, field: str) -> None:
+    response = _send(client, method, path.format(big=2**63), {"reason": "x"}, admin)
+
+    _assert_names(response, field)

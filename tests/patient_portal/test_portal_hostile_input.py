@@ -140,3 +140,18 @@ def test_a_start_date_beyond_the_calendar_shows_the_first_dates(
 
     assert page.status_code == 200
     assert pages.radio_values("date") == first_dates
+
+
+@pytest.mark.parametrize("token", ["é" * 43, "\x00", "%ED%A0%80"])
+def test_a_csrf_token_that_is_not_ascii_is_refused_not_a_server_error(
+        pages: PageClient, portal_world: PortalWorld, token: str) -> None:
+    pages.get("/sign-in")
+    born = portal_world.patients[0]
+    body = (f"csrf_token={token}&booking-reference={born.booking_reference}"
+            "&date-of-birth-day=17&date-of-birth-month=5&date-of-birth-year=1960")
+
+    page = pages.client.post("/sign-in", content=body.encode("utf-8"), headers={
+        "Content-Type": "application/x-www-form-urlencoded"})
+
+    assert page.status_code == 400
+    assert "Nothing has been changed" in page.text

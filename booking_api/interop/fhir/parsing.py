@@ -11,8 +11,9 @@ from typing import Any
 
 from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError
+from starlette.requests import Request
 
-from booking_api.core.inputs import problem_in_json
+from booking_api.core.inputs import problem_in_json, text_problem
 from booking_api.interop.fhir.outcome import FhirError, from_validation
 
 
@@ -41,6 +42,47 @@ def validate_resource(raw: Any, expected: str) -> Any:
         return get_fhir_model_class(expected).model_validate(raw)
     except ValidationError as error:
         raise from_validation(expected, error) from None
+    except (KeyError, TypeError):  # fhir.resources meeting a resourceType it has no model for
+        element = _element_of_type(raw, expected)
+        raise FhirError(400, element, f"{element} is no FHIR resource type",
+                        "structure") from None
+
+
+def readable_parameters(request: Request) -> None:
+    """A route dependency: FhirError (400) naming the first path or search parameter whose
+    name or value holds a NUL, another control character or a lone surrogate."""
+    for name, value in [*request.path_params.items(), *request.query_params.multi_items()]:
+        problem = (text_problem(str(name), multiline=False)
+                   or text_problem(str(value), multiline=False))
+        if problem is not None:
+            shown = str(name).encode("ascii", "backslashreplace").decode("ascii")[:60]
+            raise FhirError(400, shown, f"the parameter {shown} {problem}")
+
+
+def _element_of_type(raw: Any, expected: str, path: str = "") -> str:
+    """Where the first resourceType fhir.resources has no model for sits in `raw`."""
+    if isinstance(raw, dict):
+        kind = raw.get("resourceType")
+        if path and "resourceType" in raw and not (isinstance(kind, str) and _known_type(kind)):
+            return f"{expected}.{path}.resourceType"
+        for key, value in raw.items():
+            found = _element_of_type(value, expected, f"{path}.{key}" if path else str(key))
+            if found != expected:
+                return found
+    if isinstance(raw, list):
+        for index, value in enumerate(raw):
+            found = _element_of_type(value, expected, f"{path}.{index}")
+            if found != expected:
+                return found
+    return expected
+
+
+def _known_type(kind: str) -> bool:
+    try:
+        get_fhir_model_class(kind)
+    except (KeyError, ValueError, AttributeError, ImportError):
+        return False
+    return True
 
 
 def reference_id(reference: str | None, kind: str, element: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlmodel import Session
@@ -31,7 +31,7 @@ from booking_api.interop.fhir.outcome import (
     from_booking_error,
     operation_outcome,
 )
-from booking_api.interop.fhir.parsing import int_id, parse_resource
+from booking_api.interop.fhir.parsing import int_id, parse_resource, readable_parameters
 from booking_api.interop.fhir.resources import (
     appointment_resource,
     patient_resource,
@@ -45,7 +45,7 @@ from booking_api.network.models import ExamType
 from booking_api.patients.models import Patient
 from booking_api.requests.models import Request as ImagingRequest
 
-router = APIRouter(prefix="/fhir", tags=["fhir"])
+router = APIRouter(prefix="/fhir", tags=["fhir"], dependencies=[Depends(readable_parameters)])
 
 
 def fhir_json(resource: dict[str, Any], status: int = 200,

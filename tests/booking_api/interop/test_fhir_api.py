@@ -187,6 +187,30 @@ def test_unreadable_text_or_numbers_in_a_resource_are_named_and_change_nothing(
         assert len(session.scalars(select(Request)).all()) == 2  # the world's own
 
 
+@pytest.mark.parametrize("kind", ["9" * 20, 2**63, None], ids=["digits", "number", "null"])
+def test_a_contained_resource_of_no_known_type_is_named(client, system, world, kind) -> None:
+    body = service_request()
+    body["contained"][0]["resourceType"] = kind
+
+    response = client.post("/fhir/ServiceRequest", content=json.dumps(body), headers=system)
+
+    assert response.status_code == 400, response.text
+    assert _issue(response)["expression"] == ["ServiceRequest.contained.0.resourceType"]
+
+
+@pytest.mark.parametrize(("path", "element"), [
+    ("/fhir/Schedule/S1%00XR1", "room_id"),
+    ("/fhir/Slot?schedule=Schedule/S1%00", "schedule"),
+    ("/fhir/Appointment?patient=Patient/%00", "patient"),
+])
+def test_a_control_character_in_a_fhir_parameter_is_named(client, system, world, path,
+                                                         element) -> None:
+    response = client.get(path, headers=system)
+
+    assert response.status_code == 400, response.text
+    assert _issue(response)["expression"] == [element]
+
+
 def test_a_nul_in_a_cancellation_reason_is_named_and_cancels_nothing(
         client, system, world) -> None:
     booked = client.post("/fhir/Appointment", headers=system, content=json.dumps(
