@@ -10,7 +10,10 @@ from booking_api.access import views as access_views
 from booking_api.api import health
 from booking_api.api.errors import install_error_handlers
 from booking_api.api.request_id import RequestIdMiddleware
+from booking_api.api.strict_transport import StrictTransportMiddleware
 from booking_api.appointments import views as appointment_views
+from booking_api.core.app_state import settings_of
+from booking_api.core.config import Environment
 from booking_api.diary import views as diary_views
 from booking_api.interop import hl7_views
 from booking_api.interop import views as interop_views
@@ -40,8 +43,11 @@ API_ROUTERS: tuple[APIRouter, ...] = (
 
 
 def install_api(app: FastAPI) -> None:
-    """Add the JSON API to `app`: request ids on every request, the error answers, routes."""
+    """Add the JSON API to `app`: request ids on every request, the error answers, routes;
+    in production, HSTS on every response."""
     app.add_middleware(RequestIdMiddleware)
+    if settings_of(app).environment is Environment.PRODUCTION:
+        app.add_middleware(StrictTransportMiddleware)
     install_error_handlers(app)
     for router in API_ROUTERS:
         app.include_router(router)

@@ -10,9 +10,11 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from booking_api.access.policy import policy_from_settings
 from booking_api.api.health import service_version
 from booking_api.core.config import Environment, Settings, get_settings
 from booking_api.database import open_database
+from booking_api.demo.leftovers import refuse_demo_leftovers
 from booking_api.outbox.policy import MessagePolicy
 from booking_api.routers import install_api
 from booking_api.search.index import SlotIndex
@@ -22,11 +24,18 @@ from patient_portal.app import mount_portal
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """The service; raises UnsafeSettings before anything starts if the settings are unsafe."""
+    """The service; raises UnsafeSettings before anything starts if the settings are unsafe,
+    and in production DemoLeftovers while the database holds demo accounts or patients."""
     settings = settings if settings is not None else get_settings()
     settings.check_safe_to_serve()
     message_policy = MessagePolicy.from_settings(settings)
     database = open_database(settings.database_url, messages=message_policy)
+    if settings.environment is Environment.PRODUCTION:
+        try:
+            refuse_demo_leftovers(database.engine)
+        except Exception:
+            database.dispose()
+            raise
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -40,10 +49,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=service_version(),
         summary="Book imaging examinations across the sites of an NHS imaging network.",
         lifespan=lifespan,
+        **({} if settings.docs_served else {"docs_url": None, "redoc_url": None,
+                                            "openapi_url": None}),
     )
     app.state.settings = settings
     app.state.database = database
     app.state.message_policy = message_policy
+    app.state.access_policy = policy_from_settings(settings)
     app.state.slot_index = SlotIndex()
     install_api(app)
     mount_portal(app)

@@ -26,11 +26,10 @@ from collections.abc import Callable
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, HTTPException, Request, status
-from sqlalchemy import Engine, bindparam, select
 from starlette.concurrency import run_in_threadpool
 
-from booking_api.access import tokens
-from booking_api.access.models import AccountRole, SignInKind, StaffUser
+from booking_api.access import services, tokens
+from booking_api.access.models import AccountRole, SignInKind
 from booking_api.access.policy import DEFAULT_POLICY, AccessPolicy
 from booking_api.access.principals import PatientPrincipal, StaffPrincipal
 from booking_api.access.services import patient_principal
@@ -40,18 +39,15 @@ from booking_api.core.app_state import database_of
 from booking_api.idempotency.route import idempotent_route
 
 Principal = StaffPrincipal | PatientPrincipal
+SECOND_FACTOR_FIRST = (
+    "Your role needs two-step sign-in. Set it up first (POST /api/auth/staff/second-factor, "
+    "then confirm a code), or sign in again with your one-time code.")
 P = TypeVar("P")
 _ESTABLISHED = "cdip_principal"
 
 
 def policy_of(request: Request) -> AccessPolicy:
     return getattr(request.app.state, "access_policy", DEFAULT_POLICY)
-
-
-def client_address(request: Request) -> str:
-    """The peer address (uvicorn's --proxy-headers makes it the real client's behind a
-    trusted proxy)."""
-    return request.client.host if request.client else "unknown"
 
 
 def bearer_token(request: Request) -> str | None:
@@ -71,7 +67,7 @@ def staff_of(request: Request) -> StaffPrincipal:
     token = _required_token(request, "staff")
     try:
         claims = tokens.read_staff_token(_secret(request), token, clock_of(request)())
-        return _load_staff(database_of(request.app).lookup, claims)
+        return services.load_staff(database_of(request.app).lookup, claims, policy_of(request))
     except tokens.InvalidToken as error:
         raise _unauthorised(str(error)) from None
 
@@ -88,6 +84,8 @@ def require_roles(*roles: AccountRole) -> Callable[[StaffPrincipal], StaffPrinci
             raise HTTPException(status.HTTP_403_FORBIDDEN,
                                 f"This needs one of these roles: {allowed}. "
                                 f"You are signed in as {staff.role}.")
+        if staff.second_factor_missing:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, SECOND_FACTOR_FIRST)
         return staff
 
     staff_with_role.__name__ = f"require_{'_or_'.join(str(role) for role in roles)}"
@@ -186,19 +184,3 @@ def _required_token(request: Request, who: str) -> str:
 def _unauthorised(message: str) -> HTTPException:
     return HTTPException(status.HTTP_401_UNAUTHORIZED, message,
                          headers={"WWW-Authenticate": "Bearer"})
-
-
-_STAFF = select(StaffUser.username, StaffUser.display_name, StaffUser.role, StaffUser.active,
-                StaffUser.token_version).where(StaffUser.id == bindparam("staff_id"))
-"""Built once: every signed-in request runs it."""
-
-
-def _load_staff(engine: Engine, claims: tokens.StaffClaims) -> StaffPrincipal:
-    with engine.connect() as connection:
-        row = connection.execute(_STAFF, {"staff_id": claims.staff_id}).first()
-    if row is None or not row.active:
-        raise tokens.InvalidToken("this staff account is no longer active")
-    if row.token_version != claims.token_version:
-        raise tokens.InvalidToken("your account changed since you signed in: sign in again")
-    return StaffPrincipal(staff_id=claims.staff_id, username=row.username,
-                          display_name=row.display_name, role=AccountRole(row.role))

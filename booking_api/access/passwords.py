@@ -8,6 +8,9 @@ two apart."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 
 from argon2 import PasswordHasher
@@ -15,6 +18,33 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 256
+
+
+class HashingBusy(Exception):
+    """Every password-checking slot of this process is taken: answer 503 at once."""
+
+    retry_after_s = 1
+
+
+class HashingGate:
+    """Bounds the argon2 work one process does at once. Each check holds 64 MiB and a core
+    for tens of milliseconds; unbounded, a burst of sign-ins exhausted memory and starved
+    every other request. Over the bound a caller is refused at once (never queued)."""
+
+    def __init__(self, slots: int = 2) -> None:
+        self.slots = slots
+        self._semaphore = threading.BoundedSemaphore(slots)
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        """Hold one slot for the block; raises HashingBusy when none is free."""
+        if not self._semaphore.acquire(blocking=False):
+            raise HashingBusy("The service is busy signing other people in. Try again in a "
+                              "moment.")
+        try:
+            yield
+        finally:
+            self._semaphore.release()
 
 
 class WeakPassword(ValueError):
