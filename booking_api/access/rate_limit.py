@@ -143,7 +143,7 @@ def _failures(session: Session, keys: AttemptKeys, since: datetime, *, client: b
               ) -> _Failures:
     conditions = [SignInAttempt.kind == keys.kind,
                   SignInAttempt.subject_digest == keys.subject_digest,
-                  SignInAttempt.succeeded.is_(False), SignInAttempt.at >= since]
+                  SignInAttempt.succeeded.is_(False), SignInAttempt.at > since]
     if client:
         conditions.append(SignInAttempt.client_digest == keys.client_digest)
     count, last = session.execute(select(func.count(), func.max(SignInAttempt.at))

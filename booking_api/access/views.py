@@ -223,6 +223,7 @@ def reset_second_factor(username: Annotated[str, Path(max_length=40,
         user = services.reset_second_factor(session, admin.actor, username)
         session.commit()
     except services.StaffNotFound as missing:
+        session.rollback()  # release SQLite's write lock before the idempotency record
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(missing)) from None
     return StaffPublic.model_validate(user, from_attributes=True)
 
@@ -239,8 +240,10 @@ def unlock_sign_in(unlock: SignInUnlock, admin: AdminOnly, session: SessionDep,
                                 username=unlock.username,
                                 booking_reference=unlock.booking_reference)
     except services.StaffNotFound as missing:
+        session.rollback()  # release SQLite's write lock before the idempotency record
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(missing)) from None
     except services.BadBookingReference as bad:
+        session.rollback()
         raise _field_error("booking_reference", str(bad)) from None
     session.commit()
 
