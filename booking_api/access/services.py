@@ -20,6 +20,7 @@ from sqlalchemy import Engine, bindparam, select, update
 from sqlmodel import Session
 
 from booking_api.access import passwords, rate_limit, second_factor, sessions, tokens
+from booking_api.access.changes import SignInThrottled
 from booking_api.access.models import (
     AccessSession,
     AccountRole,
@@ -33,6 +34,7 @@ from booking_api.access.models import (
 from booking_api.access.policy import AccessPolicy
 from booking_api.access.principals import PatientPrincipal, StaffPrincipal
 from booking_api.audit.services import Actor, record_audit
+from booking_api.core.changes import note_change
 from booking_api.core.channel import Channel
 from booking_api.patients.models import Patient
 from booking_api.requests.booking_reference import (
@@ -396,13 +398,15 @@ def _code_accepted(session: Session, user: StaffUser, code: str | None,
 def _note_if_throttled(session: Session, context: SignInContext,
                        reservation: rate_limit.Reservation, entity: str,
                        entity_id: int | str) -> None:
-    """The failure that starts a subject's sign-in delays is audited (an account's holder,
-    staff or patient, is told through the audit trail's readers and, for a patient, the
-    outbox)."""
+    """The failure that starts a subject's sign-in delays is audited, and a patient told
+    (by text and email, through the outbox); staff have no address on record: the audit
+    event is their notice."""
     if reservation.subject_failures != context.policy.free_failures_per_subject:
         return
     record_audit(session, Actor("system:access", Channel.SYSTEM), "sign_in_throttled",
                  entity, entity_id, after={"failures": reservation.subject_failures})
+    if entity == "patient" and isinstance(entity_id, int):
+        note_change(session, SignInThrottled(entity_id, context.now))
 
 
 def _reference(text: str) -> str:

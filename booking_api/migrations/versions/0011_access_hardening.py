@@ -1,6 +1,7 @@
 """Access hardening: server-side sign-ins (`access_session`, checked on every request, so a
-sign-out ends a token at once) and staff's second factor (TOTP key, a pending key during
-enrolment, the last time step used).
+sign-out ends a token at once), staff's second factor (TOTP key, a pending key during
+enrolment, the last time step used), and outbox messages about a patient's access rather
+than an appointment (`outbox_message.appointment_id` may be empty).
 
 Revision ID: 0011_access_hardening
 Revises: 0009_jobs_outbox
@@ -43,9 +44,14 @@ def upgrade() -> None:
     )
     for column in ("staff_id", "patient_id", "expires_at"):
         op.create_index(op.f(f"ix_access_session_{column}"), "access_session", [column])
+    with op.batch_alter_table("outbox_message") as batch:  # notices about access, too
+        batch.alter_column("appointment_id", existing_type=sa.Integer(), nullable=True)
 
 
 def downgrade() -> None:
+    op.execute("DELETE FROM outbox_message WHERE appointment_id IS NULL")
+    with op.batch_alter_table("outbox_message") as batch:
+        batch.alter_column("appointment_id", existing_type=sa.Integer(), nullable=False)
     op.drop_table("access_session")
     with op.batch_alter_table("staff_user") as batch:
         batch.drop_column("totp_last_step")
