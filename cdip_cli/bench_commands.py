@@ -26,6 +26,7 @@ BENCHMARKS: dict[str, str] = {
     "reports": "cdip_bench.reports:reports_benchmark",
     "repair": "cdip_bench.repair:repair_benchmark",
     "messages": "cdip_bench.messages:messages_benchmark",
+    "signin": "cdip_bench.sign_in_flood:sign_in_flood_benchmark",
 }
 
 app = typer.Typer(help="Measure speed and quality; figures as a table or JSON.",

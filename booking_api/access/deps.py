@@ -30,6 +30,7 @@ from starlette.concurrency import run_in_threadpool
 
 from booking_api.access import services, tokens
 from booking_api.access.models import AccountRole, SignInKind
+from booking_api.access.passwords import HASHING_BUSY, HashingBusy
 from booking_api.access.policy import DEFAULT_POLICY, AccessPolicy
 from booking_api.access.principals import PatientPrincipal, StaffPrincipal
 from booking_api.access.services import patient_principal
@@ -56,6 +57,14 @@ def bearer_token(request: Request) -> str | None:
 
 
 PolicyDep = Annotated[AccessPolicy, Depends(policy_of)]
+
+
+async def room_to_check_a_password(request: Request) -> None:
+    """503 with Retry-After at once, on the event loop, while every password-checking slot
+    is taken: a sign-in flood then costs no worker thread and no database work."""
+    if policy_of(request).hashing.full:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, HASHING_BUSY,
+                            headers={"Retry-After": str(HashingBusy.retry_after_s)})
 
 
 async def current_staff(request: Request) -> StaffPrincipal:

@@ -20,6 +20,9 @@ MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 256
 
 
+HASHING_BUSY = "The service is busy signing other people in. Try again in a moment."
+
+
 class HashingBusy(Exception):
     """Every password-checking slot of this process is taken: answer 503 at once."""
 
@@ -33,18 +36,27 @@ class HashingGate:
 
     def __init__(self, slots: int = 2) -> None:
         self.slots = slots
-        self._semaphore = threading.BoundedSemaphore(slots)
+        self._in_use = 0
+        self._lock = threading.Lock()
+
+    @property
+    def full(self) -> bool:
+        """Whether every slot is taken now (a hint for refusing before any other work;
+        `slot()` decides)."""
+        return self._in_use >= self.slots
 
     @contextmanager
     def slot(self) -> Iterator[None]:
         """Hold one slot for the block; raises HashingBusy when none is free."""
-        if not self._semaphore.acquire(blocking=False):
-            raise HashingBusy("The service is busy signing other people in. Try again in a "
-                              "moment.")
+        with self._lock:
+            if self._in_use >= self.slots:
+                raise HashingBusy(HASHING_BUSY)
+            self._in_use += 1
         try:
             yield
         finally:
-            self._semaphore.release()
+            with self._lock:
+                self._in_use -= 1
 
 
 class WeakPassword(ValueError):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 
@@ -20,6 +20,7 @@ from booking_api.access.deps import (
     IdempotentRoute,
     PolicyDep,
     SignedIn,
+    room_to_check_a_password,
 )
 from booking_api.access.models import (
     PLAIN_TEXT_PATTERN,
@@ -54,7 +55,8 @@ _UNAUTHORISED = {401: {"description": "wrong credentials (one message for every 
                  503: {"description": "too many sign-ins at once; see Retry-After"}}
 
 
-@auth_router.post("/staff/sign-in", response_model=SessionToken, responses=_UNAUTHORISED)
+@auth_router.post("/staff/sign-in", response_model=SessionToken, responses=_UNAUTHORISED,
+                  dependencies=[Depends(room_to_check_a_password)])
 def staff_sign_in(credentials: StaffSignIn, request: Request, session: SessionDep,
                   settings: SettingsDep, policy: PolicyDep) -> SessionToken | JSONResponse:
     """Exchange a username and password (and the one-time code, once two-step sign-in is set
@@ -120,7 +122,8 @@ def sign_out_everywhere(principal: SignedIn, session: SessionDep, request: Reque
 
 
 @auth_router.post("/staff/password", response_model=SessionToken,
-                  responses={**_UNAUTHORISED, 403: {"description": "current password wrong"}})
+                  responses={**_UNAUTHORISED, 403: {"description": "current password wrong"}},
+                  dependencies=[Depends(room_to_check_a_password)])
 def change_own_password(change: PasswordChange, staff: CurrentStaff, request: Request,
                         session: SessionDep, settings: SettingsDep, policy: PolicyDep
                         ) -> SessionToken | JSONResponse:

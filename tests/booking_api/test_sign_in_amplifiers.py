@@ -72,6 +72,20 @@ def test_a_sign_in_beyond_the_hashing_slots_is_refused_at_once(
             "username": "hana.clerk", "password": PASSWORD}).status_code == 200
 
 
+def test_the_sign_in_flow_itself_refuses_when_the_slots_are_full(engine: Engine) -> None:
+    from booking_api.access import services
+    from booking_api.access.passwords import HashingBusy
+
+    add_staff(engine, "hana.clerk", AccountRole.CLERK)
+    gate = HashingGate(slots=1)
+    context = services.SignInContext("test-secret", replace(TEST_POLICY, hashing=gate),
+                                     "192.0.2.1", MovableClock().now)
+
+    with gate.slot(), transaction(engine) as session, pytest.raises(HashingBusy):
+        services.sign_in_staff(session, context, "hana.clerk", PASSWORD)
+    assert attempts(engine) == 0
+
+
 def test_the_service_sizes_its_hashing_slots_from_the_settings(migrated_url: str) -> None:
     from booking_api.core.config import Settings
     from cdip_web.app import create_app
