@@ -157,7 +157,7 @@ def _server(url: str, hash_slots: int) -> Iterator[tuple[str, int]]:
             process.kill()
 
 
-def _wait_until_up(base: str, process: subprocess.Popen, timeout_s: float = 60) -> None:
+def _wait_until_up(base: str, process: subprocess.Popen, timeout_s: float = 180) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
