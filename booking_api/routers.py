@@ -43,11 +43,13 @@ API_ROUTERS: tuple[APIRouter, ...] = (
 
 
 def install_api(app: FastAPI) -> None:
-    """Add the JSON API to `app`: request ids on every request, the error answers, routes;
-    in production, HSTS on every response."""
+    """Add the JSON API to `app`: request ids on every request, the error answers (422s
+    with bounded inputs), the readiness checks, routes; in production, HSTS on every
+    response."""
     app.add_middleware(RequestIdMiddleware)
     if settings_of(app).environment is Environment.PRODUCTION:
         app.add_middleware(StrictTransportMiddleware)
     install_error_handlers(app)
+    health.install_readiness(app)
     for router in API_ROUTERS:
         app.include_router(router)

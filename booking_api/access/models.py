@@ -6,7 +6,7 @@ never the values themselves."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
@@ -16,10 +16,9 @@ from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from booking_api.core.columns import code_enum, utc_now
+from booking_api.core.inputs import PlainText, SafeDate, SafeText
 
 USERNAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{1,39}$"
-PLAIN_TEXT_PATTERN = r"^[^\x00-\x1f\x7f]*$"
-"""No control characters (PostgreSQL text cannot even hold NUL)."""
 
 
 class AccountRole(StrEnum):
@@ -88,9 +87,6 @@ class SignInAttempt(SQLModel, table=True):
     succeeded: bool
 
 
-PlainText = Annotated[str, StringConstraints(pattern=PLAIN_TEXT_PATTERN)]
-
-
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -100,15 +96,15 @@ OneTimeCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
 
 class StaffSignIn(_Strict):
     username: PlainText = PydanticField(min_length=1, max_length=100)
-    password: str = PydanticField(min_length=1, max_length=1024)
+    password: SafeText = PydanticField(min_length=1, max_length=1024)
     one_time_code: OneTimeCode | None = PydanticField(
         default=None, description="the 6 digits from the authenticator app, for accounts "
                                   "with two-step sign-in set up")
 
 
 class PasswordChange(_Strict):
-    current_password: str = PydanticField(min_length=1, max_length=1024)
-    new_password: str = PydanticField(min_length=1, max_length=1024)
+    current_password: SafeText = PydanticField(min_length=1, max_length=1024)
+    new_password: SafeText = PydanticField(min_length=1, max_length=1024)
 
 
 class SecondFactorCode(_Strict):
@@ -132,7 +128,7 @@ class PatientSignIn(_Strict):
     booking_reference: PlainText = PydanticField(
         min_length=1, max_length=40, description="as printed, e.g. JK3D-PNJE-NC (any case, "
         "spaces or dashes)")
-    date_of_birth: date
+    date_of_birth: SafeDate
 
 
 class SessionToken(BaseModel):
@@ -151,7 +147,7 @@ class StaffCreate(_Strict):
         "2–40 characters: lower-case letters, digits, '.', '_' or '-'"))
     display_name: PlainText = PydanticField(min_length=1, max_length=100)
     role: AccountRole
-    password: str = PydanticField(min_length=1, max_length=1024)
+    password: SafeText = PydanticField(min_length=1, max_length=1024)
 
 
 class StaffUpdate(_Strict):

@@ -5,11 +5,14 @@ and audit trail (`/api/admin`, admins only, POSTs idempotent)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
 
 from booking_api.access import services
 from booking_api.access.audit_trail import MAX_PAGE, AuditEventPublic, read_audit_events
@@ -23,7 +26,6 @@ from booking_api.access.deps import (
     room_to_check_a_password,
 )
 from booking_api.access.models import (
-    PLAIN_TEXT_PATTERN,
     PasswordChange,
     PatientSignIn,
     SecondFactorCode,
@@ -42,14 +44,13 @@ from booking_api.access.policy import AccessPolicy
 from booking_api.access.principals import StaffPrincipal
 from booking_api.access.rate_limit import TooManyAttempts
 from booking_api.api.deps import SessionDep, SettingsDep, clock_of
+from booking_api.core.inputs import MAX_ID, PlainText
 
 auth_router = APIRouter(prefix="/api/auth", tags=["sign-in"])
 admin_router = APIRouter(prefix="/api/admin", tags=["admin"], route_class=IdempotentRoute)
 logger = logging.getLogger(__name__)
 
-FilterText = Annotated[str | None, Query(max_length=100, pattern=PLAIN_TEXT_PATTERN)]
-MAX_ROW_ID = 2**31 - 1
-"""Largest id an INTEGER column holds; a larger filter is bad input, not a database error."""
+FilterText = Annotated[PlainText | None, Query(max_length=100)]
 _UNAUTHORISED = {401: {"description": "wrong credentials (one message for every cause)"},
                  429: {"description": "too many failed attempts; see Retry-After"},
                  503: {"description": "too many sign-ins at once; see Retry-After"}}
@@ -178,10 +179,13 @@ def confirm_second_factor(code: SecondFactorCode, staff: CurrentStaff, session: 
 @admin_router.post("/staff", response_model=StaffPublic, status_code=201)
 def create_staff_account(account: StaffCreate, admin: AdminOnly, session: SessionDep,
                          policy: PolicyDep) -> StaffPublic:
-    """Add a staff account (admins only)."""
+    """Add a staff account (admins only). A refusal rolls back at once: on SQLite the
+    session holds the write lock, which the idempotency layer needs to keep the answer."""
     try:
-        user = services.create_staff(session, admin.actor, account, policy.password_hasher)
-        session.commit()
+        with _rolled_back_if_refused(session):
+            user = services.create_staff(session, admin.actor, account,
+                                         policy.password_hasher)
+            session.commit()
     except WeakPassword as weak:
         raise _field_error("password", str(weak)) from None
     except services.StaffAlreadyExists as exists:
@@ -199,16 +203,16 @@ def list_staff_accounts(_admin: AdminOnly, session: SessionDep) -> list[StaffPub
 
 
 @admin_router.patch("/staff/{username}", response_model=StaffPublic)
-def update_staff_account(username: Annotated[str, Path(max_length=40,
-                                                       pattern=PLAIN_TEXT_PATTERN)],
+def update_staff_account(username: Annotated[PlainText, Path(max_length=40)],
                          changes: StaffUpdate, admin: AdminOnly,
                          session: SessionDep) -> StaffPublic:
     """Change a role, display name or active flag; a role or active change signs the
     account out everywhere."""
     try:
-        user = services.update_staff(session, admin.actor, username, changes,
-                                     acting_username=admin.username)
-        session.commit()
+        with _rolled_back_if_refused(session):
+            user = services.update_staff(session, admin.actor, username, changes,
+                                         acting_username=admin.username)
+            session.commit()
     except services.StaffNotFound as missing:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(missing)) from None
     except services.OwnAccountChange as refused:
@@ -217,16 +221,15 @@ def update_staff_account(username: Annotated[str, Path(max_length=40,
 
 
 @admin_router.post("/staff/{username}/second-factor/reset", response_model=StaffPublic)
-def reset_second_factor(username: Annotated[str, Path(max_length=40,
-                                                      pattern=PLAIN_TEXT_PATTERN)],
+def reset_second_factor(username: Annotated[PlainText, Path(max_length=40)],
                         admin: AdminOnly, session: SessionDep) -> StaffPublic:
     """Remove an account's two-step key (a lost device); it sets one up at its next
     sign-in, and is signed out everywhere now."""
     try:
-        user = services.reset_second_factor(session, admin.actor, username)
-        session.commit()
+        with _rolled_back_if_refused(session):
+            user = services.reset_second_factor(session, admin.actor, username)
+            session.commit()
     except services.StaffNotFound as missing:
-        session.rollback()  # release SQLite's write lock before the idempotency record
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(missing)) from None
     return StaffPublic.model_validate(user, from_attributes=True)
 
@@ -239,28 +242,38 @@ def unlock_sign_in(unlock: SignInUnlock, admin: AdminOnly, session: SessionDep,
     if (unlock.username is None) == (unlock.booking_reference is None):
         raise _field_error("username", "give either username or booking_reference")
     try:
-        services.unlock_sign_in(session, admin.actor, settings.secret_key, clock_of(request)(),
-                                username=unlock.username,
-                                booking_reference=unlock.booking_reference)
+        with _rolled_back_if_refused(session):
+            services.unlock_sign_in(session, admin.actor, settings.secret_key,
+                                    clock_of(request)(), username=unlock.username,
+                                    booking_reference=unlock.booking_reference)
+            session.commit()
     except services.StaffNotFound as missing:
-        session.rollback()  # release SQLite's write lock before the idempotency record
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(missing)) from None
     except services.BadBookingReference as bad:
-        session.rollback()
         raise _field_error("booking_reference", str(bad)) from None
-    session.commit()
 
 
 @admin_router.get("/audit", response_model=list[AuditEventPublic])
 def read_audit(_admin: AdminOnly, session: SessionDep,
                entity: FilterText = None, entity_id: FilterText = None,
                actor: FilterText = None, action: FilterText = None,
-               before_id: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None,
+               before_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
                limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
                ) -> list[AuditEventPublic]:
     """Audit events, newest first; page with `before_id` = the last id you got."""
     return read_audit_events(session, entity=entity, entity_id=entity_id, actor=actor,
                              action=action, before_id=before_id, limit=limit)
+
+
+@contextmanager
+def _rolled_back_if_refused(session: Session) -> Iterator[None]:
+    """Roll back as soon as a change is refused: on SQLite the session holds the write lock,
+    which the idempotency layer needs next to keep the refusal for replay."""
+    try:
+        yield
+    except BaseException:
+        session.rollback()
+        raise
 
 
 def _context(request: Request, secret: str, policy: AccessPolicy

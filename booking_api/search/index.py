@@ -107,6 +107,11 @@ class SlotIndex:
     def __len__(self) -> int:
         return 0 if self._columns is None else len(self._columns.ids)
 
+    @property
+    def loaded(self) -> bool:
+        """Whether the slots have been read once (searches answer without a full load)."""
+        return self._columns is not None
+
     def refresh(self, session: Session, force: bool = False) -> None:
         """Catch up with the database unless it did so less than max_staleness_s ago."""
         if not force and time.monotonic() - self._checked_at < self.max_staleness_s:

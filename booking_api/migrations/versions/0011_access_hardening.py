@@ -4,7 +4,7 @@ enrolment, the last time step used), and outbox messages about a patient's acces
 than an appointment (`outbox_message.appointment_id` may be empty).
 
 Revision ID: 0011_access_hardening
-Revises: 0009_jobs_outbox
+Revises: 0010_idempotency_owner
 Create Date: 2026-12-05
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011_access_hardening"
-down_revision: str | None = "0009_jobs_outbox"
+down_revision: str | None = "0010_idempotency_owner"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
