@@ -10,10 +10,7 @@ from booking_api.access import views as access_views
 from booking_api.api import health
 from booking_api.api.errors import install_error_handlers
 from booking_api.api.request_id import RequestIdMiddleware
-from booking_api.api.strict_transport import StrictTransportMiddleware
 from booking_api.appointments import views as appointment_views
-from booking_api.core.app_state import settings_of
-from booking_api.core.config import Environment
 from booking_api.diary import views as diary_views
 from booking_api.interop import hl7_views
 from booking_api.interop import views as interop_views
@@ -44,11 +41,8 @@ API_ROUTERS: tuple[APIRouter, ...] = (
 
 def install_api(app: FastAPI) -> None:
     """Add the JSON API to `app`: request ids on every request, the error answers (422s
-    with bounded inputs), the readiness checks, routes; in production, HSTS on every
-    response."""
+    with bounded inputs), the readiness checks, routes."""
     app.add_middleware(RequestIdMiddleware)
-    if settings_of(app).environment is Environment.PRODUCTION:
-        app.add_middleware(StrictTransportMiddleware)
     install_error_handlers(app)
     health.install_readiness(app)
     for router in API_ROUTERS:

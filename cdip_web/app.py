@@ -15,6 +15,7 @@ from booking_api.access.policy import policy_from_settings
 from booking_api.api.body_limit import BodyLimit
 from booking_api.api.health import LIVENESS_PATHS, service_version
 from booking_api.api.overload import Lane, OverloadGuard
+from booking_api.api.strict_transport import StrictTransportMiddleware
 from booking_api.core.config import Environment, Settings, get_settings
 from booking_api.database import open_database, pool_options
 from booking_api.demo.leftovers import refuse_demo_leftovers
@@ -67,6 +68,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     mount_portal(app)
     install_demo_pages(app)
     guard_capacity(app, settings)
+    if settings.environment is Environment.PRODUCTION:  # outermost: on every answer
+        app.add_middleware(StrictTransportMiddleware)
     if settings.environment is not Environment.TEST:
         warm_slot_index(app)
     return app
