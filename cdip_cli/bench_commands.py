@@ -31,6 +31,7 @@ BENCHMARKS: dict[str, str] = {
     "reads": "cdip_bench.reads:reads_benchmark",
     "console": "cdip_bench.console:console_benchmark",
     "backfill": "cdip_bench.backfill:backfill_benchmark",
+    "signin": "cdip_bench.sign_in_flood:sign_in_flood_benchmark",
 }
 
 app = typer.Typer(help="Measure speed and quality; figures as a table or JSON.",

@@ -42,6 +42,7 @@ def serve(
     # Imported here: every `cdip` command loads this module, only `serve` needs the web stack.
     import uvicorn
 
+    from booking_api.demo.leftovers import DemoLeftovers
     from cdip_web.app import create_app
 
     configure_logging()
@@ -51,8 +52,13 @@ def serve(
         logger.info("starting", extra={"host": host, "port": port,
                                        "database": database_kind(settings.database_url),
                                        "environment": settings.environment})
-        uvicorn.run(create_app(settings), host=host, port=port, log_config=None,
-                    access_log=False)
+        try:
+            app = create_app(settings)
+        except DemoLeftovers as refused:
+            typer.echo(f"Refusing to start: {refused}", err=True)
+            raise typer.Exit(code=2) from None
+        uvicorn.run(app, host=host, port=port, log_config=None, access_log=False,
+                    **uvicorn_proxy_options())
 
 
 @contextmanager
@@ -78,6 +84,14 @@ def _with_fake_providers(settings: Settings) -> Iterator[Settings]:
             "twilio_from_number": DEMO_FROM_NUMBER, "twilio_api_base_url": twilio.base_url,
             "sms_fictional_numbers": True, "smtp_host": smtp.host, "smtp_port": smtp.port,
             "demo_maildir": maildir})
+
+
+def uvicorn_proxy_options() -> dict[str, object]:
+    """Uvicorn must not rewrite the client address from X-Forwarded-For: by default it
+    believes any such header from 127.0.0.1, which let a local caller pick its own address
+    and escape the per-client sign-in limit. The service reads forwarded addresses itself,
+    only from CDIP_TRUSTED_PROXIES (`booking_api.access.clients`)."""
+    return {"proxy_headers": False, "forwarded_allow_ips": ""}
 
 
 def require_migrated(url: str) -> None:

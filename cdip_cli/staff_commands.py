@@ -72,6 +72,17 @@ def set_role(username: str, role: AccountRole) -> None:
     typer.echo(f"'{username}' is now {role}")
 
 
+@app.command()
+def deactivate(username: str) -> None:
+    """Deactivate an account (it can no longer sign in; signs it out everywhere)."""
+    with _session() as session:
+        try:
+            services.update_staff(session, _cli_actor(), username, StaffUpdate(active=False))
+        except services.StaffNotFound as missing:
+            raise typer.BadParameter(str(missing), param_hint="USERNAME") from None
+    typer.echo(f"'{username}' is deactivated")
+
+
 @app.command("set-password")
 def set_password(username: str) -> None:
     """Replace an account's password (signs it out everywhere); prompts twice."""

@@ -12,13 +12,16 @@ from functools import partial
 import anyio
 from fastapi import FastAPI
 
+from booking_api.access.policy import policy_from_settings
 from booking_api.api.body_limit import BodyLimit
 from booking_api.api.health import LIVENESS_PATHS, service_version
 from booking_api.api.overload import Lane, OverloadGuard
+from booking_api.api.strict_transport import StrictTransportMiddleware
 from booking_api.backfill.policy import OfferPolicy
 from booking_api.backfill.replies import answer_offer_reply
 from booking_api.core.config import Environment, Settings, get_settings
 from booking_api.database import open_database, pool_options
+from booking_api.demo.leftovers import refuse_demo_leftovers
 from booking_api.outbox.policy import MessagePolicy
 from booking_api.routers import install_api
 from booking_api.search.index import SlotIndex
@@ -30,13 +33,20 @@ from staff_console.app import mount_console
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """The service; raises UnsafeSettings before anything starts if the settings are unsafe."""
+    """The service; raises UnsafeSettings before anything starts if the settings are unsafe,
+    and in production DemoLeftovers while the database holds demo accounts or patients."""
     settings = settings if settings is not None else get_settings()
     settings.check_safe_to_serve()
     message_policy = MessagePolicy.from_settings(settings)
     offers = OfferPolicy.from_settings(settings) if settings.backfill_enabled else None
     database = open_database(settings.database_url, messages=message_policy, offers=offers,
                              **pool_options(settings))
+    if settings.environment is Environment.PRODUCTION:
+        try:
+            refuse_demo_leftovers(database.engine)
+        except Exception:
+            database.dispose()
+            raise
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -51,6 +61,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=service_version(),
         summary="Book imaging examinations across the sites of an NHS imaging network.",
         lifespan=lifespan,
+        **({} if settings.docs_served else {"docs_url": None, "redoc_url": None,
+                                            "openapi_url": None}),
     )
     app.state.settings = settings
     app.state.database = database
@@ -58,12 +70,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.offer_policy = offers or OfferPolicy()
     app.state.sms_reply_handlers = (
         (partial(answer_offer_reply, policy=offers),) if offers is not None else ())
+    app.state.access_policy = policy_from_settings(settings)
     app.state.slot_index = SlotIndex()
     install_api(app)
     mount_portal(app)
     mount_console(app)
     install_demo_pages(app)
     guard_capacity(app, settings)
+    if settings.environment is Environment.PRODUCTION:  # outermost: on every answer
+        app.add_middleware(StrictTransportMiddleware)
     if settings.environment is not Environment.TEST:
         warm_slot_index(app)
     return app

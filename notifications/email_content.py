@@ -38,17 +38,23 @@ def email_content(event: MessageEvent, notice: AppointmentNotice, service: Servi
     """The email to `recipient` about `event`; `stamp` is when it is made (the invite's
     DTSTAMP)."""
     values = _template_values(notice, service)
-    subject = _subject(event, values)
-    values["subject"] = subject
     method = event.calendar_method
     calendar = None
     if method is not None:
         calendar = appointment_calendar(calendar_appointment(notice, service, recipient),
                                         method, stamp)
+    return render_email(event, values, calendar)
+
+
+def render_email(event: MessageEvent, values: dict[str, Any],
+                 calendar: bytes | None = None) -> EmailContent:
+    """The email of `event`'s templates over `values` (with `calendar` attached, if any)."""
+    subject = _subject(event, values)
+    values = {**values, "subject": subject}
     return EmailContent(
         subject=subject, text=_tidy(render(f"email/{event.value}.txt.j2", values)),
         html=render(f"email/{event.value}.html.j2", values), calendar=calendar,
-        calendar_method=method)
+        calendar_method=event.calendar_method if calendar is not None else None)
 
 
 def calendar_appointment(notice: AppointmentNotice, service: ServiceDetails,

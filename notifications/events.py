@@ -25,6 +25,13 @@ class MessageEvent(StrEnum):
     """The extra reminder for a patient the DNA model scores at high risk of not attending."""
     HOLD_EXPIRED = "hold_expired"
     """A time held for the patient (an offer, a clerk's hold) lapsed before it was booked."""
+    SIGN_IN_THROTTLED = "sign_in_throttled"
+    """Many failed sign-ins with the patient's booking reference: sign-in is being slowed
+    down, and the patient should know (about their access, not an appointment)."""
+
+    @property
+    def about_an_appointment(self) -> bool:
+        return self is not MessageEvent.SIGN_IN_THROTTLED
 
     @property
     def calendar_method(self) -> CalendarMethod | None:

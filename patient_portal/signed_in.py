@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from booking_api.access.flows import patient_of_token
+from booking_api.access.flows import patient_of_token, sign_out_patient
 from booking_api.access.principals import PatientPrincipal
 from booking_api.core.app_state import app_now, database_of, settings_of
 from patient_portal.security import portal_session
@@ -43,7 +43,14 @@ def sign_in_browser(request: Request, token: str) -> None:
 
 
 def sign_out_browser(request: Request) -> None:
-    portal_session(request).clear()
+    """Forget the session in this browser and end its sign-in on the server, so the old
+    cookie (or the token inside it) no longer works anywhere."""
+    session = portal_session(request)
+    token = session.get("token")
+    if token:
+        sign_out_patient(database_of(request.app), settings_of(request.app).secret_key, token,
+                         now_of(request))
+    session.clear()
 
 
 def now_of(request: Request) -> datetime:

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from fastapi import Depends, Request
 
 from booking_api.access.flows import staff_of_token
+from booking_api.access.policy import DEFAULT_POLICY
 from booking_api.access.principals import StaffPrincipal
 from booking_api.audit.services import Actor
 from booking_api.core.app_state import app_now, database_of, settings_of
@@ -22,6 +23,9 @@ IDLE_TIMEOUT = timedelta(minutes=20)
 SIGNED_OUT_IDLE = ("You were signed out because the console was not used for 20 minutes. "
                    "Sign in again to carry on.")
 SIGNED_OUT_CHANGED = "Your session has ended. Sign in again to carry on."
+SECOND_FACTOR_FIRST = ("Your role needs two-step sign-in, which your account has not set up "
+                       "yet. Set it up (POST /api/auth/staff/second-factor, see docs/access.md) "
+                       "or ask an administrator, then sign in again with your one-time code.")
 CLERKS = ("clerk", "manager", "admin")
 EVERY_ROLE = ("clerk", "vetting", "manager", "admin")
 """Staff account roles (booking_api.access), by their codes."""
@@ -96,10 +100,13 @@ def current_staff(request: Request) -> ConsoleStaff:
         sign_out_browser(request)
         raise NotSignedIn(SIGNED_OUT_IDLE)
     principal = staff_of_token(database_of(request.app), settings_of(request.app).secret_key,
-                               token, now)
+                               token, now, getattr(request.app.state, "access_policy",
+                                                   DEFAULT_POLICY))
     if principal is None:
         sign_out_browser(request)
         raise NotSignedIn(SIGNED_OUT_CHANGED)
+    if principal.second_factor_missing:
+        raise NotAllowed(SECOND_FACTOR_FIRST)
     session["seen"] = now.timestamp()
     return ConsoleStaff(principal)
 

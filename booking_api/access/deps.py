@@ -26,14 +26,14 @@ from collections.abc import Callable
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, HTTPException, Request, status
-from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
-from booking_api.access import tokens
+from booking_api.access import services, tokens
 from booking_api.access.models import AccountRole, SignInKind
+from booking_api.access.passwords import HASHING_BUSY, HashingBusy
 from booking_api.access.policy import DEFAULT_POLICY, AccessPolicy
 from booking_api.access.principals import PatientPrincipal, StaffPrincipal
-from booking_api.access.services import patient_principal, staff_principal
+from booking_api.access.services import patient_principal
 from booking_api.api.deps import clock_of
 from booking_api.audit.reads import Reader
 from booking_api.audit.services import Actor
@@ -41,6 +41,9 @@ from booking_api.core.app_state import database_of
 from booking_api.idempotency.route import idempotent_route
 
 Principal = StaffPrincipal | PatientPrincipal
+SECOND_FACTOR_FIRST = (
+    "Your role needs two-step sign-in. Set it up first (POST /api/auth/staff/second-factor, "
+    "then confirm a code), or sign in again with your one-time code.")
 P = TypeVar("P")
 _ESTABLISHED = "cdip_principal"
 
@@ -49,18 +52,20 @@ def policy_of(request: Request) -> AccessPolicy:
     return getattr(request.app.state, "access_policy", DEFAULT_POLICY)
 
 
-def client_address(request: Request) -> str:
-    """The peer address (uvicorn's --proxy-headers makes it the real client's behind a
-    trusted proxy)."""
-    return request.client.host if request.client else "unknown"
-
-
 def bearer_token(request: Request) -> str | None:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     return (token.strip() or None) if scheme.lower() == "bearer" else None
 
 
 PolicyDep = Annotated[AccessPolicy, Depends(policy_of)]
+
+
+async def room_to_check_a_password(request: Request) -> None:
+    """503 with Retry-After at once, on the event loop, while every password-checking slot
+    is taken: a sign-in flood then costs no worker thread and no database work."""
+    if policy_of(request).hashing.full:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, HASHING_BUSY,
+                            headers={"Retry-After": str(HashingBusy.retry_after_s)})
 
 
 async def current_staff(request: Request) -> StaffPrincipal:
@@ -72,7 +77,7 @@ def staff_of(request: Request) -> StaffPrincipal:
     token = _required_token(request, "staff")
     try:
         claims = tokens.read_staff_token(_secret(request), token, clock_of(request)())
-        return _load_staff(database_of(request.app).lookup, claims)
+        return services.load_staff(database_of(request.app).lookup, claims, policy_of(request))
     except tokens.InvalidToken as error:
         raise _unauthorised(str(error)) from None
 
@@ -89,6 +94,8 @@ def require_roles(*roles: AccountRole) -> Callable[[StaffPrincipal], StaffPrinci
             raise HTTPException(status.HTTP_403_FORBIDDEN,
                                 f"This needs one of these roles: {allowed}. "
                                 f"You are signed in as {staff.role}.")
+        if staff.second_factor_missing:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, SECOND_FACTOR_FIRST)
         return staff
 
     staff_with_role.__name__ = f"require_{'_or_'.join(str(role) for role in roles)}"
@@ -202,7 +209,3 @@ def _required_token(request: Request, who: str) -> str:
 def _unauthorised(message: str) -> HTTPException:
     return HTTPException(status.HTTP_401_UNAUTHORIZED, message,
                          headers={"WWW-Authenticate": "Bearer"})
-
-
-def _load_staff(engine: Engine, claims: tokens.StaffClaims) -> StaffPrincipal:
-    return staff_principal(engine, claims)

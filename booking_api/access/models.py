@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, StringConstraints
 from pydantic import Field as PydanticField
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
@@ -45,7 +46,30 @@ class StaffUser(SQLModel, table=True):
     active: bool = True
     token_version: int = Field(
         default=1, description="raised on a password, role or active change: old tokens die")
+    totp_secret: str | None = Field(
+        default=None, max_length=64, description="base32 TOTP key once enrolment is confirmed")
+    totp_pending_secret: str | None = Field(
+        default=None, max_length=64, description="a key offered, not yet confirmed by a code")
+    totp_last_step: int | None = Field(
+        default=None, description="the last TOTP time step accepted: a code is used once")
     created_at: datetime = Field(default_factory=utc_now)
+
+
+class AccessSession(SQLModel, table=True):
+    """One sign-in: its token carries the id, and every request checks the row, so a
+    sign-out (which sets `revoked_at`) ends it at once in every process."""
+
+    __tablename__ = "access_session"
+
+    id: str = Field(primary_key=True, max_length=43)
+    kind: SignInKind = Field(sa_type=code_enum(SignInKind))
+    staff_id: int | None = Field(default=None, foreign_key="staff_user.id", index=True)
+    patient_id: int | None = Field(default=None, foreign_key="patient.id", index=True)
+    second_factor: bool = Field(default=False,
+                                description="staff: signed in with a one-time code too")
+    issued_at: datetime
+    expires_at: datetime = Field(index=True)
+    revoked_at: datetime | None = None
 
 
 class SignInAttempt(SQLModel, table=True):
@@ -67,9 +91,37 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+OneTimeCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
+
+
 class StaffSignIn(_Strict):
     username: PlainText = PydanticField(min_length=1, max_length=100)
     password: SafeText = PydanticField(min_length=1, max_length=1024)
+    one_time_code: OneTimeCode | None = PydanticField(
+        default=None, description="the 6 digits from the authenticator app, for accounts "
+                                  "with two-step sign-in set up")
+
+
+class PasswordChange(_Strict):
+    current_password: SafeText = PydanticField(min_length=1, max_length=1024)
+    new_password: SafeText = PydanticField(min_length=1, max_length=1024)
+
+
+class SecondFactorCode(_Strict):
+    one_time_code: OneTimeCode
+
+
+class SecondFactorEnrolment(BaseModel):
+    secret: str = PydanticField(description="base32 key, for typing into the app")
+    otpauth_uri: str = PydanticField(description="the same as an otpauth:// URI (QR code)")
+
+
+class SignInUnlock(_Strict):
+    """Whose sign-in delays to clear: a staff username or a booking reference."""
+
+    username: PlainText | None = PydanticField(default=None, min_length=1, max_length=100)
+    booking_reference: PlainText | None = PydanticField(default=None, min_length=1,
+                                                        max_length=40)
 
 
 class PatientSignIn(_Strict):
@@ -85,6 +137,9 @@ class SessionToken(BaseModel):
     expires_at: datetime
     kind: SignInKind
     role: AccountRole | None = None
+    second_factor_required: bool = PydanticField(
+        default=False, description="staff: this role must set up two-step sign-in (POST "
+                                   "/api/auth/staff/second-factor) before anything else")
 
 
 class StaffCreate(_Strict):
@@ -116,3 +171,4 @@ class WhoAmI(BaseModel):
     role: str | None
     patient_id: int | None = None
     request_ids: list[int] = []
+    second_factor_required: bool = False

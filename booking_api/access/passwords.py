@@ -8,6 +8,9 @@ two apart."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 
 from argon2 import PasswordHasher
@@ -15,6 +18,45 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 256
+
+
+HASHING_BUSY = "The service is busy signing other people in. Try again in a moment."
+
+
+class HashingBusy(Exception):
+    """Every password-checking slot of this process is taken: answer 503 at once."""
+
+    retry_after_s = 1
+
+
+class HashingGate:
+    """Bounds the argon2 work one process does at once. Each check holds 64 MiB and a core
+    for tens of milliseconds; unbounded, a burst of sign-ins exhausted memory and starved
+    every other request. Over the bound a caller is refused at once (never queued)."""
+
+    def __init__(self, slots: int = 2) -> None:
+        self.slots = slots
+        self._in_use = 0
+        self._lock = threading.Lock()
+
+    @property
+    def full(self) -> bool:
+        """Whether every slot is taken now (a hint for refusing before any other work;
+        `slot()` decides)."""
+        return self._in_use >= self.slots
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        """Hold one slot for the block; raises HashingBusy when none is free."""
+        with self._lock:
+            if self._in_use >= self.slots:
+                raise HashingBusy(HASHING_BUSY)
+            self._in_use += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._in_use -= 1
 
 
 class WeakPassword(ValueError):

@@ -16,6 +16,11 @@ class StaffPrincipal:
     username: str
     display_name: str
     role: AccountRole
+    session_id: str = ""
+    """The sign-in this request's token belongs to (what signing out ends)."""
+    second_factor_missing: bool = False
+    """The role needs a one-time code at sign-in and this sign-in had none: until two-step
+    sign-in is set up, only the caller's own account routes admit it."""
 
     @property
     def subject(self) -> str:
@@ -34,6 +39,7 @@ class PatientPrincipal:
     patient_id: int
     signed_in_request_id: int
     request_ids: frozenset[int]
+    session_id: str = ""
 
     @property
     def subject(self) -> str:

@@ -4,12 +4,15 @@ A token is an itsdangerous URL-safe signature (HMAC-SHA512 over the settings' se
 of a small JSON payload carrying its own issue and expiry times, so expiry is checked
 against the service's clock (which tests can set) rather than the wall clock. Staff and
 patient tokens are signed with different salts: one kind never verifies as the other.
-A staff token also carries the account's token version; raising it in the database
-(password, role or active change) revokes every token issued before."""
+Every token names its sign-in (`sid`, a row of `access_session`), checked on each request:
+signing out revokes that row, so the token dies at once in every process. A staff token also
+carries the account's token version; raising it in the database (password, role or active
+change) revokes every token issued before."""
 
 from __future__ import annotations
 
 import hashlib
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -31,6 +34,7 @@ class InvalidToken(Exception):
 
 @dataclass(frozen=True)
 class StaffClaims:
+    session_id: str
     staff_id: int
     role: AccountRole
     token_version: int
@@ -40,24 +44,31 @@ class StaffClaims:
 
 @dataclass(frozen=True)
 class PatientClaims:
+    session_id: str
     patient_id: int
     request_id: int
     issued_at: datetime
     expires_at: datetime
 
 
-def issue_staff_token(secret: str, staff_id: int, role: AccountRole, token_version: int,
-                      now: datetime, lifetime: timedelta) -> tuple[str, datetime]:
+def new_session_id() -> str:
+    """A fresh sign-in's id (256 random bits)."""
+    return secrets.token_urlsafe(32)
+
+
+def issue_staff_token(secret: str, session_id: str, staff_id: int, role: AccountRole,
+                      token_version: int, now: datetime, lifetime: timedelta
+                      ) -> tuple[str, datetime]:
     expires = now + lifetime
-    payload = {"sub": staff_id, "role": str(role), "ver": token_version,
+    payload = {"sid": session_id, "sub": staff_id, "role": str(role), "ver": token_version,
                "iat": _epoch(now), "exp": _epoch(expires)}
     return _serializer(secret, SignInKind.STAFF).dumps(payload), expires
 
 
-def issue_patient_token(secret: str, patient_id: int, request_id: int, now: datetime,
-                        lifetime: timedelta) -> tuple[str, datetime]:
+def issue_patient_token(secret: str, session_id: str, patient_id: int, request_id: int,
+                        now: datetime, lifetime: timedelta) -> tuple[str, datetime]:
     expires = now + lifetime
-    payload = {"sub": patient_id, "req": request_id, "iat": _epoch(now),
+    payload = {"sid": session_id, "sub": patient_id, "req": request_id, "iat": _epoch(now),
                "exp": _epoch(expires)}
     return _serializer(secret, SignInKind.PATIENT).dumps(payload), expires
 
@@ -65,7 +76,8 @@ def issue_patient_token(secret: str, patient_id: int, request_id: int, now: date
 def read_staff_token(secret: str, token: str, now: datetime) -> StaffClaims:
     payload = _read(secret, SignInKind.STAFF, token, now)
     try:
-        return StaffClaims(staff_id=int(payload["sub"]), role=AccountRole(payload["role"]),
+        return StaffClaims(session_id=str(payload["sid"]), staff_id=int(payload["sub"]),
+                           role=AccountRole(payload["role"]),
                            token_version=int(payload["ver"]),
                            issued_at=_instant(payload["iat"]),
                            expires_at=_instant(payload["exp"]))
@@ -76,7 +88,8 @@ def read_staff_token(secret: str, token: str, now: datetime) -> StaffClaims:
 def read_patient_token(secret: str, token: str, now: datetime) -> PatientClaims:
     payload = _read(secret, SignInKind.PATIENT, token, now)
     try:
-        return PatientClaims(patient_id=int(payload["sub"]), request_id=int(payload["req"]),
+        return PatientClaims(session_id=str(payload["sid"]),
+                             patient_id=int(payload["sub"]), request_id=int(payload["req"]),
                              issued_at=_instant(payload["iat"]),
                              expires_at=_instant(payload["exp"]))
     except (KeyError, ValueError, TypeError):

@@ -1,5 +1,6 @@
-"""HTTP routes of access: sign-in for staff and patients (`/api/auth`), and the admin's
-staff accounts and audit trail (`/api/admin`, admins only, POSTs idempotent)."""
+"""HTTP routes of access: sign-in and sign-out for staff and patients, a staff member's own
+password and second factor (`/api/auth`), and the admin's staff accounts, sign-in unlocks
+and audit trail (`/api/admin`, admins only, POSTs idempotent)."""
 
 from __future__ import annotations
 
@@ -8,32 +9,38 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from booking_api.access import services
 from booking_api.access.audit_trail import MAX_PAGE, AuditEventPublic, read_audit_events
+from booking_api.access.clients import client_address
 from booking_api.access.deps import (
     AdminOnly,
+    CurrentStaff,
     IdempotentRoute,
     PolicyDep,
     SignedIn,
-    client_address,
     reader_of,
+    room_to_check_a_password,
 )
 from booking_api.access.models import (
+    PasswordChange,
     PatientSignIn,
+    SecondFactorCode,
+    SecondFactorEnrolment,
     SessionToken,
     SignInKind,
+    SignInUnlock,
     StaffCreate,
     StaffPublic,
     StaffSignIn,
     StaffUpdate,
     WhoAmI,
 )
-from booking_api.access.passwords import WeakPassword
+from booking_api.access.passwords import HashingBusy, WeakPassword
 from booking_api.access.policy import AccessPolicy
 from booking_api.access.principals import StaffPrincipal
 from booking_api.access.rate_limit import TooManyAttempts
@@ -49,19 +56,25 @@ logger = logging.getLogger(__name__)
 
 FilterText = Annotated[PlainText | None, Query(max_length=100)]
 _UNAUTHORISED = {401: {"description": "wrong credentials (one message for every cause)"},
-                 429: {"description": "too many failed attempts; see Retry-After"}}
+                 429: {"description": "too many failed attempts; see Retry-After"},
+                 503: {"description": "too many sign-ins at once; see Retry-After"}}
 
 
-@auth_router.post("/staff/sign-in", response_model=SessionToken, responses=_UNAUTHORISED)
+@auth_router.post("/staff/sign-in", response_model=SessionToken, responses=_UNAUTHORISED,
+                  dependencies=[Depends(room_to_check_a_password)])
 def staff_sign_in(credentials: StaffSignIn, request: Request, session: SessionDep,
                   settings: SettingsDep, policy: PolicyDep) -> SessionToken | JSONResponse:
-    """Exchange a username and password for a staff session token (8 hours)."""
+    """Exchange a username and password (and the one-time code, once two-step sign-in is set
+    up) for a staff session token (8 hours). `second_factor_required` in the answer: this
+    role must set up two-step sign-in before anything else."""
     context = _context(request, settings.secret_key, policy)
     try:
         token = services.sign_in_staff(session, context, credentials.username,
-                                       credentials.password)
+                                       credentials.password, credentials.one_time_code)
     except TooManyAttempts as limited:
         return _too_many(limited)
+    except HashingBusy as busy:
+        return _busy(busy)
     session.commit()
     return _granted_or_refused(token, services.STAFF_SIGN_IN_FAILED, SignInKind.STAFF)
 
@@ -90,9 +103,81 @@ def who_am_i(principal: SignedIn) -> WhoAmI:
     """Who the presented token signs in as."""
     if isinstance(principal, StaffPrincipal):
         return WhoAmI(kind=SignInKind.STAFF, actor=principal.actor.name,
-                      role=str(principal.role))
+                      role=str(principal.role),
+                      second_factor_required=principal.second_factor_missing)
     return WhoAmI(kind=SignInKind.PATIENT, actor=principal.actor.name, role="patient",
                   patient_id=principal.patient_id, request_ids=sorted(principal.request_ids))
+
+
+@auth_router.post("/sign-out", status_code=204)
+def sign_out(principal: SignedIn, session: SessionDep, request: Request) -> None:
+    """End this sign-in: the token stops working at once, everywhere."""
+    services.sign_out(session, principal.actor, principal.session_id, clock_of(request)())
+    session.commit()
+
+
+@auth_router.post("/sign-out-everywhere", status_code=204)
+def sign_out_everywhere(principal: SignedIn, session: SessionDep, request: Request) -> None:
+    """End every sign-in of the caller (staff: all their tokens; a patient: all theirs)."""
+    staff_id = principal.staff_id if isinstance(principal, StaffPrincipal) else None
+    patient_id = None if isinstance(principal, StaffPrincipal) else principal.patient_id
+    services.sign_out_everywhere(session, principal.actor, clock_of(request)(),
+                                 staff_id=staff_id, patient_id=patient_id)
+    session.commit()
+
+
+@auth_router.post("/staff/password", response_model=SessionToken,
+                  responses={**_UNAUTHORISED, 403: {"description": "current password wrong"}},
+                  dependencies=[Depends(room_to_check_a_password)])
+def change_own_password(change: PasswordChange, staff: CurrentStaff, request: Request,
+                        session: SessionDep, settings: SettingsDep, policy: PolicyDep
+                        ) -> SessionToken | JSONResponse:
+    """Change your own password (the current one is required): every other sign-in of
+    yours ends, and this token is replaced by the one returned."""
+    context = _context(request, settings.secret_key, policy)
+    try:
+        token = services.change_own_password(session, context, staff.staff_id,
+                                             change.current_password, change.new_password)
+        session.commit()
+    except WeakPassword as weak:
+        raise _field_error("new_password", str(weak)) from None
+    except services.WrongPassword as wrong:
+        session.commit()  # the failed attempt counts
+        raise _field_error("current_password", str(wrong), status.HTTP_403_FORBIDDEN) \
+            from None
+    except TooManyAttempts as limited:
+        return _too_many(limited)
+    except HashingBusy as busy:
+        return _busy(busy)
+    return token
+
+
+@auth_router.post("/staff/second-factor", response_model=SecondFactorEnrolment,
+                  status_code=201)
+def start_second_factor(staff: CurrentStaff, session: SessionDep) -> SecondFactorEnrolment:
+    """Set up two-step sign-in: add the key (or its otpauth URI, as a QR code) to an
+    authenticator app, then confirm a code it shows."""
+    try:
+        enrolment = services.start_second_factor(session, staff.staff_id)
+    except services.SecondFactorAlreadySet as already:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(already)) from None
+    session.commit()
+    return enrolment
+
+
+@auth_router.post("/staff/second-factor/confirm", status_code=204)
+def confirm_second_factor(code: SecondFactorCode, staff: CurrentStaff, session: SessionDep,
+                          request: Request) -> None:
+    """Turn two-step sign-in on with a code from the app; from now on every sign-in needs
+    a code, and this sign-in counts as made with one."""
+    try:
+        services.confirm_second_factor(session, staff.staff_id, staff.session_id,
+                                       code.one_time_code, clock_of(request)())
+    except services.WrongCode as wrong:
+        raise _field_error("one_time_code", str(wrong)) from None
+    except services.SecondFactorAlreadySet as already:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(already)) from None
+    session.commit()
 
 
 @admin_router.post("/staff", response_model=StaffPublic, status_code=201)
@@ -137,6 +222,39 @@ def update_staff_account(username: Annotated[PlainText, Path(max_length=40)],
     except services.OwnAccountChange as refused:
         raise HTTPException(status.HTTP_409_CONFLICT, str(refused)) from None
     return StaffPublic.model_validate(user, from_attributes=True)
+
+
+@admin_router.post("/staff/{username}/second-factor/reset", response_model=StaffPublic)
+def reset_second_factor(username: Annotated[PlainText, Path(max_length=40)],
+                        admin: AdminOnly, session: SessionDep) -> StaffPublic:
+    """Remove an account's two-step key (a lost device); it sets one up at its next
+    sign-in, and is signed out everywhere now."""
+    try:
+        with _rolled_back_if_refused(session):
+            user = services.reset_second_factor(session, admin.actor, username)
+            session.commit()
+    except services.StaffNotFound as missing:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(missing)) from None
+    return StaffPublic.model_validate(user, from_attributes=True)
+
+
+@admin_router.post("/sign-in-unlock", status_code=204)
+def unlock_sign_in(unlock: SignInUnlock, admin: AdminOnly, session: SessionDep,
+                   settings: SettingsDep, request: Request) -> None:
+    """Clear the sign-in delays of a staff account (`username`) or a booking reference
+    (`booking_reference`), once the holder has been checked; audited."""
+    if (unlock.username is None) == (unlock.booking_reference is None):
+        raise _field_error("username", "give either username or booking_reference")
+    try:
+        with _rolled_back_if_refused(session):
+            services.unlock_sign_in(session, admin.actor, settings.secret_key,
+                                    clock_of(request)(), username=unlock.username,
+                                    booking_reference=unlock.booking_reference)
+            session.commit()
+    except services.StaffNotFound as missing:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(missing)) from None
+    except services.BadBookingReference as bad:
+        raise _field_error("booking_reference", str(bad)) from None
 
 
 @admin_router.get("/audit", response_model=list[AuditEventPublic])
@@ -198,6 +316,12 @@ def _too_many(limited: TooManyAttempts) -> JSONResponse:
                         headers={"Retry-After": str(limited.retry_after_s)})
 
 
-def _field_error(field: str, message: str) -> HTTPException:
-    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                         [{"loc": ["body", field], "msg": message, "type": "value_error"}])
+def _busy(busy: HashingBusy) -> JSONResponse:
+    logger.warning("sign-in refused: hashing slots full", extra={"event": "sign_in_busy"})
+    return JSONResponse({"detail": str(busy)}, status_code=503,
+                        headers={"Retry-After": str(busy.retry_after_s)})
+
+
+def _field_error(field: str, message: str,
+                 code: int = status.HTTP_422_UNPROCESSABLE_CONTENT) -> HTTPException:
+    return HTTPException(code, [{"loc": ["body", field], "msg": message, "type": "value_error"}])

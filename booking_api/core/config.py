@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import time
 from enum import StrEnum
 from functools import lru_cache
+from ipaddress import ip_network
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -14,6 +15,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEMO_SECRET_KEY = "cdip-demo-secret-key-do-not-use-in-production"
 MIN_SECRET_LENGTH = 32
+STAFF_ROLE_NAMES = frozenset({"clerk", "vetting", "manager", "admin"})
+"""The staff roles (booking_api.access.models.AccountRole), for checking settings here."""
 
 
 class Environment(StrEnum):
@@ -145,6 +148,46 @@ class Settings(BaseSettings):
     backfill_min_notice_hours: float = Field(
         default=3.0, ge=0, le=72,
         description="a slot closer than this goes to the clerks' list instead of offers")
+    # Access and exposure.
+    api_docs: bool | None = Field(
+        default=None, description="serve /docs, /redoc and /openapi.json; default: on "
+                                  "outside production, off in production")
+    trusted_proxies: str = Field(
+        default="", description="comma-separated addresses or networks of reverse proxies "
+                                "whose X-Forwarded-For is believed; none by default")
+    password_hash_concurrency: int = Field(
+        default=2, ge=1, le=64,
+        description="password checks (argon2, 64 MiB each) run at once per process; a "
+                    "sign-in beyond that is answered 503 with Retry-After at once")
+    second_factor_roles: str = Field(
+        default="admin,manager", pattern=r"^[a-z,]*$",
+        description="staff roles that must sign in with a one-time code (TOTP)")
+
+    @property
+    def docs_served(self) -> bool:
+        """Whether the API's interactive docs and schema are served."""
+        if self.api_docs is not None:
+            return self.api_docs
+        return self.environment is not Environment.PRODUCTION
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: str) -> str:
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            try:
+                ip_network(part, strict=False)
+            except ValueError:
+                raise ValueError(f"'{part}' is not an IP address or network") from None
+        return value
+
+    @field_validator("second_factor_roles")
+    @classmethod
+    def _known_roles(cls, value: str) -> str:
+        unknown = set(filter(None, value.split(","))) - STAFF_ROLE_NAMES
+        if unknown:
+            raise ValueError(f"unknown role(s) {', '.join(sorted(unknown))}: use "
+                             f"{', '.join(sorted(STAFF_ROLE_NAMES))}")
+        return value
 
     @model_validator(mode="after")
     def _no_daily_sweep_in_tests(self) -> Settings:

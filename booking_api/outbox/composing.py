@@ -28,6 +28,7 @@ from domain.exams import exam_catalogue
 from domain.lifecycle import AppointmentState
 from notifications.events import MessageEvent
 from notifications.notice import AppointmentNotice, ServiceDetails, Venue
+from notifications.security_notice import sign_in_throttled_sms
 from notifications.sms_content import sms_text
 
 ABOUT_A_BOOKING = frozenset({MessageEvent.BOOKED, MessageEvent.CHANGED,
@@ -48,7 +49,8 @@ class Composed:
     """A message that still applies: what to send, to whom."""
 
     event: MessageEvent
-    notice: AppointmentNotice
+    notice: AppointmentNotice | None
+    """None for a notice about the patient's access (no appointment)."""
     recipient: Recipient
 
 
@@ -74,9 +76,10 @@ class MessageFacts:
     cost no query while this lives."""
 
     message: OutboxMessage
-    appointment: Appointment
+    appointment: Appointment | None
+    """None for a notice about the patient's access."""
     patient: Patient
-    request: Request
+    request: Request | None
     room: Room | None
     site: Site | None
 
@@ -86,27 +89,34 @@ def message_facts(session: Session, message_id: int) -> MessageFacts:
     one round trip."""
     row = session.execute(
         select(OutboxMessage, Appointment, Patient, Request, Room, Site)
-        .join(Appointment, col(Appointment.id) == OutboxMessage.appointment_id)
+        .outerjoin(Appointment, col(Appointment.id) == OutboxMessage.appointment_id)
         .join(Patient, col(Patient.id) == OutboxMessage.patient_id)
-        .join(Request, col(Request.id) == Appointment.request_id)
+        .outerjoin(Request, col(Request.id) == Appointment.request_id)
         .outerjoin(Room, col(Room.room_id) == Appointment.room_id)
         .outerjoin(Site, col(Site.site_id) == Room.site_id)
         .where(OutboxMessage.id == message_id)).first()
-    if row is None:  # every outbox row names an appointment, a patient and their request
+    facts = MessageFacts(*row) if row is not None else None
+    # every outbox row names a patient, and an appointment with its request unless it is a
+    # notice about the patient's access
+    if facts is None or (facts.message.appointment_id is not None
+                         and (facts.appointment is None or facts.request is None)):
         raise LookupError(f"outbox message {message_id} is gone or incomplete")
-    return MessageFacts(*row)
+    return facts
 
 
 def compose(session: Session, message: OutboxMessage, now: datetime
             ) -> Composed | Stale | Later:
     """The message `message` (a claimed outbox row) should send now, or why it should not."""
-    appointment = session.get(Appointment, message.appointment_id)
     patient = session.get(Patient, message.patient_id)
-    assert appointment is not None and patient is not None
+    assert patient is not None
     event = MessageEvent(message.event)
     channel = MessageChannel(message.channel)
     if not _wanted(patient, channel):
         return Stale(f"the patient no longer takes {channel.value} messages")
+    if not event.about_an_appointment:
+        return Composed(event, None, _recipient(patient))
+    appointment = session.get(Appointment, message.appointment_id)
+    assert appointment is not None
     if appointment.start_at is None or appointment.start_at <= now:
         return Stale("the appointment has already started")
     problem = _still_true(session, message, appointment, event, channel)
@@ -115,8 +125,7 @@ def compose(session: Session, message: OutboxMessage, now: datetime
     if event is MessageEvent.CHANGED and message.previous_appointment_id and _told(
             session, message.previous_appointment_id, channel, message.id) is Told.NO:
         event = MessageEvent.BOOKED  # never told of the old time: this is the booking
-    return Composed(event, _notice(session, appointment, message, event), Recipient(
-        f"{patient.given_name} {patient.family_name}", patient.phone, patient.email))
+    return Composed(event, _notice(session, appointment, message, event), _recipient(patient))
 
 
 def texts_it_may_have_sent(session: Session, message: OutboxMessage, service: ServiceDetails
@@ -124,8 +133,10 @@ def texts_it_may_have_sent(session: Session, message: OutboxMessage, service: Se
     """Every text an earlier attempt at `message` may have sent, and to whom, whether or not
     the message still applies (it may have gone before it stopped applying): what to look
     for in Twilio's record before sending it again or giving it up."""
-    appointment = session.get(Appointment, message.appointment_id)
     patient = session.get(Patient, message.patient_id)
+    if patient is not None and patient.phone and message.appointment_id is None:
+        return (sign_in_throttled_sms(service),), _recipient(patient)
+    appointment = session.get(Appointment, message.appointment_id)
     if appointment is None or patient is None or not patient.phone \
             or appointment.start_at is None or appointment.end_at is None:
         return (), None
@@ -135,6 +146,11 @@ def texts_it_may_have_sent(session: Session, message: OutboxMessage, service: Se
                   for e in sorted(events))
     return texts, Recipient(f"{patient.given_name} {patient.family_name}", patient.phone,
                             patient.email)
+
+
+def _recipient(patient: Patient) -> Recipient:
+    return Recipient(f"{patient.given_name} {patient.family_name}", patient.phone,
+                     patient.email)
 
 
 def _wanted(patient: Patient, channel: MessageChannel) -> bool:

@@ -56,6 +56,7 @@ from notifications.email_content import email_content
 from notifications.email_sender import build_email
 from notifications.errors import InvalidFieldError, PermanentSendError, RetryableSendError
 from notifications.quiet_hours import DEFAULT_QUIET_HOURS, QuietHours
+from notifications.security_notice import sign_in_throttled_email, sign_in_throttled_sms
 from notifications.sms_content import sms_text
 
 RECORD_RETRIES = (0.2, 1.0, 3.0)
@@ -166,16 +167,19 @@ class Outbox:
     def _send(self, claimed: ClaimedMessage, composed: Composed, now: datetime
               ) -> tuple[str, str]:
         service = self.providers.service
+        notice = composed.notice
         if claimed.channel is MessageChannel.SMS:
             sender = self.providers.sms
             assert sender is not None and composed.recipient.phone
-            body = sms_text(composed.event, composed.notice, service)
+            body = (sms_text(composed.event, notice, service) if notice is not None
+                    else sign_in_throttled_sms(service))
             receipt = sender.send(composed.recipient.phone, body)
             return receipt.sid, receipt.to
         sender_email = self.providers.email
         assert sender_email is not None and composed.recipient.email
-        content = email_content(composed.event, composed.notice, service,
-                                composed.recipient.email, stamp=now)
+        content = (email_content(composed.event, notice, service, composed.recipient.email,
+                                 stamp=now) if notice is not None
+                   else sign_in_throttled_email(service, composed.recipient.name))
         message = build_email(content, sender=service.email_from, sender_name=service.name,
                               recipient=composed.recipient.email, sent_at=now)
         message.replace_header("Message-ID", stable_message_id(claimed.id, service.email_from))

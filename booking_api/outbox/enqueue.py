@@ -33,6 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
+from booking_api.access.changes import SignInThrottled
 from booking_api.appointments.changes import AppointmentChange, AppointmentChanged
 from booking_api.core.changes import take_changes, wire_changes
 from booking_api.core.columns import utc_now
@@ -60,6 +61,23 @@ def attach_outbox(policy: MessagePolicy) -> SessionHook:
         event.listen(factory, "after_commit", _ring_after_commit(policy))
 
     return attach
+
+
+def access_notice_rows(notice: SignInThrottled, policy: MessagePolicy
+                       ) -> Iterator[dict[str, Any]]:
+    """A patient's notice that sign-in with their reference is being slowed down: a text
+    and an email (whichever they take; never a letter), due at once (texts after the quiet
+    hours), once per time it starts."""
+    event = MessageEvent.SIGN_IN_THROTTLED
+    key = f"{event.value}-{int(notice.at.timestamp())}"
+    for channel in (MessageChannel.SMS, MessageChannel.EMAIL):
+        run_at = (earliest_sms_send_time(notice.at, policy.quiet_hours)
+                  if channel is MessageChannel.SMS else notice.at)
+        yield {"m_key": f"p{notice.patient_id}:{key}:{channel.value}", "m_appointment": None,
+               "m_previous": None, "m_patient": notice.patient_id, "m_event": event.value,
+               "m_event_key": key, "m_channel": channel.value, "m_about": notice.at,
+               "m_due": notice.at, "m_state": MessageStatus.PENDING.value, "m_run": run_at,
+               "m_zero": 0, "m_stamp": utc_now()}
 
 
 def message_rows(change: AppointmentChanged, policy: MessagePolicy,
@@ -115,9 +133,11 @@ def _messages(change: AppointmentChanged, policy: MessagePolicy,
 
 def _write(session: Session, policy: MessagePolicy) -> None:
     changes = take_changes(session, AppointmentChanged)
-    if not changes:
+    notices = take_changes(session, SignInThrottled)
+    if not changes and not notices:
         return
-    write_messages(session, [row for change in changes for row in message_rows(change, policy)])
+    write_messages(session, [row for change in changes for row in message_rows(change, policy)]
+                   + [row for notice in notices for row in access_notice_rows(notice, policy)])
     if policy.score_dna_risk:
         for change in changes:
             if change.change in (AppointmentChange.BOOKED, AppointmentChange.MOVED):

@@ -54,7 +54,9 @@ class OutboxMessage(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     dedupe_key: str = Field(max_length=120, unique=True,
                             description="appointment:event key:channel")
-    appointment_id: int = Field(foreign_key="appointment.id", index=True)
+    appointment_id: int | None = Field(
+        default=None, foreign_key="appointment.id", index=True,
+        description="None for a message about the patient's access (sign-in), not a booking")
     previous_appointment_id: int | None = Field(default=None,
                                                 description="for a change: the one replaced")
     patient_id: int = Field(foreign_key="patient.id", index=True)

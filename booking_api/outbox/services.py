@@ -26,7 +26,7 @@ LIST_LIMIT = 500
 @dataclass(frozen=True)
 class MessageSummary:
     id: int
-    appointment_id: int
+    appointment_id: int | None
     patient_id: int
     event: str
     event_key: str

@@ -29,7 +29,7 @@ Limit = Annotated[int, Query(ge=1, le=services.LIST_LIMIT)]
 
 class MessagePublic(BaseModel):
     id: int
-    appointment_id: int
+    appointment_id: int | None
     patient_id: int
     event: str
     event_key: str

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from booking_api.access import flows as access
+from booking_api.access.clients import client_address
 from booking_api.access.policy import DEFAULT_POLICY
 from booking_api.access.rate_limit import TooManyAttempts
 from booking_api.access.services import (
@@ -87,7 +88,7 @@ def _check_credentials(request: Request, answer: SignIn) -> str | dict[str, str]
     """The patient's token, or the error to show against the reference field."""
     context = SignInContext(settings_of(request.app).secret_key,
                             getattr(request.app.state, "access_policy", DEFAULT_POLICY),
-                            request.client.host if request.client else "unknown",
+                            client_address(request),
                             now_of(request))
     try:
         token = access.sign_in_patient(database(request), context, answer.booking_reference,

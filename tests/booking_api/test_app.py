@@ -101,8 +101,8 @@ def test_app_refuses_to_start_in_production_with_a_weak_secret(tmp_path, secret:
     assert named in str(refused.value)
 
 
-def test_app_starts_in_production_with_a_long_random_secret(tmp_path) -> None:
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'db.sqlite3'}",
-                        environment="production", secret_key="k" * 48)
+def test_app_starts_in_production_with_a_long_random_secret(migrated_url: str) -> None:
+    settings = Settings(database_url=migrated_url, environment="production",
+                        secret_key="k" * 48)
 
     assert create_app(settings).title

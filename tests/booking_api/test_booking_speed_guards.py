@@ -41,8 +41,8 @@ NOON = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
 
 def _staff_token() -> str:
-    token, _expires = tokens.issue_staff_token(SECRET, 7, AccountRole.CLERK, 1, NOON,
-                                               timedelta(hours=1))
+    token, _expires = tokens.issue_staff_token(SECRET, "sign-in-1", 7, AccountRole.CLERK, 1,
+                                               NOON, timedelta(hours=1))
     return token
 
 

@@ -47,6 +47,20 @@ def cli_settings(monkeypatch: pytest.MonkeyPatch, migrated_url: str) -> Iterator
     get_settings.cache_clear()
 
 
+def test_cdip_staff_deactivate_signs_the_account_out_and_audits_it(
+        cli_settings: None, engine: Engine, client: TestClient) -> None:
+    add_staff(engine, "demo.admin", AccountRole.ADMIN)
+    headers = staff_headers(client, "demo.admin")
+
+    result = CliRunner().invoke(staff_commands.app, ["deactivate", "demo.admin"])
+    missing = CliRunner().invoke(staff_commands.app, ["deactivate", "nobody.here"])
+
+    assert result.exit_code == 0, result.output
+    assert client.get("/api/auth/me", headers=headers).status_code == 401
+    assert [e.after["active"] for e in audit_events(engine, "update")] == [False]
+    assert missing.exit_code != 0 and "nobody.here" in missing.output
+
+
 def test_cdip_staff_create_prompts_for_the_password_and_audits_the_account(
         cli_settings: None, engine: Engine) -> None:
     created = CliRunner().invoke(staff_commands.app, [

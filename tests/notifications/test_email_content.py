@@ -21,6 +21,9 @@ RECIPIENT = "sam@example.com"
 SHOWS_PREPARATION = {MessageEvent.BOOKED, MessageEvent.CHANGED, MessageEvent.MOVED_BY_SERVICE,
                      MessageEvent.REMINDER, MessageEvent.HIGH_RISK_REMINDER}
 
+APPOINTMENT_EVENTS = [event for event in MessageEvent if event.about_an_appointment]
+"""Messages about an appointment (the sign-in notice is tested in test_security_notice)."""
+
 
 class _TextOf(HTMLParser):
     def __init__(self) -> None:
@@ -43,7 +46,7 @@ def _content(event: MessageEvent, code: str = "MBRAC", **changes):
     return email_content(event, notice, SERVICE, RECIPIENT, STAMP)
 
 
-@pytest.mark.parametrize("event", list(MessageEvent))
+@pytest.mark.parametrize("event", APPOINTMENT_EVENTS)
 @pytest.mark.parametrize("code", sorted(EXAMS))
 def test_no_subject_names_the_exam(event: MessageEvent, code: str) -> None:
     subject = _content(event, code).subject
@@ -51,7 +54,7 @@ def test_no_subject_names_the_exam(event: MessageEvent, code: str) -> None:
     assert "\n" not in subject and subject == subject.strip()
 
 
-@pytest.mark.parametrize("event", list(MessageEvent))
+@pytest.mark.parametrize("event", APPOINTMENT_EVENTS)
 def test_both_bodies_name_the_test_time_place_and_reference(event: MessageEvent) -> None:
     content = _content(event)
     for body in (content.text, _visible_text(content.html)):
@@ -74,7 +77,7 @@ def test_preparation_from_the_catalogue_is_in_both_bodies(event: MessageEvent,
         assert ("contrast dye" in body.lower()) >= exam.contrast
 
 
-@pytest.mark.parametrize("event", list(MessageEvent))
+@pytest.mark.parametrize("event", APPOINTMENT_EVENTS)
 def test_each_event_carries_the_invite_it_calls_for(event: MessageEvent) -> None:
     content = _content(event)
     expected = {MessageEvent.BOOKED: CalendarMethod.REQUEST,

@@ -316,3 +316,26 @@ def test_a_time_that_clashes_with_the_patients_other_appointment_says_so(
     assert "You already have an appointment at" in answer.text
     assert "Choose a time that does not overlap it" in answer.text
     assert appointment_states(portal_world, login) == []
+def test_signing_out_ends_the_session_on_the_server_too(
+        client: TestClient, pages: PageClient, portal_world: PortalWorld) -> None:
+    from itsdangerous import URLSafeTimedSerializer
+
+    from booking_api.access.flows import patient_of_token
+    from booking_api.core.app_state import database_of, settings_of
+
+    login = add_patient(portal_world, 300)
+    pages.sign_in(login)
+    old_cookie = client.cookies[COOKIE_NAME]
+    settings = settings_of(client.app)
+    token = URLSafeTimedSerializer(settings.secret_key, salt="cdip.portal.session").loads(
+        old_cookie)["token"]
+
+    pages.get("/sign-out")
+    replay = TestClient(client.app, base_url="http://127.0.0.1", follow_redirects=True,
+                        cookies={COOKIE_NAME: old_cookie})  # someone kept the old cookie
+    replayed = replay.get("/your-test")
+
+    assert replayed.url.path == "/"
+    assert "you were signed out" in replayed.text
+    assert patient_of_token(database_of(client.app), settings.secret_key, token,
+                            datetime.now(UTC)) is None

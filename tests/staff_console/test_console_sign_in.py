@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from booking_api.access.services import STAFF_SIGN_IN_FAILED
 from staff_console.security import COOKIE_NAME
 from tests.booking_api.access_support import MovableClock
 from tests.patient_portal.page_client import PageClient
@@ -32,8 +33,8 @@ def test_a_vetting_radiologist_lands_on_the_vetting_queue(staff: StaffClient) ->
 @pytest.mark.parametrize(("username", "password", "field", "message"), [
     ("", "x", "username", "Enter your username"),
     ("t.clerk", "", "password", "Enter your password"),
-    ("t.clerk", "wrong password", "username", "Username or password is not right."),
-    ("nobody", "wrong password", "username", "Username or password is not right."),
+    ("t.clerk", "wrong password", "username", STAFF_SIGN_IN_FAILED),
+    ("nobody", "wrong password", "username", STAFF_SIGN_IN_FAILED),
 ])
 def test_a_failed_sign_in_names_the_field_and_signs_nobody_in(
         staff: StaffClient, username: str, password: str, field: str, message: str) -> None:
@@ -56,6 +57,17 @@ def test_sign_out_is_a_post_that_ends_the_session(staff: StaffClient) -> None:
     assert staff.client.get("/staff/sign-out", follow_redirects=False).status_code == 405
     answer = staff.post("/staff/sign-out")
     assert staff.path() == "/staff/sign-in" and "You have signed out." in answer.text
+    assert staff.get("/staff/worklist").url.path == "/staff/sign-in"
+
+
+def test_a_kept_copy_of_the_cookie_no_longer_works_after_signing_out(
+        staff: StaffClient) -> None:
+    staff.sign_in("clerk")
+    kept = staff.client.cookies.get(COOKIE_NAME)
+    staff.post("/staff/sign-out")
+
+    staff.client.cookies.set(COOKIE_NAME, kept)
+
     assert staff.get("/staff/worklist").url.path == "/staff/sign-in"
 
 
