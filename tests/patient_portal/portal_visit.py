@@ -12,6 +12,8 @@ from tests.patient_portal.browser_support import axe_violations, screenshot
 from tests.patient_portal.portal_world import PortalPatientLogin
 
 PORTAL_PREFIX = "http://127.0.0.1"
+FORM_ERRORS_SHOWN = "the server responded with a status of 422"
+"""Chromium's log line for a page answered 422: a form shown again with its errors."""
 
 
 @dataclass
@@ -24,7 +26,8 @@ class PortalVisit:
     by the booking tests; other tests audit the pages they add)."""
     urls: list[str] = field(default_factory=list)
     console_errors: list[str] = field(default_factory=list)
-    """Script errors and CSP refusals; failed loads of blocked outside hosts are expected."""
+    """Script errors and CSP refusals; failed loads of blocked outside hosts are expected, and
+    so is a form shown again with its errors (answered 422, which Chromium logs)."""
 
     def __post_init__(self) -> None:
         self.page.on("request", lambda request: self.urls.append(request.url))
@@ -34,7 +37,8 @@ class PortalVisit:
     def _console(self, message: ConsoleMessage) -> None:
         source = message.location.get("url", "") if message.location else ""
         blocked_outside = source.startswith("http") and not source.startswith(PORTAL_PREFIX)
-        if message.type == "error" and not blocked_outside:
+        form_errors = FORM_ERRORS_SHOWN in message.text
+        if message.type == "error" and not blocked_outside and not form_errors:
             self.console_errors.append(f"{source}: {message.text}")
 
     def checked(self, name: str, always: bool = False) -> None:
