@@ -4,15 +4,15 @@ PostgreSQL an exclusion constraint also refuses two active appointments whose ti
 overlap in one room (an exam longer than one slot covers the slots after its first).
 
 An appointment repeats the room and the time range it occupies (`room_id`, `start_at`,
-`end_at`), so that constraint needs no join. `updated_at` moves on every change: the slot
-search index reads what changed since its last look through it.
+`end_at`), so that constraint needs no join. `change_seq` is stamped by the database on
+every change: the slot search index reads what committed since its last look through it.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, text
+from sqlalchemy import BigInteger, Index, text
 from sqlmodel import Field, SQLModel
 
 from booking_api.core.channel import Channel
@@ -66,6 +66,10 @@ class Appointment(AppointmentBase, table=True):
     cancel_reason: str | None = Field(default=None, max_length=2000)
     created_at: datetime = Field(default_factory=utc_now)
     updated_at: datetime = Field(default_factory=utc_now, index=True)
+    change_seq: int = Field(default=0, index=True, sa_type=BigInteger,
+                            sa_column_kwargs={"server_default": "0"},
+                            description="written by the database on every insert and update "
+                                        "(booking_api.core.change_stamps)")
 
 
 

@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from booking_api.core.db import READ_ONLY, Database
 from booking_api.core.errors import InvalidInput, RequestNotBookable
-from booking_api.search.index import SlotIndex
+from booking_api.search.index import SlotColumns, SlotIndex
 from booking_api.slots.eligibility import (
     PatientChoices,
     load_request_facts,
@@ -111,7 +111,7 @@ def search_slots(session: Session, index: SlotIndex, request_id: int, query: Sea
     return SearchResult(
         request_id=request_id, sort=query.sort, slots_considered=len(view.table),
         eligible_slots=len(eligible),
-        slots=tuple(_offer(index, view.rows.start + row, site_km) for row in chosen),
+        slots=tuple(_offer(index, view.columns, view.rows.start + row, site_km) for row in chosen),
         sites=_site_summaries(index, starts, sites, counts, site_km, query.sort))
 
 
@@ -168,8 +168,8 @@ def _soonest(starts: np.ndarray, limit: int) -> np.ndarray:
         window *= 4
 
 
-def _offer(index: SlotIndex, position: int, site_km: np.ndarray | None) -> SlotOffer:
-    c = index.columns
+def _offer(index: SlotIndex, c: SlotColumns, position: int,
+           site_km: np.ndarray | None) -> SlotOffer:
     site = int(c.site[position])
     start = int(c.start_min[position])
     return SlotOffer(
