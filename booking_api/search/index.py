@@ -148,16 +148,26 @@ class SlotIndex:
     def __len__(self) -> int:
         return 0 if self._loaded is None else len(self._loaded.columns.ids)
 
-    def refresh(self, session: Session, force: bool = False) -> None:
-        """Catch up with the database unless it did so less than max_staleness_s ago."""
+    def refresh(self, session: Session, force: bool = False, wait: bool = True) -> None:
+        """Catch up with the database unless it did so less than max_staleness_s ago. With
+        `wait` false, a loaded index that another thread is catching up (or reloading) is
+        left to it: the caller reads the contents as they are, instead of queueing."""
         if not force and time.monotonic() - self._checked_at < self.max_staleness_s:
             return
-        with self._lock:
+        if not self._lock.acquire(blocking=wait or self._loaded is None):
+            return
+        try:
             if not force and time.monotonic() - self._checked_at < self.max_staleness_s:
                 return
             if self._cursor is None or not self._catch_up(session.connection()):
                 self.load(session)
             self._checked_at = self.caught_up_at = time.monotonic()
+        finally:
+            self._lock.release()
+
+    def behind_s(self) -> float | None:
+        """Seconds since the index last finished catching up (None: never loaded)."""
+        return None if self.caught_up_at is None else time.monotonic() - self.caught_up_at
 
     def view(self, modality: Modality, now_s: int) -> ModalityView:
         """The modality's slots as a SlotTable whose free runs count only slots free at now."""

@@ -99,7 +99,7 @@ def search_slots(session: Session, index: SlotIndex, request_id: int, query: Sea
         raise RequestNotBookable(f"request {request_id} is {request.state.value}; slots can be "
                                  "searched only for appointable or appointed requests")
     wanted = slot_request_for(facts, now, PatientChoices(query.max_km, query.sites))
-    index.refresh(session)
+    index.refresh(session, wait=False)
     view = index.view(wanted.modality, int(now.timestamp()))
     verdict = slot_eligibility_rules().evaluate(view.table, index.sites, wanted, now)
     eligible = np.flatnonzero(verdict.mask & view.free & _dates(view.table.start_min, query))

@@ -5,6 +5,7 @@ on SQLite (one writer at a time) and on PostgreSQL (several transactions open at
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -17,7 +18,8 @@ from sqlalchemy import Connection, Engine, func, insert, select, update
 from booking_api.appointments.models import ACTIVE_STATES, Appointment
 from booking_api.core.change_stamps import parse_snapshot, take_cursor
 from booking_api.core.channel import Channel
-from booking_api.core.db import read_only, transaction
+from booking_api.core.db import Database, make_session_factory, read_only, transaction
+from booking_api.search.follower import IndexFollower, index_readiness
 from booking_api.search.index import SlotIndex
 from booking_api.slots.models import Slot
 from domain.lifecycle import AppointmentState, SlotStatus
@@ -94,6 +96,12 @@ def test_a_node_too_far_behind_reloads(world: World) -> None:
 
     assert node.reloads == 2
     assert not node.columns.open.any()
+
+
+def open_database_of(engine: Engine) -> Database:
+    return Database(engine=engine, bookkeeping=engine, lookup=engine,
+                    sessions=make_session_factory(engine),
+                    read_sessions=make_session_factory(read_only(engine)))
 
 
 def _loaded(engine: Engine, **options) -> SlotIndex:
@@ -268,3 +276,32 @@ def test_take_cursor_before_reading_sees_every_later_commit(world: World) -> Non
             before.unseen(Slot.change_seq, "slot")))
 
     assert unseen == sum(len(ids) for ids in world.slots.values())
+
+
+def test_a_follower_keeps_an_idle_node_caught_up_and_ready(world: World) -> None:
+    node = SlotIndex(max_staleness_s=0)
+    assert index_readiness(node, within_s=1) == "loading"
+    follower = IndexFollower(open_database_of(world.engine), node, interval_s=0.05).start()
+    try:
+        _wait_until(lambda: node.loaded)
+        slot_id = world.slots["S2-XR1"][1]
+        with transaction(world.engine) as session:
+            session.execute(update(Slot).where(Slot.id == slot_id).values(
+                status=SlotStatus.BUSY_UNAVAILABLE))
+        committed = time.monotonic()
+
+        _wait_until(lambda: not node.columns.open[node.positions([slot_id])[0]])
+
+        assert time.monotonic() - committed < 1.0
+        assert index_readiness(node, within_s=1) is None
+    finally:
+        follower.stop()
+    time.sleep(0.1)
+    assert index_readiness(node, within_s=0.05).startswith("not caught up")
+
+
+def _wait_until(condition, timeout_s: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
