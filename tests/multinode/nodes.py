@@ -186,7 +186,7 @@ def _started_node(name: str, database_url: str, environment: dict[str, str]
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def wait_until_up(node: Node, timeout_s: float = 60) -> None:
+def wait_until_up(node: Node, timeout_s: float = 180) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if node.process.poll() is not None:

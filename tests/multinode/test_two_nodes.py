@@ -6,10 +6,12 @@ second of its commit, and a node killed mid-booking losing nothing."""
 from __future__ import annotations
 
 import itertools
+import os
 import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,10 +20,12 @@ from sqlalchemy import insert, select
 from booking_api.slots.models import Slot
 from domain.lifecycle import SlotStatus
 from tests.booking_api.conftest import make_tiny_catalogue, make_tiny_network
+from tests.multinode import pgbouncer
 from tests.multinode.nodes import (
     Cluster,
     Node,
     cluster_database,
+    free_port,
     running_nodes,
     slot_invariant_breaches,
     slot_rows,
@@ -42,11 +46,15 @@ def cluster(postgres_database_url: str):
 
 @pytest.fixture(scope="module")
 def nodes(cluster: Cluster):
-    """Nodes a and b (b's clock 30 s slow), and c, killed by the last test (all started at
-    once: each spends seconds importing the service)."""
-    with running_nodes(cluster.url, {"a": {}, "b": {"CDIP_CLOCK_OFFSET_SECONDS": SLOW_CLOCK_S},
-                                     "c": {}}) as (a, b, c):
-        yield a, b, c
+    """Nodes a and b (b's clock 30 s slow), c, killed by the last test, and p, through
+    PgBouncer in transaction pooling where it is installed (all started at once: each spends
+    seconds importing the service)."""
+    with ExitStack() as stack:
+        specs = {"a": {}, "b": {"CDIP_CLOCK_OFFSET_SECONDS": SLOW_CLOCK_S}, "c": {}}
+        if pgbouncer.available():
+            specs["p"] = {"CDIP_DATABASE_URL": stack.enter_context(
+                pgbouncer.running_pgbouncer(cluster.url, free_port()))}
+        yield stack.enter_context(running_nodes(cluster.url, specs))
 
 
 @pytest.fixture(scope="module")
@@ -127,6 +135,28 @@ def test_a_long_bulk_insert_is_offered_by_both_nodes_within_a_second_of_its_comm
     builder.join()
 
     assert time.monotonic() - at < VISIBLE_WITHIN_S
+
+
+def test_a_node_through_pgbouncer_books_and_cancels_again_and_again(cluster, nodes,
+                                                                   requests) -> None:
+    if len(nodes) < 4:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("pgbouncer is not installed (apt-get install pgbouncer)")
+        pytest.skip("pgbouncer is not installed")
+    through, direct = nodes[3], nodes[0]
+    statuses = []
+    for _ in range(8):  # beyond psycopg's prepare threshold (5) on every pooled connection
+        request_id, slot_id = _request(requests), min(_free_slots(cluster))
+        booked = through.post("/api/appointments", {"request_id": request_id,
+                                                    "slot_id": slot_id})
+        statuses.append(booked.status_code)
+        wait_for(lambda r=request_id, s=slot_id: s not in direct.offered(r, cluster.day))
+        statuses.append(through.post(f"/api/appointments/{booked.json()['id']}/cancel",
+                                     {"reason": "test"}).status_code)
+        wait_for(lambda r=request_id, s=slot_id: s in through.offered(r, cluster.day))
+
+    assert statuses == [201, 200] * 8
+    assert slot_invariant_breaches(cluster.engine) == 0
 
 
 def test_a_node_killed_mid_booking_loses_and_duplicates_nothing(cluster, nodes,
