@@ -96,7 +96,7 @@ def build_world(url: str, weeks: int, simple: int, varied: int, seed: int,
         access.create_staff(session, SETUP, StaffCreate(
             username=CLERK_NAME, display_name="Bench Clerk", role=AccountRole.CLERK,
             password=CLERK_PASSWORD), PasswordHasher())
-    _write_diaries(engine, network, first_day, weeks, session_share, rng)
+    write_diaries(engine, network, first_day, weeks, session_share, rng)
     simple_ids = _add_requests(engine, network, ["XCHES"] * simple, rng)
     codes = sorted(exam_catalogue())
     varied_ids = _add_requests(engine, network, [rng.choice(codes) for _ in range(varied)], rng)
@@ -112,7 +112,7 @@ def _next_monday(today: date) -> date:
     return today + timedelta(days=7 - today.weekday())
 
 
-def _write_diaries(engine: Engine, network: Network, first_day: date, weeks: int,
+def write_diaries(engine: Engine, network: Network, first_day: date, weeks: int,
                    share: float, rng: random.Random) -> None:
     """Sessions through SQLAlchemy, then their slots (laid out by the diary service's
     `slot_pattern`) through the driver's bulk path: COPY on PostgreSQL, executemany on SQLite.

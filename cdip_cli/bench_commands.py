@@ -26,6 +26,7 @@ BENCHMARKS: dict[str, str] = {
     "reports": "cdip_bench.reports:reports_benchmark",
     "repair": "cdip_bench.repair:repair_benchmark",
     "messages": "cdip_bench.messages:messages_benchmark",
+    "scale": "cdip_bench.scale:scale_benchmark",
 }
 
 app = typer.Typer(help="Measure speed and quality; figures as a table or JSON.",

@@ -44,7 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.database = database
     app.state.message_policy = message_policy
-    app.state.slot_index = SlotIndex()
+    app.state.slot_index = SlotIndex(catch_up_limit=settings.index_catch_up_limit)
     install_api(app)
     mount_portal(app)
     install_demo_pages(app)

@@ -100,6 +100,10 @@ class Settings(BaseSettings):
         description="how often a thread of each web process catches its slot index up with "
                     "the database (0: only as searches come; off in the test environment "
                     "unless set)")
+    index_catch_up_limit: int = Field(
+        default=250_000, ge=1, le=10_000_000,
+        description="more changed slots than this since the slot index's last look and it "
+                    "reloads instead of merging them in")
     index_ready_within_seconds: float = Field(
         default=5.0, gt=0, le=3600,
         description="/health/ready fails while the slot index has not caught up for this long")
