@@ -57,7 +57,7 @@ def scale_benchmark(database_url: str = "", weeks: int = 2, session_share: float
         with running_nodes(url, {"a": {}, "b": {"CDIP_INDEX_CATCH_UP_LIMIT": RELOADING_LIMIT}}
                            ) as nodes:
             figures = _measure(world, nodes, free, rounds, bookings, booking_clients,
-                               searches, search_clients, probes, rng)
+                               searches, search_clients, probes, rng, session_share)
         world.engine.dispose()
     return {"slots": world.slots, **figures, "cpus": os.cpu_count(),
             "elapsed_s": round(time.perf_counter() - started, 1),
@@ -66,7 +66,7 @@ def scale_benchmark(database_url: str = "", weeks: int = 2, session_share: float
 
 def _measure(world: BenchWorld, nodes: list[ServedNode], free: list[int], rounds: int,
              bookings: int, booking_clients: int, searches: int, search_clients: int,
-             probes: int, rng: random.Random) -> dict:
+             probes: int, rng: random.Random, share: float) -> dict:
     requests = iter(world.simple_requests)
     load_s = [_warm_up(node, world.varied_requests) for node in nodes]
     steady = [node.memory_mb() for node in nodes]
@@ -79,7 +79,7 @@ def _measure(world: BenchWorld, nodes: list[ServedNode], free: list[int], rounds
             booked = _booking_phase(used, nodes, requests, free, bookings, booking_clients)
             results[count].append({**search, **booked})
     quiet = _staleness(world, nodes, requests, free, probes)
-    build = _build_while_probing(world, nodes, requests, free, probes)
+    build = _build_while_probing(world, nodes, requests, free, probes, share)
     one, two = _medians(results[1]), _medians(results[2])
     return {
         "bookings_per_s_1_node": one["per_s"], "bookings_per_s_2_nodes": two["per_s"],
@@ -236,7 +236,7 @@ def _site_and_day(world: BenchWorld, slot_id: int) -> tuple[str, date]:
 
 
 def _build_while_probing(world: BenchWorld, nodes: list[ServedNode], requests,
-                         free: list[int], probes: int) -> dict:
+                         free: list[int], probes: int, share: float) -> dict:
     """A week of new slots written after the last one (sessions, then every slot in one
     COPY, as `cdip diary build` commits a week) while probes run; then how long each node
     took to offer the new week after the commit, and its peak memory meanwhile."""
@@ -249,7 +249,7 @@ def _build_while_probing(world: BenchWorld, nodes: list[ServedNode], requests,
     committed_at: list[float] = []
 
     def build() -> None:
-        write_diaries(world.engine, network, first_day, 1, 0.6, random.Random(99))
+        write_diaries(world.engine, network, first_day, 1, share, random.Random(99))
         committed_at.append(time.perf_counter())
         done.set()
 

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 from sqlalchemy import (
@@ -257,14 +258,14 @@ class SlotIndex:
         dialect = connection.dialect.name
         changed = connection.execute(
             slot_rows_query(dialect, ordered=False)
-            .where(self._cursor.unseen(col(Slot.change_seq), "slot"))
+            .where(self._cursor.unseen(Slot.__table__))
             .limit(self.catch_up_limit + 1)).all()
         if len(changed) > self.catch_up_limit or not self._coder.knows_rooms(changed):
             return False
         if changed:
             self._apply_slots(self._coder.columns(changed))
         appointments = connection.execute(_appointment_query(dialect).where(
-            self._cursor.unseen(col(Appointment.change_seq), "appointment"))).all()
+            self._cursor.unseen(Appointment.__table__))).all()
         if appointments:
             self._version += 1
             self._apply_appointments([*appointments, *_still_active_where_ended(
@@ -380,21 +381,33 @@ class _SlotCoder:
         caller (`ends_run`, once rows are sorted)."""
         ids, session, room_id, start_s, end_s, families, status, template = (
             list(column) for column in zip(*rows, strict=True)) if rows else ([],) * 8
-        room = np.array([self.room_code[r] for r in room_id], dtype=np.int32)
+        room = _coded(room_id, self.room_code.__getitem__, np.int32)
         start_min = np.array(start_s, dtype=np.int64) // 60
         length = (np.array(end_s, dtype=np.int64) // 60 - start_min).astype(np.int32)
-        for t in set(template) - self._radiologist.keys():
-            self._radiologist[t] = radiologist_rostered(t)
         return SlotColumns(
             ids=np.array(ids, dtype=np.int64), session=np.array(session, dtype=np.int64),
             start_min=start_min, length_min=length, site=self.room_site[room], room=room,
             modality=self.room_modality[room], room_capabilities=self.room_caps[room],
             room_max_weight_kg=self.room_weight[room],
-            families=np.array([families_mask(f) for f in families], dtype=np.uint32),
-            radiologist_present=np.array([self._radiologist[t] for t in template], dtype=bool),
-            open=np.array([str(s) not in CLOSED_STATUSES for s in status], dtype=bool),
+            families=_coded(families, families_mask, np.uint32),
+            radiologist_present=_coded(template, self._rostered, bool),
+            open=_coded(status, lambda s: str(s) not in CLOSED_STATUSES, bool),
             occupied_until_s=np.zeros(len(ids), dtype=np.int64),
             ends_run=np.ones(len(ids), dtype=bool))
+
+    def _rostered(self, template: str | None) -> bool:
+        if template not in self._radiologist:
+            self._radiologist[template] = radiologist_rostered(template)
+        return self._radiologist[template]
+
+
+def _coded(values: list, code: Callable[[Any], Any], dtype: Any) -> np.ndarray:
+    """`code` of every value, worked out once per distinct value (a few hundred rooms,
+    families and templates among a million slots)."""
+    codes: dict[Any, Any] = {}
+    for value in set(values):
+        codes[value] = code(value)
+    return np.fromiter((codes[v] for v in values), dtype=dtype, count=len(values))
 
 
 def slot_columns(rows: Sequence, sites: Sequence[Site], rooms: Sequence[Room]) -> SlotColumns:

@@ -53,7 +53,7 @@ def test_cursor_reads_transactions_in_flight_at_the_last_look() -> None:
     cursor = parse_snapshot("100:105:101,103")
 
     assert (cursor.xmax, cursor.in_flight) == (105, frozenset({101, 103}))
-    assert "change_seq IN" in str(cursor.unseen(Slot.change_seq, "slot"))
+    assert "change_seq IN" in str(cursor.unseen(Slot.__table__))
 
 
 @settings(max_examples=25, deadline=None,
@@ -273,7 +273,7 @@ def test_take_cursor_before_reading_sees_every_later_commit(world: World) -> Non
         session.execute(update(Slot).values(version=Slot.version + 1))
     with engine.connect() as connection:
         unseen = connection.scalar(select(func.count()).select_from(Slot).where(
-            before.unseen(Slot.change_seq, "slot")))
+            before.unseen(Slot.__table__)))
 
     assert unseen == sum(len(ids) for ids in world.slots.values())
 
