@@ -1,9 +1,10 @@
 """Building and sending one email over SMTP (`smtplib`): plain text and HTML alternatives and,
 for an invite, the calendar both as a `text/calendar; method=...` alternative (what mail
 clients show as an invitation) and as an `appointment.ics` attachment, as Google Calendar
-sends them. The `method=` parameter is read from the file's own METHOD, so they cannot
-disagree. One call, one attempt: failures come back as RetryableSendError (4xx replies,
-network trouble) or PermanentSendError (5xx replies) for the outbox worker."""
+sends them. The `method=` parameter is the METHOD the content's file was written with
+(`EmailContent.calendar_method`), so the two cannot disagree and the file is not parsed
+again. One call, one attempt: failures come back as RetryableSendError (4xx replies, network
+trouble) or PermanentSendError (5xx replies) for the outbox worker."""
 
 from __future__ import annotations
 
@@ -15,8 +16,6 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from enum import StrEnum
-
-from icalendar import Calendar
 
 from notifications.email_content import CALENDAR_FILE_NAME, EmailContent
 from notifications.errors import (
@@ -73,20 +72,15 @@ def build_email(content: EmailContent, *, sender: str, sender_name: str, recipie
     message.set_content(content.text)
     message.add_alternative(content.html, subtype="html")
     if content.calendar is not None:
-        method = calendar_method_of(content.calendar)
+        if content.calendar_method is None:
+            raise InvalidFieldError("calendar_method", "an invite needs the METHOD it was "
+                                                       "written with")
         message.add_alternative(content.calendar, maintype="text", subtype="calendar",
-                                params={"method": method, "charset": "utf-8"})
+                                params={"method": content.calendar_method.value,
+                                        "charset": "utf-8"})
         message.add_attachment(content.calendar, maintype="application", subtype="ics",
                                filename=CALENDAR_FILE_NAME)
     return message
-
-
-def calendar_method_of(calendar: bytes) -> str:
-    """The METHOD of an .ics file (REQUEST, CANCEL, PUBLISH...)."""
-    method = Calendar.from_ical(calendar).get("method")
-    if not method:
-        raise InvalidFieldError("calendar", "the calendar file has no METHOD")
-    return str(method).upper()
 
 
 class SmtpEmailSender:

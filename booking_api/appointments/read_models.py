@@ -35,9 +35,6 @@ class PatientBooking:
     exam: ExamDetails
     appointment: AppointmentView | None
     site: SiteDetails | None
-    calendar_sequence: int
-    """How many earlier bookings of this request the patient's calendar has seen (the
-    SEQUENCE of the calendar event: a change keeps the event's UID and raises this)."""
 
     @property
     def start(self) -> datetime | None:
@@ -58,8 +55,7 @@ def patient_booking(db: Database, patient_id: int, request_id: int,
         return PatientBooking(
             request_id=request_id, reference=request.booking_reference,
             request_state=request.state, exam=exam,
-            appointment=_view(current) if current else None, site=site,
-            calendar_sequence=_earlier_bookings(mine, current))
+            appointment=_view(current) if current else None, site=site)
 
 
 def live_hold(db: Database, patient_id: int, hold_id: int, now: datetime) -> AppointmentView | None:
@@ -88,11 +84,4 @@ def _view(appointment: Appointment) -> AppointmentView:
     assert appointment.id is not None and appointment.start_at and appointment.end_at
     return AppointmentView(appointment.id, appointment.state, appointment.start_at,
                            appointment.end_at, appointment.held_until, appointment.hold_extended)
-
-
-def _earlier_bookings(mine: list[Appointment], current: Appointment | None) -> int:
-    if current is None:
-        return 0
-    return sum(1 for a in mine if a.booked_at is not None and a.id != current.id
-               and a.created_at <= current.created_at)
 

@@ -67,6 +67,36 @@ class Later:
     after: timedelta = timedelta(seconds=10)
 
 
+@dataclass(frozen=True)
+class MessageFacts:
+    """An outbox row with everything composing it reads. Holding them keeps them in the
+    session's identity map (it holds its objects weakly), so the `session.get`s of `compose`
+    cost no query while this lives."""
+
+    message: OutboxMessage
+    appointment: Appointment
+    patient: Patient
+    request: Request
+    room: Room | None
+    site: Site | None
+
+
+def message_facts(session: Session, message_id: int) -> MessageFacts:
+    """The outbox row `message_id` and its appointment, patient, request, room and site, in
+    one round trip."""
+    row = session.execute(
+        select(OutboxMessage, Appointment, Patient, Request, Room, Site)
+        .join(Appointment, col(Appointment.id) == OutboxMessage.appointment_id)
+        .join(Patient, col(Patient.id) == OutboxMessage.patient_id)
+        .join(Request, col(Request.id) == Appointment.request_id)
+        .outerjoin(Room, col(Room.room_id) == Appointment.room_id)
+        .outerjoin(Site, col(Site.site_id) == Room.site_id)
+        .where(OutboxMessage.id == message_id)).first()
+    if row is None:  # every outbox row names an appointment, a patient and their request
+        raise LookupError(f"outbox message {message_id} is gone or incomplete")
+    return MessageFacts(*row)
+
+
 def compose(session: Session, message: OutboxMessage, now: datetime
             ) -> Composed | Stale | Later:
     """The message `message` (a claimed outbox row) should send now, or why it should not."""

@@ -41,6 +41,7 @@ from booking_api.outbox.composing import (
     Recipient,
     Stale,
     compose,
+    message_facts,
     texts_it_may_have_sent,
 )
 from booking_api.outbox.models import (
@@ -112,10 +113,9 @@ class Outbox:
         """Send one claimed message if it still applies; record and return its fate."""
         checked_at = self.clock()
         with self.db.reading() as session:
-            row = session.get(OutboxMessage, claimed.id)
-            assert row is not None
-            outcome = compose(session, row, checked_at)
-            earlier = (texts_it_may_have_sent(session, row, self.providers.service)
+            facts = message_facts(session, claimed.id)  # held: composing reads no more rows
+            outcome = compose(session, facts.message, checked_at)
+            earlier = (texts_it_may_have_sent(session, facts.message, self.providers.service)
                        if _may_have_been_sent(claimed) else ((), None))
         try:
             if self._already_sent(claimed, *earlier, checked_at):

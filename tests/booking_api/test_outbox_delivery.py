@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from icalendar import Calendar
-from sqlalchemy import update
+from sqlalchemy import event, update
 
 from booking_api.appointments import flows, services
 from booking_api.outbox import services as outbox_services
@@ -228,3 +228,23 @@ def test_a_cancellation_waits_while_the_bookings_text_has_no_answer_then_goes(
     bodies = [text.body for text in messaging.texts()]
     assert len(bodies) == 2 and "booked for" in bodies[0] and "is cancelled" in bodies[1]
     assert _due_now(messaging, "booked")[MessageChannel.SMS].state is MessageStatus.SENT
+
+
+def test_a_confirmation_reads_what_it_says_in_one_round_trip_and_one_count(
+        messaging: Messaging) -> None:
+    _book(messaging)
+    outbox = messaging.outbox()
+    text = next(m for m in outbox.claim(10) if m.channel is MessageChannel.SMS)
+    statements: list[str] = []
+
+    def note(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    event.listen(messaging.db.engine, "before_cursor_execute", note)
+    try:
+        assert outbox.deliver(text) is MessageStatus.SENT
+    finally:
+        event.remove(messaging.db.engine, "before_cursor_execute", note)
+
+    reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(reads) == 2, [s.split("FROM")[-1][:60] for s in reads]  # the message with its facts, then the booking's SEQUENCE

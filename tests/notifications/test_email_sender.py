@@ -4,6 +4,7 @@ replies and a server that is down are retryable, 5xx replies permanent."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -16,7 +17,6 @@ from notifications.email_sender import (
     SmtpEmailSender,
     SmtpSettings,
     build_email,
-    calendar_method_of,
 )
 from notifications.errors import InvalidFieldError, PermanentSendError, RetryableSendError
 from notifications.events import MessageEvent
@@ -135,10 +135,14 @@ def test_a_server_that_is_down_is_retryable_and_known_not_sent() -> None:
     assert not caught.value.outcome_unknown
 
 
-def test_the_method_is_read_from_the_file() -> None:
+def test_an_invite_without_the_method_it_was_written_with_is_refused() -> None:
     content = email_content(MessageEvent.CANCELLED, notice_for(EXAMS["MKNEE"]), SERVICE,
                             RECIPIENT, STAMP)
-    assert calendar_method_of(content.calendar) == "CANCEL"
+    with pytest.raises(InvalidFieldError) as caught:
+        build_email(replace(content, calendar_method=None), sender=SERVICE.email_from,
+                    sender_name=SERVICE.name,
+                    recipient=RECIPIENT)
+    assert caught.value.field == "calendar_method"
 
 
 @pytest.mark.parametrize(("kwargs", "field"), [
