@@ -13,6 +13,8 @@ import logging
 import threading
 import time
 
+from starlette.applications import Starlette
+
 from booking_api.core.db import Database
 from booking_api.search.index import SlotIndex
 
@@ -52,11 +54,20 @@ class IndexFollower:
             self._stop.wait(self.interval_s)
 
 
-def index_readiness(index: SlotIndex, within_s: float) -> str | None:
-    """None when the index is loaded and caught up within `within_s`, else why not."""
+def index_readiness(index: SlotIndex, within_s: float, following: bool = True) -> str | None:
+    """None when the index is loaded and (when a follower keeps it so) caught up within
+    `within_s`, else why not. Without a follower an idle index is only as fresh as its last
+    search, so loaded is all that can be asked."""
     behind = index.behind_s()
     if behind is None:
         return "loading"
-    if behind > within_s:
+    if following and behind > within_s:
         return f"not caught up for {behind:.0f} s"
     return None
+
+
+async def slot_index_ready(app: Starlette) -> str | None:
+    """The readiness check of a web app's slot index (`/health/ready`)."""
+    settings = app.state.settings
+    return index_readiness(app.state.slot_index, settings.index_ready_within_seconds,
+                           following=settings.index_follow_seconds > 0)

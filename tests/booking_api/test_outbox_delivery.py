@@ -247,4 +247,5 @@ def test_a_confirmation_reads_what_it_says_in_one_round_trip_and_one_count(
         event.remove(messaging.db.engine, "before_cursor_execute", note)
 
     reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
-    assert len(reads) == 2, [s.split("FROM")[-1][:60] for s in reads]  # the message with its facts, then the booking's SEQUENCE
+    # the message with its facts, then the booking's SEQUENCE
+    assert len(reads) == 2, [s.split("FROM")[-1][:60] for s in reads]

@@ -298,6 +298,7 @@ def test_a_follower_keeps_an_idle_node_caught_up_and_ready(world: World) -> None
         follower.stop()
     time.sleep(0.1)
     assert index_readiness(node, within_s=0.05).startswith("not caught up")
+    assert index_readiness(node, within_s=0.05, following=False) is None
 
 
 def _wait_until(condition, timeout_s: float = 5.0) -> None:
