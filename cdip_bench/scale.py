@@ -76,7 +76,8 @@ def _measure(world: BenchWorld, nodes: list[ServedNode], free: list[int], rounds
         for count in ((1, 2) if number % 2 == 0 else (2, 1)):
             used = nodes[:count]
             search = _search_phase(used, world.varied_requests, searches, search_clients, rng)
-            booked = _booking_phase(used, nodes, requests, free, bookings, booking_clients)
+            booked = _booking_phase(world, used, nodes, requests, free, bookings,
+                                    booking_clients)
             results[count].append({**search, **booked})
     quiet = _staleness(world, nodes, requests, free, probes)
     build = _build_while_probing(world, nodes, requests, free, probes, share)
@@ -124,12 +125,13 @@ def _search_phase(nodes: list[ServedNode], requests: Sequence[int], count: int,
     return {"p95": float(np.percentile([ms for ms, _ in answers], 95))}
 
 
-def _booking_phase(used: list[ServedNode], every: list[ServedNode], requests, free: list[int],
-                   count: int, clients: int) -> dict:
+def _booking_phase(world: BenchWorld, used: list[ServedNode], every: list[ServedNode],
+                   requests, free: list[int], count: int, clients: int) -> dict:
     calls = [_book_call(next(requests), free.pop()) for _ in range(count)]
-    before = _cpu(every)
+    backends = _backend_pids(world)
+    before = _cpu(every, backends)
     answers, elapsed = _run(used, clients, calls)
-    after = _cpu(every)
+    after = _cpu(every, backends + _backend_pids(world))
     booked = sum(answer.status_code == 201 for _, answer in answers)
     spent = {part: after[part] - before[part] for part in after}
     total = sum(spent.values()) or 1.0
@@ -137,10 +139,20 @@ def _booking_phase(used: list[ServedNode], every: list[ServedNode], requests, fr
             "cpu": {part: round(value / total, 2) for part, value in spent.items()}}
 
 
-def _cpu(nodes: list[ServedNode]) -> dict[str, float]:
+def _cpu(nodes: list[ServedNode], backends: list[int]) -> dict[str, float]:
     own = os.times()
-    return {"nodes": sum(node.cpu_s() for node in nodes), "postgresql": postgres_cpu_s(),
+    return {"nodes": sum(node.cpu_s() for node in nodes),
+            "postgresql": postgres_cpu_s(sorted(set(backends))),
             "clients": own.user + own.system}
+
+
+def _backend_pids(world: BenchWorld) -> list[int]:
+    """The server processes serving the benchmark's database (the nodes' pooled
+    connections, opened at their first requests and kept)."""
+    with world.engine.connect() as connection:
+        return list(connection.execute(text(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()")).scalars())
 
 
 def _book_call(request_id: int, slot_id: int) -> Call:

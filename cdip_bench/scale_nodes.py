@@ -54,17 +54,10 @@ def process_cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
-def postgres_cpu_s() -> float:
-    """CPU seconds of every PostgreSQL server process on this machine (all databases)."""
-    total = 0.0
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if (entry / "comm").read_text().strip() == "postgres":
-                    total += process_cpu_s(int(entry.name))
-            except OSError:
-                continue
-    return total
+def postgres_cpu_s(backend_pids: list[int]) -> float:
+    """CPU seconds of the PostgreSQL backends serving one database (their pids from
+    pg_stat_activity): the server is shared with other work on this machine."""
+    return sum(process_cpu_s(pid) for pid in backend_pids)
 
 
 @contextmanager
