@@ -88,6 +88,7 @@ class SlotColumns:
 
 @dataclass(frozen=True)
 class _FreeRuns:
+    columns: SlotColumns
     version: int
     computed_at_s: int
     valid_until_s: int
@@ -113,6 +114,20 @@ class _Loaded:
     columns: SlotColumns
     order_by_id: np.ndarray
     bounds: dict[Modality, slice]
+
+    @classmethod
+    def of(cls, columns: SlotColumns) -> _Loaded:
+        return cls(columns, np.argsort(columns.ids, kind="stable"),
+                   _modality_bounds(columns.modality))
+
+    def positions(self, slot_ids: Sequence[int] | np.ndarray) -> np.ndarray:
+        """Row positions of slot ids (-1 where these columns do not hold the id)."""
+        ids = np.asarray(slot_ids, dtype=np.int64)
+        if not len(self.columns.ids):
+            return np.full(len(ids), -1, dtype=np.int64)
+        sorted_ids = self.columns.ids[self.order_by_id]
+        at = np.clip(np.searchsorted(sorted_ids, ids), 0, len(sorted_ids) - 1)
+        return np.where(sorted_ids[at] == ids, self.order_by_id[at], -1)
 
 
 class SlotIndex:
@@ -189,16 +204,18 @@ class SlotIndex:
     def _free_runs(self, modality: Modality, rows: slice, now_s: int,
                    c: SlotColumns) -> _FreeRuns:
         """Free flags and free runs of a modality, reused until the index changes or the next
-        hold on it expires (the only way time alone frees a slot)."""
+        hold on it expires (the only way time alone frees a slot). Every change bumps the
+        version after it is made, so runs worked out during a change are never reused."""
         cached = self._free_cache.get(modality)
-        if cached is not None and cached.version == self._version and (
+        if cached is not None and cached.columns is c and cached.version == self._version and (
                 cached.computed_at_s <= now_s < cached.valid_until_s):
             return cached
         version = self._version
         occupied = c.occupied_until_s[rows]
         free = c.open[rows] & (occupied <= now_s)
         holds = occupied[(occupied > now_s) & (occupied < BOOKED_FOREVER)]
-        runs = _FreeRuns(version, now_s, int(holds.min()) if len(holds) else BOOKED_FOREVER,
+        runs = _FreeRuns(c, version, now_s,
+                         int(holds.min()) if len(holds) else BOOKED_FOREVER,
                          free, free_runs(c.length_min[rows], free, c.ends_run[rows]))
         self._free_cache[modality] = runs
         return runs
@@ -206,12 +223,9 @@ class SlotIndex:
     def positions(self, slot_ids: Sequence[int] | np.ndarray) -> np.ndarray:
         """Row positions of slot ids (-1 where the index does not hold the id)."""
         loaded = self._loaded
-        ids = np.asarray(slot_ids, dtype=np.int64)
-        if loaded is None or not len(loaded.columns.ids):
-            return np.full(len(ids), -1, dtype=np.int64)
-        sorted_ids = loaded.columns.ids[loaded.order_by_id]
-        at = np.clip(np.searchsorted(sorted_ids, ids), 0, len(sorted_ids) - 1)
-        return np.where(sorted_ids[at] == ids, loaded.order_by_id[at], -1)
+        if loaded is None:
+            return np.full(len(slot_ids), -1, dtype=np.int64)
+        return loaded.positions(slot_ids)
 
     def load(self, session: Session, slot_rows: Select | None = None) -> None:
         """Replace the contents with every slot (or the rows of `slot_rows`, a filtered
@@ -228,20 +242,21 @@ class SlotIndex:
         columns = SlotColumns.join(parts) if parts else coder.columns([])
         del parts
         columns.ends_run = ends_run(columns)
+        loaded = _Loaded.of(columns)
+        active = connection.execute(_appointment_query(dialect).where(
+            col(Appointment.state).in_(ACTIVE_STATES))).all()
+        _apply_appointments(loaded, active)  # before searches can see the new columns
         self._coder, self.sites = coder, coder.sites
         self.site_names = tuple(s.name for s in sites)
         self.room_ids = tuple(r.room_id for r in rooms)
-        self._install(columns)
-        active = connection.execute(_appointment_query(dialect).where(
-            col(Appointment.state).in_(ACTIVE_STATES))).all()
-        self._apply_appointments(active)
+        self._loaded = loaded
+        self._version += 1
         self._cursor = cursor
         self.reloads += 1
         self._prime_free_runs()
 
     def _install(self, columns: SlotColumns) -> None:
-        self._loaded = _Loaded(columns, np.argsort(columns.ids, kind="stable"),
-                               _modality_bounds(columns.modality))
+        self._loaded = _Loaded.of(columns)
         self._version += 1
 
     def _prime_free_runs(self) -> None:
@@ -267,9 +282,9 @@ class SlotIndex:
         appointments = connection.execute(_appointment_query(dialect).where(
             self._cursor.unseen(Appointment.__table__))).all()
         if appointments:
-            self._version += 1
-            self._apply_appointments([*appointments, *_still_active_where_ended(
+            _apply_appointments(self._loaded, [*appointments, *_still_active_where_ended(
                 connection, dialect, appointments)])
+            self._version += 1  # after the change: runs worked out meanwhile are not kept
         self._cursor = cursor
         return True
 
@@ -298,22 +313,23 @@ class SlotIndex:
         merged.ends_run = ends_run(merged)
         self._install(merged)
 
-    def _apply_appointments(self, rows: Sequence) -> None:
-        """Releases first, then occupants: one slot has at most one active appointment."""
-        c = self.columns
-        ended = [r for r in rows if AppointmentState(r[2]) not in ACTIVE_STATES]
-        active = [r for r in rows if AppointmentState(r[2]) in ACTIVE_STATES]
-        for group, occupied in ((ended, None), (active, True)):
-            if not group:
-                continue
-            first = self.positions([r[0] for r in group])
-            ends = np.array([r[1] or 0 for r in group], dtype=np.int64) // 60
-            if occupied is None:
-                until = np.zeros(len(group), dtype=np.int64)
-            else:
-                until = np.array([BOOKED_FOREVER if r[2] == AppointmentState.BOOKED else
-                                  (r[3] or 0) for r in group], dtype=np.int64)
-            _spread(c, first, ends, until)
+
+def _apply_appointments(loaded: _Loaded, rows: Sequence) -> None:
+    """Releases first, then occupants: one slot has at most one active appointment."""
+    c = loaded.columns
+    ended = [r for r in rows if AppointmentState(r[2]) not in ACTIVE_STATES]
+    active = [r for r in rows if AppointmentState(r[2]) in ACTIVE_STATES]
+    for group, occupied in ((ended, None), (active, True)):
+        if not group:
+            continue
+        first = loaded.positions([r[0] for r in group])
+        ends = np.array([r[1] or 0 for r in group], dtype=np.int64) // 60
+        if occupied is None:
+            until = np.zeros(len(group), dtype=np.int64)
+        else:
+            until = np.array([BOOKED_FOREVER if r[2] == AppointmentState.BOOKED else
+                              (r[3] or 0) for r in group], dtype=np.int64)
+        _spread(c, first, ends, until)
 
 
 def _still_active_where_ended(connection: Connection, dialect: str,
