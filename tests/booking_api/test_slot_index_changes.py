@@ -19,6 +19,7 @@ from booking_api.appointments.models import ACTIVE_STATES, Appointment
 from booking_api.core.change_stamps import parse_snapshot, take_cursor
 from booking_api.core.channel import Channel
 from booking_api.core.db import Database, make_session_factory, read_only, transaction
+from booking_api.search import index as index_module
 from booking_api.search.follower import IndexFollower, index_readiness
 from booking_api.search.index import SlotIndex
 from booking_api.slots.models import Slot
@@ -306,3 +307,28 @@ def _wait_until(condition, timeout_s: float = 5.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.01)
+
+
+def test_free_runs_worked_out_while_a_change_is_applied_are_not_kept(world: World,
+                                                                    monkeypatch) -> None:
+    node = _loaded(world.engine)
+    slot_id = world.slots["S1-XR1"][2]
+    with world.engine.begin() as connection:
+        slot = connection.execute(select(Slot).where(Slot.id == slot_id)).one()
+        connection.execute(insert(Appointment).values(
+            request_id=world.requests[0], patient_id=world.patients[0], slot_id=slot_id,
+            channel=Channel.CLERK, state=AppointmentState.BOOKED, room_id=slot.room_id,
+            start_at=slot.start_at, end_at=slot.end_at))
+    now_s = int(time.time())
+    spread = index_module._spread
+
+    def spread_while_a_search_runs(*args) -> None:
+        node.view(Modality.XR, now_s)  # a search on another thread, mid-change
+        spread(*args)
+
+    monkeypatch.setattr(index_module, "_spread", spread_while_a_search_runs)
+    _look(world.engine, node)
+    monkeypatch.undo()
+    view = node.view(Modality.XR, now_s)
+
+    assert not view.free[node.positions([slot_id])[0] - view.rows.start]
