@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from booking_api.audit.services import attach_audit
+from booking_api.core.config import Settings
 from booking_api.core.db import (
     Database,
     make_bookkeeping_engine,
@@ -37,6 +38,13 @@ def open_engine(url: str, *, messages: MessagePolicy | None = None, **options: A
     outbox = attach_outbox(messages if messages is not None else MessagePolicy())
     return with_session_hooks(engine, attach_status_out, attach_audit, outbox,
                               attach_claim_marks)
+
+
+def pool_options(settings: Settings) -> dict[str, Any]:
+    """The connection pool a server process sized by `settings` needs: a connection per
+    worker thread, a few more for background jobs, and a short wait when none is free."""
+    return {"pool_size": settings.pool_size, "max_overflow": settings.db_max_overflow,
+            "pool_timeout": settings.db_pool_timeout_seconds}
 
 
 def open_database(url: str, *, messages: MessagePolicy | None = None,

@@ -18,6 +18,7 @@ from booking_api.interop.fhir import views as fhir_views
 from booking_api.outbox import views as outbox_views
 from booking_api.outbox import webhooks
 from booking_api.search import views as search_views
+from booking_api.search.follower import slot_index_ready
 from booking_api.vetting import views as vetting_views
 
 API_ROUTERS: tuple[APIRouter, ...] = (
@@ -40,8 +41,12 @@ API_ROUTERS: tuple[APIRouter, ...] = (
 
 
 def install_api(app: FastAPI) -> None:
-    """Add the JSON API to `app`: request ids on every request, the error answers, routes."""
+    """Add the JSON API to `app`: request ids on every request, the error answers (422s
+    with bounded inputs), the readiness checks, routes."""
     app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app)
+    health.install_readiness(app)
+    # Loaded is not enough with a follower running: caught up within the last few seconds.
+    health.add_readiness_check(app, "slot_index", slot_index_ready)
     for router in API_ROUTERS:
         app.include_router(router)

@@ -61,6 +61,9 @@ def interop_benchmark(database_url: str = "", orders: int = 2000, clients: int =
     """HL7 orders/s over MLLP (target >= 100 on PostgreSQL: pass --database-url), resends
     processed once, outbound status rows lost with the receiver down (target 0), and FHIR
     Slot search p95 over the reference network's `weeks` of diaries (target <= 100 ms)."""
+    if weeks < 2:
+        raise ValueError("--weeks: at least 2 (each search asks for a week's window starting "
+                         "within the diaries)")
     started, load_before = time.perf_counter(), os.getloadavg()[0]
     numbers = nhs_test_numbers(orders, start=100_000)
     messages = [order_message(i, numbers[i]) for i in range(orders)]

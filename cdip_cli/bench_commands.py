@@ -26,6 +26,8 @@ BENCHMARKS: dict[str, str] = {
     "reports": "cdip_bench.reports:reports_benchmark",
     "repair": "cdip_bench.repair:repair_benchmark",
     "messages": "cdip_bench.messages:messages_benchmark",
+    "overload": "cdip_bench.overload:overload_benchmark",
+    "fuzz": "cdip_bench.fuzz:fuzz_benchmark",
     "scale": "cdip_bench.scale:scale_benchmark",
 }
 
@@ -51,7 +53,12 @@ def benchmark_command(name: str, run: Callable[..., dict[str, Any]]) -> Callable
 
     def command(**options: Any) -> None:
         as_json = options.pop("json_output")
-        print_figures(f"bench {name}", run(**options), as_json)
+        try:
+            figures = run(**options)
+        except ValueError as error:  # an option out of range, named by the benchmark
+            typer.echo(f"cdip bench {name}: {error}", err=True)
+            raise typer.Exit(2) from error
+        print_figures(f"bench {name}", figures, as_json)
 
     json_option = inspect.Parameter(
         "json_output", inspect.Parameter.KEYWORD_ONLY, annotation=bool,

@@ -49,13 +49,16 @@ def budget(
     web_nodes: int = typer.Option(2, min=1, help="`cdip serve` processes"),
     workers: int = typer.Option(1, min=0, help="`cdip worker` processes"),
 ) -> None:
-    """The connections N web nodes and M workers may open with these settings, against the
-    server's max_connections (exit 1 if they do not fit)."""
+    """The connections N web nodes and M workers may open with these settings (each process's
+    pool as `cdip serve` sizes it: CDIP_DB_POOL_SIZE or the worker threads, plus
+    CDIP_DB_MAX_OVERFLOW, plus the bookkeeping pool), against the server's max_connections
+    (exit 1 if they do not fit)."""
     from booking_api.core.connection_budget import ADMIN_MARGIN
     from booking_api.core.connection_budget import budget as connection_budget
-    from booking_api.database import open_database
+    from booking_api.database import open_database, pool_options
 
-    database = open_database(get_settings().database_url)
+    settings = get_settings()
+    database = open_database(settings.database_url, **pool_options(settings))
     try:
         figures = connection_budget(database, web_nodes, workers)
     finally:

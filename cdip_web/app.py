@@ -8,14 +8,18 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
 from fastapi import FastAPI
 
-from booking_api.api.health import service_version
+from booking_api.api.body_limit import BodyLimit
+from booking_api.api.health import LIVENESS_PATHS, service_version
+from booking_api.api.overload import Lane, OverloadGuard
 from booking_api.core.config import Environment, Settings, get_settings
-from booking_api.database import open_database
+from booking_api.database import open_database, pool_options
 from booking_api.outbox.policy import MessagePolicy
 from booking_api.routers import install_api
 from booking_api.search.index import SlotIndex
+from cdip_web.callers import signed_in_caller
 from cdip_web.demo_messages import install_demo_pages
 from cdip_web.jobs import BackgroundJobs, warm_slot_index
 from patient_portal.app import mount_portal
@@ -26,10 +30,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings if settings is not None else get_settings()
     settings.check_safe_to_serve()
     message_policy = MessagePolicy.from_settings(settings)
-    database = open_database(settings.database_url, messages=message_policy)
+    database = open_database(settings.database_url, messages=message_policy,
+                             **pool_options(settings))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
         jobs = BackgroundJobs.start(app)
         yield
         await jobs.stop()
@@ -48,6 +54,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_api(app)
     mount_portal(app)
     install_demo_pages(app)
+    guard_capacity(app, settings)
     if settings.environment is not Environment.TEST:
         warm_slot_index(app)
     return app
+
+
+def guard_capacity(app: FastAPI, settings: Settings) -> None:
+    """The outermost middleware: the overload guard (requests admitted per lane, 503 with
+    Retry-After beyond), then the body limits (413 before anything parses)."""
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,
+                       max_form_bytes=settings.max_form_bytes)
+    app.add_middleware(
+        OverloadGuard,
+        signed_in=Lane("signed_in", settings.max_requests_in_flight,
+                       settings.overload_wait_seconds),
+        anonymous=Lane("anonymous", settings.max_anonymous_in_flight,
+                       settings.overload_wait_seconds),
+        is_signed_in=signed_in_caller(settings),
+        retry_after_s=settings.overload_retry_after_seconds,
+        liveness_paths=LIVENESS_PATHS)

@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 from booking_api.core.app_state import settings_of
 from booking_api.core.config import Environment
+from patient_portal.forms import UnreadableField
 from patient_portal.rendering import render
 from patient_portal.security import CsrfFailed, PortalSecurityMiddleware
 from patient_portal.signed_in import NotSignedIn
@@ -50,6 +51,7 @@ def mount_portal(app: FastAPI) -> None:
     app.add_middleware(PortalSecurityMiddleware, settings=settings_of(app))
     app.add_exception_handler(NotSignedIn, _signed_out)
     app.add_exception_handler(CsrfFailed, _csrf_failed)
+    app.add_exception_handler(UnreadableField, _unreadable_field)
     app.add_exception_handler(CannotBookOnline, _cannot_book)
 
 
@@ -67,6 +69,14 @@ def _csrf_failed(request: Request, _error: Exception) -> Response:
         "heading": "Sorry, this page has expired",
         "lines": ["For your security, the form you sent could not be accepted. This happens "
                   "when a page is left open for a long time or cookies are switched off.",
+                  "Nothing has been changed."],
+        "link": {"href": "/", "text": "Start again"}}, status=400)
+
+
+def _unreadable_field(request: Request, error: Exception) -> Response:
+    return render(request, "portal/message.jinja", {
+        "heading": "Sorry, we could not read the form you sent",
+        "lines": [f"{error}.", "Go back, check what you typed and try again. "
                   "Nothing has been changed."],
         "link": {"href": "/", "text": "Start again"}}, status=400)
 

@@ -1,20 +1,29 @@
 """What the portal's forms accept, and the message for each thing that can be wrong, in the
 words NHS.UK uses. Each reader returns the cleaned value or a dict of field id → message (the
-id is the element the error summary links to)."""
+id is the element the error summary links to).
+
+Before any reader sees a form, `posted_form` refuses one whose fields hold what no answer to
+these questions contains (NUL, other control characters, unpaired surrogates: the checks the
+JSON API applies, `booking_api.core.inputs`), naming the field."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from fastapi import Request
 
+from booking_api.core.inputs import text_problem
 from patient_portal.security import check_csrf
 
 Errors = dict[str, str]
 FormData = dict[str, str | list[str]]
 MAX_TEXT = 500
+_DATE_PARTS = {"day": re.compile(r"[0-9]{1,2}"), "month": re.compile(r"[0-9]{1,2}"),
+               "year": re.compile(r"[0-9]{4}")}
+"""ASCII digits only: `str.isdigit` also takes '²' and '٣', and a 20-digit day overflows."""
 
 WEEKDAYS = (("mon", "Monday"), ("tue", "Tuesday"), ("wed", "Wednesday"),
             ("thu", "Thursday"), ("fri", "Friday"), ("sat", "Saturday"), ("sun", "Sunday"))
@@ -39,7 +48,30 @@ async def posted_form(request: Request) -> FormData:
         values = [str(v) for v in raw.getlist(name)]
         data[name] = values if len(values) > 1 or name.endswith("[]") else values[0]
     check_csrf(request, _text(data, "csrf_token"))
+    _refuse_unreadable(data)
     return data
+
+
+class UnreadableField(Exception):
+    """A form field holds characters no answer contains; nothing was done with the form."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        self.label = _label(field)
+        super().__init__(f"{self.label} {problem}")
+
+
+def _refuse_unreadable(data: FormData) -> None:
+    for name, value in data.items():
+        for text in ([value] if isinstance(value, str) else value):
+            problem = text_problem(name, multiline=False) or text_problem(text)
+            if problem is not None:
+                raise UnreadableField(name, problem)
+
+
+def _label(field: str) -> str:
+    """`reason-details` → `Reason details`; a name that cannot be shown is shown escaped."""
+    shown = field.encode("ascii", "backslashreplace").decode("ascii")[:60]
+    return shown.replace("-", " ").replace("_", " ").strip().capitalize() or "A field"
 
 
 def text_fields(data: FormData) -> dict[str, str]:
@@ -76,7 +108,7 @@ def read_date(data: FormData, prefix: str, label: str, today: date,
     if missing:
         errors[f"{prefix}-{missing[0]}"] = f"{label} must include a {' and '.join(missing)}"
         return None
-    if not all(value.isdigit() for value in parts.values()) or len(parts["year"]) != 4:
+    if not all(_DATE_PARTS[part].fullmatch(value) for part, value in parts.items()):
         errors[f"{prefix}-day"] = f"{label} must be a real date"
         return None
     try:

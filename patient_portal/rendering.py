@@ -69,8 +69,10 @@ ENV = _environment()
 
 
 def render(request: Request, template: str, context: Mapping[str, Any] | None = None, *,
-           errors: Mapping[str, str] | None = None, status: int = 200) -> HTMLResponse:
-    """The page; `errors` (field id → message, in page order) become the error summary."""
+           errors: Mapping[str, str] | None = None, status: int | None = None
+           ) -> HTMLResponse:
+    """The page; `errors` (field id → message, in page order) become the error summary, and
+    the answer is then 422 (the form was not accepted) unless `status` says otherwise."""
     errors = dict(errors or {})
     values = {
         "request": request, "csrf_token": csrf_token(request),
@@ -79,4 +81,4 @@ def render(request: Request, template: str, context: Mapping[str, Any] | None = 
                                          for field, text in errors.items()],
         "service_name": SERVICE_NAME, **(context or {})}
     html = ENV.get_template(template).render(values)
-    return HTMLResponse(html, status_code=status)
+    return HTMLResponse(html, status_code=status or (422 if errors else 200))

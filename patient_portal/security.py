@@ -10,6 +10,7 @@ from __future__ import annotations
 import hmac
 import json
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -64,6 +65,22 @@ def secure_cookies(settings: Settings) -> bool:
     return not (plain_http and settings.environment in (Environment.DEMO, Environment.TEST))
 
 
+def session_reader(settings: Settings) -> Callable[[str | None], dict[str, Any]]:
+    """Reads a session cookie's data: {} unless its signature verifies and it is fresh."""
+    serializer = URLSafeTimedSerializer(settings.secret_key, salt="cdip.portal.session")
+
+    def read(cookie: str | None) -> dict[str, Any]:
+        if not cookie:
+            return {}
+        try:
+            data = serializer.loads(cookie, max_age=COOKIE_MAX_AGE_S)
+        except BadSignature:
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    return read
+
+
 class PortalSecurityMiddleware:
     """Loads and saves the session cookie, and adds the security headers, on portal paths;
     other paths (the JSON API) pass straight through untouched (plain ASGI, no overhead)."""
@@ -72,6 +89,7 @@ class PortalSecurityMiddleware:
         self.app = app
         self._serializer = URLSafeTimedSerializer(settings.secret_key,
                                                   salt="cdip.portal.session")
+        self._load = session_reader(settings)
         self._secure = secure_cookies(settings)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -99,15 +117,6 @@ class PortalSecurityMiddleware:
         carrier.set_cookie(COOKIE_NAME, self._serializer.dumps(data), max_age=COOKIE_MAX_AGE_S,
                            path="/", httponly=True, samesite="lax", secure=self._secure)
         return carrier.headers["set-cookie"]
-
-    def _load(self, cookie: str | None) -> dict[str, Any]:
-        if not cookie:
-            return {}
-        try:
-            data = self._serializer.loads(cookie, max_age=COOKIE_MAX_AGE_S)
-        except BadSignature:
-            return {}
-        return data if isinstance(data, dict) else {}
 
 
 def _add_headers(headers: MutableHeaders, nonce: str, path: str) -> None:

@@ -6,20 +6,18 @@ never the values themselves."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from booking_api.core.columns import code_enum, utc_now
+from booking_api.core.inputs import PlainText, SafeDate, SafeText
 
 USERNAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{1,39}$"
-PLAIN_TEXT_PATTERN = r"^[^\x00-\x1f\x7f]*$"
-"""No control characters (PostgreSQL text cannot even hold NUL)."""
 
 
 class AccountRole(StrEnum):
@@ -65,23 +63,20 @@ class SignInAttempt(SQLModel, table=True):
     succeeded: bool
 
 
-PlainText = Annotated[str, StringConstraints(pattern=PLAIN_TEXT_PATTERN)]
-
-
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class StaffSignIn(_Strict):
     username: PlainText = PydanticField(min_length=1, max_length=100)
-    password: str = PydanticField(min_length=1, max_length=1024)
+    password: SafeText = PydanticField(min_length=1, max_length=1024)
 
 
 class PatientSignIn(_Strict):
     booking_reference: PlainText = PydanticField(
         min_length=1, max_length=40, description="as printed, e.g. JK3D-PNJE-NC (any case, "
         "spaces or dashes)")
-    date_of_birth: date
+    date_of_birth: SafeDate
 
 
 class SessionToken(BaseModel):
@@ -97,7 +92,7 @@ class StaffCreate(_Strict):
         "2–40 characters: lower-case letters, digits, '.', '_' or '-'"))
     display_name: PlainText = PydanticField(min_length=1, max_length=100)
     role: AccountRole
-    password: str = PydanticField(min_length=1, max_length=1024)
+    password: SafeText = PydanticField(min_length=1, max_length=1024)
 
 
 class StaffUpdate(_Strict):

@@ -4,11 +4,14 @@ staff accounts and audit trail (`/api/admin`, admins only, POSTs idempotent)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
 
 from booking_api.access import services
 from booking_api.access.audit_trail import MAX_PAGE, AuditEventPublic, read_audit_events
@@ -20,7 +23,6 @@ from booking_api.access.deps import (
     client_address,
 )
 from booking_api.access.models import (
-    PLAIN_TEXT_PATTERN,
     PatientSignIn,
     SessionToken,
     SignInKind,
@@ -35,14 +37,13 @@ from booking_api.access.policy import AccessPolicy
 from booking_api.access.principals import StaffPrincipal
 from booking_api.access.rate_limit import TooManyAttempts
 from booking_api.api.deps import SessionDep, SettingsDep, clock_of
+from booking_api.core.inputs import MAX_ID, PlainText
 
 auth_router = APIRouter(prefix="/api/auth", tags=["sign-in"])
 admin_router = APIRouter(prefix="/api/admin", tags=["admin"], route_class=IdempotentRoute)
 logger = logging.getLogger(__name__)
 
-FilterText = Annotated[str | None, Query(max_length=100, pattern=PLAIN_TEXT_PATTERN)]
-MAX_ROW_ID = 2**31 - 1
-"""Largest id an INTEGER column holds; a larger filter is bad input, not a database error."""
+FilterText = Annotated[PlainText | None, Query(max_length=100)]
 _UNAUTHORISED = {401: {"description": "wrong credentials (one message for every cause)"},
                  429: {"description": "too many failed attempts; see Retry-After"}}
 
@@ -93,10 +94,13 @@ def who_am_i(principal: SignedIn) -> WhoAmI:
 @admin_router.post("/staff", response_model=StaffPublic, status_code=201)
 def create_staff_account(account: StaffCreate, admin: AdminOnly, session: SessionDep,
                          policy: PolicyDep) -> StaffPublic:
-    """Add a staff account (admins only)."""
+    """Add a staff account (admins only). A refusal rolls back at once: on SQLite the
+    session holds the write lock, which the idempotency layer needs to keep the answer."""
     try:
-        user = services.create_staff(session, admin.actor, account, policy.password_hasher)
-        session.commit()
+        with _rolled_back_if_refused(session):
+            user = services.create_staff(session, admin.actor, account,
+                                         policy.password_hasher)
+            session.commit()
     except WeakPassword as weak:
         raise _field_error("password", str(weak)) from None
     except services.StaffAlreadyExists as exists:
@@ -114,16 +118,16 @@ def list_staff_accounts(_admin: AdminOnly, session: SessionDep) -> list[StaffPub
 
 
 @admin_router.patch("/staff/{username}", response_model=StaffPublic)
-def update_staff_account(username: Annotated[str, Path(max_length=40,
-                                                       pattern=PLAIN_TEXT_PATTERN)],
+def update_staff_account(username: Annotated[PlainText, Path(max_length=40)],
                          changes: StaffUpdate, admin: AdminOnly,
                          session: SessionDep) -> StaffPublic:
     """Change a role, display name or active flag; a role or active change signs the
     account out everywhere."""
     try:
-        user = services.update_staff(session, admin.actor, username, changes,
-                                     acting_username=admin.username)
-        session.commit()
+        with _rolled_back_if_refused(session):
+            user = services.update_staff(session, admin.actor, username, changes,
+                                         acting_username=admin.username)
+            session.commit()
     except services.StaffNotFound as missing:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(missing)) from None
     except services.OwnAccountChange as refused:
@@ -135,12 +139,23 @@ def update_staff_account(username: Annotated[str, Path(max_length=40,
 def read_audit(_admin: AdminOnly, session: SessionDep,
                entity: FilterText = None, entity_id: FilterText = None,
                actor: FilterText = None, action: FilterText = None,
-               before_id: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None,
+               before_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
                limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
                ) -> list[AuditEventPublic]:
     """Audit events, newest first; page with `before_id` = the last id you got."""
     return read_audit_events(session, entity=entity, entity_id=entity_id, actor=actor,
                              action=action, before_id=before_id, limit=limit)
+
+
+@contextmanager
+def _rolled_back_if_refused(session: Session) -> Iterator[None]:
+    """Roll back as soon as a change is refused: on SQLite the session holds the write lock,
+    which the idempotency layer needs next to keep the refusal for replay."""
+    try:
+        yield
+    except BaseException:
+        session.rollback()
+        raise
 
 
 def _context(request: Request, secret: str, policy: AccessPolicy

@@ -18,9 +18,9 @@ from sqlmodel import Session
 from booking_api.core.app_state import app_clock, database_of
 from booking_api.core.clock import Clock
 from booking_api.core.config import Settings
+from booking_api.core.inputs import MAX_ID
 
-MAX_ID = 2**31 - 1
-"""Ids are 32-bit integers in the database; a larger one is bad input, not a server error."""
+__all__ = ["MAX_ID", "ReadSessionDep", "SessionDep", "SettingsDep", "clock_of", "now_of"]
 
 
 async def get_settings_of_app(request: Request) -> Settings:

@@ -33,6 +33,7 @@ from booking_api.appointments.models import Appointment, AppointmentPublic
 from booking_api.appointments.taking import SITES_OF_MARKED_SLOTS
 from booking_api.core.db import CONFLICT_SQLSTATES
 from booking_api.core.errors import BookingError, InvalidInput, SlotTaken
+from booking_api.core.inputs import PlainText, SafeText, StrictId
 from booking_api.idempotency.route import keep_with_commit
 from booking_api.slots.models import Slot
 from domain.lifecycle import AppointmentState
@@ -50,26 +51,26 @@ AppointmentId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 class SlotChoice(BaseModel):
-    request_id: int = Field(ge=1, le=MAX_ID)
-    slot_id: int = Field(ge=1, le=MAX_ID)
+    request_id: StrictId
+    slot_id: StrictId
 
 
 class Reason(BaseModel):
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: SafeText = Field(min_length=1, max_length=2000)
 
 
 class RescheduleIn(BaseModel):
-    slot_id: int = Field(ge=1, le=MAX_ID)
-    reason: str = Field(min_length=1, max_length=2000)
+    slot_id: StrictId
+    reason: SafeText = Field(min_length=1, max_length=2000)
 
 
 class OverrideIn(BaseModel):
-    rule_id: str = Field(min_length=1, max_length=100)
-    reason: str = Field(min_length=1, max_length=2000)
+    rule_id: PlainText = Field(min_length=1, max_length=100)
+    reason: SafeText = Field(min_length=1, max_length=2000)
 
 
 class StaffBookingIn(SlotChoice):
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: SafeText = Field(min_length=1, max_length=2000)
     overrides: list[OverrideIn] = Field(default_factory=list, max_length=20)
 
 

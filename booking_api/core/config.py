@@ -60,6 +60,46 @@ class Settings(BaseSettings):
         default=True,
         description="the job runner sends status messages to referrers' systems; off in the "
                     "test environment unless set (tests drive that queue themselves)")
+    # Capacity: how much work one server process takes on at once (docs/operations.md).
+    # In-flight requests ≤ worker threads ≤ database connections, so an admitted request never
+    # waits for a thread while holding a connection, nor for a connection while holding a
+    # thread; what does not fit is answered 503 with Retry-After at once.
+    max_requests_in_flight: int = Field(
+        default=24, ge=1, le=1000,
+        description="requests one process serves at once from signed-in callers (staff and "
+                    "patients with a valid session)")
+    max_anonymous_in_flight: int = Field(
+        default=4, ge=1, le=1000,
+        description="requests one process serves at once from everyone else (sign-in, "
+                    "readiness checks, webhooks, public pages)")
+    overload_wait_seconds: float = Field(
+        default=0.5, ge=0, le=30,
+        description="how long a request may wait for a free place before it is answered "
+                    "503 with Retry-After")
+    overload_retry_after_seconds: int = Field(
+        default=1, ge=1, le=3600, description="the Retry-After sent with an overload 503")
+    worker_threads: int | None = Field(
+        default=None, ge=1, le=1000,
+        description="threads for blocking work (database, hashing); default: the two "
+                    "in-flight limits added up")
+    db_pool_size: int | None = Field(
+        default=None, ge=1, le=1000,
+        description="database connections kept open per process; default: the worker "
+                    "threads")
+    db_max_overflow: int = Field(
+        default=4, ge=0, le=1000,
+        description="connections opened beyond the pool at a peak (background jobs)")
+    db_pool_timeout_seconds: float = Field(
+        default=5.0, gt=0, le=120,
+        description="how long a request waits for a database connection before it is "
+                    "answered 503")
+    max_body_bytes: int = Field(
+        default=1_048_576, ge=1024, le=1_073_741_824,
+        description="largest request body accepted (413 beyond); checked before parsing")
+    max_form_bytes: int = Field(
+        default=65_536, ge=256, le=1_073_741_824,
+        description="largest submitted form (urlencoded or multipart), all fields together "
+                    "(413 beyond); checked before parsing")
     # Messages to patients. SMS goes only when a Twilio account is set, email only when an
     # SMTP host is; rows are written to the outbox either way.
     twilio_account_sid: str | None = None
@@ -120,6 +160,32 @@ class Settings(BaseSettings):
             if "index_follow_seconds" not in self.model_fields_set:
                 self.index_follow_seconds = 0
         return self
+
+    @model_validator(mode="after")
+    def _capacity_fits(self) -> Settings:
+        requests = self.max_requests_in_flight + self.max_anonymous_in_flight
+        if self.worker_threads is not None and self.worker_threads < requests:
+            raise ValueError(
+                f"CDIP_WORKER_THREADS ({self.worker_threads}) is below the requests a "
+                f"process admits at once ({requests} = CDIP_MAX_REQUESTS_IN_FLIGHT + "
+                "CDIP_MAX_ANONYMOUS_IN_FLIGHT): raise it or lower those")
+        if self.db_pool_size is not None and self.db_pool_size < self.threads:
+            raise ValueError(
+                f"CDIP_DB_POOL_SIZE ({self.db_pool_size}) is below the worker threads "
+                f"({self.threads}): a thread would wait for a connection")
+        return self
+
+    @property
+    def threads(self) -> int:
+        """Worker threads of a process (the setting, or the two in-flight limits)."""
+        if self.worker_threads is not None:
+            return self.worker_threads
+        return self.max_requests_in_flight + self.max_anonymous_in_flight
+
+    @property
+    def pool_size(self) -> int:
+        """Database connections per process (the setting, or one per worker thread)."""
+        return self.db_pool_size if self.db_pool_size is not None else self.threads
 
     @field_validator("reminder_days")
     @classmethod

@@ -31,10 +31,14 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-POOL_SIZE = 20
-POOL_OVERFLOW = 20
-"""Connections per process: a request holds one at a time, and a worker runs up to ~40 sync
-routes at once (Starlette's thread pool); beyond that requests queue for a connection."""
+POOL_SIZE = 28
+POOL_OVERFLOW = 4
+POOL_TIMEOUT_S = 5.0
+"""Connections per process when the caller names none: a request holds one at a time, and
+the service admits 28 at once by default (`Settings.threads`, which the web app passes in
+through `booking_api.database.pool_options`); a few more at a peak for background jobs. A
+request that still finds none free waits this long, then fails (503), rather than queueing
+for a minute."""
 IDLE_PING_S = 10.0
 """A pooled connection idle for longer than this is pinged before use (the server may have
 restarted or dropped it meanwhile); a failed ping replaces it."""
@@ -92,14 +96,20 @@ def database_kind(engine_or_url: Engine | str) -> str:
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine configured for how the service uses the database (see module docstring).
-    A PostgreSQL URL ending `?pgbouncer=true` goes through PgBouncer in transaction pooling
+    The pool (`pool_size`, `max_overflow`, `pool_timeout`) is the same on both databases,
+    except for an in-memory SQLite database, which lives on one connection. A PostgreSQL URL
+    ending `?pgbouncer=true` goes through PgBouncer in transaction pooling
     (`behind_pgbouncer`)."""
     parsed = normalise_url(url)
+    in_memory = parsed.get_backend_name() == "sqlite" and parsed.database in (None, "",
+                                                                              ":memory:")
+    pool = {} if in_memory else {"pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW,
+                                 "pool_timeout": POOL_TIMEOUT_S}
+    options = {**pool, **kwargs}
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(parsed, **kwargs)
+        return _sqlite_engine(parsed, **options)
     pooled = parsed.query.get(PGBOUNCER_PARAMETER, "").lower() in ("true", "1", "yes")
     parsed = parsed.difference_update_query([PGBOUNCER_PARAMETER])
-    options = {"pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW, **kwargs}
     if pooled:
         options["connect_args"] = {**options.get("connect_args", {}),
                                    **PGBOUNCER_CONNECT_ARGS}
@@ -135,7 +145,9 @@ def make_bookkeeping_engine(engine: Engine) -> Engine:
             url.query.get("options"), "-c synchronous_commit=off")))})
     bookkeeping = _ping_when_idle(create_engine(
         url, isolation_level="AUTOCOMMIT",
-        pool_size=BOOKKEEPING_POOL_SIZE, max_overflow=BOOKKEEPING_POOL_SIZE, **extra))
+        pool_size=BOOKKEEPING_POOL_SIZE, max_overflow=BOOKKEEPING_POOL_SIZE,
+        pool_timeout=engine.pool.timeout() if hasattr(engine.pool, "timeout") else 30,
+        **extra))
     return bookkeeping.execution_options(**{BOOKKEEPING: True})
 
 

@@ -15,6 +15,7 @@ from booking_api.access.deps import AdminOnly, ClerkOrAbove, IdempotentRoute, Si
 from booking_api.api.deps import MAX_ID, ReadSessionDep, SessionDep, now_of
 from booking_api.api.errors import ERROR_RESPONSES, booking_error_response
 from booking_api.core.errors import BookingError, NotFound
+from booking_api.core.inputs import SafeText
 from booking_api.diary import blocking
 from booking_api.slots.models import Slot, SlotPublic
 
@@ -24,7 +25,7 @@ SlotId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 class Reason(BaseModel):
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: SafeText = Field(min_length=1, max_length=2000)
 
 
 @router.get("/{slot_id}", response_model=SlotPublic)

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from booking_api.core.db import Database
-from booking_api.idempotency import commit_hooks, services
+from booking_api.idempotency import commit_hooks, leases, services
 from booking_api.idempotency.services import KeyStillInProgress, StoredResponse
 
 WAIT_FOR_FIRST_S = 10.0
@@ -38,7 +38,7 @@ def submit_once(db: Database, subject: str, key: str, fingerprint: str, now: dat
         return claim
     claim.answer = answer
     try:
-        with commit_hooks.claim_active(claim):
+        with leases.kept_alive(db.bookkeeping, claim), commit_hooks.claim_active(claim):
             outcome = action()
     except BaseException:
         if not claim.committed:

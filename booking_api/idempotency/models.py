@@ -2,9 +2,11 @@
 24 hours so a retried POST gets the same answer instead of doing the work twice.
 
 The row is inserted (`in_progress`) before the work starts; the unique (actor, key)
-constraint is what stops two concurrent duplicates from both running. `committed_at` is set
-inside the work's own transaction, so the row knows whether the change happened even if the
-process dies before the response is stored (`completed`)."""
+constraint is what stops two concurrent duplicates from both running. The row names its
+owner (the claiming process) and a short lease the owner renews while it works
+(`booking_api.idempotency.leases`), so a claim whose owner died is known dead in seconds.
+`committed_at` is set inside the work's own transaction, so the row knows whether the change
+happened even if the process dies before the response is stored (`completed`)."""
 
 from __future__ import annotations
 
@@ -36,6 +38,11 @@ class IdempotencyRecord(SQLModel, table=True):
     state: KeyState = Field(sa_type=code_enum(KeyState))
     created_at: datetime = Field(default_factory=utc_now)
     expires_at: datetime = Field(index=True)
+    owner: str | None = Field(default=None, max_length=120,
+                              description="the process that claimed it (host:pid:boot id)")
+    lease_until: datetime | None = Field(
+        default=None, description="renewed by the owner while it works; an unfinished claim "
+                                  "past it is dead (its owner has gone)")
     committed_at: datetime | None = None
     response_status: int | None = None
     response_headers: list[list[str]] | None = Field(default=None, sa_type=JSONDocument)

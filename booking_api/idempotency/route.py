@@ -39,7 +39,8 @@ fetch the current state — never a second execution. A route that has its respo
 commits closes even that window: `keep_with_commit(response)` has the response stored by
 the same UPDATE, in the same transaction, as the mark (the booking routes do this; it also
 saves a write after every booking). A claim whose work never committed is released, or, if
-the process died, replaced once its 5-minute lease runs out.
+the process died, replaced once its short lease runs out (`leases`: the owner renews it
+while the work runs).
 
 Not for sign-in routes: replaying them would mean storing bearer tokens. Routes must
 return a plain (non-streaming) response.
@@ -55,13 +56,15 @@ from typing import Any, Protocol
 
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from booking_api.api.deps import clock_of
 from booking_api.core.app_state import database_of
-from booking_api.idempotency import commit_hooks, services
+from booking_api.idempotency import commit_hooks, leases, services
 from booking_api.idempotency.models import KEY_MAX_LENGTH
 from booking_api.idempotency.services import KEY_HEADER, Claim, IdempotencyError, StoredResponse
 
@@ -132,15 +135,27 @@ async def _run_idempotently(request: Request, handler: Handler, identify: Identi
         return await handler(request)
     if isinstance(outcome, StoredResponse):
         return _replay(outcome)
-    response = await _run_claimed(request, handler, outcome)
-    if outcome.stored:
-        return response
     bookkeeping = database_of(request.app).bookkeeping
-    if _keeps(response.status_code, outcome.committed):
-        await run_in_threadpool(services.complete_key, bookkeeping, outcome, _stored(response))
-    else:
-        await run_in_threadpool(services.release_key, bookkeeping, outcome)
+    with leases.kept_alive(bookkeeping, outcome):
+        response = await _run_claimed(request, handler, outcome)
+        if outcome.stored:
+            return response
+        if _keeps(response.status_code, outcome.committed):
+            await run_in_threadpool(services.complete_key, bookkeeping, outcome,
+                                    _stored(response))
+        else:
+            await _release(bookkeeping, outcome)
     return response
+
+
+async def _release(bookkeeping: Engine, claim: Claim) -> None:
+    """Free the key; if the database is away, its lease lapses and frees it soon instead."""
+    try:
+        await run_in_threadpool(services.release_key, bookkeeping, claim)
+    except DBAPIError as error:
+        logger.warning("could not release an idempotency claim; its lease will lapse",
+                       extra={"event": "idempotency_release_failed",
+                              "error": type(error).__name__})
 
 
 def _claim_for_caller(request: Request, key: str, fingerprint: str, identify: Identify
@@ -165,14 +180,14 @@ async def _run_claimed(request: Request, handler: Handler, claim: Claim) -> Resp
         with commit_hooks.claim_active(claim):
             return await handler(request)
     except RequestValidationError:
-        await run_in_threadpool(services.release_key, bookkeeping, claim)
+        await _release(bookkeeping, claim)
         raise
     except Exception as error:
         response = await _handled(request, error)
         if response is not None:
             return response
         if not claim.committed:
-            await run_in_threadpool(services.release_key, bookkeeping, claim)
+            await _release(bookkeeping, claim)
             raise
         logger.exception("route failed after its change committed; keeping a 500 for "
                          "the idempotency key", extra={"event": "idempotent_route_failed"})

@@ -9,7 +9,7 @@ A claim inserts the row; the database's unique (actor, key) constraint decides t
 A loser reads the winner's row: a different request under the same key is refused, a
 finished one is replayed, an unfinished one is refused as still in progress. Rows past
 their 24 h expiry, and unfinished rows whose work never committed and whose lease ran
-out (the process died), are replaced by a new claim."""
+out (its owner died: `leases`), are replaced by a new claim."""
 
 from __future__ import annotations
 
@@ -24,12 +24,14 @@ from sqlalchemy import Engine, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from booking_api.core.db import bookkeeping_transaction, transaction
+from booking_api.idempotency.leases import CLAIM_LEASE, PROCESS_OWNER
 from booking_api.idempotency.models import IdempotencyRecord, KeyState
 
 KEY_HEADER = "Idempotency-Key"
 KEY_LIFETIME = timedelta(hours=24)
 PROCESSING_LEASE = timedelta(minutes=5)
-"""An unfinished claim older than this whose work never committed is taken to be dead."""
+"""The lease of a row claimed before claims had owners and leases of their own (migration
+0010); every new claim's lease is `leases.CLAIM_LEASE`, renewed while its owner works."""
 PURGE_EVERY = 200
 """Every this many claims (by row id), the claimer also deletes expired rows: the table stays
 about one day of POSTs big without a separate sweeper."""
@@ -67,6 +69,8 @@ class Claim:
     """This request owns the key; `committed` turns True once its work has committed."""
 
     record_id: int
+    claimed_at: datetime | None = None
+    """The `now` the claim was made at (its lease counts from there)."""
     committed: bool = False
     wrote: bool = False
     """Whether the route has written anything yet (then its next commit marks the claim)."""
@@ -101,7 +105,8 @@ def claim_key(engine: Engine, actor: str, key: str, fingerprint: str, now: datet
                 claim = Claim(connection.execute(_CLAIM, {
                     "actor": actor, "key": key, "fingerprint": fingerprint,
                     "state": KeyState.IN_PROGRESS, "created_at": now,
-                    "expires_at": now + KEY_LIFETIME}).scalar_one())
+                    "expires_at": now + KEY_LIFETIME, "owner": PROCESS_OWNER,
+                    "lease_until": now + CLAIM_LEASE}).scalar_one(), claimed_at=now)
         except IntegrityError:
             pass
         else:
@@ -173,7 +178,7 @@ def _existing_outcome(engine: Engine, actor: str, key: str, fingerprint: str,
                                   tuple((name, value) for name, value in
                                         record.response_headers or ()),
                                   record.response_body)
-        if record.committed_at is not None and record.created_at + PROCESSING_LEASE <= now:
+        if record.committed_at is not None and _lease_end(record) <= now:
             raise ResponseLost(
                 f"The request with {KEY_HEADER} '{key}' was carried out but its response "
                 "was not recorded. Fetch the current state instead of retrying.")
@@ -182,7 +187,14 @@ def _existing_outcome(engine: Engine, actor: str, key: str, fingerprint: str,
 
 def _abandoned(record: IdempotencyRecord, now: datetime) -> bool:
     return (record.state is KeyState.IN_PROGRESS and record.committed_at is None
-            and record.created_at + PROCESSING_LEASE <= now)
+            and _lease_end(record) <= now)
+
+
+def _lease_end(record: IdempotencyRecord) -> datetime:
+    """When the claim dies unless renewed (rows claimed before leases: the old 5 minutes)."""
+    if record.lease_until is not None:
+        return record.lease_until
+    return record.created_at + PROCESSING_LEASE
 
 
 def _in_progress_message(key: str) -> str:

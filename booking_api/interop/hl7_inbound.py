@@ -3,7 +3,9 @@ acted on once: its sender and control id (MSH-10) are stored with the ACK in the
 of its effects, so a resend gets the same ACK and changes nothing, even when two copies race
 (the unique key decides; the loser answers with the winner's ACK). A refused message changes
 nothing; its NAK is stored too, so a resend is answered alike. A failure of ours (AR 207) is
-not stored: the sender's retry is processed afresh."""
+not stored: the sender's retry is processed afresh. A message holding characters no field
+may (NUL, control characters: `core.inputs`) is refused before anything is stored, naming
+the segment and field."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from sqlmodel import Session
 from booking_api.audit.services import Actor
 from booking_api.core.channel import Channel
 from booking_api.core.db import Database
+from booking_api.core.inputs import text_problem
 from booking_api.interop.hl7.acks import UNKNOWN_HEADER, build_ack
 from booking_api.interop.hl7.order_messages import (
     Header,
@@ -29,6 +32,7 @@ from booking_api.interop.hl7.order_messages import (
 )
 from booking_api.interop.hl7.problems import (
     APPLICATION_ERROR,
+    DATA_TYPE_ERROR,
     DUPLICATE_KEY,
     HL7Problem,
     Location,
@@ -43,6 +47,11 @@ ControlIds = Callable[[], str]
 def handle_hl7(db: Database, text: str, now: datetime, control_ids: ControlIds) -> str:
     """The ACK for one message (ER7), after acting on it at most once."""
     er7 = normalise_er7(text)
+    unreadable = _unreadable(er7)
+    if unreadable is not None:
+        header = (UNKNOWN_HEADER if unreadable.location.segment == "MSH"
+                  else _header_or_unknown(er7))
+        return build_ack(header, unreadable.ack_code, control_ids(), now, unreadable)
     try:
         header = read_header(er7)
     except HL7Problem as problem:
@@ -56,6 +65,22 @@ def handle_hl7(db: Database, text: str, now: datetime, control_ids: ControlIds) 
                              f"the message could not be processed now ({type(error).__name__});"
                              " send it again", AckCode.REJECT)
         return build_ack(header, AckCode.REJECT, control_ids(), now, problem)
+
+
+def _unreadable(er7: str) -> HL7Problem | None:
+    """The refusal (AR, data type error) naming the first segment and field whose text holds
+    a character no field may (segments are split on CR first), or None."""
+    for segment in er7.split("\r"):
+        for number, field in enumerate(segment.split("|")):
+            problem = text_problem(field, multiline=False)
+            if problem is not None:
+                name = segment[:3]
+                if name == "MSH" or text_problem(name, multiline=False) is not None:
+                    return HL7Problem(Location("MSH", number + 1 if name == "MSH" else 0),
+                                      DATA_TYPE_ERROR, f"a field {problem}", AckCode.REJECT)
+                return HL7Problem(Location(name, number), DATA_TYPE_ERROR,
+                                  f"the field {problem}", AckCode.REJECT)
+    return None
 
 
 def _handle(db: Database, er7: str, header: Header, now: datetime,

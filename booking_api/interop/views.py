@@ -17,6 +17,7 @@ from booking_api.api.errors import booking_error_response
 from booking_api.audit.services import Actor
 from booking_api.core.channel import Channel
 from booking_api.core.errors import BookingError
+from booking_api.core.inputs import PlainText, SafeText, StrictId
 from booking_api.idempotency.route import keep_with_commit
 from booking_api.interop.held_orders import Resolution, open_held_orders, resolve_held_order
 
@@ -40,10 +41,10 @@ class HeldOrderPublic(BaseModel):
 
 
 class ResolutionIn(BaseModel):
-    reason: str = Field(min_length=1, max_length=2000, pattern=r"\S")
-    patient_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    reason: SafeText = Field(min_length=1, max_length=2000, pattern=r"\S")
+    patient_id: StrictId | None = None
     new_patient: bool = False
-    exam_code: str | None = Field(default=None, max_length=40)
+    exam_code: PlainText | None = Field(default=None, max_length=40)
     remember_mapping: bool = False
 
 

@@ -159,6 +159,7 @@ class SlotIndex:
 
     @property
     def loaded(self) -> bool:
+        """Whether the slots have been read once (searches answer without a full load)."""
         return self._loaded is not None
 
     def __len__(self) -> int:

@@ -19,6 +19,7 @@ from sqlmodel import Session
 
 from booking_api.core.db import READ_ONLY, Database
 from booking_api.core.errors import InvalidInput, RequestNotBookable
+from booking_api.core.inputs import date_problem, number_problem
 from booking_api.search.index import SlotColumns, SlotIndex
 from booking_api.slots.eligibility import (
     PatientChoices,
@@ -54,6 +55,12 @@ class SearchQuery:
             raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}", "limit")
         if self.max_km is not None and not self.max_km > 0:
             raise InvalidInput("max_km must be a positive number of km", "max_km")
+        if self.max_km is not None and number_problem(self.max_km):
+            raise InvalidInput("max_km must be a finite number of km", "max_km")
+        for name in ("from_date", "to_date"):
+            value = getattr(self, name)
+            if value is not None and date_problem(value):
+                raise InvalidInput(f"{name} {date_problem(value)}", name)
         if self.from_date and self.to_date and self.from_date > self.to_date:
             raise InvalidInput("from_date is after to_date", "to_date")
 

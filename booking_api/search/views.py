@@ -3,7 +3,7 @@ their own requests, staff for any), soonest or nearest first, with each site's e
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
@@ -14,6 +14,7 @@ from booking_api.access.deps import SignedIn, actor_and_patient
 from booking_api.api.deps import MAX_ID, ReadSessionDep, now_of
 from booking_api.api.errors import ERROR_RESPONSES, booking_error_response
 from booking_api.core.errors import BookingError
+from booking_api.core.inputs import PlainText, SafeDate
 from booking_api.search.index import SlotIndex
 from booking_api.search.services import MAX_LIMIT, SearchQuery, SortOrder, search_slots
 
@@ -56,10 +57,10 @@ def slot_index_of(request: Request) -> SlotIndex:
 
 @router.get("/requests/{request_id}/slots", response_model=SearchResultPublic)
 def search(request_id: RequestId, who: SignedIn, session: ReadSessionDep, request: Request,
-           sort: SortOrder = SortOrder.SOONEST, from_date: date | None = None,
-           to_date: date | None = None,
+           sort: SortOrder = SortOrder.SOONEST, from_date: SafeDate | None = None,
+           to_date: SafeDate | None = None,
            max_km: Annotated[float | None, Query(gt=0, le=1000)] = None,
-           sites: Annotated[list[str] | None, Query(max_length=100)] = None,
+           sites: Annotated[list[PlainText] | None, Query(max_length=100)] = None,
            limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
            ) -> SearchResultPublic | JSONResponse:
     """Free slots this request may take across every site, soonest or nearest first, with

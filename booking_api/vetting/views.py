@@ -21,6 +21,7 @@ from sqlmodel import Session
 from booking_api.access.deps import CurrentStaff, IdempotentRoute, VettingStaff
 from booking_api.access.models import AccountRole
 from booking_api.api.deps import ReadSessionDep, SessionDep, clock_of
+from booking_api.core.inputs import PlainText, SafeText, ScalarValue
 from booking_api.requests import flows
 from booking_api.requests.rule_facts import APPOINTABILITY
 from booking_api.requests.services import RequestChangeRefused, RequestNotFound, explain_request
@@ -72,25 +73,25 @@ class RequestRulesPublic(BaseModel):
 
 class VettingIn(BaseModel):
     decision: Literal["justify", "reject"]
-    exam_code: str | None = Field(default=None, max_length=40)
-    protocol: str | None = Field(default=None, max_length=200)
+    exam_code: PlainText | None = Field(default=None, max_length=40)
+    protocol: SafeText | None = Field(default=None, max_length=200)
     contrast: bool = False
     sedation: bool = False
     priority: Priority | None = None
-    special_requirements: str | None = Field(default=None, max_length=2000)
-    reason: str | None = Field(default=None, max_length=2000,
+    special_requirements: SafeText | None = Field(default=None, max_length=2000)
+    reason: SafeText | None = Field(default=None, max_length=2000,
                                description="why: required to reject, a note when justifying")
 
 
 class FactIn(BaseModel):
-    name: str = Field(min_length=1, max_length=60)
-    value: bool | int | float | str | None = Field(description="dates as YYYY-MM-DD")
+    name: PlainText = Field(min_length=1, max_length=60)
+    value: ScalarValue = Field(description="dates as YYYY-MM-DD")
 
 
 class OverrideIn(BaseModel):
-    rule_id: str = Field(min_length=1, max_length=60)
+    rule_id: PlainText = Field(min_length=1, max_length=60)
     role: OverrideRole
-    reason: str = Field(min_length=1, max_length=2000, pattern=r"\S")
+    reason: SafeText = Field(min_length=1, max_length=2000, pattern=r"\S")
     ruleset: Literal["appointability", "slot_eligibility"] = APPOINTABILITY
 
 

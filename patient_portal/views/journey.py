@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from booking_api.appointments.journey import hold_time
 from booking_api.core.errors import BookingError
+from booking_api.core.inputs import date_problem
 from booking_api.search.offers import site_details
 from patient_portal.forms import FormData, posted_form, read_choice, text_fields
 from patient_portal.offers import nearest_times, one_per_time, parts_of_day, same_time
@@ -229,8 +230,11 @@ def _later_start(request: Request) -> date | None:
 
 
 def _parse_date(text: str) -> date | None:
+    """The date in a page's query, or None (the first dates) for anything else, a date
+    beyond the calendar the service works in included."""
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         return None
+    return None if date_problem(day) else day
 

@@ -58,9 +58,15 @@ class MovableClock:
         self.now += by
 
 
+TEST_CAPACITY = {"max_anonymous_in_flight": 16, "overload_wait_seconds": 10.0}
+"""Tests that race a dozen sign-ins test what they race for, not the overload guard (its own
+tests set their limits: tests/booking_api/test_availability.py)."""
+
+
 def make_app(database_url: str, clock: MovableClock,
              policy: AccessPolicy = TEST_POLICY, **settings: Any) -> FastAPI:
-    app = create_app(Settings(database_url=database_url, environment="test", **settings))
+    app = create_app(Settings(database_url=database_url, environment="test",
+                              **{**TEST_CAPACITY, **settings}))
     app.state.clock = clock
     app.state.access_policy = policy
     return app

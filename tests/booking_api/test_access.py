@@ -318,3 +318,18 @@ def _never_a_server_error(operation: object, caller: str, headers: dict[str, str
             f"{response.status_code} {response.text[:300]}")
 
     check()
+
+
+def test_a_refused_account_change_answers_and_leaves_the_database_free(
+        client: TestClient, admin: dict[str, str]) -> None:
+    body = {"username": "new.starter", "display_name": "New Starter", "role": "clerk",
+            "password": "a long enough phrase"}
+    client.post("/api/admin/staff", json=body, headers={**admin, "Idempotency-Key": "one"})
+
+    again = client.post("/api/admin/staff", json=body,
+                        headers={**admin, "Idempotency-Key": "two"})
+    missing = client.patch("/api/admin/staff/no.such.person", json={"display_name": "X"},
+                           headers={**admin, "Idempotency-Key": "three"})
+
+    assert again.status_code == 409
+    assert missing.status_code == 404

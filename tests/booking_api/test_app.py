@@ -22,26 +22,26 @@ def client(migrated_url: str) -> Iterator[TestClient]:
         yield client
 
 
-def test_health_answers_ok_with_the_database_kind(client: TestClient, migrated_url: str
-                                                  ) -> None:
-    response = client.get("/health")
+def test_health_says_only_that_the_process_is_live(client: TestClient) -> None:
+    for path in ("/health", "/health/live"):
+        response = client.get(path)
 
-    assert response.status_code == 200
-    body = response.json()
-    assert body["status"] == "ok"
-    assert body["database"] == migrated_url.split(":")[0].split("+")[0]
-    assert body["version"]
+        assert response.status_code == 200
+        assert response.json() == {"status": "ok"}  # no version, environment or database
 
 
-def test_health_answers_503_when_the_database_is_unreachable(tmp_path) -> None:
+def test_readiness_answers_503_with_retry_after_when_the_database_is_unreachable(
+        tmp_path) -> None:
     # The "database file" is a directory: SQLite cannot open it.
     settings = Settings(database_url=f"sqlite:///{tmp_path}", environment="test")
 
     with TestClient(create_app(settings)) as client:
-        response = client.get("/health")
+        live = client.get("/health/live")
+        ready = client.get("/health/ready")
 
-    assert response.status_code == 503
-    assert response.json()["status"] == "unavailable"
+    assert live.status_code == 200
+    assert ready.status_code == 503 and ready.headers["retry-after"]
+    assert ready.json()["checks"]["database"] == "unreachable"
 
 
 def test_openapi_schema_lists_the_health_route(client: TestClient) -> None:
@@ -51,9 +51,9 @@ def test_openapi_schema_lists_the_health_route(client: TestClient) -> None:
 
 
 def test_every_response_carries_a_request_id(client: TestClient) -> None:
-    generated = client.get("/health").headers["x-request-id"]
-    echoed = client.get("/health", headers={"X-Request-ID": "caller-id-1234"})
-    replaced = client.get("/health", headers={"X-Request-ID": "bad id; <script>"})
+    generated = client.get("/health/ready").headers["x-request-id"]
+    echoed = client.get("/health/ready", headers={"X-Request-ID": "caller-id-1234"})
+    replaced = client.get("/health/ready", headers={"X-Request-ID": "bad id; <script>"})
 
     assert len(generated) == 32
     assert echoed.headers["x-request-id"] == "caller-id-1234"
@@ -63,12 +63,12 @@ def test_every_response_carries_a_request_id(client: TestClient) -> None:
 def test_request_log_names_the_route_not_the_path(client: TestClient,
                                                    caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO, logger="booking_api.http"):
-        client.get("/health", headers={"X-Request-ID": "trace-0001-abcd"})
+        client.get("/health/ready", headers={"X-Request-ID": "trace-0001-abcd"})
         client.get("/bookings/JK3D-PNJE-NC?dob=1960-05-17")
 
     lines = [json.loads(JsonFormatter().format(r)) for r in caplog.records
              if r.name == "booking_api.http"]
-    assert lines[0]["route"] == "/health" and lines[0]["request_id"] == "trace-0001-abcd"
+    assert lines[0]["route"] == "/health/ready" and lines[0]["request_id"] == "trace-0001-abcd"
     assert lines[1]["status"] == 404 and lines[1]["route"] is None
     assert all("JK3D" not in json.dumps(line) and "1960" not in json.dumps(line)
                for line in lines)

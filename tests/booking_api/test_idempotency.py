@@ -20,7 +20,7 @@ from booking_api.access.models import AccountRole, StaffUser
 from booking_api.api.deps import SessionDep
 from booking_api.audit.services import record_audit
 from booking_api.core.db import transaction
-from booking_api.idempotency import services
+from booking_api.idempotency import leases, services
 from booking_api.idempotency.models import IdempotencyRecord, KeyState
 from booking_api.idempotency.route import keep_with_commit
 from tests.booking_api.access_support import (
@@ -395,6 +395,75 @@ def test_claim_whose_change_committed_but_response_was_lost_is_never_rerun(
     with pytest.raises(services.ResponseLost, match="current state"):
         services.claim_key(engine, "staff:1", "k-1", "f" * 64, clock.now)
     assert isinstance(claim, services.Claim)
+
+
+def test_claim_names_its_owner_and_a_short_lease(engine: Engine, clock: MovableClock) -> None:
+    claim = services.claim_key(engine, "staff:1", "k-1", "f" * 64, clock.now)
+
+    with transaction(engine) as session:
+        record = session.get(IdempotencyRecord, claim.record_id)
+        assert record.owner == leases.PROCESS_OWNER
+        assert record.lease_until == clock.now + leases.CLAIM_LEASE
+    assert timedelta(seconds=30) >= leases.CLAIM_LEASE
+
+
+def test_claim_whose_owner_died_is_taken_over_once_its_short_lease_lapses(
+        engine: Engine, clock: MovableClock) -> None:
+    services.claim_key(engine, "staff:1", "k-1", "f" * 64, clock.now)  # nobody renews it
+    clock.advance(leases.CLAIM_LEASE - timedelta(seconds=1))
+    with pytest.raises(services.KeyStillInProgress):
+        services.claim_key(engine, "staff:1", "k-1", "f" * 64, clock.now)
+
+    clock.advance(timedelta(seconds=1))
+
+    assert isinstance(services.claim_key(engine, "staff:1", "k-1", "f" * 64, clock.now),
+                      services.Claim)
+
+
+def test_claim_whose_owner_died_after_committing_says_the_response_was_lost(
+        engine: Engine, clock: MovableClock) -> None:
+    services.claim_key(engine, "staff:1", "k-1", "f" * 64, clock.now)
+    with transaction(engine) as session:
+        session.execute(update(IdempotencyRecord).values(committed_at=clock.now))
+    clock.advance(leases.CLAIM_LEASE)
+
+    with pytest.raises(services.ResponseLost):
+        services.claim_key(engine, "staff:1", "k-1", "f" * 64, clock.now)
+
+
+def test_claim_of_a_live_owner_is_renewed_past_its_first_lease(
+        engine: Engine, clock: MovableClock) -> None:
+    elapsed = [0.0]
+    renewer = leases.ClaimRenewer(monotonic=lambda: elapsed[0])
+    claim = services.claim_key(engine, "staff:1", "k-1", "f" * 64, clock.now)
+    renewer.keep_alive(engine, claim.record_id, claim.claimed_at)
+
+    for _ in range(4):  # a minute of work, renewed every 15 s
+        elapsed[0] += 15
+        clock.advance(timedelta(seconds=15))
+        assert renewer.renew_now() == 1
+        with pytest.raises(services.KeyStillInProgress):
+            services.claim_key(engine, "staff:1", "k-1", "f" * 64, clock.now)
+
+    renewer.let_go(claim.record_id)
+    elapsed[0] += 15
+    assert renewer.renew_now() == 0
+
+
+def test_an_idempotent_route_keeps_its_claim_alive_only_while_it_runs(
+        client: TestClient, admin: dict[str, str], notes: NotesRoute) -> None:
+    notes.gate.clear()
+    worker = threading.Thread(target=lambda: client.post(
+        "/test/notes", json={"text": "slow"}, headers=_key(admin, "k-1")))
+    worker.start()
+    assert notes.entered.wait(timeout=10)
+    held_while_running = len(leases.RENEWER._held)
+
+    notes.gate.set()
+    worker.join(timeout=10)
+
+    assert held_while_running == 1
+    assert leases.RENEWER._held == {}
 
 
 def test_purge_removes_only_expired_keys(engine: Engine, clock: MovableClock) -> None:

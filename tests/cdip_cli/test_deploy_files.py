@@ -13,12 +13,14 @@ import pytest
 import typer.main
 import yaml
 
+from booking_api.api import health
 from booking_api.core.config import Settings
 from cdip_cli.main import app
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 COMPOSE = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
 SERVICES = COMPOSE["services"]
+HEALTH_PATHS = {route.path for route in health.router.routes}
 
 
 def _command_exists(words: list[str]) -> bool:
@@ -78,5 +80,9 @@ def test_the_balancer_forwards_headers_and_checks_readiness() -> None:
     config = (DEPLOY / "haproxy" / "haproxy.cfg").read_text()
 
     assert "option forwardfor" in config and "X-Forwarded-Proto" in config
-    assert re.search(r"option httpchk GET /health/ready\b", config)
+    checked = re.search(r"option httpchk GET (\S+)", config).group(1)
+    container = " ".join(SERVICES["web"]["healthcheck"]["test"])
+
+    assert checked == "/health/ready" and checked in HEALTH_PATHS
+    assert "/health/live" in container and "/health/live" in HEALTH_PATHS
     assert SERVICES["web"]["environment"]["FORWARDED_ALLOW_IPS"]

@@ -18,6 +18,7 @@ from booking_api.appointments import services
 from booking_api.appointments.models import Appointment
 from booking_api.audit.services import Actor
 from booking_api.core.db import Database
+from booking_api.core.inputs import date_problem
 from booking_api.interop.fhir.outcome import FhirError
 from booking_api.interop.fhir.parsing import int_id, reference_id
 from booking_api.interop.fhir.resources import appointment_resource
@@ -26,6 +27,7 @@ from booking_api.search.services import SearchQuery, search_slots
 from domain.lifecycle import AppointmentState
 
 STATE_OF_FHIR = {state.fhir_status: state for state in AppointmentState}
+MAX_PROPOSALS = 200
 
 
 def create_appointment(db: Database, appointment: Any, actor: Actor, now: datetime,
@@ -104,7 +106,7 @@ def find(db: Database, index: SlotIndex, parameters: Any, now: datetime,
                         "Parameters.parameter[service-request]")
     query = SearchQuery(from_date=_day(values.get("start"), "start"),
                         to_date=_day(values.get("end"), "end"),
-                        limit=min(int(values.get("_count") or 10), 200))
+                        limit=_count(values.get("_count")))
     with db.reading() as session:
         result = search_slots(session, index, request_id, query, now=now)
     entries = []
@@ -162,7 +164,21 @@ def _day(value: str | None, name: str) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value[:10])
+        day = date.fromisoformat(value[:10])
     except ValueError:
         raise FhirError(400, f"Parameters.parameter[{name}]",
-                        f"{name} '{value}' is not a date") from None
+                        f"{name} '{value[:40]}' is not a date") from None
+    problem = date_problem(day)
+    if problem is not None:
+        raise FhirError(400, f"Parameters.parameter[{name}]", f"{name} {problem}")
+    return day
+
+
+def _count(value: str | None) -> int:
+    """How many proposals $find returns: 10 unless asked, at most MAX_PROPOSALS."""
+    if not value:
+        return 10
+    if not (value.isascii() and value.isdigit()) or int(value) < 1:
+        raise FhirError(400, "Parameters.parameter[_count]",
+                        "_count must be a whole number of at least 1")
+    return min(int(value), MAX_PROPOSALS)

@@ -1,6 +1,8 @@
 """Reading FHIR bodies: the JSON must be a resource of the expected type, and fhir.resources
 must accept it (its R4B models; R4's Appointment, Slot, ServiceRequest, Patient are the
-same there); a refusal names the element."""
+same there), and no text in it may hold what the service refuses everywhere (NUL, control
+characters, lone surrogates; numbers must be finite: `core.inputs`); a refusal names the
+element."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from typing import Any
 from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError
 
+from booking_api.core.inputs import problem_in_json
 from booking_api.interop.fhir.outcome import FhirError, from_validation
 
 
@@ -30,6 +33,10 @@ def validate_resource(raw: Any, expected: str) -> Any:
     if kind != expected:
         raise FhirError(400, f"{expected}.resourceType",
                         f"resourceType must be {expected}, not {kind!r}", "structure")
+    unreadable = problem_in_json(raw)
+    if unreadable is not None:
+        element = f"{expected}.{unreadable[0]}"
+        raise FhirError(400, element, f"{element} {unreadable[1]}", "structure")
     try:
         return get_fhir_model_class(expected).model_validate(raw)
     except ValidationError as error:

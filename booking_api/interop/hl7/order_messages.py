@@ -1,4 +1,5 @@
-"""Reading ORM^O01 and OMI^O23 (HL7 v2.5.1) into an `IncomingOrder`, with hl7apy. Every
+"""Reading ORM^O01 and OMI^O23 (HL7 v2.5.1) into an `IncomingOrder`, by position (`er7`;
+tested against hl7apy's reading). Every
 field read is checked; a bad one is an `HL7Problem` naming its segment and field (PID-7, OBR-4
 …), so the ACK tells the sender exactly what to fix. Nothing here touches the database.
 
@@ -15,13 +16,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from hl7apy.consts import VALIDATION_LEVEL
-from hl7apy.exceptions import HL7apyException
-from hl7apy.parser import parse_segment
-
+from booking_api.interop.hl7.er7 import Delimiters, Er7Segment
 from booking_api.interop.hl7.problems import (
     DATA_TYPE_ERROR,
     SEGMENT_SEQUENCE_ERROR,
@@ -114,7 +111,7 @@ def read_header(er7: str) -> Header:
 
 def read_order(er7: str, header: Header) -> IncomingOrder:
     """The order in an ORM^O01 or OMI^O23 whose header has been read."""
-    segments = _segments(er7, header.version)
+    segments = _segments(er7)
     pid, orc, obr = (_one(segments, name) for name in ("PID", "ORC", "OBR"))
     control = _order_control(orc)
     placer_number = _text(orc, 2, 1) or _text(obr, 2, 1)
@@ -131,46 +128,36 @@ def read_order(er7: str, header: Header) -> IncomingOrder:
         reason=_text(orc, 16, 2) or _text(orc, 16, 1) or None)
 
 
-def _segments(er7: str, version: str) -> dict[str, list[Any]]:
-    """The segments an order is read from, parsed by hl7apy (the others are not read, so
-    not parsed: parsing is most of the cost of a message)."""
-    found: dict[str, list[Any]] = {}
+def _segments(er7: str) -> dict[str, list[Er7Segment]]:
+    """The segments an order is read from (the others are not read)."""
+    delimiters = Delimiters.of_message(er7)
+    found: dict[str, list[Er7Segment]] = {}
     for line in er7.split("\r")[1:]:
         name = line[:3]
         if name not in READ_SEGMENTS:
             continue
         try:
-            segment = parse_segment(line, version=version,
-                                    validation_level=VALIDATION_LEVEL.TOLERANT)
-        except (HL7apyException, ValueError) as error:
+            segment = Er7Segment.read(line, delimiters)
+        except ValueError as error:
             raise HL7Problem(Location(name), SEGMENT_SEQUENCE_ERROR,
                              f"the {name} segment cannot be read: {error}") from error
         found.setdefault(name, []).append(segment)
     return found
 
 
-def _one(segments: dict[str, list[Any]], name: str) -> Any:
+def _one(segments: dict[str, list[Er7Segment]], name: str) -> Er7Segment:
     if name not in segments:
         raise HL7Problem(Location(name), SEGMENT_SEQUENCE_ERROR,
                          f"the {name} segment is missing")
     return segments[name][0]
 
 
-def _text(segment: Any, field: int, component: int) -> str:
+def _text(segment: Er7Segment | None, field: int, component: int) -> str:
     """One component (0: the whole field, as sent) of the first repetition, stripped."""
-    if segment is None:
-        return ""
-    repetitions = getattr(segment, f"{segment.name.lower()}_{field}")
-    if not repetitions:
-        return ""
-    value = repetitions[0].to_er7()
-    if component:
-        parts = value.split("^")
-        value = parts[component - 1] if len(parts) >= component else ""
-    return value.replace("\\T\\", "&").replace("\\S\\", "^").strip()
+    return segment.text(field, component) if segment is not None else ""
 
 
-def _order_control(orc: Any) -> OrderControl:
+def _order_control(orc: Er7Segment) -> OrderControl:
     value = _text(orc, 1, 1)
     if not value:
         raise missing(Location("ORC", 1), "the order control code")
@@ -181,7 +168,7 @@ def _order_control(orc: Any) -> OrderControl:
                          f"order control '{value}' is not taken; send NW, CA or XO") from None
 
 
-def _patient(pid: Any) -> PatientDetails:
+def _patient(pid: Er7Segment) -> PatientDetails:
     family, given = _text(pid, 5, 1), _text(pid, 5, 2)
     if not family:
         raise missing(Location("PID", 5, 1), "the patient's family name")
@@ -198,11 +185,13 @@ def _patient(pid: Any) -> PatientDetails:
         interpreter_language=_text(pid, 15, 2) or None)
 
 
-def _nhs_number(pid: Any) -> str | None:
-    for repetition in pid.pid_3 or []:
-        parts = repetition.to_er7().split("^")
+def _nhs_number(pid: Er7Segment) -> str | None:
+    delimiters = pid.delimiters
+    for repetition in pid.repetitions(3):
+        parts = repetition.split(delimiters.component)
         parts += [""] * (5 - len(parts))
-        if parts[4].upper() == "NH" or parts[3].split("&")[0].upper() == "NHS":
+        if parts[4].upper() == "NH" or \
+                parts[3].split(delimiters.subcomponent)[0].upper() == "NHS":
             try:
                 return normalise_nhs_number(parts[0])
             except InvalidNhsNumber as error:
@@ -210,7 +199,7 @@ def _nhs_number(pid: Any) -> str | None:
     return None
 
 
-def _order_code(obr: Any, header: Header) -> OrderCode:
+def _order_code(obr: Er7Segment, header: Header) -> OrderCode:
     code = _text(obr, 4, 1)
     if not code:
         raise missing(Location("OBR", 4, 1), "the order code (universal service identifier)")
@@ -218,7 +207,8 @@ def _order_code(obr: Any, header: Header) -> OrderCode:
     return OrderCode(system, code, _text(obr, 4, 2) or None)
 
 
-def _priority(segments: dict[str, list[Any]], orc: Any, obr: Any) -> Priority:
+def _priority(segments: dict[str, list[Er7Segment]], orc: Er7Segment,
+              obr: Er7Segment) -> Priority:
     tq1 = segments.get("TQ1", [None])[0]
     for segment, field, component, location in (
             (tq1, 9, 1, Location("TQ1", 9)), (obr, 27, 6, Location("OBR", 27, 6)),
@@ -233,7 +223,7 @@ def _priority(segments: dict[str, list[Any]], orc: Any, obr: Any) -> Priority:
     return Priority.ROUTINE
 
 
-def _referrer(orc: Any, obr: Any) -> str:
+def _referrer(orc: Er7Segment, obr: Er7Segment) -> str:
     source = orc if _text(orc, 12, 1) else obr
     field = 12 if source is orc else 16
     identifier, family, given = (_text(source, field, i) for i in (1, 2, 3))
@@ -258,7 +248,7 @@ def _date(value: str, location: Location, what: str) -> date:
         raise bad_type(location, what, value, "a date (YYYYMMDD)") from None
 
 
-def _timestamp(segment: Any, field: int, what: str) -> datetime:
+def _timestamp(segment: Er7Segment, field: int, what: str) -> datetime:
     value = _text(segment, field, 1)
     location = Location(segment.name, field)
     digits, sign, zone = value, "", ""

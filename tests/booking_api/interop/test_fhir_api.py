@@ -169,6 +169,59 @@ def test_an_appointment_booked_from_a_free_slot_takes_it_and_a_cancel_frees_it(
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
 
 
+@pytest.mark.parametrize(("change", "element"), [
+    ({"note": [{"text": "Cough\x00"}]}, "ServiceRequest.note.0.text"),
+    ({"note": [{"text": "Cough\ud800"}]}, "ServiceRequest.note.0.text"),
+    ({"requester": {"display": "Dr\x07 Jones"}}, "ServiceRequest.requester.display"),
+    ({"extension": [{"url": "http://example.org/x", "valueDecimal": float("nan")}]},
+     "ServiceRequest.extension.0.valueDecimal"),
+], ids=["nul", "surrogate", "bell", "nan"])
+def test_unreadable_text_or_numbers_in_a_resource_are_named_and_change_nothing(
+        client, system, world, engine, change, element) -> None:
+    response = client.post("/fhir/ServiceRequest",
+                           content=json.dumps(service_request() | change), headers=system)
+
+    assert response.status_code == 400, response.text
+    assert _issue(response)["expression"] == [element]
+    with transaction(engine) as session:
+        assert len(session.scalars(select(Request)).all()) == 2  # the world's own
+
+
+def test_a_nul_in_a_cancellation_reason_is_named_and_cancels_nothing(
+        client, system, world) -> None:
+    booked = client.post("/fhir/Appointment", headers=system, content=json.dumps(
+        _appointment(world["slots"][0], world["requests"][0]))).json()
+    body = booked | {"status": "cancelled", "cancelationReason": {"text": "no\x00 longer"}}
+
+    cancelled = client.put(f"/fhir/Appointment/{booked['id']}", headers=system,
+                           content=json.dumps(body))
+
+    assert cancelled.status_code == 400
+    assert _issue(cancelled)["expression"] == ["Appointment.cancelationReason.text"]
+    again = client.get(f"/fhir/Appointment/{booked['id']}", headers=system).json()
+    assert again["status"] == "booked"
+
+
+@pytest.mark.parametrize(("name", "value", "element"), [
+    ("end", {"valueDate": "9999-12-31"}, "Parameters.parameter[end]"),
+    ("start", {"valueDate": "0001-01-01"}, "Parameters.parameter[start]"),
+    ("_count", {"valueString": "many"}, "Parameters.parameter[_count]"),
+    ("_count", {"valueString": "0"}, "Parameters.parameter[_count]"),
+], ids=["end-9999", "start-1", "count-words", "count-zero"])
+def test_find_names_a_parameter_out_of_range(client, system, world, name, value,
+                                             element) -> None:
+    parameters = {"resourceType": "Parameters", "parameter": [
+        {"name": "service-request",
+         "valueReference": {"reference": f"ServiceRequest/{world['requests'][0]}"}},
+        {"name": name, **value}]}
+
+    response = client.post("/fhir/Appointment/$find", headers=system,
+                           content=json.dumps(parameters))
+
+    assert 400 <= response.status_code < 500, response.text
+    assert _issue(response)["expression"] == [element]
+
+
 def test_a_taken_slot_is_a_conflict_naming_the_slot(client, system, world) -> None:
     slot = world["slots"][0]
     client.post("/fhir/Appointment", headers=system,

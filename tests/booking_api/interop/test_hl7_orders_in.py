@@ -215,3 +215,21 @@ def test_an_order_over_mllp_is_acknowledged_on_the_same_connection(
 
     assert "\rMSA|AA|ICE000101" in first and "\rMSA|AA|ICE000201" in second
     assert len(_requests(interop_db)) == 2
+
+
+@pytest.mark.parametrize(("old", "new", "location"), [
+    ("SMITH^JANE", "SMI\x00TH^JANE", "PID^1^5^1"),
+    ("Cough for six weeks", "Cough\x00 for six weeks", "OBR^1^13^1"),
+    ("|ICE|RQ3|", "|I\x00CE|RQ3|", "MSH^1^3^1"),
+    ("SMITH^JANE", "SMITH\x07^JANE", "PID^1^5^1"),
+], ids=["nul-in-name", "nul-in-question", "nul-in-header", "bell-in-name"])
+def test_a_control_character_in_a_field_is_named_and_stores_nothing(
+        interop_db: Database, control_ids, old: str, new: str, location: str) -> None:
+    message = hl7_fixture("orm_o01_new.hl7").replace(old, new, 1)
+
+    ack = _segments(handle_hl7(interop_db, message, NOW, control_ids))
+
+    assert ack["MSA"][1] == "AR" and ack["ERR"][2] == location
+    assert ack["ERR"][3].split("^")[0] == "102"
+    assert _requests(interop_db) == []
+    assert count_rows(interop_db, InboundMessage) == 0
