@@ -200,14 +200,19 @@ def wait_until_up(node: Node, timeout_s: float = 180) -> None:
     raise RuntimeError(f"node {node.name} did not answer within {timeout_s} s")
 
 
-def wait_for(condition, timeout_s: float = 5.0, every_s: float = 0.02) -> float:
-    """Seconds until `condition()` held; fails after `timeout_s`."""
-    started = time.monotonic()
-    while not condition():
-        if time.monotonic() - started > timeout_s:
+def wait_for(condition, timeout_s: float = 5.0, every_s: float = 0.02,
+             since: float | None = None) -> float:
+    """Seconds from `since` (default: now) until the check that found `condition()` true
+    began (a check is a search over HTTP: on a loaded machine its own round trip would
+    otherwise count as staleness); fails after `timeout_s`."""
+    started = time.monotonic() if since is None else since
+    while True:
+        asked = time.monotonic()
+        if condition():
+            return asked - started
+        if asked - started > timeout_s:
             raise AssertionError(f"not within {timeout_s} s")
         time.sleep(every_s)
-    return time.monotonic() - started
 
 
 def free_port() -> int:
