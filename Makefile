@@ -45,15 +45,21 @@ bench: setup
 
 DEMO_HOST ?= 127.0.0.1
 DEMO_PORT ?= 8000
+DEMO_HISTORY_SCALE ?= 0.25
 
-# Migrate, check the network files, load them with the demo patients (idempotent), build the
-# coming six weeks of diaries, re-evaluate the requests by the rules (as the server does each
+# Migrate, check the network files, load them with the demo patients (idempotent), import a
+# trust's demand history (synthetic, a quarter of the network's volume, ending last week, so
+# the demo stays short), build the coming six weeks of diaries from its forecast and the
+# waiting list, re-evaluate the requests by the rules (as the server does each
 # day: some demo requests wait for an eGFR or a safety questionnaire), list demo references
 # that have free times, then serve with the fake SMS provider and mail catcher.
 demo: setup
 	$(BIN)/cdip db upgrade
 	$(BIN)/cdip network check
 	$(BIN)/cdip seed
+	rm -rf var/demo-history
+	$(BIN)/cdip history generate --weeks 56 --scale $(DEMO_HISTORY_SCALE) --ending-last-week --out var/demo-history
+	$(BIN)/cdip history import var/demo-history
 	$(BIN)/cdip diary build --weeks 6 --time-limit 10
 	$(BIN)/cdip rules sweep
 	@echo ""
@@ -62,5 +68,6 @@ demo: setup
 	@echo "API docs: http://$(DEMO_HOST):$(DEMO_PORT)/docs"
 	@echo "Patient portal: http://$(DEMO_HOST):$(DEMO_PORT)/"
 	@echo "Sign in with one of the demo booking references above and its date of birth."
+	@echo "Staff console: http://$(DEMO_HOST):$(DEMO_PORT)/staff (demo.clerk, demo.vetting, demo.manager or demo.admin; password imaging-network-demo)"
 	@echo "What was sent (texts and emails): http://$(DEMO_HOST):$(DEMO_PORT)/demo/messages"
 	CDIP_PUBLIC_BASE_URL=http://$(DEMO_HOST):$(DEMO_PORT) $(BIN)/cdip serve --host $(DEMO_HOST) --port $(DEMO_PORT) --fake-providers

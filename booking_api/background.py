@@ -3,9 +3,10 @@ inside `cdip serve` (the embedded default) and in each `cdip worker`.
 
 Periodic, once per period across all processes: releasing lapsed holds, the daily
 re-evaluation of open requests, purging expired idempotency keys, tidying finished jobs.
-Queues: messages to patients (the outbox, when a provider is configured), status messages to
-referrers' systems (`interop.delivery`), and queued jobs (DNA-risk scoring of bookings, when
-a saved model is configured)."""
+Queues: messages to patients (the outbox, when a provider is configured), offers of freed
+slots (`backfill.delivery`), status messages to referrers' systems (`interop.delivery`), and
+queued jobs (DNA-risk scoring of bookings, when a saved model is configured; backfill waves
+of freed slots)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,10 @@ from typing import Any
 from sqlalchemy import delete
 
 from booking_api.appointments.hold_sweeper import sweep_lapsed_holds
+from booking_api.backfill.delivery import OfferSender
+from booking_api.backfill.flows import run_wave
+from booking_api.backfill.policy import OfferPolicy
+from booking_api.backfill.trigger import BACKFILL_JOB, WAVE_JOB
 from booking_api.core.clock import Clock
 from booking_api.core.config import Settings
 from booking_api.core.db import Database
@@ -39,6 +44,7 @@ WORKER_APPLICATION_NAME = "cdip-worker"
 MESSAGES = "messages"
 STATUS_OUT = "status_out"
 JOBS = "jobs"
+OFFERS = "offers"
 
 
 def background_runner(database: Database, settings: Settings, clock: Clock,
@@ -59,6 +65,11 @@ def background_runner(database: Database, settings: Settings, clock: Clock,
     if providers.channels:
         drainers.append(Drainer(MESSAGES, outbox.claim, outbox.deliver,
                                 concurrency=settings.message_concurrency, idle_poll_s=0.5))
+        if settings.backfill_enabled:
+            offers = OfferSender(database, providers, clock, settings.secret_key, owner,
+                                 quiet_hours=policy.quiet_hours)
+            drainers.append(Drainer(OFFERS, offers.claim, offers.deliver,
+                                    concurrency=settings.message_concurrency, idle_poll_s=0.5))
     if settings.send_status_out:
         status = DeliveryPolicy()
         drainers.append(Drainer(
@@ -71,7 +82,9 @@ def background_runner(database: Database, settings: Settings, clock: Clock,
             JOBS, lambda n: claim_jobs(database, owner, clock(), n, frozenset(handlers)),
             lambda job: run_job(database, handlers, job, clock, retry), idle_poll_s=2.0))
     runner = JobRunner(database, _periodic_jobs(database, settings, clock), drainers, owner)
-    policy.doorbell.listen(lambda: runner.wake(MESSAGES))
+    for woken in (MESSAGES, OFFERS, JOBS):
+        if any(drainer.name == woken for drainer in drainers):
+            policy.doorbell.listen(lambda name=woken: runner.wake(name))
     return runner
 
 
@@ -99,6 +112,12 @@ def _job_handlers(settings: Settings, policy: MessagePolicy) -> dict[str, JobHan
         def score(db: Database, payload: dict[str, Any], _now: Any) -> None:
             score_and_remind(db, model_path, policy, int(payload["appointment_id"]))
         handlers[DNA_RISK_JOB] = score
+    if settings.backfill_enabled:
+        offers = OfferPolicy.from_settings(settings)
+
+        def wave(db: Database, payload: dict[str, Any], now: Any) -> None:
+            run_wave(db, int(payload["freed_slot_id"]), now, offers)
+        handlers[BACKFILL_JOB] = handlers[WAVE_JOB] = wave
     return handlers
 
 

@@ -10,7 +10,10 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from booking_api.audit.reads import use_read_log
 from booking_api.audit.services import attach_audit
+from booking_api.backfill.policy import OfferPolicy
+from booking_api.backfill.trigger import attach_backfill
 from booking_api.core.config import Settings
 from booking_api.core.db import (
     Database,
@@ -26,18 +29,24 @@ from booking_api.interop.status_out import attach_status_out
 from booking_api.outbox.enqueue import attach_outbox
 from booking_api.outbox.policy import MessagePolicy
 
+DEFAULT_OFFERS = OfferPolicy()
 
-def open_engine(url: str, *, messages: MessagePolicy | None = None, **options: Any) -> Engine:
+
+def open_engine(url: str, *, messages: MessagePolicy | None = None,
+                offers: OfferPolicy | None = DEFAULT_OFFERS, **options: Any) -> Engine:
     """An engine of the service (see `booking_api.core.db.make_engine`) whose sessions
     write, as they commit and in this order: referrers' status messages and worklist entries
     (from the transaction's audit events, so before those are written), audit rows, outbox
     messages to patients (by `messages`, default: reminders 7 and 2 days before, no DNA
-    scoring) and idempotency marks."""
+    scoring), the backfill rows and jobs of freed slots (by `offers`; None: no backfill)
+    and idempotency marks."""
     engine = make_engine(url, **options)
     watch_writes(engine)
-    outbox = attach_outbox(messages if messages is not None else MessagePolicy())
-    return with_session_hooks(engine, attach_status_out, attach_audit, outbox,
-                              attach_claim_marks)
+    messages = messages if messages is not None else MessagePolicy()
+    hooks = [attach_status_out, attach_audit, attach_outbox(messages)]
+    if offers is not None:
+        hooks.append(attach_backfill(offers, messages.doorbell))
+    return with_session_hooks(engine, *hooks, attach_claim_marks)
 
 
 def pool_options(settings: Settings) -> dict[str, Any]:
@@ -48,13 +57,16 @@ def pool_options(settings: Settings) -> dict[str, Any]:
 
 
 def open_database(url: str, *, messages: MessagePolicy | None = None,
-                  **options: Any) -> Database:
+                  offers: OfferPolicy | None = DEFAULT_OFFERS, **options: Any) -> Database:
     """Everything a process needs to use the database (dispose of it when done)."""
-    engine = open_engine(url, messages=messages, **options)
+    engine = open_engine(url, messages=messages, offers=offers, **options)
+    bookkeeping = make_bookkeeping_engine(engine)
+    read_sessions = make_session_factory(read_only(engine))
+    use_read_log(read_sessions, bookkeeping)  # staff reads logged from read-only sessions
     return Database(
         engine=engine,
-        bookkeeping=make_bookkeeping_engine(engine),
+        bookkeeping=bookkeeping,
         lookup=one_statement(read_only(engine)),  # sign-in checks, one statement each
         sessions=make_session_factory(engine),
-        read_sessions=make_session_factory(read_only(engine)),
+        read_sessions=read_sessions,
     )

@@ -11,6 +11,8 @@ from booking_api.api import health
 from booking_api.api.errors import install_error_handlers
 from booking_api.api.request_id import RequestIdMiddleware
 from booking_api.appointments import views as appointment_views
+from booking_api.backfill import views as backfill_views
+from booking_api.diary import disruption_views
 from booking_api.diary import views as diary_views
 from booking_api.interop import hl7_views
 from booking_api.interop import views as interop_views
@@ -25,6 +27,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     health.router,
     access_views.auth_router,
     access_views.admin_router,
+    access_views.patients_router,
     vetting_views.router,
     vetting_views.staff_router,
     appointment_views.router,
@@ -32,6 +35,9 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     appointment_views.holds_router,
     search_views.router,
     diary_views.router,
+    disruption_views.router,
+    backfill_views.router,
+    backfill_views.offers_router,
     outbox_views.router,
     webhooks.router,
     hl7_views.router,

@@ -8,6 +8,8 @@ from sqlmodel import SQLModel
 from booking_api.access import models as access
 from booking_api.appointments import models as appointments
 from booking_api.audit import models as audit
+from booking_api.backfill import models as backfill
+from booking_api.diary import models as diary
 from booking_api.idempotency import models as idempotency
 from booking_api.interop import models as interop
 from booking_api.jobs import models as jobs
@@ -21,5 +23,6 @@ from booking_api.slots import models as slots
 
 metadata = SQLModel.metadata
 
-__all__ = ["access", "appointments", "audit", "idempotency", "interop", "jobs", "metadata",
-           "network", "outbox", "patients", "request_rules", "requests", "short_notice", "slots"]
+__all__ = ["access", "appointments", "audit", "backfill", "diary", "idempotency", "interop",
+           "jobs", "metadata", "network", "outbox", "patients", "request_rules", "requests",
+           "short_notice", "slots"]

@@ -193,7 +193,8 @@ def _database_search(session: Session, request_id: int, now: datetime) -> None:
 
 
 def _floor_phase(base: str, headers: dict, count: int, clients: int) -> float:
-    """The same clients' rate on GET /health (one `SELECT 1`), the cheapest request the
+    """The same clients' rate on GET /health (liveness, answered by the overload guard with
+    no database since issue 13; it was one `SELECT 1` before), the cheapest request the
     service answers: how fast this machine serves anything in this run, so a bookings/s
     figure can be read against it (the machines here drift by ±20 % over minutes)."""
     calls = [lambda client: client.get("/health")] * count

@@ -28,6 +28,9 @@ BENCHMARKS: dict[str, str] = {
     "messages": "cdip_bench.messages:messages_benchmark",
     "overload": "cdip_bench.overload:overload_benchmark",
     "fuzz": "cdip_bench.fuzz:fuzz_benchmark",
+    "reads": "cdip_bench.reads:reads_benchmark",
+    "console": "cdip_bench.console:console_benchmark",
+    "backfill": "cdip_bench.backfill:backfill_benchmark",
     "scale": "cdip_bench.scale:scale_benchmark",
 }
 

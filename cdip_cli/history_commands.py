@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import time
-from datetime import date
+from datetime import date, timedelta
 from itertools import pairwise
 from pathlib import Path
 from typing import Annotated
@@ -50,6 +50,9 @@ def generate(
         help="Volume multiplier: 1 is the reference network's ~90,000 requests a week.")] = 1.0,
     start: Annotated[str, typer.Option(help="First day, a Monday, as YYYY-MM-DD.")]
     = DEFAULT_START.isoformat(),
+    ending_last_week: Annotated[bool, typer.Option(
+        help="Start `weeks` weeks before this week's Monday instead, so the history ends with "
+             "last week (what a service planning the coming weeks has).")] = False,
     network_dir: Annotated[Path, typer.Option(
         "--network", help="Network folder (default: the reference network).")]
     = REFERENCE_NETWORK_DIR,
@@ -58,7 +61,11 @@ def generate(
 ) -> None:
     """Write a synthetic history (patients, requests, appointments) and its truth/ folder."""
     console = Console(stderr=True)
-    settings = HistorySettings(weeks=weeks, seed=seed, scale=scale, start=_monday(start))
+    first = _monday(start)
+    if ending_last_week:
+        today = date.today()
+        first = today - timedelta(days=today.weekday(), weeks=weeks)
+    settings = HistorySettings(weeks=weeks, seed=seed, scale=scale, start=first)
     if out.exists() and any(out.iterdir()):
         _fail(console, f"{out} is not empty; choose a new folder")
     began = time.perf_counter()
@@ -82,6 +89,41 @@ def generate(
     console.print(_written_table(written, timings))
     console.print(f"DNA rate {np.mean(outcome == 1):.2%} of appointments; "
                   f"{time.perf_counter() - began:.1f} s; written to {out}")
+
+
+@app.command("import")
+def import_history(
+    folder: Annotated[Path, typer.Argument(help="A trust's export in the history schema "
+                                           "(docs/history-schema.md): patients.csv, "
+                                           "requests.csv, appointments.csv.")],
+) -> None:
+    """Check an export and keep its weekly demand in the service's database (what `cdip diary
+    build` forecasts from). A later import replaces the weeks it covers; a bad file changes
+    nothing and exits 2 naming the file, row and column."""
+    from booking_api.core.config import get_settings
+    from booking_api.core.db import transaction
+    from booking_api.database import open_engine
+    from booking_api.diary.history import read_weekly_history, store_weekly_history
+    from cdip_cli.actors import cli_actor
+
+    console = Console(stderr=True)
+    began = time.perf_counter()
+    try:
+        weekly = read_weekly_history(folder, load_network())
+    except DataFileError as error:
+        _fail(console, str(error))
+    except FileNotFoundError as error:
+        _fail(console, f"{folder}: {error.strerror or error}")
+    engine = open_engine(get_settings().database_url)
+    try:
+        with transaction(engine) as session:
+            import_id = store_weekly_history(session, cli_actor(), weekly)
+    finally:
+        engine.dispose()
+    console.print(f"import {import_id}: {weekly.requests:,} requests in whole weeks "
+                  f"{weekly.first_week} to {weekly.last_week} "
+                  f"({len(weekly.counts):,} weekly counts; {weekly.dropped_requests:,} in "
+                  f"part-weeks left out); {time.perf_counter() - began:.1f} s", highlight=False)
 
 
 @app.command("check")

@@ -5,10 +5,13 @@ from __future__ import annotations
 import typer
 
 from cdip_cli import (
+    audit_commands,
+    backfill_commands,
     bench_commands,
     db_commands,
     demo_commands,
     diary_commands,
+    disruption_commands,
     forecast_commands,
     history_commands,
     interop_commands,
@@ -35,12 +38,15 @@ app.add_typer(staff_commands.app, name="staff")
 app.add_typer(history_commands.app, name="history")
 app.add_typer(rules_commands.app, name="rules")
 app.add_typer(diary_commands.app, name="diary")
+app.add_typer(disruption_commands.app, name="disruption")
 app.add_typer(forecast_commands.app, name="forecast")
 app.add_typer(forecast_commands.dna_app, name="dna")
 app.add_typer(report_commands.app, name="report")
 app.add_typer(bench_commands.app, name="bench")
 app.command("worker")(worker_commands.worker)
 app.add_typer(messages_commands.app, name="messages")
+app.add_typer(audit_commands.app, name="audit")
+app.add_typer(backfill_commands.app, name="backfill")
 
 if __name__ == "__main__":
     app()

@@ -54,21 +54,27 @@ def list_rules() -> None:
 def explain(request_id: int = typer.Argument(..., help="The request's id."),
             as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Every appointability rule's verdict and reason for a request in the database
-    named by CDIP_DATABASE_URL."""
+    named by CDIP_DATABASE_URL (the read is logged in the patient's access log, as read by
+    `cli:<your user name>`)."""
+    import getpass
+
+    from booking_api.audit.reads import Reader
+    from booking_api.audit.services import Actor
+    from booking_api.core.channel import Channel
     from booking_api.core.config import get_settings
-    from booking_api.core.db import make_session_factory, read_only
-    from booking_api.database import open_engine
+    from booking_api.database import open_database
     from booking_api.requests.services import RequestNotFound, explain_request
 
-    engine = open_engine(get_settings().database_url)
+    db = open_database(get_settings().database_url)
+    reader = Reader(Actor(f"cli:{getpass.getuser()}", Channel.SYSTEM), "cdip rules explain")
     try:
-        with make_session_factory(read_only(engine))() as session:
-            explanation = explain_request(session, request_id)
+        with db.reading() as session:
+            explanation = explain_request(session, request_id, reader=reader)
     except RequestNotFound as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from None
     finally:
-        engine.dispose()
+        db.dispose()
     if as_json:
         typer.echo(json.dumps(asdict(explanation), indent=2, default=str))
         return

@@ -29,6 +29,7 @@ def worker(
                                          "CDIP_MESSAGE_CONCURRENCY)"),
 ) -> None:
     """Run the background jobs until stopped (SIGTERM, Ctrl-C)."""
+    from booking_api.backfill.policy import OfferPolicy
     from booking_api.background import WORKER_APPLICATION_NAME, background_runner
     from booking_api.core.columns import utc_now
     from booking_api.database import open_database
@@ -44,7 +45,8 @@ def worker(
         url = make_url(url).update_query_dict({"application_name": WORKER_APPLICATION_NAME}) \
             .render_as_string(hide_password=False)
     policy = MessagePolicy.from_settings(settings)
-    database = open_database(url, messages=policy)
+    offers = OfferPolicy.from_settings(settings) if settings.backfill_enabled else None
+    database = open_database(url, messages=policy, offers=offers)
     runner = background_runner(database, settings, utc_now, policy, role="worker")
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -1,12 +1,13 @@
-"""The FastAPI application factory: settings checked, the database opened, the JSON API and
-the patient pages attached, the slot index made (and warmed in the background), and the
-background jobs run for as long as the app is up. Uvicorn serves `create_app()`; tests call
-it with their own settings."""
+"""The FastAPI application factory: settings checked, the database opened, the JSON API,
+the patient pages and the staff console attached, the slot index made (and warmed in the
+background), and the background jobs run for as long as the app is up. Uvicorn serves
+`create_app()`; tests call it with their own settings."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 import anyio
 from fastapi import FastAPI
@@ -14,6 +15,8 @@ from fastapi import FastAPI
 from booking_api.api.body_limit import BodyLimit
 from booking_api.api.health import LIVENESS_PATHS, service_version
 from booking_api.api.overload import Lane, OverloadGuard
+from booking_api.backfill.policy import OfferPolicy
+from booking_api.backfill.replies import answer_offer_reply
 from booking_api.core.config import Environment, Settings, get_settings
 from booking_api.database import open_database, pool_options
 from booking_api.outbox.policy import MessagePolicy
@@ -23,6 +26,7 @@ from cdip_web.callers import signed_in_caller
 from cdip_web.demo_messages import install_demo_pages
 from cdip_web.jobs import BackgroundJobs, warm_slot_index
 from patient_portal.app import mount_portal
+from staff_console.app import mount_console
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -30,7 +34,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings if settings is not None else get_settings()
     settings.check_safe_to_serve()
     message_policy = MessagePolicy.from_settings(settings)
-    database = open_database(settings.database_url, messages=message_policy,
+    offers = OfferPolicy.from_settings(settings) if settings.backfill_enabled else None
+    database = open_database(settings.database_url, messages=message_policy, offers=offers,
                              **pool_options(settings))
 
     @asynccontextmanager
@@ -50,9 +55,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.database = database
     app.state.message_policy = message_policy
+    app.state.offer_policy = offers or OfferPolicy()
+    app.state.sms_reply_handlers = (
+        (partial(answer_offer_reply, policy=offers),) if offers is not None else ())
     app.state.slot_index = SlotIndex(catch_up_limit=settings.index_catch_up_limit)
     install_api(app)
     mount_portal(app)
+    mount_console(app)
     install_demo_pages(app)
     guard_capacity(app, settings)
     if settings.environment is not Environment.TEST:

@@ -73,10 +73,14 @@ def load_staff_availability(path: Path, network: Network) -> tuple[StaffAvailabi
     """Rows of an availability file checked against the network; the first bad cell raises
     DataFileError naming the row and field, and nothing is returned."""
     groups = {group.staff_group_id: group for group in network.staff_groups}
+    sites = {site.site_id for site in network.sites}
     rows: list[StaffAvailability] = []
     seen: set[tuple[str, date, SessionPeriod | None]] = set()
     for number, row in enumerate(read_table(path, _COLUMNS), start=2):
         entry = StaffAvailability(**{**row, "note": row["note"] or ""})
+        if entry.site_id not in sites:
+            raise DataFileError(path, f"no site '{entry.site_id}' in the network", number,
+                                "site_id")
         _check_row(path, number, entry, groups)
         key = (entry.staff_group_id, entry.date, entry.period)
         if key in seen:

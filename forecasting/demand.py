@@ -11,7 +11,7 @@ import pandas as pd
 from forecasting.calendar_features import future_weeks
 from forecasting.demand_models import CalendarSmoothing, DemandModel, SeasonalNaive
 from forecasting.intervals import forecast_with_intervals
-from forecasting.weekly_series import weekly_panel
+from forecasting.weekly_series import WeeklyPanel, panel_of_weekly_counts, weekly_panel
 
 MODEL_NAMES = ("seasonal_naive", "ets", "boosting")
 DEFAULT_MODEL = "ets"
@@ -51,9 +51,21 @@ def make_model(name: str, seed: int = 0) -> DemandModel:
 def forecast_demand(requests: pd.DataFrame, horizon: int = MAX_HORIZON,
                     model: str = DEFAULT_MODEL, seed: int = 0) -> DemandForecast:
     """Fit on every whole week of `requests` and forecast the following `horizon` weeks."""
+    return forecast_panel(weekly_panel(requests), horizon, model, seed)
+
+
+def forecast_weekly_demand(counts: pd.DataFrame, horizon: int = MAX_HORIZON,
+                           model: str = DEFAULT_MODEL, seed: int = 0) -> DemandForecast:
+    """`forecast_demand` from requests counted per whole week (week_start, exam_family,
+    area_id, requests), as the booking service keeps a history."""
+    return forecast_panel(panel_of_weekly_counts(counts), horizon, model, seed)
+
+
+def forecast_panel(panel: WeeklyPanel, horizon: int = MAX_HORIZON, model: str = DEFAULT_MODEL,
+                   seed: int = 0) -> DemandForecast:
+    """Fit on the panel's weeks and forecast the following `horizon` weeks."""
     if not 1 <= horizon <= MAX_HORIZON:
         raise ValueError(f"horizon must be 1..{MAX_HORIZON} weeks, not {horizon}")
-    panel = weekly_panel(requests)
     result = forecast_with_intervals(make_model(model, seed), panel, horizon)
     weeks = future_weeks(panel.weeks[-1], horizon)
     table = pd.DataFrame({

@@ -86,11 +86,17 @@ def age_bands(requests: pd.DataFrame, patients: pd.DataFrame) -> pd.Series:
 def demand_mix(requests: pd.DataFrame, patients: pd.DataFrame) -> pd.DataFrame:
     """Share of each priority × age band within each family × area (MIX_COLUMNS), shrunk
     towards the family's network-wide mix."""
-    frame = requests.assign(age_band=age_bands(requests, patients))
+    frame = requests.assign(age_band=age_bands(requests, patients), requests=1)
+    return demand_mix_of_counts(frame)
+
+
+def demand_mix_of_counts(counts: pd.DataFrame) -> pd.DataFrame:
+    """`demand_mix` from counted requests (exam_family, area_id, priority, age_band, requests),
+    as a service keeps them: a history summed by day rather than one row per request."""
     kinds = pd.MultiIndex.from_product([[p.value for p in Priority], [b.value for b in AgeBand]],
                                        names=["priority", "age_band"])
-    counts = (frame.groupby(["exam_family", "area_id", "priority", "age_band"]).size()
-              .unstack(["priority", "age_band"], fill_value=0)
+    counts = (counts.groupby(["exam_family", "area_id", "priority", "age_band"])["requests"]
+              .sum().unstack(["priority", "age_band"], fill_value=0)
               .reindex(columns=kinds, fill_value=0))
     family = counts.groupby(level="exam_family").sum()
     family_share = family.div(family.sum(axis=1), axis=0)

@@ -77,6 +77,26 @@ def weekly_panel(requests: pd.DataFrame) -> WeeklyPanel:
     return WeeklyPanel(keys["exam_family"].to_numpy(), keys["area_id"].to_numpy(), weeks, counts)
 
 
+def panel_of_weekly_counts(counts: pd.DataFrame) -> WeeklyPanel:
+    """The panel from requests already counted per whole week (week_start, a Monday;
+    exam_family; area_id; requests), as a service stores an export. Weeks run from the first
+    to the last given; a week with no row for a series is 0."""
+    if counts.empty:
+        raise HistoryTooShortError("no weekly counts: the history is empty")
+    starts = pd.to_datetime(counts["week_start"])
+    if (starts.dt.day_of_week != 0).any():
+        raise ValueError("week_start: every week must start on a Monday")
+    weeks = pd.date_range(starts.min(), starts.max(), freq="7D")
+    keys = counts[["exam_family", "area_id"]].astype(str).drop_duplicates().sort_values(
+        ["exam_family", "area_id"]).reset_index(drop=True)
+    series_index = pd.MultiIndex.from_frame(keys).get_indexer(
+        pd.MultiIndex.from_frame(counts[["exam_family", "area_id"]].astype(str)))
+    week_index = ((starts - starts.min()).dt.days // 7).to_numpy()
+    panel = np.zeros((len(keys), len(weeks)))
+    np.add.at(panel, (series_index, week_index), counts["requests"].to_numpy(dtype=float))
+    return WeeklyPanel(keys["exam_family"].to_numpy(), keys["area_id"].to_numpy(), weeks, panel)
+
+
 def expected_panel(expected: pd.DataFrame, panel: WeeklyPanel) -> np.ndarray:
     """The truth's expected demand aligned to a panel's series and weeks (NaN where absent)."""
     frame = expected.assign(week=pd.to_datetime(expected["week_start"]))

@@ -14,11 +14,12 @@ from fastapi.staticfiles import StaticFiles
 
 from booking_api.core.app_state import settings_of
 from booking_api.core.config import Environment
-from patient_portal.forms import UnreadableField
+from pages_common.forms import UnreadableField
+from pages_common.security import CsrfFailed, on_page_error
 from patient_portal.rendering import render
-from patient_portal.security import CsrfFailed, PortalSecurityMiddleware
+from patient_portal.security import portal_security
 from patient_portal.signed_in import NotSignedIn
-from patient_portal.views import confirm, journey, manage, sign_in
+from patient_portal.views import confirm, journey, manage, offer, sign_in
 from patient_portal.views.common import CannotBookOnline, see_other, tell_next_page
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -46,12 +47,12 @@ def mount_portal(app: FastAPI) -> None:
                   name="nhsuk-assets")
         app.mount("/static/nhsuk", StaticFiles(directory=NHSUK_DIST), name="nhsuk-frontend")
     app.mount("/static/portal", StaticFiles(directory=PORTAL_STATIC), name="portal-static")
-    for module in (sign_in, journey, confirm, manage):
+    for module in (sign_in, journey, confirm, manage, offer):
         app.include_router(module.router)
-    app.add_middleware(PortalSecurityMiddleware, settings=settings_of(app))
+    app.add_middleware(portal_security, settings=settings_of(app))
     app.add_exception_handler(NotSignedIn, _signed_out)
-    app.add_exception_handler(CsrfFailed, _csrf_failed)
-    app.add_exception_handler(UnreadableField, _unreadable_field)
+    on_page_error(app, CsrfFailed, "/", _csrf_failed)
+    on_page_error(app, UnreadableField, "/", _unreadable_field)
     app.add_exception_handler(CannotBookOnline, _cannot_book)
 
 

@@ -1,26 +1,27 @@
 """What the portal's forms accept, and the message for each thing that can be wrong, in the
 words NHS.UK uses. Each reader returns the cleaned value or a dict of field id → message (the
-id is the element the error summary links to).
-
-Before any reader sees a form, `posted_form` refuses one whose fields hold what no answer to
-these questions contains (NUL, other control characters, unpaired surrogates: the checks the
-JSON API applies, `booking_api.core.inputs`), naming the field."""
+id is the element the error summary links to). Reading the posted form itself (CSRF, fields
+no answer contains refused by name) is `pages_common.forms`, shared with the console."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from fastapi import Request
+from pages_common.forms import (
+    Errors,
+    FormData,
+    UnreadableField,
+    posted_form,
+    text_fields,
+    text_of,
+)
 
-from booking_api.core.inputs import text_problem
-from patient_portal.security import check_csrf
-
-Errors = dict[str, str]
-FormData = dict[str, str | list[str]]
 MAX_TEXT = 500
+
+__all__ = ["Errors", "FormData", "UnreadableField", "posted_form", "text_fields"]
 _DATE_PARTS = {"day": re.compile(r"[0-9]{1,2}"), "month": re.compile(r"[0-9]{1,2}"),
                "year": re.compile(r"[0-9]{4}")}
 """ASCII digits only: `str.isdigit` also takes '²' and '٣', and a 20-digit day overflows."""
@@ -39,46 +40,6 @@ CANCEL_REASONS = (("better-time", "I need a different date or time"),
                   ("other", "Another reason"))
 
 
-async def posted_form(request: Request) -> FormData:
-    """The submitted form, after its CSRF token is checked (CsrfFailed otherwise). A field
-    sent more than once (checkboxes) becomes a list."""
-    raw = await request.form()
-    data: FormData = {}
-    for name in raw:
-        values = [str(v) for v in raw.getlist(name)]
-        data[name] = values if len(values) > 1 or name.endswith("[]") else values[0]
-    check_csrf(request, _text(data, "csrf_token"))
-    _refuse_unreadable(data)
-    return data
-
-
-class UnreadableField(Exception):
-    """A form field holds characters no answer contains; nothing was done with the form."""
-
-    def __init__(self, field: str, problem: str) -> None:
-        self.label = _label(field)
-        super().__init__(f"{self.label} {problem}")
-
-
-def _refuse_unreadable(data: FormData) -> None:
-    for name, value in data.items():
-        for text in ([value] if isinstance(value, str) else value):
-            problem = text_problem(name, multiline=False) or text_problem(text)
-            if problem is not None:
-                raise UnreadableField(name, problem)
-
-
-def _label(field: str) -> str:
-    """`reason-details` → `Reason details`; a name that cannot be shown is shown escaped."""
-    shown = field.encode("ascii", "backslashreplace").decode("ascii")[:60]
-    return shown.replace("-", " ").replace("_", " ").strip().capitalize() or "A field"
-
-
-def text_fields(data: FormData) -> dict[str, str]:
-    """The single-valued fields (what the idempotency fingerprint covers with the lists)."""
-    return {k: v if isinstance(v, str) else ",".join(v) for k, v in data.items()}
-
-
 @dataclass(frozen=True)
 class SignIn:
     booking_reference: str
@@ -87,7 +48,7 @@ class SignIn:
 
 def read_sign_in(data: FormData, today: date) -> SignIn | Errors:
     errors: Errors = {}
-    reference = _text(data, "booking-reference").strip()
+    reference = text_of(data, "booking-reference").strip()
     if not reference:
         errors["booking-reference"] = "Enter your booking reference"
     born = read_date(data, "date-of-birth", "Date of birth", today, errors)
@@ -100,7 +61,7 @@ def read_date(data: FormData, prefix: str, label: str, today: date,
               errors: Errors) -> date | None:
     """A past date from three fields `<prefix>-day/-month/-year`; adds the NHS.UK message to
     `errors` (keyed by the first field at fault) when it is missing or not a real date."""
-    parts = {part: _text(data, f"{prefix}-{part}").strip() for part in ("day", "month", "year")}
+    parts = {part: text_of(data, f"{prefix}-{part}").strip() for part in ("day", "month", "year")}
     missing = [part for part, value in parts.items() if not value]
     if len(missing) == 3:
         errors[f"{prefix}-day"] = f"Enter your {label.lower()}"
@@ -124,7 +85,7 @@ def read_date(data: FormData, prefix: str, label: str, today: date,
 
 def read_choice(data: FormData, field: str, allowed: Iterable[str], message: str
                 ) -> str | Errors:
-    value = _text(data, field)
+    value = text_of(data, field)
     return value if value in set(allowed) else {field: message}
 
 
@@ -134,11 +95,11 @@ class Cancellation:
 
 
 def read_cancellation(data: FormData) -> Cancellation | Errors:
-    choice = _text(data, "reason")
+    choice = text_of(data, "reason")
     labels = dict(CANCEL_REASONS)
     if choice not in labels:
         return {"reason": "Select why you are cancelling"}
-    details = _text(data, "reason-details").strip()
+    details = text_of(data, "reason-details").strip()
     if choice == "other" and not details:
         return {"reason-details": "Tell us why you are cancelling"}
     if len(details) > MAX_TEXT:
@@ -162,10 +123,10 @@ def read_short_notice(data: FormData) -> ShortNoticeChoices | Errors:
         errors["days"] = "Select the days you could come in"
     if not periods:
         errors["periods"] = "Select the times of day you could come in"
-    travel = _text(data, "max-miles")
+    travel = text_of(data, "max-miles")
     if travel not in dict(TRAVEL_MILES):
         errors["max-miles"] = "Select how far you could travel"
-    notice = _text(data, "notice-hours")
+    notice = text_of(data, "notice-hours")
     if notice not in dict(NOTICE_HOURS):
         errors["notice-hours"] = "Select how much notice you need"
     if errors:
@@ -177,8 +138,3 @@ def _many(data: FormData, field: str, options: Sequence[tuple[str, str]]) -> tup
     raw = data.get(field, [])
     chosen = {raw} if isinstance(raw, str) else set(raw)
     return tuple(code for code, _label in options if code in chosen)
-
-
-def _text(data: Mapping[str, str | list[str]], field: str) -> str:
-    value = data.get(field, "")
-    return value if isinstance(value, str) else (value[0] if value else "")

@@ -26,15 +26,16 @@ from collections.abc import Callable
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, HTTPException, Request, status
-from sqlalchemy import Engine, bindparam, select
+from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from booking_api.access import tokens
-from booking_api.access.models import AccountRole, SignInKind, StaffUser
+from booking_api.access.models import AccountRole, SignInKind
 from booking_api.access.policy import DEFAULT_POLICY, AccessPolicy
 from booking_api.access.principals import PatientPrincipal, StaffPrincipal
-from booking_api.access.services import patient_principal
+from booking_api.access.services import patient_principal, staff_principal
 from booking_api.api.deps import clock_of
+from booking_api.audit.reads import Reader
 from booking_api.audit.services import Actor
 from booking_api.core.app_state import database_of
 from booking_api.idempotency.route import idempotent_route
@@ -154,6 +155,21 @@ IdempotentRoute = idempotent_route(establish_principal)
 the signed-in caller (see `booking_api.idempotency.route`)."""
 
 
+def reader_of(who: Principal, request: Request) -> Reader | None:
+    """Who is reading patients' records through this route, for the access log
+    (`audit.reads`); None for a patient, who sees only their own."""
+    if isinstance(who, PatientPrincipal):
+        return None
+    return Reader(who.actor, route_of(request))
+
+
+def route_of(request: Request) -> str:
+    """The method and route template being served (`GET /api/appointments/{appointment_id}`):
+    ids stay out of it, so it names the kind of read, not whom."""
+    route = request.scope.get("route")
+    return f"{request.method} {getattr(route, 'path', request.url.path)}"
+
+
 def actor_and_patient(who: Principal) -> tuple[Actor, int | None]:
     """The actor, and the patient every lookup is limited to (None for staff)."""
     if isinstance(who, PatientPrincipal):
@@ -188,17 +204,5 @@ def _unauthorised(message: str) -> HTTPException:
                          headers={"WWW-Authenticate": "Bearer"})
 
 
-_STAFF = select(StaffUser.username, StaffUser.display_name, StaffUser.role, StaffUser.active,
-                StaffUser.token_version).where(StaffUser.id == bindparam("staff_id"))
-"""Built once: every signed-in request runs it."""
-
-
 def _load_staff(engine: Engine, claims: tokens.StaffClaims) -> StaffPrincipal:
-    with engine.connect() as connection:
-        row = connection.execute(_STAFF, {"staff_id": claims.staff_id}).first()
-    if row is None or not row.active:
-        raise tokens.InvalidToken("this staff account is no longer active")
-    if row.token_version != claims.token_version:
-        raise tokens.InvalidToken("your account changed since you signed in: sign in again")
-    return StaffPrincipal(staff_id=claims.staff_id, username=row.username,
-                          display_name=row.display_name, role=AccountRole(row.role))
+    return staff_principal(engine, claims)

@@ -29,7 +29,7 @@ from booking_api.access.models import (
     StaffUser,
 )
 from booking_api.access.policy import AccessPolicy
-from booking_api.access.principals import PatientPrincipal
+from booking_api.access.principals import PatientPrincipal, StaffPrincipal
 from booking_api.audit.services import Actor, record_audit
 from booking_api.core.channel import Channel
 from booking_api.patients.models import Patient
@@ -234,3 +234,21 @@ def patient_principal(engine: Engine, claims: tokens.PatientClaims) -> PatientPr
         return None
     return PatientPrincipal(patient_id=claims.patient_id,
                             signed_in_request_id=claims.request_id, request_ids=request_ids)
+
+
+_STAFF = select(StaffUser.username, StaffUser.display_name, StaffUser.role, StaffUser.active,
+                StaffUser.token_version).where(StaffUser.id == bindparam("staff_id"))
+"""Built once: every signed-in staff request runs it."""
+
+
+def staff_principal(engine: Engine, claims: tokens.StaffClaims) -> StaffPrincipal:
+    """The signed-in staff member; InvalidToken when the account is inactive or changed
+    since the token was issued (its tokens were revoked). `engine`: the `lookup` engine."""
+    with engine.connect() as connection:
+        row = connection.execute(_STAFF, {"staff_id": claims.staff_id}).first()
+    if row is None or not row.active:
+        raise tokens.InvalidToken("this staff account is no longer active")
+    if row.token_version != claims.token_version:
+        raise tokens.InvalidToken("your account changed since you signed in: sign in again")
+    return StaffPrincipal(staff_id=claims.staff_id, username=row.username,
+                          display_name=row.display_name, role=AccountRole(row.role))

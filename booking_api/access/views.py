@@ -21,6 +21,7 @@ from booking_api.access.deps import (
     PolicyDep,
     SignedIn,
     client_address,
+    reader_of,
 )
 from booking_api.access.models import (
     PatientSignIn,
@@ -36,11 +37,14 @@ from booking_api.access.passwords import WeakPassword
 from booking_api.access.policy import AccessPolicy
 from booking_api.access.principals import StaffPrincipal
 from booking_api.access.rate_limit import TooManyAttempts
-from booking_api.api.deps import SessionDep, SettingsDep, clock_of
+from booking_api.api.deps import ReadSessionDep, SessionDep, SettingsDep, clock_of
+from booking_api.audit.models import PatientRecordReadPublic
+from booking_api.audit.reads import reads_of_patient, record_read
 from booking_api.core.inputs import MAX_ID, PlainText
 
 auth_router = APIRouter(prefix="/api/auth", tags=["sign-in"])
 admin_router = APIRouter(prefix="/api/admin", tags=["admin"], route_class=IdempotentRoute)
+patients_router = APIRouter(prefix="/api/patients", tags=["admin"])
 logger = logging.getLogger(__name__)
 
 FilterText = Annotated[PlainText | None, Query(max_length=100)]
@@ -145,6 +149,20 @@ def read_audit(_admin: AdminOnly, session: SessionDep,
     """Audit events, newest first; page with `before_id` = the last id you got."""
     return read_audit_events(session, entity=entity, entity_id=entity_id, actor=actor,
                              action=action, before_id=before_id, limit=limit)
+
+
+@patients_router.get("/{patient_id}/access-log", response_model=list[PatientRecordReadPublic])
+def patient_access_log(patient_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+                       admin: AdminOnly, session: ReadSessionDep, request: Request,
+                       before_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+                       limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+                       ) -> list[PatientRecordReadPublic]:
+    """Who read this patient's record, when, what and through which route, newest first
+    (administrators, for information governance); page with `before_id`. Reading the log is
+    itself logged."""
+    found = reads_of_patient(session, patient_id, before_id=before_id, limit=limit)
+    record_read(session, reader_of(admin, request), patient_id, "access-log")
+    return found
 
 
 @contextmanager

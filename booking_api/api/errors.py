@@ -10,6 +10,7 @@ cannot even be encoded, such as a lone surrogate or NaN)."""
 from __future__ import annotations
 
 import logging
+from dataclasses import asdict
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -29,6 +30,7 @@ shutting down or starting), insufficient resources (too many connections)."""
 STATUS_OF: dict[type[errors.BookingError], tuple[int, str]] = {
     errors.NotFound: (404, "not_found"),
     errors.SlotTaken: (409, "slot_taken"),
+    errors.PatientBusy: (409, "patient_busy"),
     errors.SlotUnavailable: (409, "slot_unavailable"),
     errors.HoldExpired: (409, "hold_expired"),
     errors.RequestNotBookable: (409, "request_not_bookable"),
@@ -58,6 +60,9 @@ def booking_error_response(error: errors.BookingError) -> JSONResponse:
         body["field"] = error.field
     if isinstance(error, errors.SlotNotEligible):
         body["reasons"] = list(error.reasons)
+    if isinstance(error, errors.PatientBusy):
+        body["clashes"] = [{**asdict(clash), "start_at": clash.start_at.isoformat(),
+                            "end_at": clash.end_at.isoformat()} for clash in error.clashes]
     return JSONResponse(body, status_code=status)
 
 

@@ -56,3 +56,47 @@ def note_appointment_change(session: Session, change: AppointmentChange,
         patient_id=appointment.patient_id, exam_code=request.exam_code,
         start_at=appointment.start_at, at=now, previous_id=previous_id,
         by_service=by_service))
+
+
+class FreedBy(StrEnum):
+    """Why a slot came free: the backfill trail names it. Stable codes (stored)."""
+
+    PATIENT = "patient_cancelled"
+    CLERK = "clerk_cancelled"
+    SMS = "sms_cancelled"
+    SERVICE = "service_cancelled"
+    CHANGED = "changed"
+    """The patient (or a clerk for them) moved to another time."""
+    REPAIR = "repair"
+    """The service moved the patient (a diary repair, a room closed)."""
+    HOLD_LAPSED = "hold_lapsed"
+    UNBLOCKED = "unblocked"
+    OFFER_TAKEN = "offer_taken"
+    """A patient booked later took an earlier offered slot: their old one is free (a
+    backfill cascade)."""
+
+
+@dataclass(frozen=True)
+class SlotFreed:
+    """A slot that was taken (booked, held, blocked) and is free again, which backfill (a
+    context above) may offer to waiting patients."""
+
+    slot_id: int
+    start_at: datetime
+    at: datetime
+    cause: FreedBy
+    appointment_id: int | None = None
+    """The appointment that let it go, if any."""
+
+
+def note_slot_freed(session: Session, slot_id: int, start_at: datetime, now: datetime,
+                    cause: FreedBy, appointment_id: int | None = None) -> None:
+    """Note that `slot_id` came free for backfill (acted on as the transaction commits)."""
+    note_change(session, SlotFreed(slot_id, start_at, now, cause, appointment_id))
+
+
+def freed_by_cancelling(channel: str, by_service: bool) -> FreedBy:
+    """The cause of a booking's cancellation from the channel it came through."""
+    if by_service:
+        return FreedBy.SERVICE
+    return {"portal": FreedBy.PATIENT, "sms": FreedBy.SMS}.get(str(channel), FreedBy.CLERK)

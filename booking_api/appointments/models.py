@@ -3,8 +3,12 @@ appointment on one slot, through a partial unique index, whatever path the booki
 PostgreSQL an exclusion constraint also refuses two active appointments whose time ranges
 overlap in one room (an exam longer than one slot covers the slots after its first).
 
+On PostgreSQL a second exclusion constraint refuses two
+active appointments of one patient that overlap in time (a clerk's `overlap_reason` exempts
+one).
+
 An appointment repeats the room and the time range it occupies (`room_id`, `start_at`,
-`end_at`), so that constraint needs no join. `change_seq` is stamped by the database on
+`end_at`), so those constraints need no join. `change_seq` is stamped by the database on
 every change: the slot search index reads what committed since its last look through it.
 """
 
@@ -28,6 +32,10 @@ LIVE_HOLDS_INDEX = "ix_appointment_held_until"
 """Holds by expiry, for the hold sweeper: a few rows, however many appointments there are."""
 NO_OVERLAP_IN_A_ROOM = "ex_appointment_active_room_time"
 """PostgreSQL only (btree_gist): active appointments in one room never overlap in time."""
+NO_OVERLAP_FOR_A_PATIENT = "ex_appointment_active_patient_time"
+"""PostgreSQL only (btree_gist): a patient's active appointments never overlap in time,
+unless a clerk booked one anyway (`overlap_reason`). The travel allowance between sites is
+checked by the booking path under the patient's lock (`appointments.taking`)."""
 
 
 class AppointmentBase(SQLModel):
@@ -64,6 +72,10 @@ class Appointment(AppointmentBase, table=True):
     booked_at: datetime | None = None
     cancelled_at: datetime | None = None
     cancel_reason: str | None = Field(default=None, max_length=2000)
+    overlap_reason: str | None = Field(
+        default=None, max_length=2000,
+        description="why a clerk booked this time although it clashes with another of the "
+                    "patient's appointments (none: it clashes with none)")
     created_at: datetime = Field(default_factory=utc_now)
     updated_at: datetime = Field(default_factory=utc_now, index=True)
     change_seq: int = Field(default=0, index=True, sa_type=BigInteger,
@@ -87,6 +99,7 @@ class AppointmentPublic(AppointmentBase):
     booked_at: datetime | None
     cancelled_at: datetime | None
     cancel_reason: str | None
+    overlap_reason: str | None = None
 
     @classmethod
     def of(cls, appointment: Appointment, site_id: str | None = None) -> AppointmentPublic:

@@ -17,7 +17,12 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlmodel import Session, col
 
-from booking_api.appointments.changes import AppointmentChange, note_appointment_change
+from booking_api.appointments.changes import (
+    AppointmentChange,
+    freed_by_cancelling,
+    note_appointment_change,
+    note_slot_freed,
+)
 from booking_api.appointments.models import HELD_SQL, Appointment
 from booking_api.appointments.taking import (
     Claim,
@@ -28,6 +33,7 @@ from booking_api.appointments.taking import (
     slots_of,
     take_slot,
 )
+from booking_api.audit.reads import Reader, record_read
 from booking_api.audit.services import Actor, record_audit
 from booking_api.core.channel import Channel
 from booking_api.core.columns import utc_now
@@ -100,10 +106,12 @@ def book_hold(session: Session, actor: Actor, appointment_id: int, *, now: datet
 
 def book_slot(session: Session, actor: Actor, request_id: int, slot_id: int, *, now: datetime,
               patient_id: int | None = None, overrides: Sequence[Override] = (),
-              reason: str | None = None) -> Appointment:
-    """Book a slot directly (no hold first); `overrides` set slot rules aside (clerks)."""
+              reason: str | None = None, overlap_reason: str | None = None) -> Appointment:
+    """Book a slot directly (no hold first); `overrides` set slot rules aside and
+    `overlap_reason` a clash with another of the patient's appointments (clerks: the flows
+    check who may)."""
     claim = Claim(request_id, slot_id, AppointmentState.BOOKED, overrides=tuple(overrides),
-                  patient_id=patient_id)
+                  patient_id=patient_id, overlap_reason=overlap_reason)
     appointment, request = take_slot(session, actor, claim, now)
     _audit(session, actor, appointment, "appointment.booked", None, reason=reason,
            overrides=overrides)
@@ -132,6 +140,9 @@ def cancel_appointment(session: Session, actor: Actor, appointment_id: int, reas
                     f"appointment cancelled: {reason}")
         note_appointment_change(session, AppointmentChange.CANCELLED, appointment, now,
                                 by_service=by_service)
+        assert appointment.start_at is not None
+        note_slot_freed(session, appointment.slot_id, appointment.start_at, now,
+                        freed_by_cancelling(actor.channel, by_service), appointment.id)
     _audit(session, actor, appointment, "appointment.cancelled", before, reason=reason)
     return appointment
 
@@ -166,20 +177,26 @@ def sweep_expired_holds(session: Session, now: datetime, actor: Actor = SWEEPER,
     return count
 
 
-def get_appointment(session: Session, appointment_id: int,
-                    patient_id: int | None = None) -> Appointment:
-    """One appointment; NotFound if absent or (for a patient) not theirs."""
+def get_appointment(session: Session, appointment_id: int, patient_id: int | None = None,
+                    reader: Reader | None = None) -> Appointment:
+    """One appointment; NotFound if absent or (for a patient) not theirs. A staff `reader`
+    is logged as having read it (`audit.reads`)."""
     appointment = session.get(Appointment, appointment_id)
     if appointment is None or (patient_id is not None and appointment.patient_id != patient_id):
         raise NotFound("appointment", appointment_id, "appointment_id")
+    record_read(session, reader, appointment.patient_id, "appointment", appointment_id)
     return appointment
 
 
-def appointments_of_patient(session: Session, patient_id: int) -> list[Appointment]:
-    """A patient's appointments, soonest first (cancelled ones included, for their history)."""
-    return list(session.scalars(
+def appointments_of_patient(session: Session, patient_id: int,
+                            reader: Reader | None = None) -> list[Appointment]:
+    """A patient's appointments, soonest first (cancelled ones included, for their history).
+    A staff `reader` is logged as having read them."""
+    appointments = list(session.scalars(
         select(Appointment).where(Appointment.patient_id == patient_id)
         .order_by(col(Appointment.start_at), col(Appointment.id))))
+    record_read(session, reader, patient_id, "appointments")
+    return appointments
 
 
 def own_request(session: Session, request_id: int, patient_id: int | None) -> Request:

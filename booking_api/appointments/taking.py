@@ -3,16 +3,23 @@ diary time. Nothing else inserts an active appointment.
 
 Locking discipline (after pretix): read and judge everything that does not depend on who else
 is booking first, unlocked; then lock once, as late as possible, right before the
-availability check: the request row and the run of slots the exam needs, in one statement
-(PostgreSQL `SELECT ... FOR UPDATE`; on SQLite the transaction already holds the database's
-single write lock from BEGIN IMMEDIATE). Under the lock: expire stale holds on that time, check
-nothing active overlaps, insert, mark the slots. Before the lock, a first slot already booked or
-closed when read is refused at once, so under contention most losers never queue for the lock.
-The database has the last word: a partial unique index on the first slot, and on PostgreSQL an
-exclusion constraint on the room's time range; a violation (23505, 23P01, SQLite's
-IntegrityError) or a deadlock becomes our own `SlotTaken`, and the caller's transaction rolls
-back whole. Other row locks (an appointment being changed) are taken before this one, so locks
-are always taken in the order appointment, request, slots.
+availability check: the patient row, the request row and the run of slots the exam needs, in
+one statement (PostgreSQL `SELECT ... FOR NO KEY UPDATE`, rows locked in that order; on
+SQLite the transaction already holds the database's single write lock from BEGIN IMMEDIATE).
+Under the lock: expire stale holds on that time or of that patient, check nothing active
+overlaps the time in the room, nor any of the patient's live appointments (overlapping, or
+too close for the journey between sites: `domain.travel`) unless a clerk gave an
+`overlap_reason`, insert, mark the slots. The patient's lock makes two bookings of one
+patient at two sites take turns, so the second sees the first. Before the lock, a first slot
+already booked or closed when read is refused at once, so under contention most losers never
+queue for the lock.
+The database has the last word: a partial unique index on the first slot, and on PostgreSQL
+exclusion constraints on the room's time range and on the patient's (overlap only: the
+travel allowance varies by pair of sites, so it is the check's); a violation (23505, 23P01,
+SQLite's IntegrityError) or a deadlock becomes our own `SlotTaken` (`PatientBusy` for the
+patient's constraint), and the caller's transaction rolls back whole. Other row locks (an
+appointment being changed, and the slots it frees) are taken before this one, so locks are
+always taken in the order appointment, its slots, patient, request, slots.
 """
 
 from __future__ import annotations
@@ -30,13 +37,27 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col
 
-from booking_api.appointments.changes import AppointmentChange, note_appointment_change
-from booking_api.appointments.models import ACTIVE_STATES, Appointment
+from booking_api.appointments.changes import (
+    AppointmentChange,
+    FreedBy,
+    note_appointment_change,
+    note_slot_freed,
+)
+from booking_api.appointments.models import ACTIVE_STATES, NO_OVERLAP_FOR_A_PATIENT, Appointment
 from booking_api.audit.services import Actor, record_audit
 from booking_api.core.channel import Channel
 from booking_api.core.columns import utc_now
 from booking_api.core.db import CONFLICT_SQLSTATES
-from booking_api.core.errors import NotFound, RequestNotBookable, SlotTaken, SlotUnavailable
+from booking_api.core.errors import (
+    NotFound,
+    PatientBusy,
+    PatientClash,
+    RequestNotBookable,
+    SlotTaken,
+    SlotUnavailable,
+)
+from booking_api.network.models import Room, Site
+from booking_api.patients.models import Patient
 from booking_api.requests.models import Request
 from booking_api.slots.eligibility import (
     check_slot_eligible,
@@ -45,6 +66,7 @@ from booking_api.slots.eligibility import (
 )
 from booking_api.slots.models import Slot
 from domain.lifecycle import AppointmentState, RequestState, SlotStatus
+from domain.travel import Place, clashes, travel_allowance
 from slot_rules.overrides import Override
 
 SLOT_STATUS_OF = {AppointmentState.HELD: SlotStatus.BUSY_TENTATIVE,
@@ -69,6 +91,9 @@ class Claim:
     active until the caller releases it in the same transaction."""
     patient_id: int | None = None
     """When a patient acts: the request must be theirs (else NotFound)."""
+    overlap_reason: str | None = None
+    """A clerk's reason to book the patient anyway when this time clashes with another of
+    their appointments (audited; kept on the appointment only if there was a clash)."""
 
 
 class Taken(NamedTuple):
@@ -84,12 +109,13 @@ def take_slot(session: Session, actor: Actor, claim: Claim, now: datetime) -> Ta
     facts, (first, room, site) = load_request_and_slot(session, claim.request_id,
                                                        claim.slot_id, claim.patient_id)
     _refuse_early(first)
-    slots = _slot_run(session, first, facts.exam.duration_min)
+    slots = slot_run(session, first, facts.exam.duration_min)
     _check_not_started(first, now)
     check_slot_eligible(slot_request_for(facts, now), slots, room, site, now, claim.overrides)
     request = facts.request
     _lock(session, request, slots)
-    _check_available(session, request, slots, claim, now)
+    overridden = _check_available(session, request, slots, Place(site.site_id, site.lat,
+                                                                  site.lon), claim, now)
     appointment = _insert_appointment(session, {
         "request_id": request.id, "slot_id": slots[0].id, "patient_id": request.patient_id,
         "channel": actor.channel, "state": claim.state, "room_id": slots[0].room_id,
@@ -97,7 +123,14 @@ def take_slot(session: Session, actor: Actor, claim: Claim, now: datetime) -> Ta
         "held_until": claim.held_until, "hold_extended": False,
         "booked_at": now if claim.state is AppointmentState.BOOKED else None,
         "cancelled_at": None, "cancel_reason": None, "created_at": now,
-        "updated_at": utc_now()}, slots, SLOT_STATUS_OF[claim.state])
+        "updated_at": utc_now(), "overlap_reason": claim.overlap_reason if overridden else None},
+        slots, SLOT_STATUS_OF[claim.state])
+    if overridden:
+        record_audit(session, actor, "appointment.overlap_overridden", "appointment",
+                     appointment.id or 0, after={
+                         "patient_id": request.patient_id,
+                         "clashes_with": [clash.appointment_id for clash in overridden]},
+                     reason=claim.overlap_reason)
     return Taken(appointment, request)
 
 
@@ -120,7 +153,7 @@ def _insert_appointment(session: Session, values: dict[str, Any], slots: Sequenc
             connection.execute(_MARK_SLOTS, marking)
     except (IntegrityError, DBAPIError) as error:
         if _is_conflict(error):
-            raise SlotTaken() from error
+            raise conflict_refusal(error) from error
         raise
     _note_marked(session, slots, marking)
     appointment = Appointment(id=new_id, **values)
@@ -192,6 +225,8 @@ def expire_hold(session: Session, actor: Actor, hold: Appointment, now: datetime
                  before=before, after={"state": hold.state.value}, reason=HOLD_EXPIRED)
     if hold.channel is not Channel.PORTAL:
         note_appointment_change(session, AppointmentChange.HOLD_EXPIRED, hold, now)
+    if hold.start_at is not None:
+        note_slot_freed(session, hold.slot_id, hold.start_at, now, FreedBy.HOLD_LAPSED, hold.id)
 
 
 def is_stale_hold(appointment: Appointment | Row[Any], now: datetime) -> bool:
@@ -199,7 +234,7 @@ def is_stale_hold(appointment: Appointment | Row[Any], now: datetime) -> bool:
             and appointment.held_until <= now)
 
 
-def _slot_run(session: Session, first: Slot, duration_min: int) -> list[Slot]:
+def slot_run(session: Session, first: Slot, duration_min: int) -> list[Slot]:
     """The first slot and the consecutive slots of its session that the exam runs on into."""
     length = max(1, int((first.end_at - first.start_at).total_seconds() // 60))
     needed = math.ceil(duration_min / length)
@@ -247,19 +282,24 @@ def _lock(session: Session, request: Request, slots: Sequence[Slot]) -> None:
         set_committed_value(slot, "version", row.version)
 
 
-def _check_available(session: Session, request: Request, slots: Sequence[Slot], claim: Claim,
-                     now: datetime) -> None:
-    """Under the lock: the request may take a slot, stale holds on it or on this time expire,
-    and nothing else occupies the time or the slots."""
+def _check_available(session: Session, request: Request, slots: Sequence[Slot], place: Place,
+                     claim: Claim, now: datetime) -> tuple[PatientClash, ...]:
+    """Under the lock: the request may take a slot, stale holds on it or of the patient
+    expire, nothing else occupies the time or the slots, and the patient has no other live
+    appointment it clashes with (`domain.travel`). Returns the clashes a clerk's
+    `overlap_reason` sets aside; PatientBusy names them when there is no reason."""
     allowed = "appointable" if claim.replacing is None else "appointed"
     if request.state.value != allowed:
         raise RequestNotBookable(f"request {request.id} is {request.state.value}; only "
                                  f"{allowed} requests can take this slot")
     first, last = slots[0], slots[-1]
-    active = session.connection().execute(_ACTIVE_ON_REQUEST_OR_TIME, {
-        "request_id": request.id, "room_id": first.room_id, "start_at": first.start_at,
-        "end_at": last.end_at}).all()
+    active = session.connection().execute(_ACTIVE_OF_PATIENT_OR_ON_TIME, {
+        "patient_id": request.patient_id, "room_id": first.room_id,
+        "start_at": first.start_at, "end_at": last.end_at}).all()
+    found: list[PatientClash] = []
     for other in active:
+        if other.id == claim.replacing:
+            continue
         if is_stale_hold(other, now):
             stale = session.get(Appointment, other.id)
             assert stale is not None
@@ -267,30 +307,63 @@ def _check_available(session: Session, request: Request, slots: Sequence[Slot], 
         elif other.room_id == first.room_id and other.start_at < last.end_at \
                 and other.end_at > first.start_at:
             raise SlotTaken()
-        elif other.id != claim.replacing:
+        elif other.request_id == request.id:
             raise RequestNotBookable(f"request {request.id} already has an active appointment "
                                      f"({other.id}); cancel or reschedule that one instead")
+        elif other.patient_id == request.patient_id:
+            clash = _clash(other, first.start_at, last.end_at, place)
+            if clash is not None:
+                found.append(clash)
     for slot in slots:
         if slot.status in (SlotStatus.BUSY_UNAVAILABLE, SlotStatus.ENTERED_IN_ERROR):
             raise SlotUnavailable(f"slot {slot.id} is {_status_words(slot.status)}")
         if slot.status is not SlotStatus.FREE:
             raise SlotTaken()
+    if found and not claim.overlap_reason:
+        raise PatientBusy(found)
+    return tuple(found)
+
+
+def _clash(other: Row[Any], start: datetime, end: datetime,
+           place: Place) -> PatientClash | None:
+    """The other appointment as a clash with [start, end) at `place`, or None if the patient
+    can attend both. An appointment without a known site counts as next door to none."""
+    if other.site_id is None:
+        other_place = Place("", place.lat, place.lon)
+    else:
+        other_place = Place(other.site_id, other.lat, other.lon)
+    if not clashes(start, end, place, other.start_at, other.end_at, other_place):
+        return None
+    travel = travel_allowance(place, other_place)
+    return PatientClash(other.id, other.state.value, other.site_id, other.start_at,
+                        other.end_at, int(travel.total_seconds() // 60))
 
 
 # Statements of the hot path, built once with bind parameters (building one costs more than
 # running it).
 _LOCK = (select(Request.state.label("request_state"), Slot.id.label("slot_id"), Slot.status,
                 Slot.version)
+         .select_from(Patient)
+         .join(Request, Request.patient_id == Patient.id)
          .join(Slot, col(Slot.id).in_(bindparam("slot_ids", expanding=True)))
-         .where(Request.id == bindparam("request_id")).order_by(Slot.id).with_for_update())
-_ACTIVE_ON_REQUEST_OR_TIME = select(
-    Appointment.id, Appointment.state, Appointment.held_until, Appointment.room_id,
-    Appointment.start_at, Appointment.end_at).where(
-    col(Appointment.state).in_(ACTIVE_STATES),
-    or_(Appointment.request_id == bindparam("request_id"),
-        and_(Appointment.room_id == bindparam("room_id"),
-             col(Appointment.start_at) < bindparam("end_at"),
-             col(Appointment.end_at) > bindparam("start_at"))))
+         .where(Request.id == bindparam("request_id")).order_by(Slot.id)
+         .with_for_update(key_share=True))
+"""Locks patient, request and slots, in that order (the order of the FROM list). NO KEY
+UPDATE, the lock an UPDATE of these rows would take: bookers exclude each other, while rows
+merely referring to the patient (a new request, a message) need not wait for the booking."""
+_ACTIVE_OF_PATIENT_OR_ON_TIME = (
+    select(Appointment.id, Appointment.request_id, Appointment.patient_id, Appointment.state,
+           Appointment.held_until, Appointment.room_id, Appointment.start_at,
+           Appointment.end_at, Room.site_id, Site.lat, Site.lon)
+    .outerjoin(Room, Room.room_id == Appointment.room_id)
+    .outerjoin(Site, Site.site_id == Room.site_id)
+    .where(col(Appointment.state).in_(ACTIVE_STATES),
+           or_(Appointment.patient_id == bindparam("patient_id"),
+               and_(Appointment.room_id == bindparam("room_id"),
+                    col(Appointment.start_at) < bindparam("end_at"),
+                    col(Appointment.end_at) > bindparam("start_at")))))
+"""The patient's live appointments (few: the request's own among them) with their sites,
+and whatever is live on the room's time."""
 _INSERT_APPOINTMENT = insert(Appointment).returning(Appointment.id)
 _MARK_SLOTS = (update(Slot).where(col(Slot.id).in_(bindparam("slot_ids", expanding=True)))
                .values(status=bindparam("new_status"), version=Slot.version + 1,
@@ -319,6 +392,16 @@ def _is_conflict(error: DBAPIError) -> bool:
     if state is not None:
         return state in CONFLICT_SQLSTATES
     return isinstance(error, IntegrityError)
+
+
+def conflict_refusal(error: DBAPIError) -> SlotTaken | PatientBusy:
+    """The database's refusal of a second occupant as ours: the patient's own exclusion
+    constraint as PatientBusy (the clashing appointment is not named: the transaction that
+    could look it up is aborted), anything else as SlotTaken."""
+    diag = getattr(error.orig, "diag", None)
+    if getattr(diag, "constraint_name", None) == NO_OVERLAP_FOR_A_PATIENT:
+        return PatientBusy(())
+    return SlotTaken()
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -22,6 +22,7 @@ from booking_api.access.deps import (
     IdempotentRoute,
     SignedIn,
     actor_and_patient,
+    reader_of,
     require_roles,
 )
 from booking_api.access.models import AccountRole
@@ -30,9 +31,9 @@ from booking_api.api.deps import MAX_ID, ReadSessionDep, SessionDep, SettingsDep
 from booking_api.api.errors import ERROR_RESPONSES, booking_error_response
 from booking_api.appointments import flows, services
 from booking_api.appointments.models import Appointment, AppointmentPublic
-from booking_api.appointments.taking import SITES_OF_MARKED_SLOTS
+from booking_api.appointments.taking import SITES_OF_MARKED_SLOTS, conflict_refusal
 from booking_api.core.db import CONFLICT_SQLSTATES
-from booking_api.core.errors import BookingError, InvalidInput, SlotTaken
+from booking_api.core.errors import BookingError, InvalidInput
 from booking_api.core.inputs import PlainText, SafeText, StrictId
 from booking_api.idempotency.route import keep_with_commit
 from booking_api.slots.models import Slot
@@ -59,9 +60,15 @@ class Reason(BaseModel):
     reason: SafeText = Field(min_length=1, max_length=2000)
 
 
+OVERLAP_REASON = ("staff only: why the patient should have this time although it clashes "
+                  "with another of their appointments (recorded and audited)")
+
+
 class RescheduleIn(BaseModel):
     slot_id: StrictId
     reason: SafeText = Field(min_length=1, max_length=2000)
+    overlap_reason: SafeText | None = Field(default=None, min_length=1, max_length=2000,
+                                            description=OVERLAP_REASON)
 
 
 class OverrideIn(BaseModel):
@@ -72,6 +79,8 @@ class OverrideIn(BaseModel):
 class StaffBookingIn(SlotChoice):
     reason: SafeText = Field(min_length=1, max_length=2000)
     overrides: list[OverrideIn] = Field(default_factory=list, max_length=20)
+    overlap_reason: SafeText | None = Field(default=None, min_length=1, max_length=2000,
+                                            description=OVERLAP_REASON)
 
 
 @router.post("/holds", status_code=201, response_model=AppointmentPublic)
@@ -130,7 +139,8 @@ def reschedule(appointment_id: AppointmentId, body: RescheduleIn, who: SignedIn,
     actor, patient_id = actor_and_patient(who)
     return commit(session, lambda: flows.reschedule(
         session, actor, appointment_id, body.slot_id, reason=body.reason,
-        now=now_of(request), patient_id=patient_id), status=201)
+        now=now_of(request), patient_id=patient_id, overlap_reason=body.overlap_reason),
+        status=201)
 
 
 @router.post("/{appointment_id}/attended", response_model=AppointmentPublic)
@@ -150,26 +160,29 @@ def did_not_attend(appointment_id: AppointmentId, staff: ClerkOrAbove, session: 
 
 
 @router.get("/{appointment_id}", response_model=AppointmentPublic)
-def read_one(appointment_id: AppointmentId, who: SignedIn, session: ReadSessionDep) -> Outcome:
-    """One appointment (a patient sees only their own)."""
+def read_one(appointment_id: AppointmentId, who: SignedIn, session: ReadSessionDep,
+             request: Request) -> Outcome:
+    """One appointment (a patient sees only their own; staff reads are logged)."""
     _actor, patient_id = actor_and_patient(who)
     try:
-        return public(session, services.get_appointment(session, appointment_id, patient_id))
+        return public(session, services.get_appointment(session, appointment_id, patient_id,
+                                                        reader_of(who, request)))
     except BookingError as error:
         return booking_error_response(error)
 
 
 @router.get("", response_model=list[AppointmentPublic])
-def read_many(who: SignedIn, session: ReadSessionDep,
+def read_many(who: SignedIn, session: ReadSessionDep, request: Request,
               patient_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None
               ) -> list[AppointmentPublic] | JSONResponse:
-    """A patient's appointments: your own, or (staff) those of `patient_id`."""
+    """A patient's appointments: your own, or (staff, logged) those of `patient_id`."""
     if isinstance(who, PatientPrincipal):
         patient_id = who.patient_id
     elif patient_id is None:
         return booking_error_response(InvalidInput("patient_id is required for staff",
                                                    "patient_id"))
-    return [public(session, a) for a in services.appointments_of_patient(session, patient_id)]
+    return [public(session, a) for a in services.appointments_of_patient(
+        session, patient_id, reader_of(who, request))]
 
 
 @staff_router.post("", status_code=201, response_model=AppointmentPublic)
@@ -180,7 +193,8 @@ def book_on_behalf(body: StaffBookingIn, staff: BookingStaff, session: SessionDe
     overrides = [flows.RuleOverride(o.rule_id, o.reason) for o in body.overrides]
     return commit(session, lambda: flows.book_on_behalf(
         session, staff.actor, body.request_id, body.slot_id, reason=body.reason,
-        overrides=overrides, now=now_of(request)), status=201)
+        overrides=overrides, overlap_reason=body.overlap_reason, now=now_of(request)),
+        status=201)
 
 
 class SweepResult(BaseModel):
@@ -213,7 +227,7 @@ def commit(session: Session, operation: Callable[[], Appointment], status: int =
         session.rollback()
         if getattr(error.orig, "sqlstate", None) not in CONFLICT_SQLSTATES:
             raise
-        return booking_error_response(SlotTaken())
+        return booking_error_response(conflict_refusal(error))
     except BaseException:
         session.rollback()  # release SQLite's write lock before anyone else needs it
         raise

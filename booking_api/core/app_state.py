@@ -28,3 +28,10 @@ def app_clock(app: Starlette) -> Clock:
 
 def app_now(app: Starlette) -> datetime:
     return app_clock(app)()
+
+
+def sms_reply_handlers_of(app: Starlette) -> tuple:
+    """Handlers a patient's text goes to before the outbox's own replies (backfill's offer
+    answers): each takes (database, inbound text, now) and returns the answer, or None when
+    the text is not theirs."""
+    return getattr(app.state, "sms_reply_handlers", ())

@@ -32,9 +32,17 @@ def note_change(session: Session, change: Any) -> None:
     session.info.setdefault(_PENDING, []).append(change)
 
 
-def take_changes(session: Session) -> list[Any]:
-    """The changes noted so far in this transaction, in order, and forget them."""
-    return session.info.pop(_PENDING, None) or []
+def take_changes(session: Session, kind: type | None = None) -> list[Any]:
+    """The changes noted so far in this transaction (of `kind` only, when given), in order,
+    and forget them; changes of other kinds stay for the listeners that take those."""
+    pending = session.info.pop(_PENDING, None) or []
+    if kind is None:
+        return pending
+    taken = [change for change in pending if isinstance(change, kind)]
+    left = [change for change in pending if not isinstance(change, kind)]
+    if left:
+        session.info[_PENDING] = left
+    return taken
 
 
 def wire_changes(factory: sessionmaker[Session]) -> None:

@@ -149,6 +149,17 @@ class Settings(BaseSettings):
         description="/health/ready fails while the slot index has not caught up for this long")
     demo_maildir: Path | None = Field(
         default=None, description="the demo's SMTP catcher's Maildir (/demo/messages)")
+    backfill_enabled: bool = Field(
+        default=True, description="offer every freed slot to waiting patients (issue 18)")
+    backfill_wave_size: int = Field(default=3, ge=1, le=50,
+                                    description="patients offered a freed slot at once")
+    backfill_offer_minutes: int = Field(default=15, ge=1, le=24 * 60,
+                                        description="how long an offer stays open")
+    backfill_weekly_offer_limit: int = Field(default=3, ge=1, le=50,
+                                             description="offers to one patient a week")
+    backfill_min_notice_hours: float = Field(
+        default=3.0, ge=0, le=72,
+        description="a slot closer than this goes to the clerks' list instead of offers")
 
     @model_validator(mode="after")
     def _no_daily_sweep_in_tests(self) -> Settings:

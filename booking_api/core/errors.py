@@ -5,6 +5,8 @@ layer maps each class to one status (`booking_api.api.errors`); nothing here kno
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
 
 class BookingError(Exception):
@@ -31,6 +33,37 @@ class SlotTaken(BookingError):
     def __init__(self, detail: str | None = None) -> None:
         super().__init__("that time has just been taken" + (f": {detail}" if detail else ""),
                          "slot_id")
+
+
+@dataclass(frozen=True)
+class PatientClash:
+    """Another live appointment of the same patient that a new time would clash with."""
+
+    appointment_id: int
+    state: str
+    site_id: str | None
+    start_at: datetime
+    end_at: datetime
+    travel_minutes: int
+    """The least gap the travel rule asks for between the two (0 at the same site)."""
+
+    def words(self) -> str:
+        when = f"{self.start_at:%Y-%m-%d %H:%M}–{self.end_at:%H:%M} UTC"
+        travel = (f", and {self.travel_minutes} minutes are needed to get between the sites"
+                  if self.travel_minutes else "")
+        return f"appointment {self.appointment_id} ({self.state}) at {self.site_id} {when}{travel}"
+
+
+class PatientBusy(BookingError):
+    """The patient already holds or has booked a time that this one overlaps, or is too
+    close to for the journey between the sites; a clerk may book it anyway with a reason."""
+
+    def __init__(self, clashes: Sequence[PatientClash]) -> None:
+        found = ": " + "; ".join(clash.words() for clash in clashes) if clashes else ""
+        super().__init__(f"the patient already has an appointment at or near that time{found}."
+                         " Choose another time (staff may book it anyway, giving an "
+                         "overlap_reason)", "slot_id")
+        self.clashes = tuple(clashes)
 
 
 class SlotUnavailable(BookingError):

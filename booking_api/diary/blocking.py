@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from booking_api.appointments.changes import FreedBy, note_slot_freed
 from booking_api.appointments.models import ACTIVE_STATES, Appointment
 from booking_api.appointments.services import required_text
 from booking_api.appointments.taking import expire_hold, is_stale_hold, mark_slots
@@ -43,6 +44,7 @@ def unblock_slot(session: Session, actor: Actor, slot_id: int, reason: str, *,
         raise ChangeRefused(f"slot {slot_id} is {slot.status.value}, not blocked", "slot_id")
     before = {"status": slot.status.value}
     mark_slots(session, [slot], SlotStatus.FREE)
+    note_slot_freed(session, slot.id or 0, slot.start_at, now, FreedBy.UNBLOCKED)
     record_audit(session, actor, "slot.unblocked", "slot", slot_id, before=before,
                  after={"status": slot.status.value}, reason=reason)
     session.flush()

@@ -106,6 +106,26 @@ def write_week(session: Session, week_start: date, planned: Iterable[RoomSession
     return report
 
 
+def write_sessions(session: Session, changes: Iterable[tuple[tuple[str, date, SessionPeriod],
+                                                              str]],
+                   templates: Mapping[str, SessionTemplate], room_sites: Mapping[str, str],
+                   zone: ZoneInfo, now: datetime) -> DiaryWriteReport:
+    """Open or re-template single sessions ((room, day, period), template) as a repair
+    decides; the caller has made sure nobody holds a slot in a session it changes."""
+    report = DiaryWriteReport()
+    inserts: list = []
+    for key, template_id in changes:
+        row = session.scalar(select(DiarySession).where(
+            DiarySession.room_id == key[0], DiarySession.session_date == key[1],
+            DiarySession.period == key[2]))
+        old = list(session.scalars(select(Slot).where(Slot.session_id == row.id))) if row else []
+        inserts += _apply(session, key, row, template_id, old, templates, room_sites, zone,
+                          now, report)
+    _insert_slots(session, inserts, now)
+    report.slots_created = len(inserts)
+    return report
+
+
 def _insert_slots(session: Session, inserts, now: datetime) -> None:
     """New slots in bulk, once every new session has its id."""
     session.flush()

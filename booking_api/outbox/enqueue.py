@@ -114,7 +114,7 @@ def _messages(change: AppointmentChanged, policy: MessagePolicy,
 
 
 def _write(session: Session, policy: MessagePolicy) -> None:
-    changes = [c for c in take_changes(session) if isinstance(c, AppointmentChanged)]
+    changes = take_changes(session, AppointmentChanged)
     if not changes:
         return
     write_messages(session, [row for change in changes for row in message_rows(change, policy)])

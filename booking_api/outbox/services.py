@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from booking_api.audit.reads import Reader, record_read
 from booking_api.audit.services import Actor, record_audit
 from booking_api.core.errors import ChangeRefused, NotFound
 from booking_api.outbox.models import (
@@ -51,9 +52,12 @@ def letters_to_post(session: Session, limit: int = LIST_LIMIT) -> list[MessageSu
                       & (OutboxMessage.state == MessageStatus.PENDING), limit)
 
 
-def messages_of_patient(session: Session, patient_id: int,
-                        limit: int = LIST_LIMIT) -> list[MessageSummary]:
-    return _summaries(session, OutboxMessage.patient_id == patient_id, limit)
+def messages_of_patient(session: Session, patient_id: int, limit: int = LIST_LIMIT,
+                        reader: Reader | None = None) -> list[MessageSummary]:
+    """A patient's messages; a staff `reader` is logged as having read them."""
+    messages = _summaries(session, OutboxMessage.patient_id == patient_id, limit)
+    record_read(session, reader, patient_id, "messages")
+    return messages
 
 
 def resend(session: Session, actor: Actor, message_id: int, now: datetime) -> MessageSummary:

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlmodel import Session
 
-from booking_api.access.deps import ClerkOrAbove, IdempotentRoute
+from booking_api.access.deps import ClerkOrAbove, IdempotentRoute, reader_of
 from booking_api.api.deps import MAX_ID, ReadSessionDep, SessionDep, now_of
 from booking_api.api.errors import ERROR_RESPONSES, booking_error_response
 from booking_api.core.errors import BookingError
@@ -63,12 +63,12 @@ def letters(staff: ClerkOrAbove, session: ReadSessionDep,
 
 
 @router.get("", response_model=list[MessagePublic])
-def of_patient(staff: ClerkOrAbove, session: ReadSessionDep,
+def of_patient(staff: ClerkOrAbove, session: ReadSessionDep, request: Request,
                patient_id: Annotated[int, Query(ge=1, le=MAX_ID)],
                limit: Limit = services.LIST_LIMIT) -> list[MessagePublic]:
-    """One patient's messages, whatever their state."""
-    return [MessagePublic.of(m) for m in services.messages_of_patient(session, patient_id,
-                                                                       limit)]
+    """One patient's messages, whatever their state (the read is logged)."""
+    return [MessagePublic.of(m) for m in services.messages_of_patient(
+        session, patient_id, limit, reader_of(staff, request))]
 
 
 @router.post("/{message_id}/resend", response_model=MessagePublic)

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from booking_api.api.deps import now_of
-from booking_api.core.app_state import database_of, settings_of
+from booking_api.core.app_state import database_of, settings_of, sms_reply_handlers_of
 from booking_api.outbox.providers import INBOUND_PATH, STATUS_CALLBACK_PATH, service_details
 from booking_api.outbox.replies import answer_reply, record_delivery_report
 from notifications.errors import InvalidFieldError, WebhookSignatureError
@@ -57,10 +57,18 @@ async def inbound(request: Request) -> Response:
         message = inbound_sms(params)
     except InvalidFieldError as error:
         return _bad(error)
-    outcome = await run_in_threadpool(answer_reply, database_of(request.app), message,
-                                      service_details(settings_of(request.app)),
-                                      now_of(request))
-    body = f"<Message>{escape(outcome.answer)}</Message>" if outcome.answer else ""
+    answer = None
+    for handler in sms_reply_handlers_of(request.app):  # an answer to an offer, say
+        answer = await run_in_threadpool(handler, database_of(request.app), message,
+                                         now_of(request))
+        if answer is not None:
+            break
+    if answer is None:
+        outcome = await run_in_threadpool(answer_reply, database_of(request.app), message,
+                                          service_details(settings_of(request.app)),
+                                          now_of(request))
+        answer = outcome.answer
+    body = f"<Message>{escape(answer)}</Message>" if answer else ""
     return Response(f'<?xml version="1.0" encoding="UTF-8"?><Response>{body}</Response>',
                     media_type="text/xml")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
 from booking_api.core.columns import code_enum, utc_now
@@ -26,8 +27,23 @@ class RequestBase(SQLModel):
     clinical_question: str | None = Field(default=None, max_length=2000)
 
 
+OPEN_STATES_SQL = "state IN ('received', 'justified', 'waiting', 'appointable')"
+"""Requests staff may still have to act on (vet, book): the worklist's partial indexes."""
+WORKLIST_INDEX = "ix_request_worklist"
+"""Open requests by priority then age (within a priority the breach date follows the date
+received): the clerks' worklist reads it in order, a page at a time."""
+WORKLIST_PLANNED_INDEX = "ix_request_worklist_due"
+"""Open requests by priority then due date: planned (surveillance) tests breach on it."""
+
+
 class Request(RequestBase, table=True):
     __tablename__ = "request"
+    __table_args__ = (
+        Index(WORKLIST_INDEX, "priority", "received_at", "id",
+              sqlite_where=text(OPEN_STATES_SQL), postgresql_where=text(OPEN_STATES_SQL)),
+        Index(WORKLIST_PLANNED_INDEX, "priority", "due_date", "id",
+              sqlite_where=text(OPEN_STATES_SQL), postgresql_where=text(OPEN_STATES_SQL)),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     patient_id: int = Field(foreign_key="patient.id", index=True)
@@ -37,9 +53,11 @@ class Request(RequestBase, table=True):
     vetted_at: datetime | None = None
     protocol: str | None = Field(default=None, max_length=200)
     vetting_note: str | None = Field(default=None, max_length=2000)
+    site_id: str | None = Field(
+        default=None, foreign_key="site.site_id", index=True, max_length=40,
+        description="the site (department) the request was sent to, when known; its trust is "
+                    "responsible for the request")
     updated_at: datetime = Field(default_factory=utc_now)
-
-
 
 
 class RequestEvent(SQLModel, table=True):

@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, Integer, Select, bindparam, insert, select
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
+from booking_api.audit.reads import Reader, record_read
 from booking_api.audit.services import Actor, record_audit
 from booking_api.core.channel import Channel
 from booking_api.core.columns import utc_now
@@ -205,11 +206,13 @@ class RequestExplanation:
         return [head, *(f"[{r.status.upper()}] {r.rule_id}: {r.reason}" for r in self.rules)]
 
 
-def explain_request(session: Session, request_id: int,
-                    today: date | None = None) -> RequestExplanation:
-    """Every appointability rule's verdict and reason for one request."""
+def explain_request(session: Session, request_id: int, today: date | None = None,
+                    reader: Reader | None = None) -> RequestExplanation:
+    """Every appointability rule's verdict and reason for one request (with its facts and
+    overrides). A staff `reader` is logged as having read the request (`audit.reads`)."""
     request = get_request(session, request_id)
     result = evaluate_request(session, request, today)
+    record_read(session, reader, request.patient_id, "request", request_id)
     return RequestExplanation(
         request_id=request_id, state=RequestState(request.state).value,
         outcome=result.outcome.value, ruleset=result.ruleset, version=result.version,

@@ -18,9 +18,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from booking_api.access.deps import CurrentStaff, IdempotentRoute, VettingStaff
+from booking_api.access.deps import CurrentStaff, IdempotentRoute, VettingStaff, reader_of
 from booking_api.access.models import AccountRole
+from booking_api.access.principals import StaffPrincipal
 from booking_api.api.deps import ReadSessionDep, SessionDep, clock_of
+from booking_api.audit.reads import Reader
 from booking_api.core.inputs import PlainText, SafeText, ScalarValue
 from booking_api.requests import flows
 from booking_api.requests.rule_facts import APPOINTABILITY
@@ -96,11 +98,12 @@ class OverrideIn(BaseModel):
 
 
 @router.get("/{request_id}/rules", response_model=RequestRulesPublic, responses=ERRORS)
-def request_rules(request_id: int, session: ReadSessionDep, _staff: CurrentStaff,
+def request_rules(request_id: int, session: ReadSessionDep, staff: CurrentStaff,
                   request: Request) -> RequestRulesPublic:
-    """Every appointability rule's verdict and reason for the request, with the outcome."""
+    """Every appointability rule's verdict and reason for the request, with the outcome
+    (the read is logged)."""
     try:
-        return _explained(session, request_id, request)
+        return _explained(session, request_id, request, reader_of(staff, request))
     except RequestNotFound as error:
         raise HTTPException(status_code=404, detail=str(error)) from error
 
@@ -110,7 +113,7 @@ def vet(request_id: int, body: VettingIn, staff: VettingStaff, session: SessionD
         request: Request) -> RequestRulesPublic | JSONResponse:
     """Justify the request with its protocol (the rules then place it), or reject it."""
     if body.decision == "reject":
-        return _commit(session, request_id, request, lambda: flows.reject_request(
+        return _commit(session, request_id, request, staff, lambda: flows.reject_request(
             session, request_id, body.reason or "", staff.actor))
     missing = [f for f in ("exam_code", "protocol", "priority") if getattr(body, f) is None]
     if missing:
@@ -119,7 +122,7 @@ def vet(request_id: int, body: VettingIn, staff: VettingStaff, session: SessionD
         exam_code=body.exam_code or "", protocol=body.protocol or "", contrast=body.contrast,
         sedation=body.sedation, priority=body.priority or Priority.ROUTINE,
         special_requirements=body.special_requirements, note=body.reason)
-    return _commit(session, request_id, request, lambda: flows.justify_request(
+    return _commit(session, request_id, request, staff, lambda: flows.justify_request(
         session, request_id, protocol, staff.actor, _today(request)))
 
 
@@ -136,7 +139,7 @@ def record_fact(request_id: int, body: FactIn, staff: CurrentStaff, session: Ses
         value = _typed_value(body.name, body.value)
     except FactError as error:
         return _error(422, "invalid_input", str(error), "value")
-    return _commit(session, request_id, request, lambda: flows.record_request_fact(
+    return _commit(session, request_id, request, staff, lambda: flows.record_request_fact(
         session, request_id, body.name, value, staff.actor, _today(request)))
 
 
@@ -149,19 +152,19 @@ def override_rule(request_id: int, body: OverrideIn, staff: CurrentStaff, sessio
     if body.role not in ROLES_CLAIMABLE.get(staff.role, frozenset()):
         return _error(403, "not_permitted", f"a {staff.role} account cannot override as "
                       f"{body.role}", "role")
-    return _commit(session, request_id, request, lambda: flows.record_rule_override(
+    return _commit(session, request_id, request, staff, lambda: flows.record_rule_override(
         session, request_id, body.rule_id, body.role, body.reason, staff.actor, body.ruleset,
         _today(request)))
 
 
-def _commit(session: Session, request_id: int, request: Request,
+def _commit(session: Session, request_id: int, request: Request, staff: StaffPrincipal,
             change) -> RequestRulesPublic | JSONResponse:
     """Run one change, explain the result and commit (inside the one transaction: on SQLite
     a transaction left open after the commit would block the idempotency record's write);
     a refusal rolls back and is answered as JSON."""
     try:
         change()
-        explained = _explained(session, request_id, request)
+        explained = _explained(session, request_id, request, reader_of(staff, request))
         session.commit()
     except RequestNotFound as error:
         session.rollback()
@@ -178,8 +181,9 @@ def _commit(session: Session, request_id: int, request: Request,
     return explained
 
 
-def _explained(session: Session, request_id: int, request: Request) -> RequestRulesPublic:
-    explanation = explain_request(session, request_id, _today(request))
+def _explained(session: Session, request_id: int, request: Request,
+               reader: Reader | None) -> RequestRulesPublic:
+    explanation = explain_request(session, request_id, _today(request), reader)
     return RequestRulesPublic.model_validate(asdict(explanation))
 
 

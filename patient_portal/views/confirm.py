@@ -14,7 +14,13 @@ from fastapi.responses import HTMLResponse, Response
 
 from booking_api.appointments import journey as steps
 from booking_api.appointments.read_models import appointment_start, live_hold
-from booking_api.core.errors import BookingError, ChangeRefused, HoldExpired, SlotTaken
+from booking_api.core.errors import (
+    BookingError,
+    ChangeRefused,
+    HoldExpired,
+    PatientBusy,
+    SlotTaken,
+)
 from booking_api.outbox.read_models import appointment_messages, booking_calendar
 from booking_api.search.offers import site_details
 from patient_portal.forms import FormData, posted_form, text_fields
@@ -30,6 +36,7 @@ from patient_portal.views.common import (
     see_other,
     tell_next_page,
 )
+from patient_portal.views.journey import clashing_time
 
 router = APIRouter(include_in_schema=False)
 Form = Annotated[FormData, Depends(posted_form)]
@@ -123,6 +130,10 @@ def _confirm(request: Request, patient: PortalPatient) -> Response:
     except SlotTaken:
         state["taken"] = (state.get("slot") or {}).get("start")
         return see_other("/time")
+    except PatientBusy as busy:
+        start = (state.get("slot") or {}).get("start")
+        return clashing_time(state, datetime.fromisoformat(start), busy) if start \
+            else see_other("/time")
     except BookingError:
         return _hold_gone(request, patient, state)
     changed = bool(state.get("reschedule"))

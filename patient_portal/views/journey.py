@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from booking_api.appointments.journey import hold_time
-from booking_api.core.errors import BookingError
+from booking_api.core.errors import BookingError, PatientBusy
 from booking_api.core.inputs import date_problem
 from booking_api.search.offers import site_details
 from patient_portal.forms import FormData, posted_form, read_choice, text_fields
@@ -107,7 +107,7 @@ def choose_date(request: Request, patient: BookablePatient, form: Form) -> Respo
     if not free or day is None:
         return _dates(request, patient, _later_start(request),
                       {"date": "Select a date for your appointment"})
-    journey(request).update(date=day.isoformat(), taken=None)
+    journey(request).update(date=day.isoformat(), taken=None, clash=None)
     return see_other("/time")
 
 
@@ -137,7 +137,7 @@ def _take_time(request: Request, patient: PortalPatient, form: FormData) -> Resp
     if isinstance(chosen, dict):
         return _times(request, patient, chosen, show_all=True)
     offer = by_id[chosen]
-    state.update(taken=None, expired=False)
+    state.update(taken=None, expired=False, clash=None)
     if state.get("reschedule"):
         state["slot"] = {"id": offer.slot_id, "start": offer.start_at.isoformat()}
         return see_other("/check")
@@ -147,11 +147,32 @@ def _take_time(request: Request, patient: PortalPatient, form: FormData) -> Resp
                 database(request), patient.principal.actor, patient.patient_id,
                 patient.request_id, candidate.slot_id, previous_hold=state.get("hold"),
                 now=now_of(request), hold_minutes=request.app.state.settings.hold_minutes)
+        except PatientBusy as busy:
+            return clashing_time(state, offer.start_at, busy)
         except BookingError:
             continue
         return see_other("/check")
     state["taken"] = offer.start_at.isoformat()
     return see_other("/time")
+
+
+def clashing_time(state: dict[str, Any], chosen: datetime, busy: PatientBusy) -> Response:
+    """Back to the times, saying which of the patient's appointments the chosen one clashes
+    with (every other room at that time would clash alike)."""
+    state.update(taken=chosen.isoformat(), expired=False, clash=clash_message(busy))
+    return see_other("/time")
+
+
+def clash_message(busy: PatientBusy) -> str:
+    """The refusal in words for the patient: their other appointment, and what to choose."""
+    if not busy.clashes:
+        return ("You already have another appointment at about that time. Choose a time "
+                "that does not overlap it.")
+    other = busy.clashes[0]
+    travel = (f" and leaves {other.travel_minutes} minutes to travel between the two places"
+              if other.travel_minutes else "")
+    return (f"You already have an appointment at {clock(other.start_at)} on "
+            f"{long_date(other.start_at)}. Choose a time that does not overlap it{travel}.")
 
 
 def _compare(request: Request) -> str:
@@ -198,7 +219,7 @@ def _times(request: Request, patient: PortalPatient, errors: dict[str, str],
     wanted = state.get("taken")
     if wanted and not errors:
         at = datetime.fromisoformat(wanted)
-        errors = {"time": _taken_message(at, state.get("expired", False))}
+        errors = {"time": state.get("clash") or _taken_message(at, state.get("expired", False))}
         if not show_all:
             offers = nearest_times(offers, at)
             context["taken"] = True

@@ -128,6 +128,19 @@ def add_patients(session: Session, count: int, exam_code: str,
     return patient_ids, request_ids
 
 
+def add_request(engine: Engine, patient_id: int, exam_code: str = "XKNEE",
+                number: int = 0) -> int:
+    """Another appointable request of an existing patient (a knee X-ray besides the chest)."""
+    with transaction(engine) as session:
+        request = Request(patient_id=patient_id, exam_code=exam_code, priority=Priority.ROUTINE,
+                          state=RequestState.APPOINTABLE, received_at=NOW - timedelta(days=2),
+                          referrer="GP",
+                          booking_reference=new_booking_reference(random.Random(900 + number)))
+        session.add(request)
+        session.flush()
+        return request.id
+
+
 def _diary(session: Session, room: str, site: str, count: int, minutes: int) -> list[int]:
     diary = DiarySession(room_id=room, session_date=DIARY_DAY, period=SessionPeriod.MORNING,
                          template_id="XR_PLAIN_GEN")

@@ -122,10 +122,10 @@ def test_a_failure_between_the_steps_of_a_reschedule_leaves_the_booking_intact(
     world, booked = booked_world
     new_slot = world.slots["S2-XR1"][3]
 
-    def fail_after_taking(*_args, **_kwargs) -> None:
-        raise RuntimeError("injected failure between taking the new slot and releasing the old")
+    def fail_after_releasing(*_args, **_kwargs) -> None:
+        raise RuntimeError("injected failure between releasing the old slot and taking the new")
 
-    monkeypatch.setattr(flows, "_release_old", fail_after_taking)
+    monkeypatch.setattr(flows, "_take_new", fail_after_releasing)
     with pytest.raises(RuntimeError, match="injected"), transaction(world.engine) as session:
         flows.reschedule(session, CLERK, booked.id, new_slot, reason="nearer home", now=NOW)
 

@@ -4,7 +4,9 @@ the calendar file across a change of appointment."""
 
 from __future__ import annotations
 
+import random
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -12,13 +14,21 @@ from fastapi.testclient import TestClient
 from icalendar import Calendar
 from sqlalchemy import select, update
 
+from booking_api.appointments import services
+from booking_api.audit.services import Actor
+from booking_api.core.channel import Channel
 from booking_api.core.config import Environment, Settings
+from booking_api.core.db import transaction
 from booking_api.patients.models import Patient
+from booking_api.requests.booking_reference import new_booking_reference
 from booking_api.requests.models import Request
+from booking_api.slots.models import Slot
 from cdip_web.app import create_app
-from domain.lifecycle import RequestState
+from domain.lifecycle import RequestState, SlotStatus
+from pages_common.security import secure_cookies
 from patient_portal import app as portal_app
-from patient_portal.security import COOKIE_NAME, secure_cookies
+from patient_portal.security import COOKIE_NAME
+from slot_rules.slot_request import LONDON
 from tests.patient_portal.page_client import PageClient
 from tests.patient_portal.portal_world import (
     PortalWorld,
@@ -263,3 +273,46 @@ def _set_contact(world: PortalWorld, request_id: int, contact: dict[str, object]
                                .values(**contact))
     finally:
         engine.dispose()
+
+
+def _book_another_request_elsewhere(world: PortalWorld, login) -> Slot:
+    """The same patient's second request, booked by a clerk into a free slot that another
+    site also has free at the same start; returns that other site's slot."""
+    engine = portal_engine(world)
+    try:
+        with transaction(engine) as session:
+            free = list(session.scalars(select(Slot).where(Slot.status == SlotStatus.FREE)
+                                        .order_by(Slot.start_at.desc(), Slot.id)))
+            here, there = next((a, b) for a in free for b in free
+                               if a.start_at == b.start_at and a.site_id != b.site_id)
+            first = session.get(Request, login.request_id)
+            second = Request(patient_id=first.patient_id, exam_code="XKNEE",
+                             priority=first.priority, state=RequestState.APPOINTABLE,
+                             received_at=first.received_at, referrer="GP",
+                             booking_reference=new_booking_reference(random.Random(4242)))
+            session.add(second)
+            session.flush()
+            services.book_slot(session, Actor("clerk:test", Channel.CLERK, "clerk"),
+                               second.id, here.id, now=datetime.now(UTC))
+            return there
+    finally:
+        engine.dispose()
+
+
+def test_a_time_that_clashes_with_the_patients_other_appointment_says_so(
+        pages: PageClient, portal_world: PortalWorld) -> None:
+    login = add_patient(portal_world, 60)
+    there = _book_another_request_elsewhere(portal_world, login)
+    pages.sign_in(login)
+    pages.get("/compare")
+    pages.post("/compare", {"compare": "site"})
+    pages.post("/site", {"site": there.site_id})
+    pages.get("/date")
+    pages.post("/date", {"date": there.start_at.astimezone(LONDON).date().isoformat()})
+
+    answer = pages.post("/time", {"time": str(there.id)})
+
+    assert answer.url.path == "/time"
+    assert "You already have an appointment at" in answer.text
+    assert "Choose a time that does not overlap it" in answer.text
+    assert appointment_states(portal_world, login) == []

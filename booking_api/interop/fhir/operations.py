@@ -16,6 +16,7 @@ from sqlmodel import col
 
 from booking_api.appointments import services
 from booking_api.appointments.models import Appointment
+from booking_api.audit.reads import PartRead, Reader, record_reads
 from booking_api.audit.services import Actor
 from booking_api.core.db import Database
 from booking_api.core.inputs import date_problem
@@ -76,8 +77,10 @@ def cancel_appointment(db: Database, appointment_id: int, appointment: Any, acto
         return appointment_resource(cancelled, cancelled.request_id)
 
 
-def find_appointments(session, params: Mapping[str, Sequence[str]]) -> list[dict[str, Any]]:
-    """Appointment search by patient, status and based-on (at most 500, soonest first)."""
+def find_appointments(session, params: Mapping[str, Sequence[str]],
+                      reader: Reader | None = None) -> list[dict[str, Any]]:
+    """Appointment search by patient, status and based-on (at most 500, soonest first); a
+    staff `reader` is logged as having read the appointments of each patient found."""
     query = select(Appointment)
     for value in params.get("patient", []):
         query = query.where(Appointment.patient_id == int_id(
@@ -92,7 +95,10 @@ def find_appointments(session, params: Mapping[str, Sequence[str]]) -> list[dict
             raise FhirError(400, "Appointment.status", f"status '{value}' is not one of "
                             f"{', '.join(STATE_OF_FHIR)}") from None
         query = query.where(col(Appointment.state).in_(states))
-    rows = session.scalars(query.order_by(Appointment.start_at, Appointment.id).limit(500))
+    rows = list(session.scalars(query.order_by(Appointment.start_at, Appointment.id)
+                                .limit(500)))
+    record_reads(session, reader, [PartRead(patient, "appointments")
+                                   for patient in sorted({row.patient_id for row in rows})])
     return [appointment_resource(row, row.request_id) for row in rows]
 
 

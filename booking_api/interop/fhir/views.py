@@ -15,9 +15,10 @@ from sqlalchemy import select
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from booking_api.access.deps import ClerkOrAbove
+from booking_api.access.deps import ClerkOrAbove, route_of
 from booking_api.access.principals import StaffPrincipal
 from booking_api.appointments.models import Appointment
+from booking_api.audit.reads import Reader, record_read
 from booking_api.audit.services import Actor
 from booking_api.core import errors
 from booking_api.core.app_state import app_now, database_of, settings_of
@@ -56,6 +57,11 @@ def actor_of(staff: StaffPrincipal) -> Actor:
     return Actor(f"fhir:{staff.username}", Channel.FHIR, role=str(staff.role))
 
 
+def reader_of_fhir(staff: StaffPrincipal, request: Request) -> Reader:
+    """The staff system reading through this FHIR route, for the access log."""
+    return Reader(actor_of(staff), route_of(request))
+
+
 async def _run(request: Request, work, *args: Any, status: int = 200) -> JSONResponse:
     """Run blocking work in the thread pool, turning refusals into OperationOutcomes."""
     try:
@@ -75,22 +81,26 @@ def _base(request: Request) -> str:
 
 
 @router.get("/Patient/{patient_id}")
-async def read_patient(patient_id: str, request: Request, _staff: ClerkOrAbove) -> JSONResponse:
+async def read_patient(patient_id: str, request: Request, staff: ClerkOrAbove) -> JSONResponse:
+    """A patient's details (the read is logged, as every FHIR read of a patient's record)."""
     def work(db) -> dict:
         with db.reading() as session:
             patient = session.get(Patient, int_id(patient_id, "Patient.id"))
             if patient is None:
                 raise FhirError(404, "Patient.id", f"no Patient {patient_id}")
+            record_read(session, reader_of_fhir(staff, request), patient.id or 0, "patient",
+                        patient.id)
             return patient_resource(patient)
     return await _run(request, work)
 
 
 @router.get("/ServiceRequest/{request_id}")
 async def read_service_request(request_id: str, request: Request,
-                               _staff: ClerkOrAbove) -> JSONResponse:
+                               staff: ClerkOrAbove) -> JSONResponse:
     def work(db) -> dict:
         with db.reading() as session:
-            return _service_request(session, int_id(request_id, "ServiceRequest.id"))
+            return _service_request(session, int_id(request_id, "ServiceRequest.id"),
+                                    reader_of_fhir(staff, request))
     return await _run(request, work)
 
 
@@ -153,23 +163,27 @@ async def search_slot(request: Request, _staff: ClerkOrAbove) -> JSONResponse:
 
 @router.get("/Appointment/{appointment_id}")
 async def read_appointment(appointment_id: str, request: Request,
-                           _staff: ClerkOrAbove) -> JSONResponse:
+                           staff: ClerkOrAbove) -> JSONResponse:
     def work(db) -> dict:
         with db.reading() as session:
             appointment = session.get(Appointment, int_id(appointment_id, "Appointment.id"))
             if appointment is None:
                 raise FhirError(404, "Appointment.id", f"no Appointment {appointment_id}")
+            record_read(session, reader_of_fhir(staff, request), appointment.patient_id,
+                        "appointment", appointment.id)
             return appointment_resource(appointment, appointment.request_id)
     return await _run(request, work)
 
 
 @router.get("/Appointment")
-async def search_appointments(request: Request, _staff: ClerkOrAbove) -> JSONResponse:
+async def search_appointments(request: Request, staff: ClerkOrAbove) -> JSONResponse:
+    """Appointment search; each patient whose appointments it returns is logged as read."""
     params = {key: request.query_params.getlist(key) for key in request.query_params}
 
     def work(db) -> dict:
         with db.reading() as session:
-            return searchset(_base(request), operations.find_appointments(session, params))
+            return searchset(_base(request), operations.find_appointments(
+                session, params, reader_of_fhir(staff, request)))
     return await _run(request, work)
 
 
@@ -233,10 +247,12 @@ async def book(request: Request, staff: ClerkOrAbove) -> JSONResponse:
     return await _run(request, work)
 
 
-def _service_request(session: Session, request_id: int) -> dict[str, Any]:
+def _service_request(session: Session, request_id: int,
+                     reader: Reader | None = None) -> dict[str, Any]:
     imaging = session.get(ImagingRequest, request_id)
     if imaging is None:
         raise FhirError(404, "ServiceRequest.id", f"no ServiceRequest {request_id}")
+    record_read(session, reader, imaging.patient_id, "request", request_id)
     placer = session.scalars(select(PlacerOrder).where(
         PlacerOrder.request_id == request_id)).first()
     exam = session.get(ExamType, imaging.exam_code)

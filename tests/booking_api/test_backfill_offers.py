@@ -1,0 +1,196 @@
+"""Backfill of a freed slot through the real booking service, on SQLite and PostgreSQL: the
+trigger writes the freed slot and its job with the cancellation; waves offer the ranked
+candidates with their reasons; the first acceptance books, the rest hear it has gone; an
+expired or filled offer changes nothing; twice is once; cascades end."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from booking_api.appointments.models import Appointment
+from booking_api.backfill.flows import Outcome, accept_offer
+from booking_api.backfill.models import FreedState, OfferMessageKind, OfferState
+from booking_api.short_notice.services import ShortNoticeWish, join_short_notice
+from domain.lifecycle import AppointmentState
+from tests.booking_api.backfill_support import backfill_of
+from tests.booking_api.booking_world import (
+    CLERK,
+    active_per_slot,
+    booking_engine,
+    build_world,
+    migrated_engine,
+)
+
+__all__ = ["booking_engine", "migrated_engine"]
+
+
+def _world(booking_engine, tiny_network, tiny_catalogue, patients=8, **policy):
+    world = build_world(booking_engine, tiny_network, tiny_catalogue, patients=patients)
+    return backfill_of(booking_engine, world, **policy)
+
+
+def test_a_cancellation_queues_its_backfill_in_the_same_transaction(
+        booking_engine, tiny_network, tiny_catalogue):
+    backfill = _world(booking_engine, tiny_network, tiny_catalogue)
+    slot = backfill.world.slots["S1-XR1"][0]
+    appointment = backfill.book(0, slot)
+    assert backfill.freed() == []
+    backfill.cancel(appointment)
+    [freed] = backfill.freed()
+    assert (freed.slot_id, freed.state, freed.cause) == (slot, FreedState.PENDING,
+                                                         "clerk_cancelled")
+    assert [job.payload for job in backfill.jobs() if job.kind == "backfill"] == [
+        {"freed_slot_id": freed.id}]
+
+
+def test_the_first_wave_offers_the_best_ranked_with_reasons_and_messages(
+        booking_engine, tiny_network, tiny_catalogue):
+    backfill = _world(booking_engine, tiny_network, tiny_catalogue, wave_size=2)
+    backfill.cancel(backfill.book(0, backfill.world.slots["S1-XR1"][0]))
+    backfill.run_jobs()
+    [freed] = backfill.freed()
+    assert freed.state is FreedState.OFFERING and freed.first_offer_at == backfill.now
+    offers = backfill.offers(freed.id)
+    offered = [o for o in offers if o.state is OfferState.OFFERED]
+    assert [o.position for o in offered] == [1, 2]
+    assert all(o.reasons and o.expires_at == backfill.now + timedelta(minutes=15)
+               for o in offered)
+    assert all(o.state is OfferState.QUEUED for o in offers[2:])
+    kinds = {(m.offer_id, m.kind, m.channel) for m in backfill.messages()}
+    assert kinds == {(o.id, OfferMessageKind.OFFER, c) for o in offered
+                     for c in ("sms", "email")}
+
+
+def test_the_first_acceptance_books_the_others_hear_it_has_gone(
+        booking_engine, tiny_network, tiny_catalogue):
+    backfill = _world(booking_engine, tiny_network, tiny_catalogue, wave_size=3)
+    slot = backfill.world.slots["S1-XR1"][0]
+    backfill.cancel(backfill.book(0, slot))
+    backfill.run_jobs()
+    first, second, _third = [o for o in backfill.offers() if o.state is OfferState.OFFERED]
+    won = accept_offer(backfill.db, first.id, channel="portal", now=backfill.now)
+    lost = accept_offer(backfill.db, second.id, channel="sms", now=backfill.now)
+    again = accept_offer(backfill.db, first.id, channel="sms", now=backfill.now)
+    assert won.outcome is Outcome.BOOKED and won.appointment_id
+    assert lost.outcome is Outcome.GONE and "already been taken" in lost.message
+    assert again.outcome is Outcome.ALREADY_BOOKED
+    assert again.appointment_id == won.appointment_id
+    assert active_per_slot(booking_engine)[slot] == 1
+    states = {o.id: o.state for o in backfill.offers()}
+    assert states[first.id] is OfferState.ACCEPTED
+    assert list(states.values()).count(OfferState.GONE) == 2
+    gone = {m.offer_id for m in backfill.messages() if m.kind is OfferMessageKind.GONE}
+    assert gone == {o for o, s in states.items() if s is OfferState.GONE}
+    assert backfill.freed()[0].state is FreedState.FILLED
+
+
+def test_an_expired_offer_is_refused_clearly_and_nothing_changes(
+        booking_engine, tiny_network, tiny_catalogue):
+    backfill = _world(booking_engine, tiny_network, tiny_catalogue)
+    slot = backfill.world.slots["S1-XR1"][0]
+    backfill.cancel(backfill.book(0, slot))
+    backfill.run_jobs()
+    offer = next(o for o in backfill.offers() if o.state is OfferState.OFFERED)
+    answer = accept_offer(backfill.db, offer.id, channel="portal",
+                          now=backfill.now + timedelta(minutes=16))
+    assert answer.outcome is Outcome.EXPIRED and "expired" in answer.message
+    assert slot not in active_per_slot(booking_engine)
+
+
+def test_waves_move_on_when_offers_lapse_and_end_on_the_clerks_list(
+        booking_engine, tiny_network, tiny_catalogue):
+    backfill = _world(booking_engine, tiny_network, tiny_catalogue, patients=4, wave_size=2)
+    backfill.cancel(backfill.book(0, backfill.world.slots["S1-XR1"][0]))
+    backfill.run_jobs()
+    for minutes in (16, 32, 48):
+        backfill.run_jobs(backfill.now + timedelta(minutes=minutes))
+    [freed] = backfill.freed()
+    assert freed.state is FreedState.CLERK_LIST and freed.wave == 2
+    assert {o.state for o in backfill.offers()} == {OfferState.EXPIRED}
+
+
+def test_a_patient_booked_later_takes_the_earlier_slot_and_the_cascade_ends(
+        booking_engine, tiny_network, tiny_catalogue):
+    backfill = _world(booking_engine, tiny_network, tiny_catalogue, patients=3, wave_size=1)
+    slots = backfill.world.slots["S1-XR1"]
+    early = backfill.book(0, slots[0])
+    # patient 1 is booked the following week and said yes to earlier offers
+    later_slot = _slot_a_week_later(backfill, slots[-1])
+    backfill.book(1, later_slot)
+    with backfill.db.transaction() as session:
+        join_short_notice(session, CLERK, backfill.world.requests[1], ShortNoticeWish(
+            frozenset({"mon", "tue", "wed", "thu", "fri", "sat", "sun"}),
+            frozenset({"morning", "afternoon", "evening"}), 50, 24), now=backfill.now)
+    backfill.book(2, slots[1])  # patient 2 is booked and not on the list: never offered
+    backfill.cancel(early)
+    backfill.run_jobs()
+    [offer] = [o for o in backfill.offers() if o.state is OfferState.OFFERED]
+    assert offer.source == "booked_later" and offer.days_sooner == 7
+    assert accept_offer(backfill.db, offer.id, channel="sms",
+                        now=backfill.now).outcome is Outcome.BOOKED
+    first, second = backfill.freed()
+    assert (second.slot_id, second.parent_id, second.depth) == (later_slot, first.id, 1)
+    backfill.run_jobs()  # the week-later slot goes to patient 0, free again since cancelling
+    [step] = [o for o in backfill.offers(second.id) if o.state is OfferState.OFFERED]
+    assert step.source == "not_booked"
+    assert accept_offer(backfill.db, step.id, channel="portal",
+                        now=backfill.now).outcome is Outcome.BOOKED
+    # a booking (not a move) frees nothing: the cascade ends
+    assert [f.state for f in backfill.freed()] == [FreedState.FILLED] * 2
+    with backfill.db.reading() as session:
+        moved = session.scalars(select(Appointment).where(
+            Appointment.request_id == backfill.world.requests[1])).all()
+    assert sorted(a.state for a in moved) == [AppointmentState.BOOKED,
+                                               AppointmentState.CANCELLED]
+
+
+def _slot_a_week_later(backfill, template_slot_id: int) -> int:
+    from booking_api.slots.models import DiarySession, Slot
+
+    with backfill.db.transaction() as session:
+        slot = session.get(Slot, template_slot_id)
+        diary = session.get(DiarySession, slot.session_id)
+        week = timedelta(days=7)
+        later_diary = DiarySession(room_id=diary.room_id, session_date=diary.session_date + week,
+                                   period=diary.period, template_id=diary.template_id)
+        session.add(later_diary)
+        session.flush()
+        copy = Slot(session_id=later_diary.id, room_id=slot.room_id, site_id=slot.site_id,
+                    start_at=slot.start_at + week, end_at=slot.end_at + week,
+                    modality=slot.modality, families=slot.families,
+                    template_id=slot.template_id)
+        session.add(copy)
+        session.flush()
+        return copy.id
+
+
+def test_the_cli_shows_a_freed_slots_trail_in_ranked_order_with_reasons(
+        booking_engine, tiny_network, tiny_catalogue, monkeypatch):
+    from typer.testing import CliRunner
+
+    from booking_api.core.config import get_settings
+    from cdip_cli.main import app
+
+    if booking_engine.dialect.name != "sqlite":
+        pytest.skip("one database is enough for the command's output")
+    backfill = _world(booking_engine, tiny_network, tiny_catalogue, wave_size=2)
+    backfill.cancel(backfill.book(0, backfill.world.slots["S1-XR1"][0]))
+    backfill.run_jobs()
+    [freed] = backfill.freed()
+    monkeypatch.setenv("CDIP_DATABASE_URL", booking_engine.url.render_as_string(False))
+    monkeypatch.setenv("CDIP_ENVIRONMENT", "test")
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["backfill", "trail", str(freed.id), "--json"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    [trail] = json.loads(result.output)
+    assert [o["position"] for o in trail["offers"]] == sorted(
+        o["position"] for o in trail["offers"])
+    assert trail["offers"][0]["state"] == "offered"
+    assert "routine referral" in trail["offers"][0]["reasons"]
