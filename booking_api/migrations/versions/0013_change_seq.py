@@ -3,7 +3,7 @@ column on slot and appointment, indexed, set by a trigger on every insert and up
 slot index of every node reads what committed since it last looked, in the database's order.
 
 Revision ID: 0013_change_seq
-Revises: 0016_disruptions_history
+Revises: 0015_backfill_offers
 Create Date: 2026-12-05
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 from booking_api.core.change_stamps import STAMPED_TABLES, drop_stamp_triggers, stamp_triggers
 
 revision: str = "0013_change_seq"
-down_revision: str | None = "0016_disruptions_history"
+down_revision: str | None = "0015_backfill_offers"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
