@@ -47,7 +47,8 @@ STEPS = st.lists(st.tuples(
 
 @pytest.fixture
 def world(booking_engine: Engine, tiny_network, tiny_catalogue) -> World:
-    return build_world(booking_engine, tiny_network, tiny_catalogue, slots_per_room=5)
+    return build_world(booking_engine, tiny_network, tiny_catalogue, slots_per_room=5,
+                       patients=25)  # no patient in two rooms at once (an exclusion constraint)
 
 
 def test_cursor_reads_transactions_in_flight_at_the_last_look() -> None:
@@ -208,8 +209,9 @@ class _Harness:
         slot = writer.connection.execute(select(Slot).where(
             Slot.id == ids[pick % len(ids)])).one()
         now = datetime.now(UTC) + writer.skew
+        who = slot.id % len(self.world.patients)
         writer.connection.execute(insert(Appointment).values(
-            request_id=self.world.requests[0], patient_id=self.world.patients[0],
+            request_id=self.world.requests[who], patient_id=self.world.patients[who],
             slot_id=slot.id, channel=Channel.CLERK, state=state, room_id=slot.room_id,
             start_at=slot.start_at, end_at=slot.end_at, created_at=now, updated_at=now,
             held_until=now + timedelta(minutes=10) if state is AppointmentState.HELD else None))
