@@ -21,6 +21,7 @@ from booking_api.interop.fhir.outcome import FhirError, fhir_error_response
 from booking_api.outbox import views as outbox_views
 from booking_api.outbox import webhooks
 from booking_api.search import views as search_views
+from booking_api.search.follower import slot_index_ready
 from booking_api.vetting import views as vetting_views
 
 API_ROUTERS: tuple[APIRouter, ...] = (
@@ -53,6 +54,8 @@ def install_api(app: FastAPI) -> None:
     install_error_handlers(app)
     app.add_exception_handler(FhirError, _fhir_refusal)
     health.install_readiness(app)
+    # Loaded is not enough with a follower running: caught up within the last few seconds.
+    health.add_readiness_check(app, "slot_index", slot_index_ready)
     for router in API_ROUTERS:
         app.include_router(router)
 

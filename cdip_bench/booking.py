@@ -176,7 +176,7 @@ class QueryEachSearch(SlotIndex):
         self.now = now
         self._session: Session | None = None
 
-    def refresh(self, session: Session, force: bool = False) -> None:
+    def refresh(self, session: Session, force: bool = False, wait: bool = True) -> None:
         self._session = session
 
     def view(self, modality: Modality, now_s: int) -> ModalityView:

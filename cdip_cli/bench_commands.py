@@ -32,6 +32,7 @@ BENCHMARKS: dict[str, str] = {
     "console": "cdip_bench.console:console_benchmark",
     "backfill": "cdip_bench.backfill:backfill_benchmark",
     "signin": "cdip_bench.sign_in_flood:sign_in_flood_benchmark",
+    "scale": "cdip_bench.scale:scale_benchmark",
 }
 
 app = typer.Typer(help="Measure speed and quality; figures as a table or JSON.",

@@ -42,3 +42,39 @@ def _current(url: str) -> str | None:
         return migrate.current_revision(engine)
     finally:
         engine.dispose()
+
+
+@app.command()
+def budget(
+    web_nodes: int = typer.Option(2, min=1, help="`cdip serve` processes"),
+    workers: int = typer.Option(1, min=0, help="`cdip worker` processes"),
+) -> None:
+    """The connections N web nodes and M workers may open with these settings (each process's
+    pool as `cdip serve` sizes it: CDIP_DB_POOL_SIZE or the worker threads, plus
+    CDIP_DB_MAX_OVERFLOW, plus the bookkeeping pool), against the server's max_connections
+    (exit 1 if they do not fit)."""
+    from booking_api.core.connection_budget import ADMIN_MARGIN
+    from booking_api.core.connection_budget import budget as connection_budget
+    from booking_api.database import open_database, pool_options
+
+    settings = get_settings()
+    database = open_database(settings.database_url, **pool_options(settings))
+    try:
+        figures = connection_budget(database, web_nodes, workers)
+    finally:
+        database.dispose()
+    typer.echo(f"per process: {figures.per_process} connections at most "
+               f"(main pool + bookkeeping pool)")
+    typer.echo(f"{web_nodes} web node(s) + {workers} worker(s) + {ADMIN_MARGIN} for admin: "
+               f"{figures.total}")
+    if figures.pgbouncer:
+        typer.echo("behind PgBouncer: PostgreSQL sees PgBouncer's default_pool_size + "
+                   f"reserve_pool_size; PgBouncer's max_client_conn must be >= {figures.total}")
+        return
+    if figures.server_limit is None:
+        typer.echo("SQLite: one file, no connection limit")
+        return
+    typer.echo(f"server allows {figures.server_limit} (max_connections less superuser "
+               f"reserved): {'fits' if figures.fits else 'DOES NOT FIT'}")
+    if not figures.fits:
+        raise typer.Exit(code=1)

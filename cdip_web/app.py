@@ -71,7 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sms_reply_handlers = (
         (partial(answer_offer_reply, policy=offers),) if offers is not None else ())
     app.state.access_policy = policy_from_settings(settings)
-    app.state.slot_index = SlotIndex()
+    app.state.slot_index = SlotIndex(catch_up_limit=settings.index_catch_up_limit)
     install_api(app)
     mount_portal(app)
     mount_console(app)

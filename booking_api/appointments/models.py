@@ -8,15 +8,15 @@ active appointments of one patient that overlap in time (a clerk's `overlap_reas
 one).
 
 An appointment repeats the room and the time range it occupies (`room_id`, `start_at`,
-`end_at`), so those constraints need no join. `updated_at` moves on every change: the slot
-search index reads what changed since its last look through it.
+`end_at`), so those constraints need no join. `change_seq` is stamped by the database on
+every change: the slot search index reads what committed since its last look through it.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, text
+from sqlalchemy import BigInteger, Index, text
 from sqlmodel import Field, SQLModel
 
 from booking_api.core.channel import Channel
@@ -78,6 +78,10 @@ class Appointment(AppointmentBase, table=True):
                     "patient's appointments (none: it clashes with none)")
     created_at: datetime = Field(default_factory=utc_now)
     updated_at: datetime = Field(default_factory=utc_now, index=True)
+    change_seq: int = Field(default=0, index=True, sa_type=BigInteger,
+                            sa_column_kwargs={"server_default": "0"},
+                            description="written by the database on every insert and update "
+                                        "(booking_api.core.change_stamps)")
 
 
 

@@ -375,7 +375,7 @@ _INSERT_APPOINTMENT_MARKING_SLOTS = (
     insert(Appointment)
     .values({column.name: bindparam(f"{_NEW}{column.name}", type_=column.type)
              for column in Appointment.__table__.columns  # type: ignore[attr-defined]
-             if column.name != "id"})
+             if column.name not in ("id", "change_seq")})  # the database stamps change_seq
     .add_cte(_MARK_SLOTS.cte("marked_slots"))
     .returning(Appointment.id))
 """On PostgreSQL the appointment and its slots' new status are one statement (the UPDATE is a

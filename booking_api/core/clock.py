@@ -1,5 +1,7 @@
 """The clock the service reads. Production reads the real one; tests hand the app a clock
-they can move (`app.state.clock`), so holds, tokens and rate limits can be tested in time."""
+they can move (`app.state.clock`), so holds, tokens and rate limits can be tested in time.
+Nothing orders changes across nodes by this clock: the slot index reads the database's own
+change stamps (`booking_api.core.change_stamps`), so a node whose clock is off loses no slot."""
 
 from __future__ import annotations
 

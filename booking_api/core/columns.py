@@ -4,8 +4,9 @@ PostgreSQL (SQLite's batch migrations need names to drop or recreate a constrain
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 import sqlalchemy as sa
@@ -42,8 +43,16 @@ def code_enum(enum: type[StrEnum]) -> sa.Enum:
 
 
 def utc_now() -> datetime:
-    """The current instant, timezone-aware in UTC (what every timestamp column stores)."""
-    return datetime.now(UTC)
+    """The current instant, timezone-aware in UTC (what every timestamp column stores), as
+    this process's clock reads it (`CLOCK_OFFSET_ENV` moves it, to test a skewed node)."""
+    return datetime.now(UTC) + _CLOCK_OFFSET
+
+
+CLOCK_OFFSET_ENV = "CDIP_CLOCK_OFFSET_SECONDS"
+"""Seconds added to this process's clock: how the multi-node tests give one node a clock that
+runs fast or slow. Read once at import; refused outside the demo and test environments
+(`Settings.check_safe_to_serve`)."""
+_CLOCK_OFFSET = timedelta(seconds=float(os.environ.get(CLOCK_OFFSET_ENV) or 0))
 
 
 def joined_codes(codes: Iterable[object]) -> str:

@@ -3,6 +3,7 @@ make the demo run on one machine and a check that refuses those defaults in prod
 
 from __future__ import annotations
 
+import os
 from datetime import time
 from enum import StrEnum
 from functools import lru_cache
@@ -12,6 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from booking_api.core.columns import CLOCK_OFFSET_ENV
 
 DEMO_SECRET_KEY = "cdip-demo-secret-key-do-not-use-in-production"
 MIN_SECRET_LENGTH = 32
@@ -135,6 +138,18 @@ class Settings(BaseSettings):
     message_lease_seconds: float = Field(
         default=60.0, ge=5, le=3600,
         description="how long a claimed message is a worker's before another may take it")
+    index_follow_seconds: float = Field(
+        default=0.25, ge=0, le=60,
+        description="how often a thread of each web process catches its slot index up with "
+                    "the database (0: only as searches come; off in the test environment "
+                    "unless set)")
+    index_catch_up_limit: int = Field(
+        default=250_000, ge=1, le=10_000_000,
+        description="more changed slots than this since the slot index's last look and it "
+                    "reloads instead of merging them in")
+    index_ready_within_seconds: float = Field(
+        default=5.0, gt=0, le=3600,
+        description="/health/ready fails while the slot index has not caught up for this long")
     demo_maildir: Path | None = Field(
         default=None, description="the demo's SMTP catcher's Maildir (/demo/messages)")
     backfill_enabled: bool = Field(
@@ -196,6 +211,8 @@ class Settings(BaseSettings):
                 self.rules_sweep_hour_utc = None
             if "send_status_out" not in self.model_fields_set:
                 self.send_status_out = False
+            if "index_follow_seconds" not in self.model_fields_set:
+                self.index_follow_seconds = 0
         return self
 
     @model_validator(mode="after")
@@ -269,6 +286,9 @@ class Settings(BaseSettings):
         """Raise UnsafeSettings when the service would run in production on a guessable secret."""
         if self.environment in (Environment.DEMO, Environment.TEST):
             return
+        if os.environ.get(CLOCK_OFFSET_ENV):
+            raise UnsafeSettings(f"{CLOCK_OFFSET_ENV} moves the clock for tests; unset it in "
+                                 f"'{self.environment}'")
         if self.secret_key == DEMO_SECRET_KEY:
             raise UnsafeSettings(
                 f"CDIP_SECRET_KEY is the published demo key but CDIP_ENVIRONMENT is "

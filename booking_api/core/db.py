@@ -48,6 +48,11 @@ short statement, so a few serve a worker's requests, and the server's connection
 (PostgreSQL's default is 100) is left to the main pools."""
 BOOKKEEPING = "cdip_bookkeeping"
 """Execution option marking an engine from `make_bookkeeping_engine` (autocommit)."""
+PGBOUNCER_PARAMETER = "pgbouncer"
+"""Query parameter of a PostgreSQL URL (`...?pgbouncer=true`) and execution option of its
+engine: connections go through PgBouncer in transaction pooling (`behind_pgbouncer`)."""
+PGBOUNCER_CONNECT_ARGS = {"prepare_threshold": None}
+"""psycopg 3 never prepares statements on a connection PgBouncer may hand to another client."""
 READ_ONLY = "cdip_read_only"
 """Execution option: on SQLite, begin with a deferred BEGIN (a reader that never writes and
 must not queue behind writers). Use `read_only(engine)`."""
@@ -92,7 +97,9 @@ def database_kind(engine_or_url: Engine | str) -> str:
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine configured for how the service uses the database (see module docstring).
     The pool (`pool_size`, `max_overflow`, `pool_timeout`) is the same on both databases,
-    except for an in-memory SQLite database, which lives on one connection."""
+    except for an in-memory SQLite database, which lives on one connection. A PostgreSQL URL
+    ending `?pgbouncer=true` goes through PgBouncer in transaction pooling
+    (`behind_pgbouncer`)."""
     parsed = normalise_url(url)
     in_memory = parsed.get_backend_name() == "sqlite" and parsed.database in (None, "",
                                                                               ":memory:")
@@ -101,7 +108,24 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     options = {**pool, **kwargs}
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, **options)
-    return _ping_when_idle(create_engine(parsed, **options))
+    pooled = parsed.query.get(PGBOUNCER_PARAMETER, "").lower() in ("true", "1", "yes")
+    parsed = parsed.difference_update_query([PGBOUNCER_PARAMETER])
+    if pooled:
+        options["connect_args"] = {**options.get("connect_args", {}),
+                                   **PGBOUNCER_CONNECT_ARGS}
+    engine = _ping_when_idle(create_engine(parsed, **options))
+    return engine.execution_options(**{PGBOUNCER_PARAMETER: True}) if pooled else engine
+
+
+def behind_pgbouncer(engine: Engine) -> bool:
+    """Whether the engine's connections go through PgBouncer in transaction pooling: a
+    server connection is the client's for one transaction only, so nothing may outlive a
+    transaction on it. Hence no prepared statements (psycopg prepares a query run five times
+    on a connection, by name; PgBouncer before 1.21 does not carry those names across server
+    connections) and no session settings (the bookkeeping engine's `synchronous_commit=off`
+    startup option is dropped). Transaction-scoped advisory locks, SELECT ... FOR UPDATE SKIP
+    LOCKED and the change stamps' snapshots are all transaction-scoped, so they are safe."""
+    return bool(engine.get_execution_options().get(PGBOUNCER_PARAMETER, False))
 
 
 def make_bookkeeping_engine(engine: Engine) -> Engine:
@@ -113,12 +137,17 @@ def make_bookkeeping_engine(engine: Engine) -> Engine:
     BEGIN there is local, not a round trip). Dispose of it with the main engine."""
     if engine.dialect.name != "postgresql":
         return engine
-    options = " ".join(filter(None, (engine.url.query.get("options"),
-                                     "-c synchronous_commit=off")))
+    url, extra = engine.url, {}
+    if behind_pgbouncer(engine):  # no startup options through PgBouncer: durable commits
+        extra = {"connect_args": PGBOUNCER_CONNECT_ARGS}
+    else:
+        url = url.update_query_dict({"options": " ".join(filter(None, (
+            url.query.get("options"), "-c synchronous_commit=off")))})
     bookkeeping = _ping_when_idle(create_engine(
-        engine.url.update_query_dict({"options": options}), isolation_level="AUTOCOMMIT",
+        url, isolation_level="AUTOCOMMIT",
         pool_size=BOOKKEEPING_POOL_SIZE, max_overflow=BOOKKEEPING_POOL_SIZE,
-        pool_timeout=engine.pool.timeout() if hasattr(engine.pool, "timeout") else 30))
+        pool_timeout=engine.pool.timeout() if hasattr(engine.pool, "timeout") else 30,
+        **extra))
     return bookkeeping.execution_options(**{BOOKKEEPING: True})
 
 

@@ -2,27 +2,41 @@
 slots with a few numpy operations instead of a database round trip per slot.
 
 It is a cache, never the truth: the booking path re-checks everything under its lock. It
-loads all slots once (ordered by modality, room, time, so each modality is one contiguous
-block and each room session a run), then catches up by reading the slots and appointments
-whose change stamps (`slot.changed_at`, `appointment.updated_at`, wall clock) are at or after
-its last look, less a margin for transactions that committed late. Catching up is throttled
-(`max_staleness_s`); a new slot id makes it reload everything.
+loads all slots once (each modality one contiguous block, each room session a run), then
+catches up by reading the slots and appointments whose database-written change stamps say
+they committed since its last look (`booking_api.core.change_stamps`: no node's clock, no
+margin, however long the writing transaction ran). Changed slots are updated in place; new
+ones (a diary build) are merged in; more changed slots than `catch_up_limit` and it reloads.
+Catching up is throttled (`max_staleness_s`). Loads read in chunks, so a reload holds the old
+columns plus one chunk of rows, not two copies of everything.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
-from sqlalchemy import BigInteger, ColumnElement, Select, String, cast, func, select, type_coerce
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Connection,
+    Select,
+    String,
+    cast,
+    func,
+    select,
+    type_coerce,
+)
 from sqlmodel import Session, col
 
 from booking_api.appointments.models import ACTIVE_STATES, Appointment
-from booking_api.core.columns import split_codes, utc_now
+from booking_api.core.change_stamps import ChangeCursor, take_cursor
+from booking_api.core.columns import split_codes
 from booking_api.network.models import Room, Site
 from booking_api.slots.eligibility import families_mask, radiologist_rostered, site_table
 from booking_api.slots.models import Slot
@@ -34,10 +48,11 @@ BOOKED_FOREVER = np.iinfo(np.int64).max
 CLOSED_STATUSES = frozenset({SlotStatus.BUSY_UNAVAILABLE.value,
                              SlotStatus.ENTERED_IN_ERROR.value})
 SLOT_SORT = (Slot.modality, Slot.room_id, Slot.start_at)
-CATCH_UP_LIMIT = 20_000
-"""More changed slots than this since the last look (a diary rebuild) and a full reload is
-cheaper. The bound, read in change order, also keeps PostgreSQL on the change-stamp index even
-before the table has statistics (a sequential scan of every slot took ~70 ms per catch-up)."""
+CATCH_UP_LIMIT = 250_000
+"""More changed slots than this since the last look and a full reload is cheaper than merging
+(a four-week diary build of the reference network writes ~410,000)."""
+LOAD_CHUNK = 50_000
+"""Rows turned into Python objects at a time while loading: bounds a reload's extra memory."""
 
 
 @dataclass
@@ -61,9 +76,19 @@ class SlotColumns:
     ends_run: np.ndarray
     """True where the next row is not the next slot of the same session (a free run stops)."""
 
+    def take(self, rows: np.ndarray) -> SlotColumns:
+        """The rows `rows` (a mask or positions), as new arrays."""
+        return SlotColumns(**{f.name: getattr(self, f.name)[rows] for f in fields(self)})
+
+    @staticmethod
+    def join(parts: Sequence[SlotColumns]) -> SlotColumns:
+        return SlotColumns(**{f.name: np.concatenate([getattr(p, f.name) for p in parts])
+                              for f in fields(SlotColumns)})
+
 
 @dataclass(frozen=True)
 class _FreeRuns:
+    columns: SlotColumns
     version: int
     computed_at_s: int
     valid_until_s: int
@@ -73,63 +98,101 @@ class _FreeRuns:
 
 @dataclass(frozen=True)
 class ModalityView:
-    """One modality's rows: a SlotTable the rules evaluate and the slice it came from."""
+    """One modality's rows: a SlotTable the rules evaluate, the slice it came from and the
+    columns it is a slice of (a catch-up may replace the index's columns meanwhile)."""
 
     table: SlotTable
     rows: slice
     free: np.ndarray
+    columns: SlotColumns
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    """What a load or merge installs at once, so a reader never mixes two generations."""
+
+    columns: SlotColumns
+    order_by_id: np.ndarray
+    bounds: dict[Modality, slice]
+
+    @classmethod
+    def of(cls, columns: SlotColumns) -> _Loaded:
+        return cls(columns, np.argsort(columns.ids, kind="stable"),
+                   _modality_bounds(columns.modality))
+
+    def positions(self, slot_ids: Sequence[int] | np.ndarray) -> np.ndarray:
+        """Row positions of slot ids (-1 where these columns do not hold the id)."""
+        ids = np.asarray(slot_ids, dtype=np.int64)
+        if not len(self.columns.ids):
+            return np.full(len(ids), -1, dtype=np.int64)
+        sorted_ids = self.columns.ids[self.order_by_id]
+        at = np.clip(np.searchsorted(sorted_ids, ids), 0, len(sorted_ids) - 1)
+        return np.where(sorted_ids[at] == ids, self.order_by_id[at], -1)
 
 
 class SlotIndex:
     """The slots of the whole network in memory, caught up from the database on demand."""
 
-    def __init__(self, max_staleness_s: float = 0.25, margin_s: float = 5.0) -> None:
+    def __init__(self, max_staleness_s: float = 0.25,
+                 catch_up_limit: int = CATCH_UP_LIMIT) -> None:
         self.max_staleness_s = max_staleness_s
-        self.margin = timedelta(seconds=margin_s)
+        self.catch_up_limit = catch_up_limit
         self._lock = threading.Lock()
-        self._columns: SlotColumns | None = None
-        self._order_by_id: np.ndarray = np.empty(0, dtype=np.int64)
-        self._bounds: dict[Modality, slice] = {}
+        self._loaded: _Loaded | None = None
+        self._coder: _SlotCoder | None = None
         self.sites: SiteTable | None = None
         self.site_names: tuple[str, ...] = ()
         self.room_ids: tuple[str, ...] = ()
-        self._seen_at: datetime | None = None
+        self._cursor: ChangeCursor | None = None
         self._checked_at = 0.0
         self._version = 0
         self._free_cache: dict[Modality, _FreeRuns] = {}
+        self.caught_up_at: float | None = None
+        """time.monotonic() when the index last finished catching up (None: never loaded)."""
+        self.reloads = 0
 
     @property
     def columns(self) -> SlotColumns:
-        if self._columns is None:
+        if self._loaded is None:
             raise RuntimeError("the slot index has not been loaded; call refresh() first")
-        return self._columns
-
-    def __len__(self) -> int:
-        return 0 if self._columns is None else len(self._columns.ids)
+        return self._loaded.columns
 
     @property
     def loaded(self) -> bool:
         """Whether the slots have been read once (searches answer without a full load)."""
-        return self._columns is not None
+        return self._loaded is not None
 
-    def refresh(self, session: Session, force: bool = False) -> None:
-        """Catch up with the database unless it did so less than max_staleness_s ago."""
+    def __len__(self) -> int:
+        return 0 if self._loaded is None else len(self._loaded.columns.ids)
+
+    def refresh(self, session: Session, force: bool = False, wait: bool = True) -> None:
+        """Catch up with the database unless it did so less than max_staleness_s ago. With
+        `wait` false, a loaded index that another thread is catching up (or reloading) is
+        left to it: the caller reads the contents as they are, instead of queueing."""
         if not force and time.monotonic() - self._checked_at < self.max_staleness_s:
             return
-        with self._lock:
+        if not self._lock.acquire(blocking=wait or self._loaded is None):
+            return
+        try:
             if not force and time.monotonic() - self._checked_at < self.max_staleness_s:
                 return
-            started = utc_now()
-            if self._seen_at is None or not self._catch_up(session, self._seen_at - self.margin):
+            if self._cursor is None or not self._catch_up(session.connection()):
                 self.load(session)
-            self._seen_at = started
-            self._checked_at = time.monotonic()
+            self._checked_at = self.caught_up_at = time.monotonic()
+        finally:
+            self._lock.release()
+
+    def behind_s(self) -> float | None:
+        """Seconds since the index last finished catching up (None: never loaded)."""
+        return None if self.caught_up_at is None else time.monotonic() - self.caught_up_at
 
     def view(self, modality: Modality, now_s: int) -> ModalityView:
         """The modality's slots as a SlotTable whose free runs count only slots free at now."""
-        c = self.columns
-        rows = self._bounds.get(modality, slice(0, 0))
-        runs = self._free_runs(modality, rows, now_s)
+        loaded = self._loaded
+        if loaded is None:
+            raise RuntimeError("the slot index has not been loaded; call refresh() first")
+        c, rows = loaded.columns, loaded.bounds.get(modality, slice(0, 0))
+        runs = self._free_runs(modality, rows, now_s, c)
         table = SlotTable(
             start_min=c.start_min[rows], length_min=c.length_min[rows], site=c.site[rows],
             room=c.room[rows], modality=c.modality[rows],
@@ -137,96 +200,153 @@ class SlotIndex:
             room_max_weight_kg=c.room_max_weight_kg[rows],
             template_families=c.families[rows], radiologist_present=c.radiologist_present[rows],
             free_run_min=runs.free_run_min)
-        return ModalityView(table, rows, runs.free)
+        return ModalityView(table, rows, runs.free, c)
 
-    def _free_runs(self, modality: Modality, rows: slice, now_s: int) -> _FreeRuns:
+    def _free_runs(self, modality: Modality, rows: slice, now_s: int,
+                   c: SlotColumns) -> _FreeRuns:
         """Free flags and free runs of a modality, reused until the index changes or the next
-        hold on it expires (the only way time alone frees a slot)."""
+        hold on it expires (the only way time alone frees a slot). Every change bumps the
+        version after it is made, so runs worked out during a change are never reused."""
         cached = self._free_cache.get(modality)
-        if cached is not None and cached.version == self._version and (
+        if cached is not None and cached.columns is c and cached.version == self._version and (
                 cached.computed_at_s <= now_s < cached.valid_until_s):
             return cached
-        version, c = self._version, self.columns
+        version = self._version
         occupied = c.occupied_until_s[rows]
         free = c.open[rows] & (occupied <= now_s)
         holds = occupied[(occupied > now_s) & (occupied < BOOKED_FOREVER)]
-        runs = _FreeRuns(version, now_s, int(holds.min()) if len(holds) else BOOKED_FOREVER,
+        runs = _FreeRuns(c, version, now_s,
+                         int(holds.min()) if len(holds) else BOOKED_FOREVER,
                          free, free_runs(c.length_min[rows], free, c.ends_run[rows]))
         self._free_cache[modality] = runs
         return runs
 
     def positions(self, slot_ids: Sequence[int] | np.ndarray) -> np.ndarray:
         """Row positions of slot ids (-1 where the index does not hold the id)."""
-        ids = np.asarray(slot_ids, dtype=np.int64)
-        sorted_ids = self.columns.ids[self._order_by_id]
-        at = np.clip(np.searchsorted(sorted_ids, ids), 0, max(len(sorted_ids) - 1, 0))
-        found = sorted_ids[at] == ids if len(sorted_ids) else np.zeros(len(ids), dtype=bool)
-        return np.where(found, self._order_by_id[at] if len(sorted_ids) else -1, -1)
+        loaded = self._loaded
+        if loaded is None:
+            return np.full(len(slot_ids), -1, dtype=np.int64)
+        return loaded.positions(slot_ids)
 
     def load(self, session: Session, slot_rows: Select | None = None) -> None:
         """Replace the contents with every slot (or the rows of `slot_rows`, a filtered
         `slot_rows_query`) and the active appointments on them."""
+        connection = session.connection()
+        cursor = take_cursor(connection)  # before reading: what commits later is read later
         sites = list(session.scalars(select(Site).order_by(Site.site_id)))
         rooms = list(session.scalars(select(Room).order_by(Room.room_id)))
-        self.sites = site_table(sites)
+        coder = _SlotCoder(sites, rooms)
+        dialect = connection.dialect.name
+        query = slot_rows if slot_rows is not None else slot_rows_query(dialect)
+        result = connection.execute(query)  # Core rows, converted a chunk at a time
+        parts = [coder.columns(rows) for rows in result.partitions(LOAD_CHUNK)]
+        columns = SlotColumns.join(parts) if parts else coder.columns([])
+        del parts
+        columns.ends_run = ends_run(columns)
+        loaded = _Loaded.of(columns)
+        active = connection.execute(_appointment_query(dialect).where(
+            col(Appointment.state).in_(ACTIVE_STATES))).all()
+        _apply_appointments(loaded, active)  # before searches can see the new columns
+        self._coder, self.sites = coder, coder.sites
         self.site_names = tuple(s.name for s in sites)
         self.room_ids = tuple(r.room_id for r in rooms)
-        dialect = session.get_bind().dialect.name
-        query = slot_rows if slot_rows is not None else slot_rows_query(dialect)
-        rows = session.connection().execute(query).all()  # Core rows: no ORM per-row work
-        self._columns = slot_columns(rows, sites, rooms)
-        self._order_by_id = np.argsort(self._columns.ids, kind="stable")
-        self._bounds = _modality_bounds(self._columns.modality)
+        self._loaded = loaded
         self._version += 1
-        active = session.execute(_appointment_query(dialect).where(
-            col(Appointment.state).in_(ACTIVE_STATES))).all()
-        self._apply_appointments(active)
+        self._cursor = cursor
+        self.reloads += 1
         self._prime_free_runs()
+
+    def _install(self, columns: SlotColumns) -> None:
+        self._loaded = _Loaded.of(columns)
+        self._version += 1
 
     def _prime_free_runs(self) -> None:
         """Work out every modality's free runs now, as part of the load, so the first search
         of each modality does not pay for it."""
         now_s = int(time.time())
-        for modality, rows in self._bounds.items():
-            self._free_runs(modality, rows, now_s)
+        loaded = self._loaded
+        for modality, rows in loaded.bounds.items():
+            self._free_runs(modality, rows, now_s, loaded.columns)
 
-    def _catch_up(self, session: Session, since: datetime) -> bool:
-        """Apply changes stamped at or after `since`; False if a full reload is needed."""
-        changed = session.execute(
-            select(Slot.id, Slot.status).where(col(Slot.changed_at) >= since)
-            .order_by(Slot.changed_at).limit(CATCH_UP_LIMIT + 1)).all()
-        if len(changed) > CATCH_UP_LIMIT:
+    def _catch_up(self, connection: Connection) -> bool:
+        """Apply what committed since the last look; False if a full reload is needed."""
+        cursor = take_cursor(connection)
+        dialect = connection.dialect.name
+        changed = connection.execute(
+            slot_rows_query(dialect, ordered=False)
+            .where(self._cursor.unseen(Slot.__table__))
+            .limit(self.catch_up_limit + 1)).all()
+        if len(changed) > self.catch_up_limit or not self._coder.knows_rooms(changed):
             return False
         if changed:
-            self._version += 1
-            at = self.positions([row[0] for row in changed])
-            if (at < 0).any():
-                return False
-            self.columns.open[at] = [str(row[1]) not in CLOSED_STATUSES for row in changed]
-        dialect = session.get_bind().dialect.name
-        appointments = session.execute(_appointment_query(dialect).where(
-            col(Appointment.updated_at) >= since)).all()
+            self._apply_slots(self._coder.columns(changed))
+        appointments = connection.execute(_appointment_query(dialect).where(
+            self._cursor.unseen(Appointment.__table__))).all()
         if appointments:
-            self._version += 1
-        self._apply_appointments(appointments)
+            _apply_appointments(self._loaded, [*appointments, *_still_active_where_ended(
+                connection, dialect, appointments)])
+            self._version += 1  # after the change: runs worked out meanwhile are not kept
+        self._cursor = cursor
         return True
 
-    def _apply_appointments(self, rows: Sequence) -> None:
-        """Releases first, then occupants: one slot has at most one active appointment."""
+    def _apply_slots(self, changed: SlotColumns) -> None:
+        """Update known slots in place; merge in new ones and those whose place moved."""
         c = self.columns
-        ended = [r for r in rows if AppointmentState(r[2]) not in ACTIVE_STATES]
-        active = [r for r in rows if AppointmentState(r[2]) in ACTIVE_STATES]
-        for group, occupied in ((ended, None), (active, True)):
-            if not group:
-                continue
-            first = self.positions([r[0] for r in group])
-            ends = np.array([r[1] or 0 for r in group], dtype=np.int64) // 60
-            if occupied is None:
-                until = np.zeros(len(group), dtype=np.int64)
-            else:
-                until = np.array([BOOKED_FOREVER if r[2] == AppointmentState.BOOKED else
-                                  (r[3] or 0) for r in group], dtype=np.int64)
-            _spread(c, first, ends, until)
+        at = self.positions(changed.ids)
+        in_place = at >= 0
+        known = at[in_place]
+        in_place[in_place] = ((c.room[known] == changed.room[in_place])
+                              & (c.start_min[known] == changed.start_min[in_place])
+                              & (c.length_min[known] == changed.length_min[in_place])
+                              & (c.session[known] == changed.session[in_place]))
+        rows = at[in_place]
+        for name in ("open", "families", "radiologist_present"):
+            getattr(c, name)[rows] = getattr(changed, name)[in_place]
+        self._version += 1
+        if in_place.all():
+            return
+        moved = (at >= 0) & ~in_place
+        changed.occupied_until_s[moved] = c.occupied_until_s[at[moved]]
+        keep = np.ones(len(c.ids), dtype=bool)
+        keep[at[moved]] = False
+        merged = SlotColumns.join([c.take(keep), changed.take(~in_place)])
+        merged = merged.take(np.lexsort((merged.start_min, merged.room, merged.modality)))
+        merged.ends_run = ends_run(merged)
+        self._install(merged)
+
+
+def _apply_appointments(loaded: _Loaded, rows: Sequence) -> None:
+    """Releases first, then occupants: one slot has at most one active appointment."""
+    c = loaded.columns
+    ended = [r for r in rows if AppointmentState(r[2]) not in ACTIVE_STATES]
+    active = [r for r in rows if AppointmentState(r[2]) in ACTIVE_STATES]
+    for group, occupied in ((ended, None), (active, True)):
+        if not group:
+            continue
+        first = loaded.positions([r[0] for r in group])
+        ends = np.array([r[1] or 0 for r in group], dtype=np.int64) // 60
+        if occupied is None:
+            until = np.zeros(len(group), dtype=np.int64)
+        else:
+            until = np.array([BOOKED_FOREVER if r[2] == AppointmentState.BOOKED else
+                              (r[3] or 0) for r in group], dtype=np.int64)
+        _spread(c, first, ends, until)
+
+
+def _still_active_where_ended(connection: Connection, dialect: str,
+                              rows: Sequence) -> list:
+    """Active appointments in the rooms and times of the ended ones among `rows`: releasing
+    an ended appointment must not free a slot another one has since taken (it may have been
+    applied in an earlier look)."""
+    ended = [r for r in rows if AppointmentState(r[2]) not in ACTIVE_STATES and r[4]]
+    if not ended:
+        return []
+    start = datetime.fromtimestamp(min(r[5] or 0 for r in ended), tz=UTC)
+    end = datetime.fromtimestamp(max(r[1] or 0 for r in ended), tz=UTC)
+    return list(connection.execute(_appointment_query(dialect).where(
+        col(Appointment.state).in_(ACTIVE_STATES),
+        col(Appointment.room_id).in_(sorted({r[4] for r in ended})),
+        col(Appointment.start_at) < end, col(Appointment.end_at) > start)))
 
 
 def free_runs(length: np.ndarray, free: np.ndarray, ends_run: np.ndarray) -> np.ndarray:
@@ -254,35 +374,73 @@ def _spread(c: SlotColumns, first: np.ndarray, end_min: np.ndarray, until: np.nd
         at, room, end_min, until = at[more], room[more], end_min[more], until[more]
 
 
+class _SlotCoder:
+    """Turns slot rows (id, session, room, start_s, end_s, families, status, template) into
+    columns, with the codes of the sites and rooms loaded with them."""
+
+    def __init__(self, sites: Sequence[Site], rooms: Sequence[Room]) -> None:
+        self.sites = site_table(sites)
+        site_code = {s.site_id: i for i, s in enumerate(sites)}
+        self.room_code = {r.room_id: i for i, r in enumerate(rooms)}
+        self.room_site = np.array([site_code[r.site_id] for r in rooms], dtype=np.int16)
+        self.room_modality = np.array([MODALITY_CODE[Modality(r.modality)] for r in rooms],
+                                      dtype=np.int8)
+        self.room_caps = np.array([capability_mask(split_codes(r.capabilities))
+                                   for r in rooms], dtype=np.uint16)
+        self.room_weight = np.array([r.max_weight_kg for r in rooms], dtype=np.int16)
+        self._radiologist: dict[str | None, bool] = {}
+
+    def knows_rooms(self, rows: Sequence) -> bool:
+        return all(row[2] in self.room_code for row in rows)
+
+    def columns(self, rows: Sequence) -> SlotColumns:
+        """Columns of `rows` in their order; every slot unoccupied, `ends_run` left to the
+        caller (`ends_run`, once rows are sorted)."""
+        ids, session, room_id, start_s, end_s, families, status, template = (
+            list(column) for column in zip(*rows, strict=True)) if rows else ([],) * 8
+        room = _coded(room_id, self.room_code.__getitem__, np.int32)
+        start_min = np.array(start_s, dtype=np.int64) // 60
+        length = (np.array(end_s, dtype=np.int64) // 60 - start_min).astype(np.int32)
+        return SlotColumns(
+            ids=np.array(ids, dtype=np.int64), session=np.array(session, dtype=np.int64),
+            start_min=start_min, length_min=length, site=self.room_site[room], room=room,
+            modality=self.room_modality[room], room_capabilities=self.room_caps[room],
+            room_max_weight_kg=self.room_weight[room],
+            families=_coded(families, families_mask, np.uint32),
+            radiologist_present=_coded(template, self._rostered, bool),
+            open=_coded(status, lambda s: str(s) not in CLOSED_STATUSES, bool),
+            occupied_until_s=np.zeros(len(ids), dtype=np.int64),
+            ends_run=np.ones(len(ids), dtype=bool))
+
+    def _rostered(self, template: str | None) -> bool:
+        if template not in self._radiologist:
+            self._radiologist[template] = radiologist_rostered(template)
+        return self._radiologist[template]
+
+
+def _coded(values: list, code: Callable[[Any], Any], dtype: Any) -> np.ndarray:
+    """`code` of every value, worked out once per distinct value (a few hundred rooms,
+    families and templates among a million slots)."""
+    codes: dict[Any, Any] = {}
+    for value in set(values):
+        codes[value] = code(value)
+    return np.fromiter((codes[v] for v in values), dtype=dtype, count=len(values))
+
+
 def slot_columns(rows: Sequence, sites: Sequence[Site], rooms: Sequence[Room]) -> SlotColumns:
-    """Columns from slot rows (id, session, room, start_s, end_s, families, status, template)
-    sorted by room then start; every slot starts unoccupied."""
-    site_code = {s.site_id: i for i, s in enumerate(sites)}
-    room_code = {r.room_id: i for i, r in enumerate(rooms)}
-    room_site = np.array([site_code[r.site_id] for r in rooms], dtype=np.int16)
-    room_modality = np.array([MODALITY_CODE[Modality(r.modality)] for r in rooms], dtype=np.int8)
-    room_caps = np.array([capability_mask(split_codes(r.capabilities)) for r in rooms],
-                         dtype=np.uint16)
-    room_weight = np.array([r.max_weight_kg for r in rooms], dtype=np.int16)
-    ids, session, room_id, start_s, end_s, families, status, template = (
-        list(column) for column in zip(*rows, strict=True)) if rows else ([],) * 8
-    room = np.array([room_code[r] for r in room_id], dtype=np.int32)
-    start_min = np.array(start_s, dtype=np.int64) // 60
-    length = (np.array(end_s, dtype=np.int64) // 60 - start_min).astype(np.int32)
-    session_arr = np.array(session, dtype=np.int64)
-    contiguous = np.zeros(len(ids), dtype=bool)
-    if len(ids) > 1:
-        contiguous[:-1] = ((session_arr[1:] == session_arr[:-1])
-                           & (start_min[1:] == start_min[:-1] + length[:-1]))
-    radiologist = {t: radiologist_rostered(t) for t in set(template)}
-    return SlotColumns(
-        ids=np.array(ids, dtype=np.int64), session=session_arr, start_min=start_min,
-        length_min=length, site=room_site[room], room=room, modality=room_modality[room],
-        room_capabilities=room_caps[room], room_max_weight_kg=room_weight[room],
-        families=np.array([families_mask(f) for f in families], dtype=np.uint32),
-        radiologist_present=np.array([radiologist[t] for t in template], dtype=bool),
-        open=np.array([str(s) not in CLOSED_STATUSES for s in status], dtype=bool),
-        occupied_until_s=np.zeros(len(ids), dtype=np.int64), ends_run=~contiguous)
+    """Columns from slot rows already sorted by room then start."""
+    columns = _SlotCoder(sites, rooms).columns(rows)
+    columns.ends_run = ends_run(columns)
+    return columns
+
+
+def ends_run(c: SlotColumns) -> np.ndarray:
+    """True where the next row is not the next slot of the same session."""
+    contiguous = np.zeros(len(c.ids), dtype=bool)
+    if len(c.ids) > 1:
+        contiguous[:-1] = ((c.session[1:] == c.session[:-1])
+                           & (c.start_min[1:] == c.start_min[:-1] + c.length_min[:-1]))
+    return ~contiguous
 
 
 def _modality_bounds(modality: np.ndarray) -> dict[Modality, slice]:
@@ -294,20 +452,21 @@ def _modality_bounds(modality: np.ndarray) -> dict[Modality, slice]:
     return bounds
 
 
-def slot_rows_query(dialect: str) -> Select:
-    """The slot rows `slot_columns` reads, in its order (modality, room, start)."""
-    return select(
+def slot_rows_query(dialect: str, ordered: bool = True) -> Select:
+    """The slot rows `slot_columns` reads, in its order (modality, room, start) if `ordered`."""
+    query = select(
         Slot.id, Slot.session_id, Slot.room_id, _epoch(col(Slot.start_at), dialect),
         _epoch(col(Slot.end_at), dialect), Slot.families,
-        type_coerce(Slot.status, String()), Slot.template_id,
-    ).order_by(*SLOT_SORT)
+        type_coerce(Slot.status, String()), Slot.template_id)
+    return query.order_by(*SLOT_SORT) if ordered else query
 
 
 def _appointment_query(dialect: str) -> Select:
-    """(first slot id, end, state, hold expiry) of appointments, ends in epoch seconds."""
+    """(first slot id, end, state, hold expiry, room, start) of appointments, times in epoch
+    seconds."""
     return select(Appointment.slot_id, _epoch(col(Appointment.end_at), dialect),
-                  Appointment.state, _epoch(col(Appointment.held_until), dialect)
-                  ).order_by(Appointment.updated_at)
+                  Appointment.state, _epoch(col(Appointment.held_until), dialect),
+                  Appointment.room_id, _epoch(col(Appointment.start_at), dialect))
 
 
 def _epoch(column: ColumnElement, dialect: str) -> ColumnElement:

@@ -20,7 +20,7 @@ from sqlmodel import Session
 from booking_api.core.db import READ_ONLY, Database
 from booking_api.core.errors import InvalidInput, RequestNotBookable
 from booking_api.core.inputs import date_problem, number_problem
-from booking_api.search.index import SlotIndex
+from booking_api.search.index import SlotColumns, SlotIndex
 from booking_api.slots.eligibility import (
     PatientChoices,
     load_request_facts,
@@ -106,7 +106,7 @@ def search_slots(session: Session, index: SlotIndex, request_id: int, query: Sea
         raise RequestNotBookable(f"request {request_id} is {request.state.value}; slots can be "
                                  "searched only for appointable or appointed requests")
     wanted = slot_request_for(facts, now, PatientChoices(query.max_km, query.sites))
-    index.refresh(session)
+    index.refresh(session, wait=False)
     view = index.view(wanted.modality, int(now.timestamp()))
     verdict = slot_eligibility_rules().evaluate(view.table, index.sites, wanted, now)
     eligible = np.flatnonzero(verdict.mask & view.free & _dates(view.table.start_min, query))
@@ -118,7 +118,7 @@ def search_slots(session: Session, index: SlotIndex, request_id: int, query: Sea
     return SearchResult(
         request_id=request_id, sort=query.sort, slots_considered=len(view.table),
         eligible_slots=len(eligible),
-        slots=tuple(_offer(index, view.rows.start + row, site_km) for row in chosen),
+        slots=tuple(_offer(index, view.columns, view.rows.start + row, site_km) for row in chosen),
         sites=_site_summaries(index, starts, sites, counts, site_km, query.sort))
 
 
@@ -175,8 +175,8 @@ def _soonest(starts: np.ndarray, limit: int) -> np.ndarray:
         window *= 4
 
 
-def _offer(index: SlotIndex, position: int, site_km: np.ndarray | None) -> SlotOffer:
-    c = index.columns
+def _offer(index: SlotIndex, c: SlotColumns, position: int,
+           site_km: np.ndarray | None) -> SlotOffer:
     site = int(c.site[position])
     start = int(c.start_min[position])
     return SlotOffer(

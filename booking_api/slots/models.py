@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import BigInteger, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from booking_api.core.columns import code_enum, utc_now
@@ -59,6 +59,10 @@ class Slot(SlotBase, table=True):
     version: int = Field(default=1, description="bumped on every change (optimistic locking)")
     changed_at: datetime = Field(default_factory=utc_now, index=True,
                                  description="set on insert and every change (search index)")
+    change_seq: int = Field(default=0, index=True, sa_type=BigInteger,
+                            sa_column_kwargs={"server_default": "0"},
+                            description="written by the database on every insert and update "
+                                        "(booking_api.core.change_stamps)")
 
 
 class SlotPublic(SlotBase):

@@ -48,6 +48,11 @@ def _site(site_id: str, kind: SiteKind, district: str) -> Site:
 
 @pytest.fixture
 def tiny_network() -> Network:
+    return make_tiny_network()
+
+
+def make_tiny_network() -> Network:
+    """The network of `tiny_network`, for fixtures of a wider scope."""
     return Network(
         icss=(IntegratedCareSystem("ICS1", "Test system"),),
         trusts=(Trust("T1", "Test Hospitals NHS Trust", "ICS1"),),
@@ -74,6 +79,10 @@ def tiny_network() -> Network:
 
 @pytest.fixture
 def tiny_catalogue() -> dict[str, ExamType]:
+    return make_tiny_catalogue()
+
+
+def make_tiny_catalogue() -> dict[str, ExamType]:
     return {code: exam_catalogue()[code] for code in TINY_EXAMS}
 
 
