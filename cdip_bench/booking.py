@@ -297,7 +297,7 @@ def running_server(database_url: str, workers: int = 1) -> Iterator[str]:
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_up(base, process)
+        wait_until_up(base, process)
         yield base
     finally:
         process.terminate()
@@ -307,18 +307,21 @@ def running_server(database_url: str, workers: int = 1) -> Iterator[str]:
             process.kill()
 
 
-def _wait_until_up(base: str, process: subprocess.Popen, timeout_s: float = 60) -> None:
+def wait_until_up(base: str, process: subprocess.Popen, timeout_s: float = 60,
+                  what: str = "the server") -> None:
+    """Wait until the server `process` started answers /health at `base` (RuntimeError if it
+    exits first or stays silent `timeout_s`); shared by every benchmark that starts one."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"the server exited with code {process.returncode}")
+            raise RuntimeError(f"{what} exited with code {process.returncode}")
         try:
             if httpx.get(f"{base}/health", timeout=2).status_code == 200:
                 return
         except httpx.TransportError:
             pass
         time.sleep(0.2)
-    raise RuntimeError(f"the server did not answer on {base} within {timeout_s} s")
+    raise RuntimeError(f"{what} did not answer on {base} within {timeout_s} s")
 
 
 def _free_port() -> int:

@@ -9,7 +9,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import httpx
 
+from cdip_bench.booking import wait_until_up
 from cdip_bench.booking_data import CLERK_NAME, CLERK_PASSWORD
 
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
@@ -69,7 +69,7 @@ def running_nodes(database_url: str, nodes: dict[str, dict[str, str]]
         started = [stack.enter_context(_node(name, database_url, env))
                    for name, env in nodes.items()]
         for node in started:
-            _wait_until_up(node)
+            wait_until_up(node.base, node.process, timeout_s=300, what=f"node {node.name}")
             answer = httpx.post(f"{node.base}/api/auth/staff/sign-in", timeout=60,
                                 json={"username": CLERK_NAME, "password": CLERK_PASSWORD})
             answer.raise_for_status()
@@ -96,20 +96,6 @@ def _node(name: str, database_url: str, environment: dict[str, str]) -> Iterator
             process.wait(20)
         except subprocess.TimeoutExpired:
             process.kill()
-
-
-def _wait_until_up(node: ServedNode, timeout_s: float = 300) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if node.process.poll() is not None:
-            raise RuntimeError(f"node {node.name} exited with {node.process.returncode}")
-        try:
-            if httpx.get(f"{node.base}/health", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"node {node.name} did not answer within {timeout_s} s")
 
 
 def _free_port() -> int:

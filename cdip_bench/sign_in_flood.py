@@ -33,6 +33,7 @@ from booking_api.core import migrate
 from booking_api.core.channel import Channel
 from booking_api.core.db import transaction
 from booking_api.database import open_engine
+from cdip_bench.booking import wait_until_up
 
 PASSWORD = "bench sign-in flood pass phrase"
 
@@ -147,7 +148,7 @@ def _server(url: str, hash_slots: int) -> Iterator[tuple[str, int]]:
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_up(base, process)
+        wait_until_up(base, process, timeout_s=180)
         yield base, process.pid
     finally:
         process.terminate()
@@ -156,16 +157,3 @@ def _server(url: str, hash_slots: int) -> Iterator[tuple[str, int]]:
         except subprocess.TimeoutExpired:
             process.kill()
 
-
-def _wait_until_up(base: str, process: subprocess.Popen, timeout_s: float = 180) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited with code {process.returncode}")
-        try:
-            if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"the server did not answer on {base} within {timeout_s} s")
