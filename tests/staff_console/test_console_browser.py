@@ -26,7 +26,12 @@ from tests.patient_portal.browser_support import (
     live_server,
     require_chromium,
 )
-from tests.staff_console.console_world import STAFF, ConsoleWorld, build_console_world
+from tests.staff_console.console_world import (
+    STAFF,
+    ConsoleWorld,
+    add_windowed_request,
+    build_console_world,
+)
 
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "console"
 
@@ -250,4 +255,35 @@ def test_a_manager_sets_up_two_step_sign_in(browser: Browser, server: LiveServer
     expect(visit.page.get_by_text("Two-step sign-in is on.")).to_be_visible()
     visit.checked("second-factor-on")
     assert not [u for u in visit.urls if key in u]
+    context.close()
+
+
+@pytest.mark.parametrize("width", [1024, 320])
+def test_a_clerk_books_a_time_the_slot_rules_refuse(browser: Browser, server: LiveServer,
+                                                    browser_world: ConsoleWorld,
+                                                    width: int) -> None:
+    request_id = add_windowed_request(browser_world.url, browser_world.portal.first_day)
+    context = _context(browser, server, width)
+    visit = ConsoleVisit(context.new_page(), f"{width}px-slot-override")
+    visit.sign_in("vetting")
+    visit.page.goto(f"/staff/requests/{request_id}")
+    visit.page.get_by_label("Rule").select_option("slot:clinical-window")
+    visit.page.get_by_label("Radiologist").check()
+    visit.page.get_by_label("Reason (required)").fill("fine to scan after the window")
+    visit.press("Override rule")
+    expect(visit.page.get_by_text("Slot rule clinical-window set aside")).to_be_visible()
+    visit.checked("slot-rule-set-aside")
+    visit.press("Sign out")
+    visit.sign_in("clerk")
+    visit.page.goto(f"/staff/requests/{request_id}/book")
+    visit.page.get_by_label("Also show times the slot rules refuse").check()
+    visit.press("Search")
+    visit.checked("refused-times")
+    visit.page.get_by_role("button", name=re.compile("setting rules aside$")).first.click()
+    visit.page.wait_for_url("**/book/confirm")
+    visit.checked("confirm-overriding")
+    visit.page.get_by_label("Reason (required)").fill("booked by phone")
+    visit.press("Book appointment")
+    expect(visit.page.get_by_text("Booked with the rules set aside recorded")).to_be_visible()
+    visit.checked("booked-overriding")
     context.close()
