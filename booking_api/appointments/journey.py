@@ -12,6 +12,8 @@ from booking_api.appointments import flows, services
 from booking_api.audit.services import Actor
 from booking_api.core.db import Database
 
+HOLD_EXTENSIONS_ALLOWED = services.HOLD_EXTENSIONS_ALLOWED
+
 
 def hold_time(db: Database, actor: Actor, patient_id: int, request_id: int, slot_id: int, *,
               previous_hold: int | None, now: datetime, hold_minutes: int) -> int:

@@ -12,6 +12,7 @@ from booking_api.access import flows as access
 from booking_api.access.clients import client_address
 from booking_api.access.policy import DEFAULT_POLICY
 from booking_api.access.rate_limit import TooManyAttempts
+from booking_api.appointments.journey import HOLD_EXTENSIONS_ALLOWED
 from booking_api.access.services import (
     PATIENT_SIGN_IN_FAILED,
     BadBookingReference,
@@ -81,7 +82,9 @@ def sign_out(request: Request) -> Response:
 
 @router.get("/accessibility", response_class=HTMLResponse)
 def accessibility(request: Request) -> Response:
-    return render(request, "portal/accessibility.jinja")
+    return render(request, "portal/accessibility.jinja", {
+        "hold_minutes": request.app.state.settings.hold_minutes,
+        "most_extensions": HOLD_EXTENSIONS_ALLOWED})
 
 
 def _check_credentials(request: Request, answer: SignIn) -> str | dict[str, str]:
