@@ -12,12 +12,12 @@ from booking_api.access import flows as access
 from booking_api.access.clients import client_address
 from booking_api.access.policy import DEFAULT_POLICY
 from booking_api.access.rate_limit import TooManyAttempts
-from booking_api.appointments.journey import HOLD_EXTENSIONS_ALLOWED
 from booking_api.access.services import (
     PATIENT_SIGN_IN_FAILED,
     BadBookingReference,
     SignInContext,
 )
+from booking_api.appointments.journey import HOLD_EXTENSIONS_ALLOWED
 from booking_api.core.app_state import settings_of
 from booking_api.requests.booking_reference import EXAMPLE
 from booking_api.requests.services import today_in_london

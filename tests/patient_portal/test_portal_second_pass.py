@@ -16,7 +16,6 @@ from tests.patient_portal.page_client import PageClient
 from tests.patient_portal.portal_world import (
     PortalWorld,
     add_patient,
-    appointment_states,
     portal_engine,
 )
 
