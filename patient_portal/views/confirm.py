@@ -123,7 +123,10 @@ def _confirm(request: Request, patient: PortalPatient) -> Response:
     state = journey(request)
     db, actor, now = database(request), patient.principal.actor, now_of(request)
     try:
-        if state.get("reschedule"):
+        if state.get("reschedule") and state.get("hold"):
+            steps.move_to_held_time(db, actor, patient.patient_id, state["reschedule"],
+                                    int(state["hold"]), reason=RESCHEDULE_REASON, now=now)
+        elif state.get("reschedule"):
             slot = state.get("slot") or {}
             steps.move_booking(db, actor, patient.patient_id, state["reschedule"],
                                int(slot.get("id", 0)), reason=RESCHEDULE_REASON, now=now)
@@ -147,8 +150,9 @@ def _confirm(request: Request, patient: PortalPatient) -> Response:
 
 def _chosen(request: Request, patient: PortalPatient,
             state: dict[str, Any]) -> dict[str, Any] | None:
-    """The time being confirmed: the chosen slot (changing) or the live hold (booking)."""
-    if state.get("reschedule"):
+    """The time being confirmed: the live hold, or the chosen slot when a change could not
+    hold its new time (it overlaps the booking being changed)."""
+    if state.get("reschedule") and not state.get("hold"):
         slot = state.get("slot")
         return {"start": datetime.fromisoformat(slot["start"])} if slot else None
     if not state.get("hold") or not state.get("site"):

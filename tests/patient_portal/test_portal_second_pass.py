@@ -16,6 +16,7 @@ from tests.patient_portal.page_client import PageClient
 from tests.patient_portal.portal_world import (
     PortalWorld,
     add_patient,
+    appointment_states,
     portal_engine,
 )
 
@@ -81,3 +82,35 @@ def test_the_accessibility_statement_says_why_extra_time_has_a_limit(
     page = " ".join(pages.get("/accessibility").text.split())
     assert "up to 10 times" in page
     assert "nobody else can book it" in page
+
+
+def _book_first_time(pages: PageClient, world: PortalWorld, number: int):
+    login = add_patient(world, number)
+    pages.sign_in(login)
+    pages.hold_first_time()
+    pages.post("/check", {})
+    return login
+
+
+def test_changing_an_appointment_holds_the_new_time_beside_the_booking(
+        pages: PageClient, portal_world: PortalWorld) -> None:
+    login = _book_first_time(pages, portal_world, 1721)
+    pages.get("/change")
+
+    page = pages.hold_first_time(compare="nearest")
+
+    assert appointment_states(portal_world, login) == ["booked", "held"]
+    assert "We are holding this time for you until" in page.text
+    assert "stays booked until you confirm this change" in page.text
+
+
+def test_confirming_a_change_books_the_held_time_and_releases_the_old(
+        pages: PageClient, portal_world: PortalWorld) -> None:
+    login = _book_first_time(pages, portal_world, 1722)
+    pages.get("/change")
+    pages.hold_first_time(compare="nearest")
+
+    done = pages.post("/check", {})
+
+    assert done.url.path == "/confirmation"
+    assert appointment_states(portal_world, login) == ["cancelled", "booked"]
