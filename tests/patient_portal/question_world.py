@@ -23,7 +23,9 @@ from tests.patient_portal.portal_world import PortalPatientLogin, PortalWorld, p
 BORN = date(1986, 3, 9)
 """Under 66: contrast without diabetes or kidney problems needs no eGFR."""
 RADIOLOGIST = Actor("radiologist:akhan", Channel.CLERK, role="radiologist")
-PROTOCOLS = {"MBRAI": VettingProtocol("MBRAI", "MRI brain routine", False, False,
+PROTOCOLS = {"UPELV": VettingProtocol("UPELV", "US pelvis TA and TV", False, False,
+                                      Priority.ROUTINE),
+             "MBRAI": VettingProtocol("MBRAI", "MRI brain routine", False, False,
                                       Priority.ROUTINE),
              "CCHEC": VettingProtocol("CCHEC", "CT chest with contrast", True, False,
                                       Priority.ROUTINE)}

@@ -19,7 +19,7 @@ from booking_api.requests.rules_models import RequestFact
 from booking_api.requests.services import evaluate_request
 from domain.lifecycle import RequestState
 from domain.questionnaires import CONTRAST, MRI_SAFETY, QuestionnaireName
-from tests.booking_api.questionnaires.conftest import RADIOGRAPHER, TODAY
+from tests.booking_api.patient_answers.conftest import RADIOGRAPHER, TODAY
 
 ALL_NO_MRI = {q.question_id: "no" for q in MRI_SAFETY.questions}
 ALL_NO_CONTRAST = {q.question_id: "no" for q in CONTRAST.questions}

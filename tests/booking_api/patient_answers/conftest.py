@@ -1,5 +1,6 @@
 """A 40-year-old patient with one request per exam these tests need (MRI brain, contrast CT,
-chest X-ray), each justified by a radiologist, in a migrated database of each kind."""
+chest X-ray, transvaginal ultrasound), each justified by a radiologist, in a migrated
+database of each kind."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ TODAY = date(2027, 2, 1)
 RADIOLOGIST = Actor("radiologist:akhan", Channel.CLERK, role="radiologist")
 RADIOGRAPHER = Actor("radiographer:mpatel", Channel.CLERK, role="radiographer")
 PROTOCOLS = {"MBRAI": ("MRI brain routine", False), "CCHEC": ("CT chest with contrast", True),
-             "XCHES": ("CXR PA", False)}
+             "XCHES": ("CXR PA", False), "UPELV": ("US pelvis TA and TV", False)}
 
 
 @pytest.fixture
