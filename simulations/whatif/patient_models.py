@@ -7,8 +7,7 @@ benchmark uses (`offer_response`)."""
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -47,7 +46,7 @@ class BackfillModel:
     candidates: int = 30
     typical_km: float = 12.0
     typical_waited_days: int = 28
-    response: ResponseModel = ResponseModel()
+    response: ResponseModel = field(default_factory=ResponseModel)
 
     def p_fill(self, notice_days: np.ndarray) -> np.ndarray:
         """Chance a slot freed `notice_days` ahead is taken by one of the candidates."""

@@ -52,8 +52,6 @@ def room_plan(network: Network, site_ids: tuple[str, ...], sessions: Iterable[Ro
 
 def site_slots(plan_slots: np.ndarray, room_site: np.ndarray, n_sites: int) -> np.ndarray:
     """[S, F, 7] slots per site, family and weekday from [R, 7, F] room slots."""
-    onehot = np.zeros((n_sites, len(room_site)))
-    onehot[room_site, np.arange(len(room_site))] = 1.0
-    rooms, days, families = plan_slots.shape
-    per_site = onehot @ plan_slots.reshape(rooms, days * families).astype(float)
-    return np.rint(per_site).astype(np.int32).reshape(n_sites, days, families).transpose(0, 2, 1)
+    per_site = np.zeros((n_sites, *plan_slots.shape[1:]), dtype=np.int32)
+    np.add.at(per_site, room_site, plan_slots)
+    return per_site.transpose(0, 2, 1)
