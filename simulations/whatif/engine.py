@@ -349,12 +349,16 @@ class _Run:
         appt = pts.appt[ids]
         lead = (appt - today).astype(np.int64)
         cancelled, by_patient, offset = cancellation(lead, rng)
+        if not self.policy.patient_events:
+            cancelled[:] = False
         cancel_on = np.where(cancelled, today + offset, -1)
         area, site = pts.area[ids], pts.site[ids]
         p_dna = dna_probability(lead, pts.age[ids].astype(float),
                                 self.world.area_imd[area].astype(float),
                                 self.world.distance_km[area, site], appt % 7,
                                 pts.prior_dna[ids].astype(float), pts.effect[ids], rng)
+        if not self.policy.patient_events:
+            p_dna[:] = 0.0
         pts.set(ids, cancel_on=cancel_on, by_patient=by_patient, p_dna=p_dna)
         pts.schedule(pts.due_lists, ids, appt.astype(np.int64))
         pts.schedule(pts.cancel_lists, ids[cancelled], cancel_on[cancelled])

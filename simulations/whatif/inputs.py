@@ -45,6 +45,8 @@ class Policies:
     choice: ChoiceModel = field(default_factory=ChoiceModel)
     backfill_model: BackfillModel = field(default_factory=BackfillModel)
     breakdowns: Breakdowns = field(default_factory=Breakdowns)
+    patient_events: bool = True
+    """Cancellations and DNAs happen; off only to check the queue against simpler models."""
 
 
 @dataclass(frozen=True)
