@@ -14,6 +14,7 @@ import logging
 import threading
 import weakref
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -47,6 +48,7 @@ from reporting.waiting_list import BAND_LABELS, waiting_bands, waiting_list
 logger = logging.getLogger(__name__)
 TREND_MONTHS = 12
 KEPT_DASHBOARDS = 16
+KEPT_RECORDS = 8
 _S = RequestState
 
 
@@ -141,6 +143,7 @@ class _DashboardReader:
         self._read_at: datetime | None = None
         self._refreshing = False
         self._dashboards: OrderedDict[tuple, Dashboard] = OrderedDict()
+        self._records: OrderedDict[tuple, Record] = OrderedDict()
 
     def inputs(self) -> tuple[ReportInputs, datetime]:
         version = _version(self._engine)
@@ -166,13 +169,30 @@ class _DashboardReader:
             if key in self._dashboards and self._inputs is inputs:
                 self._dashboards.move_to_end(key)
                 return self._dashboards[key]
-        made = _compute(inputs, filters, today, read_at)
+        made = _compute(inputs, filters, today, read_at,
+                        lambda trust, modality: self._prepared(inputs, trust, modality))
         with self._lock:
             if self._inputs is inputs:
                 self._dashboards[key] = made
                 while len(self._dashboards) > KEPT_DASHBOARDS:
                     self._dashboards.popitem(last=False)
         return made
+
+    def _prepared(self, inputs: ReportInputs, trust_id: str | None,
+                  modality: str | None) -> Record:
+        """The prepared record of a part of the inputs, kept for the next filter with it."""
+        key = (trust_id, modality)
+        with self._lock:
+            if self._inputs is inputs and key in self._records:
+                self._records.move_to_end(key)
+                return self._records[key]
+        record = prepare(inputs_for(inputs, trust_id, modality))
+        with self._lock:
+            if self._inputs is inputs:
+                self._records[key] = record
+                while len(self._records) > KEPT_RECORDS:
+                    self._records.popitem(last=False)
+        return record
 
     def _refresh(self, version: tuple) -> None:
         try:
@@ -188,6 +208,7 @@ class _DashboardReader:
             self._inputs, self._version = inputs, version
             self._read_at = datetime.now(UTC)
             self._dashboards.clear()
+            self._records.clear()
 
 
 _READERS: weakref.WeakKeyDictionary[Engine, _DashboardReader] = weakref.WeakKeyDictionary()
@@ -222,10 +243,11 @@ def _last_full_month(today: date) -> Month:
 
 
 def _compute(inputs: ReportInputs, filters: DashboardFilters, today: date,
-             read_at: datetime) -> Dashboard:
+             read_at: datetime, prepared: Callable[[str | None, str | None], Record]
+             ) -> Dashboard:
     month = filters.month
-    narrowed = prepare(inputs_for(inputs, filters.trust_id, filters.modality))
-    across_trusts = prepare(inputs_for(inputs, None, filters.modality))
+    narrowed = prepared(filters.trust_id, filters.modality)
+    across_trusts = prepared(None, filters.modality)
     months = _months_up_to(month)
     trusts = _trust_figures(across_trusts, month, inputs)
     return Dashboard(
@@ -254,12 +276,11 @@ def _months_up_to(month: Month) -> list[Month]:
 def _waiting_trend(record: Record, months: list[Month]) -> pd.DataFrame:
     rows = []
     for month in months:
-        bands = waiting_bands(waiting_list(record, month.last_day), ())
-        total = int(bands["Total Waiting List"].sum())
-        six = int(bands["Waiting 6+ Weeks"].sum())
+        weeks = waiting_list(record, month.last_day).weeks_waited.to_numpy()
+        total, six = len(weeks), int((weeks >= 6).sum())
         rows.append({"month": month.label, "census_date": month.last_day.isoformat(),
                      "waiting_list": total, "waiting_6plus_weeks": six,
-                     "waiting_13plus_weeks": int(bands["Waiting 13+ Weeks"].sum()),
+                     "waiting_13plus_weeks": int((weeks >= 13).sum()),
                      "share_waiting_6plus_weeks": round(six / total, 4) if total else 0.0})
     return pd.DataFrame(rows)
 
