@@ -65,7 +65,7 @@ def record(request: Request, staff: Manager, form: Form) -> Response:
     try:
         body = service.disruption_body(fields)
     except BookingError as bad:
-        return _form(request, staff, fields, {_field(bad.field): bad.message})
+        return _form(request, staff, fields, {_field(bad.field): _words(bad.message)})
 
     def keep() -> Response:
         try:
@@ -73,7 +73,7 @@ def record(request: Request, staff: Manager, form: Form) -> Response:
                 database(request), staff.actor, body, now=now_of(request),
                 zone=settings_of(request.app).zone)
         except BookingError as bad:
-            return _form(request, staff, fields, {_field(bad.field): bad.message})
+            return _form(request, staff, fields, {_field(bad.field): _words(bad.message)})
         tell_next_page(request, f"Disruption {disruption_id} recorded. Plan the repair to see "
                                 "who would move.")
         return see_other(f"/staff/disruptions/{disruption_id}")
@@ -177,6 +177,20 @@ def _line(request: Request, disruption_id: int) -> service.DisruptionLine:
 
 def _field(name: str | None) -> str:
     return name if name in FIELDS else "kind"
+
+
+FIELD_WORDS = {"room_id": "the room", "site_id": "the site", "role": "the staff role",
+               "people": "how many fewer staff", "template_id": "the template",
+               "first_day": "the first day", "last_day": "the last day", "period": "the session"}
+
+
+def _words(message: str) -> str:
+    """The service's message with the form's words for its field and kind codes."""
+    for code, words in FIELD_WORDS.items():
+        message = message.replace(f" {code}", f" {words}")
+    for code, _text, _needs in KINDS:
+        message = message.replace(code, code.replace("_", " "))
+    return message[:1].upper() + message[1:]
 
 
 def _said(error: Exception) -> str:

@@ -115,9 +115,9 @@ def test_bad_input_names_the_field_and_keeps_nothing(staff: StaffClient,
     before = len(rows(world, select(AuditEvent).where(
         AuditEvent.action == "disruption.added")))
     cases = [({"kind": "room_down", "first_day": "2099-01-02", "reason": "x"}, "room_id",
-              "needs room_id"),
+              "needs the room"),
              ({"kind": "room_down", "room_id": "NO-SUCH-ROOM", "first_day": "2099-01-02",
-               "reason": "x"}, "room_id", "no room"),
+               "reason": "x"}, "room_id", "No room"),
              ({"kind": "room_down", "room_id": ROOM, "first_day": "2020-01-02",
                "reason": "x"}, "first_day", "in the past"),
              ({"kind": "room_down", "room_id": ROOM, "first_day": "not a date",
