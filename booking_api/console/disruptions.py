@@ -9,17 +9,26 @@ each moved patient is told through the outbox, exactly as `cdip disruption` and
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+from sqlmodel import col
+
+from booking_api.appointments.models import Appointment
 from booking_api.audit.services import Actor
 from booking_api.core.db import Database
 from booking_api.core.errors import InvalidInput, NotFound
 from booking_api.diary import disruptions
 from booking_api.diary.flows import repair_and_apply
-from booking_api.diary.models import DisruptionCreate, DisruptionKind, DisruptionState
-from booking_api.diary.repairs import open_follow_ups
+from booking_api.diary.models import (
+    DisruptionCreate,
+    DisruptionKind,
+    DisruptionState,
+    RepairFollowUp,
+)
+from domain.lifecycle import AppointmentState
 from domain.network import Network, load_reference_network
 from domain.session_templates import session_templates
 from domain.staff_availability import StaffAvailability, load_reference_staff_availability
@@ -96,10 +105,27 @@ def disruption_line(db: Database, disruption_id: int) -> DisruptionLine:
     raise NotFound("disruption", disruption_id, "disruption_id")
 
 
-def open_follow_up_count(db: Database) -> int:
-    """Patients earlier repairs could not move, still on the clerks' list."""
+@dataclass(frozen=True)
+class FollowUpLine:
+    request_id: int
+    appointment_id: int
+    start_at: datetime | None
+    reason: str
+    since: datetime
+
+
+def follow_ups_to_work(db: Database, limit: int = 50) -> list[FollowUpLine]:
+    """Patients a repair could not move whose lost booking still stands: a clerk agrees
+    another time with them (moving or cancelling the booking takes them off the list)."""
     with db.reading() as session:
-        return len(open_follow_ups(session))
+        rows = session.execute(
+            select(RepairFollowUp.request_id, RepairFollowUp.appointment_id,
+                   Appointment.start_at, RepairFollowUp.reason, RepairFollowUp.created_at)
+            .join(Appointment, Appointment.id == RepairFollowUp.appointment_id)
+            .where(col(RepairFollowUp.resolved_at).is_(None),
+                   Appointment.state == AppointmentState.BOOKED)
+            .order_by(col(Appointment.start_at), col(RepairFollowUp.id)).limit(limit)).all()
+    return [FollowUpLine(r[0], r[1], _aware(r[2]), r[3], _aware(r[4])) for r in rows]
 
 
 def record_disruption(db: Database, actor: Actor, body: DisruptionCreate, *, now: datetime,
@@ -180,6 +206,10 @@ def _line(row) -> DisruptionLine:
         row.period.value if row.period else None, row.template_id) if part)
     return DisruptionLine(row.id, row.kind, where, row.first_day, row.last_day, row.reason,
                           row.state, row.created_by, row.revoked_by, row.revoke_reason)
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment
 
 
 def _plain(message: str) -> str:

@@ -49,7 +49,7 @@ def disruption_list(request: Request, staff: Clerk) -> Response:
     every = request.query_params.get("show") == "all"
     return render(request, "staff/disruptions.jinja", {
         "lines": service.disruption_lines(database(request), today(request), every=every),
-        "every": every, "follow_ups": service.open_follow_up_count(database(request)),
+        "every": every, "follow_ups": len(service.follow_ups_to_work(database(request))),
         "may_change": staff.role in MANAGERS, "notice": notice_for_this_page(request)},
         staff=staff)
 

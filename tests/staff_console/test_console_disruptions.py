@@ -17,6 +17,7 @@ from booking_api.audit.services import Actor
 from booking_api.core.channel import Channel
 from booking_api.core.db import transaction
 from booking_api.database import open_engine
+from booking_api.diary.models import RepairFollowUp
 from booking_api.diary.services import write_sessions
 from booking_api.outbox.models import OutboxMessage
 from booking_api.slots.models import Slot
@@ -183,3 +184,29 @@ def test_a_manager_withdraws_a_disruption_with_a_reason(staff: StaffClient,
     assert "Plan the repair" not in answer.text
     assert staff.get(f"{detail}/repair").status_code == 409
 
+
+
+def test_a_patient_a_repair_could_not_move_is_on_the_worklist_until_rebooked(
+        staff: StaffClient, world: ConsoleWorld) -> None:
+    day = world.portal.first_day + timedelta(days=TEMPLATE_DAYS + 2)
+    booked = book_in_room(world, 3, day)
+    request_id = world.portal.patients[3].request_id
+    engine = open_engine(world.url)
+    try:
+        with transaction(engine) as session:
+            session.add(RepairFollowUp(appointment_id=booked, request_id=request_id,
+                                       reason="no X-ray slot within reach in time"))
+    finally:
+        engine.dispose()
+    staff.sign_in("clerk")
+    listed = staff.get("/staff/worklist")
+    assert "Patients a diary repair could not move (1)" in listed.text
+    assert f"Rebook request {request_id}" in listed.text
+    assert "no X-ray slot within reach in time" in listed.text
+
+    page = staff.get(f"/staff/requests/{request_id}/book")
+    slot_id = re.search(r'name="slot" value="(\d+)"', page.text).group(1)
+    staff.post(f"/staff/requests/{request_id}/book/choose", {"slot": slot_id})
+    staff.post(f"/staff/requests/{request_id}/book/confirm", {"reason": "rebooked by phone"})
+
+    assert f"Rebook request {request_id}" not in staff.get("/staff/worklist").text
