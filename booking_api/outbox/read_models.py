@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlmodel import col
+from sqlmodel import Session, col
 
 from booking_api.appointments.models import Appointment
 from booking_api.appointments.services import own_request
@@ -19,6 +19,7 @@ from booking_api.outbox.composing import booking_sequence, site_of_appointment, 
 from booking_api.outbox.models import MessageChannel, MessageStatus, OutboxMessage
 from booking_api.outbox.providers import service_details
 from booking_api.patients.models import Patient
+from booking_api.requests.models import Request
 from domain.exams import exam_catalogue
 from domain.lifecycle import AppointmentState
 from notifications.calendar_invite import CalendarMethod, appointment_calendar
@@ -65,17 +66,47 @@ def booking_calendar(db: Database, settings: Settings, patient_id: int, request_
             Appointment.state == AppointmentState.BOOKED))
         if appointment is None or appointment.start_at is None or appointment.end_at is None:
             return None
-        patient = session.get(Patient, patient_id)
-        notice = AppointmentNotice(
-            request_id=request_id, reference=request.booking_reference,
-            exam=exam_catalogue()[request.exam_code],
-            venue=venue_of(site_of_appointment(session, appointment)),
-            start=appointment.start_at, end=appointment.end_at,
-            sequence=booking_sequence(session, appointment),
-            patient_name=f"{patient.given_name} {patient.family_name}" if patient else "")
+        notice = _calendar_notice(session, request, appointment,
+                                  booking_sequence(session, appointment))
     service = service_details(settings)
     return appointment_calendar(calendar_appointment(notice, service), CalendarMethod.PUBLISH,
                                 stamp)
+
+
+def cancelled_booking_calendar(db: Database, settings: Settings, patient_id: int,
+                               request_id: int, stamp: datetime) -> bytes | None:
+    """The .ics file that takes the patient's cancelled booking out of their calendar:
+    METHOD:CANCEL, the booking's UID, SEQUENCE one more than the last event it replaces
+    (as the emailed cancellation). None while the request has a booking, or none was
+    cancelled."""
+    with db.reading() as session:
+        request = own_request(session, request_id, patient_id)
+        mine = session.scalars(select(Appointment).where(
+            Appointment.request_id == request_id, Appointment.patient_id == patient_id,
+            col(Appointment.booked_at).is_not(None)).order_by(col(Appointment.id).desc())
+        ).all()
+        last = mine[0] if mine else None
+        if last is None or last.state is not AppointmentState.CANCELLED \
+                or last.start_at is None or last.end_at is None:
+            return None
+        patient = session.get(Patient, patient_id)
+        notice = _calendar_notice(session, request, last, booking_sequence(session, last) + 1)
+        attendee = patient.email if patient else None
+    service = service_details(settings)
+    return appointment_calendar(calendar_appointment(notice, service, attendee),
+                                CalendarMethod.CANCEL, stamp, sent=False)
+
+
+def _calendar_notice(session: Session, request: Request, appointment: Appointment,
+                     sequence: int) -> AppointmentNotice:
+    assert appointment.start_at is not None and appointment.end_at is not None
+    patient = session.get(Patient, appointment.patient_id)
+    return AppointmentNotice(
+        request_id=request.id or 0, reference=request.booking_reference,
+        exam=exam_catalogue()[request.exam_code],
+        venue=venue_of(site_of_appointment(session, appointment)),
+        start=appointment.start_at, end=appointment.end_at, sequence=sequence,
+        patient_name=f"{patient.given_name} {patient.family_name}" if patient else "")
 
 
 def texts_waiting_for_morning(db: Database, now: datetime) -> list[datetime]:

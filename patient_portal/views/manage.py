@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from booking_api.appointments.journey import cancel_booking
+from booking_api.outbox.read_models import cancelled_booking_calendar
 from booking_api.short_notice import flows as short_notice
 from booking_api.short_notice.services import ShortNoticeWish
 from patient_portal.forms import (
@@ -65,8 +66,24 @@ def cancel(request: Request, patient: SignedInPatient, form: Form) -> Response:
 
 
 @router.get("/cancelled", response_class=HTMLResponse)
-def cancelled(request: Request, _patient: SignedInPatient) -> Response:
-    return render(request, "portal/cancelled.jinja")
+def cancelled(request: Request, patient: SignedInPatient) -> Response:
+    has_file = _cancelling_calendar(request, patient) is not None
+    return render(request, "portal/cancelled.jinja", {"calendar_file": has_file})
+
+
+@router.get("/cancelled-appointment.ics")
+def cancelled_calendar(request: Request, patient: SignedInPatient) -> Response:
+    """The calendar file that removes the cancelled appointment from the patient's calendar."""
+    body = _cancelling_calendar(request, patient)
+    if body is None:
+        return see_other("/your-test")
+    return Response(body, media_type="text/calendar; charset=utf-8; method=CANCEL", headers={
+        "Content-Disposition": 'attachment; filename="imaging-appointment-cancelled.ics"'})
+
+
+def _cancelling_calendar(request: Request, patient: PortalPatient) -> bytes | None:
+    return cancelled_booking_calendar(database(request), request.app.state.settings,
+                                      patient.patient_id, patient.request_id, now_of(request))
 
 
 @router.get("/short-notice", response_class=HTMLResponse)

@@ -8,6 +8,7 @@ import re
 from datetime import datetime, timedelta
 
 import pytest
+from icalendar import Calendar
 from sqlalchemy import select
 
 from booking_api.appointments.models import Appointment
@@ -114,3 +115,42 @@ def test_confirming_a_change_books_the_held_time_and_releases_the_old(
 
     assert done.url.path == "/confirmation"
     assert appointment_states(portal_world, login) == ["cancelled", "booked"]
+
+
+def _cancel(pages: PageClient) -> None:
+    pages.get("/cancel")
+    reason = re.search(r'name="reason" type="radio" value="([^"]+)"', pages.last.text)
+    assert reason
+    pages.post("/cancel", {"reason": reason.group(1)})
+
+
+def test_after_cancelling_a_calendar_file_cancels_the_same_event(
+        pages: PageClient, portal_world: PortalWorld) -> None:
+    login = _book_first_time(pages, portal_world, 1741)
+    booked = Calendar.from_ical(pages.get("/appointment.ics").content)
+    _cancel(pages)
+    assert pages.last is not None and "/cancelled-appointment.ics" in pages.last.text
+
+    answer = pages.get("/cancelled-appointment.ics")
+
+    cancelling = Calendar.from_ical(answer.content)
+    (old,), (event,) = booked.walk("VEVENT"), cancelling.walk("VEVENT")
+    assert str(cancelling["METHOD"]) == "CANCEL"
+    assert event["UID"] == old["UID"] == f"booking-{login.request_id}@127.0.0.1"
+    assert event["SEQUENCE"] > old["SEQUENCE"]
+    assert str(event["STATUS"]) == "CANCELLED"
+    assert "method=CANCEL" in answer.headers["content-type"]
+
+
+def test_the_cancelled_page_links_the_short_notice_list(
+        pages: PageClient, portal_world: PortalWorld) -> None:
+    _book_first_time(pages, portal_world, 1742)
+    _cancel(pages)
+    assert pages.last is not None and 'href="/short-notice"' in pages.last.text
+
+
+def test_there_is_no_cancelling_file_while_the_booking_stands(
+        pages: PageClient, portal_world: PortalWorld) -> None:
+    _book_first_time(pages, portal_world, 1743)
+    answer = pages.get("/cancelled-appointment.ics")
+    assert answer.url.path == "/appointment"
