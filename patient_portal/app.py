@@ -85,4 +85,4 @@ def _unreadable_field(request: Request, error: Exception) -> Response:
 def _cannot_book(request: Request, error: Exception) -> Response:
     return render(request, "portal/message.jinja", {
         "heading": "You cannot book this test online",
-        "lines": [str(error)], "link": {"href": "/sign-out", "text": "Sign out"}})
+        "lines": [str(error)]})

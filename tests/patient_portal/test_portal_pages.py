@@ -330,7 +330,7 @@ def test_signing_out_ends_the_session_on_the_server_too(
     token = URLSafeTimedSerializer(settings.secret_key, salt="cdip.portal.session").loads(
         old_cookie)["token"]
 
-    pages.get("/sign-out")
+    pages.post("/sign-out", {})
     replay = TestClient(client.app, base_url="http://127.0.0.1", follow_redirects=True,
                         cookies={COOKIE_NAME: old_cookie})  # someone kept the old cookie
     replayed = replay.get("/your-test")

@@ -154,3 +154,40 @@ def test_there_is_no_cancelling_file_while_the_booking_stands(
     _book_first_time(pages, portal_world, 1743)
     answer = pages.get("/cancelled-appointment.ics")
     assert answer.url.path == "/appointment"
+
+
+SIGN_OUT_FORM = re.compile(r'<form[^>]*method="post" action="/sign-out"[^>]*>\s*'
+                           r'<input type="hidden" name="csrf_token"')
+
+
+SIGNED_IN_PAGES = ["/your-test", "/compare", "/site", "/date", "/time", "/check",
+                   "/confirmation", "/appointment", "/cancel", "/short-notice", "/accessibility"]
+
+
+@pytest.mark.parametrize("path", SIGNED_IN_PAGES)
+def test_every_signed_in_page_has_a_sign_out_form_that_posts(
+        pages: PageClient, portal_world: PortalWorld, path: str) -> None:
+    login = add_patient(portal_world, 1750 + SIGNED_IN_PAGES.index(path))
+    pages.sign_in(login)
+    pages.hold_first_time()
+    if path in ("/confirmation", "/appointment", "/cancel"):
+        pages.post("/check", {})
+    page = pages.get(path)
+    assert SIGN_OUT_FORM.search(page.text), f"no sign-out form on {page.url.path}"
+    assert 'href="/sign-out"' not in page.text
+
+
+def test_a_page_for_someone_not_signed_in_has_no_sign_out(pages: PageClient) -> None:
+    assert "/sign-out" not in pages.get("/").text
+
+
+def test_following_a_sign_out_link_does_not_sign_out_but_offers_the_button(
+        pages: PageClient, portal_world: PortalWorld) -> None:
+    pages.sign_in(add_patient(portal_world, 1770))
+    page = pages.get("/sign-out")
+    assert SIGN_OUT_FORM.search(page.text)
+    assert pages.get("/your-test").url.path == "/your-test"
+
+    pages.post("/sign-out", {})
+
+    assert pages.get("/your-test").url.path == "/"
