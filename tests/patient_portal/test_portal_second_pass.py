@@ -191,3 +191,49 @@ def test_following_a_sign_out_link_does_not_sign_out_but_offers_the_button(
     pages.post("/sign-out", {})
 
     assert pages.get("/your-test").url.path == "/"
+
+
+BROWSER = {"accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+
+
+@pytest.mark.parametrize("path", ["/no-such-page", "/staff/no-such-page"])
+def test_a_browser_asking_for_an_unknown_page_gets_an_nhs_page_not_found(
+        client, path: str) -> None:
+    answer = client.get(path, headers=BROWSER)
+    assert answer.status_code == 404
+    assert answer.headers["content-type"].startswith("text/html")
+    assert "<h1>Page not found</h1>" in answer.text
+    assert "nhsuk-header" in answer.text
+
+
+@pytest.mark.parametrize("path", ["/api/no-such-thing", "/no-such-page"])
+def test_a_program_asking_for_an_unknown_path_still_gets_json(client, path: str) -> None:
+    headers = {"accept": "application/json"} if path == "/no-such-page" else BROWSER
+    answer = client.get(path, headers=headers)
+    assert answer.status_code == 404
+    assert answer.json() == {"detail": "Not Found"}
+
+
+def _failing_app(portal_world: PortalWorld):
+    from booking_api.core.config import Settings
+    from cdip_web.app import create_app
+
+    app = create_app(Settings(database_url=portal_world.url, environment="test"))
+
+    @app.get("/boom")
+    @app.get("/api/boom")
+    def boom() -> None:
+        raise RuntimeError("a fault for the test")
+
+    return app
+
+
+def test_a_server_fault_on_a_page_gets_the_nhs_problem_page(portal_world: PortalWorld) -> None:
+    from fastapi.testclient import TestClient
+
+    with TestClient(_failing_app(portal_world), raise_server_exceptions=False) as client:
+        page = client.get("/boom", headers=BROWSER)
+        api = client.get("/api/boom", headers=BROWSER)
+    assert page.status_code == api.status_code == 500
+    assert "Sorry, there is a problem with the service" in page.text
+    assert api.json() == {"detail": "Internal Server Error"}
