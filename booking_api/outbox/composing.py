@@ -153,6 +153,11 @@ def _recipient(patient: Patient) -> Recipient:
                      patient.email)
 
 
+def patient_reached_by(patient: Patient, channel: MessageChannel) -> bool:
+    """Whether messages to this patient go by `channel` (the pages say only this)."""
+    return _wanted(patient, channel)
+
+
 def _wanted(patient: Patient, channel: MessageChannel) -> bool:
     preference = patient.contact_preference
     if channel is MessageChannel.SMS:

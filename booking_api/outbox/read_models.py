@@ -15,7 +15,12 @@ from booking_api.appointments.models import Appointment
 from booking_api.appointments.services import own_request
 from booking_api.core.config import Settings
 from booking_api.core.db import Database
-from booking_api.outbox.composing import booking_sequence, site_of_appointment, venue_of
+from booking_api.outbox.composing import (
+    booking_sequence,
+    patient_reached_by,
+    site_of_appointment,
+    venue_of,
+)
 from booking_api.outbox.models import MessageChannel, MessageStatus, OutboxMessage
 from booking_api.outbox.providers import service_details
 from booking_api.patients.models import Patient
@@ -26,6 +31,7 @@ from notifications.calendar_invite import CalendarMethod, appointment_calendar
 from notifications.email_content import calendar_appointment
 from notifications.events import MessageEvent
 from notifications.notice import AppointmentNotice
+from notifications.phone_numbers import display_phone_number
 
 TELLING = (MessageEvent.BOOKED.value, MessageEvent.CHANGED.value,
            MessageEvent.MOVED_BY_SERVICE.value)
@@ -54,6 +60,30 @@ def appointment_messages(db: Database, patient_id: int, appointment_id: int
                       key=order.index)
     reminders = sorted({r.due_at for r in rows if MessageEvent(r.event).is_reminder})
     return AppointmentMessages(tuple(channels), tuple(reminders))
+
+
+@dataclass(frozen=True)
+class MessageReach:
+    """Where the patient's messages go, so the pages promise only what will happen."""
+
+    mobile: str | None
+    """The mobile number texts go to (UK display form); None: we do not text them."""
+    email: str | None
+    """The address emails go to; None: we do not email them."""
+    offers_by_text: bool
+    """Whether an earlier time that comes up is offered to them by text."""
+
+
+def message_reach(db: Database, settings: Settings, patient_id: int) -> MessageReach:
+    with db.reading() as session:
+        patient = session.get(Patient, patient_id)
+        if patient is None:
+            return MessageReach(None, None, False)
+        texts = patient_reached_by(patient, MessageChannel.SMS) and patient.phone is not None
+        emails = patient_reached_by(patient, MessageChannel.EMAIL) and patient.email is not None
+        mobile = display_phone_number(patient.phone) if texts and patient.phone else None
+        return MessageReach(mobile, patient.email if emails else None,
+                            texts and settings.backfill_enabled)
 
 
 def booking_calendar(db: Database, settings: Settings, patient_id: int, request_id: int,

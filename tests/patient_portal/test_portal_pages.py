@@ -246,8 +246,8 @@ def test_a_test_service_without_the_nhs_frontend_still_serves_pages(
 
 @pytest.mark.parametrize(("contact", "says"), [
     ({"phone": "+447700900444", "email": "sam@example.com"},
-     "We are sending you a confirmation by text message and email, with the appointment "
-     "for your calendar."),
+     "We are sending you a confirmation by text message to 07700 900444 and email to "
+     "sam@example.com, with the appointment for your calendar."),
     ({"phone": None, "email": None}, "We are sending you a confirmation by letter."),
 ])
 def test_the_confirmation_says_how_the_patient_will_hear(

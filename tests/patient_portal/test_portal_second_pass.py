@@ -237,3 +237,49 @@ def test_a_server_fault_on_a_page_gets_the_nhs_problem_page(portal_world: Portal
     assert page.status_code == api.status_code == 500
     assert "Sorry, there is a problem with the service" in page.text
     assert api.json() == {"detail": "Internal Server Error"}
+
+
+def _set_contact(world: PortalWorld, request_id: int, **contact: object) -> None:
+    from sqlalchemy import update
+
+    from booking_api.patients.models import Patient
+    from booking_api.requests.models import Request
+
+    engine = portal_engine(world)
+    try:
+        with engine.begin() as connection:
+            patient_id = connection.execute(select(Request.patient_id).where(
+                Request.id == request_id)).scalar_one()
+            connection.execute(update(Patient).where(Patient.id == patient_id)
+                               .values(**contact))
+    finally:
+        engine.dispose()
+
+
+def test_the_short_notice_list_names_the_mobile_offers_will_go_to(
+        pages: PageClient, portal_world: PortalWorld) -> None:
+    login = add_patient(portal_world, 1781)
+    _set_contact(portal_world, login.request_id, phone="+447700900781", email=None)
+    pages.sign_in(login)
+    page = " ".join(pages.get("/short-notice").text.split())
+    assert "by text message to <strong>07700 900781</strong>" in page
+
+
+def test_without_a_mobile_the_short_notice_list_promises_no_texts(
+        pages: PageClient, portal_world: PortalWorld) -> None:
+    login = add_patient(portal_world, 1782)
+    _set_contact(portal_world, login.request_id, phone=None, email="a@example.com")
+    pages.sign_in(login)
+    page = " ".join(pages.get("/short-notice").text.split())
+    assert "we do not have a mobile number we can text" in page
+    assert "offer you their appointment by text" not in page
+
+
+def test_a_patient_who_opted_out_of_texts_is_not_promised_one(
+        pages: PageClient, portal_world: PortalWorld) -> None:
+    login = add_patient(portal_world, 1783)
+    _set_contact(portal_world, login.request_id, phone="+447700900783", sms_opt_out=True)
+    pages.sign_in(login)
+    page = " ".join(pages.get("/short-notice").text.split())
+    assert "07700 900783" not in page
+    assert "we do not have a mobile number we can text" in page
