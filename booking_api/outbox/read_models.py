@@ -17,6 +17,7 @@ from booking_api.core.config import Settings
 from booking_api.core.db import Database
 from booking_api.outbox.composing import (
     booking_sequence,
+    exam_ends,
     patient_reached_by,
     site_of_appointment,
     venue_of,
@@ -131,11 +132,12 @@ def _calendar_notice(session: Session, request: Request, appointment: Appointmen
                      sequence: int) -> AppointmentNotice:
     assert appointment.start_at is not None and appointment.end_at is not None
     patient = session.get(Patient, appointment.patient_id)
+    exam = exam_catalogue()[request.exam_code]
     return AppointmentNotice(
-        request_id=request.id or 0, reference=request.booking_reference,
-        exam=exam_catalogue()[request.exam_code],
+        request_id=request.id or 0, reference=request.booking_reference, exam=exam,
         venue=venue_of(site_of_appointment(session, appointment)),
-        start=appointment.start_at, end=appointment.end_at, sequence=sequence,
+        start=appointment.start_at, end=exam_ends(appointment.start_at, exam),
+        sequence=sequence,
         patient_name=f"{patient.given_name} {patient.family_name}" if patient else "")
 
 

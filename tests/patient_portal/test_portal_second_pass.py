@@ -283,3 +283,23 @@ def test_a_patient_who_opted_out_of_texts_is_not_promised_one(
     page = " ".join(pages.get("/short-notice").text.split())
     assert "07700 900783" not in page
     assert "we do not have a mobile number we can text" in page
+
+
+def test_the_calendar_event_lasts_as_long_as_the_page_says(
+        pages: PageClient, portal_world: PortalWorld) -> None:
+    _book_first_time(pages, portal_world, 1791)
+    page = pages.get("/appointment").text
+    minutes = int(re.search(r"About (\d+) minutes", page).group(1))
+
+    (event,) = Calendar.from_ical(pages.get("/appointment.ics").content).walk("VEVENT")
+
+    assert event.decoded("DTEND") - event.decoded("DTSTART") == timedelta(minutes=minutes)
+
+
+def test_the_calendar_event_has_a_reminder_alarm(
+        pages: PageClient, portal_world: PortalWorld) -> None:
+    _book_first_time(pages, portal_world, 1792)
+    (event,) = Calendar.from_ical(pages.get("/appointment.ics").content).walk("VEVENT")
+    (alarm,) = event.walk("VALARM")
+    assert str(alarm["ACTION"]) == "DISPLAY"
+    assert alarm.decoded("TRIGGER") < timedelta(0)
