@@ -282,7 +282,7 @@ def _audit(session: Session, actor: Actor, appointment: Appointment, action: str
            overrides: Sequence[Override] = ()) -> None:
     after = _snapshot(appointment) | {"request_id": appointment.request_id}
     if overrides:
-        after["overrides"] = [{"rule_id": o.rule_id, "role": str(o.role), "reason": o.reason}
-                              for o in overrides]
+        after["overrides"] = [{"rule_id": o.rule_id, "role": str(o.role), "by": o.by,
+                               "reason": o.reason} for o in overrides]
     record_audit(session, actor, action, "appointment", appointment.id or 0, before=before,
                  after=after, reason=reason)

@@ -9,6 +9,7 @@ facts `rule_facts` assembles; `reevaluate_request` moves a request to match the 
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -22,7 +23,12 @@ from booking_api.core.channel import Channel
 from booking_api.core.columns import utc_now
 from booking_api.requests.booking_reference import new_booking_reference
 from booking_api.requests.models import Request, RequestEvent
-from booking_api.requests.rule_facts import request_facts, request_overrides
+from booking_api.requests.rule_facts import (
+    facts_of_requests,
+    overrides_of_requests,
+    request_facts,
+    request_overrides,
+)
 from domain.lifecycle import IllegalTransition, RequestState, check_request_transition
 from slot_rules.appointability import Appointability, Outcome
 from slot_rules.loading import shipped_appointability
@@ -145,6 +151,17 @@ def evaluate_request(session: Session, request: Request,
     on = today or today_in_london()
     return shipped_appointability().evaluate(request_facts(session, request, on), on,
                                              request_overrides(session, request.id))
+
+
+def evaluate_requests(session: Session, requests: Sequence[Request],
+                      today: date | None = None) -> dict[int, Appointability]:
+    """`evaluate_request` of many requests, their rows read in a handful of queries."""
+    on = today or today_in_london()
+    facts = facts_of_requests(session, requests, on)
+    overrides = overrides_of_requests(session, list(facts))
+    ruleset = shipped_appointability()
+    return {request_id: ruleset.evaluate(known, on, overrides.get(request_id, ()))
+            for request_id, known in facts.items()}
 
 
 def reevaluate_request(session: Session, request: Request,
