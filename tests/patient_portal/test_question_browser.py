@@ -84,3 +84,35 @@ def test_safe_contrast_answers_by_keyboard_at_320px_open_booking(
     visit.expect_heading("Your CT chest with contrast")
     assert request_state(portal_world, login) == "appointable"
     context.close()
+
+
+def test_needs_told_by_keyboard_at_320px_with_a_chaperone_for_a_transvaginal_scan(
+        browser: Browser, server: LiveServer, portal_world: PortalWorld) -> None:
+    login = add_questioned_patient(portal_world, 23, "UPELV")
+    context = new_context(browser, server, width=320)
+    visit = PortalVisit(context.new_page(), shots="needs", audit_every_page=False)
+    sign_in_by_keyboard(visit, login)
+    press_enter_on(visit.page, 'a[href="/your-needs"]')
+    visit.expect_heading("Do you need any help or support for your visit?")
+    visit.checked("page", always=True)
+    tab_to(visit.page, 'input[value="interpreter"]')
+    visit.page.keyboard.press("Space")
+    press_enter_on(visit.page, CONTINUE)  # no language given
+    assert visit.page.title().startswith("Error: ")
+    expect(visit.page.locator(".nhsuk-error-summary")).to_contain_text(
+        "Enter the language you need an interpreter for")
+    visit.checked("error", always=True)
+    tab_to(visit.page, "#interpreter-language")
+    visit.page.keyboard.type("Polish")
+    for need in ("step-free", "chaperone"):
+        tab_to(visit.page, f'input[value="{need}"]')
+        visit.page.keyboard.press("Space")
+    press_enter_on(visit.page, CONTINUE)
+    expect(visit.page.get_by_text("We have recorded what you need for your visit")
+           ).to_be_visible()
+    visit.checked("saved", always=True)
+    visit.page.goto("/your-needs")
+    for need in ("interpreter", "step-free", "chaperone"):
+        expect(visit.page.locator(f'input[value="{need}"]')).to_be_checked()
+    expect(visit.page.locator("#interpreter-language")).to_have_value("Polish")
+    context.close()
