@@ -26,7 +26,11 @@ from booking_api.requests.models import Request
 from booking_api.requests.services import EVALUATED_STATES, reevaluate_request
 from notifications.contact_code import CODE_MINUTES
 from notifications.errors import InvalidFieldError
-from notifications.phone_numbers import e164_mobile_number
+from notifications.phone_numbers import display_phone_number, e164_mobile_number
+
+__all__ = ["ContactDetails", "ContactPreference", "ContactRefused", "MessageChannel",
+           "confirm_code", "contact_details", "set_preference", "start_check"]
+"""The channel and preference types are re-exported: pages name them from here."""
 
 MAX_CODES_PER_HOUR = 5
 MAX_WRONG_CODES = 5
@@ -50,6 +54,11 @@ class ContactDetails:
     """E.164, confirmed (or from the referral)."""
     email: str | None
     preference: ContactPreference
+
+    @property
+    def phone_shown(self) -> str | None:
+        """The number as people write it (07700 900123)."""
+        return display_phone_number(self.phone) if self.phone else None
 
 
 def contact_details(db: Database, patient_id: int) -> ContactDetails:
