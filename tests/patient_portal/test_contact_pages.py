@@ -10,10 +10,9 @@ from sqlalchemy import select
 
 from booking_api.core.db import transaction
 from booking_api.outbox.models import OutboxMessage
-from booking_api.patients.contact_verification import ContactVerification
 from tests.patient_portal.page_client import PageClient
 from tests.patient_portal.portal_world import PortalWorld, portal_engine
-from tests.patient_portal.question_world import add_questioned_patient
+from tests.patient_portal.question_world import add_questioned_patient, latest_code
 
 MOBILE = "07400 123456"
 
@@ -21,17 +20,6 @@ MOBILE = "07400 123456"
 @pytest.fixture
 def pages(client: TestClient) -> PageClient:
     return PageClient(client)
-
-
-def latest_code(world: PortalWorld) -> str:
-    """The code the outbox will send (read where the worker reads it)."""
-    engine = portal_engine(world)
-    try:
-        with transaction(engine) as session:
-            return session.scalars(select(ContactVerification.code)
-                                   .order_by(ContactVerification.id.desc())).first()
-    finally:
-        engine.dispose()
 
 
 def code_messages(world: PortalWorld) -> list[str]:

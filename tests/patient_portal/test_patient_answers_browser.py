@@ -1,7 +1,7 @@
 """Health questions in Chromium at 320 px, with the keyboard alone, axe-core finding nothing
 on any page: the MRI safety questions with an answer that may be unsafe (booking stays
-closed, the page says who will contact the patient), and the contrast questions answered
-safely (booking opens)."""
+closed, the page says who will contact the patient), the contrast questions answered
+safely (booking opens), the needs page, and a new mobile confirmed with its code."""
 
 from __future__ import annotations
 
@@ -13,7 +13,11 @@ from tests.patient_portal.conftest import new_context
 from tests.patient_portal.keyboard import choose_radio, press_enter_on, tab_to
 from tests.patient_portal.portal_visit import PortalVisit
 from tests.patient_portal.portal_world import PortalPatientLogin, PortalWorld
-from tests.patient_portal.question_world import add_questioned_patient, request_state
+from tests.patient_portal.question_world import (
+    add_questioned_patient,
+    latest_code,
+    request_state,
+)
 
 CONTINUE = 'button[type="submit"]'
 
@@ -115,4 +119,33 @@ def test_needs_told_by_keyboard_at_320px_with_a_chaperone_for_a_transvaginal_sca
     for need in ("interpreter", "step-free", "chaperone"):
         expect(visit.page.locator(f'input[value="{need}"]')).to_be_checked()
     expect(visit.page.locator("#interpreter-language")).to_have_value("Polish")
+    context.close()
+
+
+def test_a_new_mobile_confirmed_with_its_code_by_keyboard_at_320px(
+        browser: Browser, server: LiveServer, portal_world: PortalWorld) -> None:
+    login = add_questioned_patient(portal_world, 24, "UPELV")
+    context = new_context(browser, server, width=320)
+    visit = PortalVisit(context.new_page(), shots="contact", audit_every_page=False)
+    sign_in_by_keyboard(visit, login)
+    press_enter_on(visit.page, 'a[href="/contact-details"]')
+    visit.checked("details", always=True)
+    press_enter_on(visit.page, 'a[href="/contact-details/mobile"]')
+    visit.checked("mobile", always=True)
+    tab_to(visit.page, "#mobile")
+    visit.page.keyboard.type("07400 123456")
+    press_enter_on(visit.page, CONTINUE)
+    visit.expect_heading("Check your phone")
+    visit.checked("code", always=True)
+    tab_to(visit.page, "#code")
+    visit.page.keyboard.type(latest_code(portal_world))
+    press_enter_on(visit.page, CONTINUE)
+    expect(visit.page.get_by_text("Your mobile number has been saved")).to_be_visible()
+    expect(visit.page.locator(".nhsuk-summary-list")).to_contain_text("07400 123456")
+    press_enter_on(visit.page, 'a[href="/contact-details/preference"]')
+    visit.checked("preference", always=True)
+    choose_radio(visit.page, "preference", "sms")
+    press_enter_on(visit.page, CONTINUE)
+    expect(visit.page.locator(".nhsuk-summary-list")).to_contain_text("By text message")
+    visit.checked("saved", always=True)
     context.close()
