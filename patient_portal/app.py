@@ -20,7 +20,7 @@ from patient_portal.error_pages import install_error_pages
 from patient_portal.rendering import render
 from patient_portal.security import portal_security
 from patient_portal.signed_in import NotSignedIn
-from patient_portal.views import confirm, journey, manage, needs, offer, sign_in
+from patient_portal.views import confirm, contact, journey, manage, needs, offer, sign_in
 from patient_portal.views.common import CannotBookOnline, see_other, tell_next_page
 from patient_portal.views.questions import add_question_pages
 
@@ -49,7 +49,7 @@ def mount_portal(app: FastAPI) -> None:
                   name="nhsuk-assets")
         app.mount("/static/nhsuk", StaticFiles(directory=NHSUK_DIST), name="nhsuk-frontend")
     app.mount("/static/portal", StaticFiles(directory=PORTAL_STATIC), name="portal-static")
-    for module in (sign_in, journey, confirm, manage, offer, needs):
+    for module in (sign_in, journey, confirm, manage, offer, needs, contact):
         app.include_router(module.router)
     add_question_pages(app)
     app.add_middleware(portal_security, settings=settings_of(app))
