@@ -39,4 +39,5 @@ NAVIGATION = (("/staff/worklist", "Worklist", CLERKS),
               ("/staff/vetting", "Vetting", frozenset({"vetting"})),
               ("/staff/diary", "Diaries", CLERKS),
               ("/staff/intake", "New request", CLERKS),
+              ("/staff/simulations", "What-if", frozenset({"manager", "admin"})),
               ("/staff/admin", "Admin", frozenset({"admin"})))
