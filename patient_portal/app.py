@@ -19,8 +19,9 @@ from pages_common.security import CsrfFailed, on_page_error
 from patient_portal.rendering import render
 from patient_portal.security import portal_security
 from patient_portal.signed_in import NotSignedIn
-from patient_portal.views import confirm, journey, manage, offer, sign_in
+from patient_portal.views import confirm, journey, manage, needs, offer, sign_in
 from patient_portal.views.common import CannotBookOnline, see_other, tell_next_page
+from patient_portal.views.questions import add_question_pages
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 NHSUK_DIST = REPO_ROOT / "node_modules" / "nhsuk-frontend" / "dist" / "nhsuk"
@@ -47,8 +48,9 @@ def mount_portal(app: FastAPI) -> None:
                   name="nhsuk-assets")
         app.mount("/static/nhsuk", StaticFiles(directory=NHSUK_DIST), name="nhsuk-frontend")
     app.mount("/static/portal", StaticFiles(directory=PORTAL_STATIC), name="portal-static")
-    for module in (sign_in, journey, confirm, manage, offer):
+    for module in (sign_in, journey, confirm, manage, offer, needs):
         app.include_router(module.router)
+    add_question_pages(app)
     app.add_middleware(portal_security, settings=settings_of(app))
     app.add_exception_handler(NotSignedIn, _signed_out)
     on_page_error(app, CsrfFailed, "/", _csrf_failed)

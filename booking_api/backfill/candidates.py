@@ -4,7 +4,7 @@ said yes to earlier offers (on the list with a booking), and appointable request
 booked. Each must be in the state the booking path takes (appointable; appointed for a
 move), is checked against the slot eligibility rules for the run of slots its exam needs and
 ranked by `optimiser.backfill`; as each offer goes out it is judged again by the
-appointability rules as they stand then (`appointability_failures`): any failing rule (an
+appointability rules as they stand then (`appointability_failures_of`): any failing rule (an
 MR-unsafe implant declared since the booking, say) rules it out. Nothing here sets a rule
 aside. The requests read are the most urgent and longest waiting first (the ranking's own
 first keys), `SQL_SHORTLIST` of them."""
@@ -25,7 +25,7 @@ from booking_api.core.errors import BookingError, RequestNotBookable
 from booking_api.network.models import DemandArea, ExamType, Room, Site
 from booking_api.patients.models import Patient
 from booking_api.requests.models import Request
-from booking_api.requests.services import evaluate_request
+from booking_api.requests.services import evaluate_request, evaluate_requests
 from booking_api.short_notice.models import ShortNoticeEntry
 from booking_api.slots.eligibility import (
     PatientChoices,
@@ -87,16 +87,19 @@ def gather_and_rank(session: Session, slot: Slot, now: datetime,
     return Gathered(Ranking(ranking.slot, ranking.ranked[:limit], ranking.excluded), refused)
 
 
-def appointability_failures(session: Session, request_id: int, now: datetime) -> str | None:
-    """Why the appointability rules refuse the request today (None: no rule fails). Asked as
-    each offer goes out, so an offer is judged by the rules as they stand when it is made."""
-    request = session.get(Request, request_id)
-    if request is None:
-        return "the request no longer exists"
-    failures = evaluate_request(session, request, now.date()).failures
-    if not failures:
-        return None
-    return "fails the appointability rules now: " + "; ".join(v.reason for v in failures)
+def appointability_failures_of(session: Session, request_ids: Sequence[int],
+                               now: datetime) -> dict[int, str | None]:
+    """Why the appointability rules refuse each request today (None: no rule fails). Asked
+    as offers go out, so an offer is judged by the rules as they stand when it is made; the
+    requests' rows are read together (`evaluate_requests`)."""
+    requests = list(session.scalars(select(Request).where(col(Request.id).in_(request_ids))))
+    verdicts = evaluate_requests(session, requests, now.date())
+    failures: dict[int, str | None] = dict.fromkeys(request_ids, "the request no longer exists")
+    for request_id, verdict in verdicts.items():
+        failures[request_id] = ("fails the appointability rules now: "
+                                + "; ".join(v.reason for v in verdict.failures)
+                                if verdict.failures else None)
+    return failures
 
 
 def check_one(session: Session, slot: Slot, request_id: int, now: datetime,

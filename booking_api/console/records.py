@@ -80,6 +80,8 @@ class AuditLine:
     entity: str
     entity_id: str
     reason: str | None
+    overrides: tuple[str, ...] = ()
+    """Rules set aside by this event: 'clinical-window (radiologist vetting:x): reason'."""
 
 
 @dataclass(frozen=True)
@@ -222,5 +224,18 @@ def _audit(session: Session, request_id: int) -> tuple[AuditLine, ...]:
                     & col(AuditEvent.entity_id).in_(appointment_ids))
     rows = session.scalars(select(AuditEvent).where(about)
                            .order_by(col(AuditEvent.id).desc()).limit(AUDIT_ROWS))
-    return tuple(AuditLine(r.at, r.actor, r.action, r.entity, r.entity_id, r.reason)
-                 for r in rows)
+    return tuple(AuditLine(r.at, r.actor, r.action, r.entity, r.entity_id, r.reason,
+                           _overrides_of(r.after or {}, r.actor)) for r in rows)
+
+
+def _overrides_of(after: dict, actor: str) -> tuple[str, ...]:
+    """The rules an audited change set aside (a booking's slot-rule overrides; a rule
+    override recorded on the request), in words."""
+    if "overrides" in after:
+        return tuple(f"{o.get('rule_id')} (by {o.get('by') or actor} as "
+                     f"{o.get('role')}): {o.get('reason')}"
+                     for o in after["overrides"] if isinstance(o, dict))
+    if "rule_id" in after and "ruleset" in after:
+        kind = "slot rule" if after["ruleset"] == "slot_eligibility" else "rule"
+        return (f"{kind} {after['rule_id']} ({after.get('role')}, {actor})",)
+    return ()

@@ -22,7 +22,7 @@ from booking_api.requests.models import Request
 from booking_api.slots.models import Slot
 from domain.session_templates import session_templates
 from domain.vocabulary import Capability, ExamFamily, Modality, Priority
-from slot_rules.eligibility import EligibilityRuleset
+from slot_rules.eligibility import EligibilityRuleset, SlotVerdict
 from slot_rules.loading import shipped_slot_eligibility
 from slot_rules.overrides import Override, OverrideRefused
 from slot_rules.slot_request import SlotRequest
@@ -145,8 +145,29 @@ def check_slot_eligible(request: SlotRequest, slots: Sequence[Slot], room: Room,
                         now: datetime, overrides: Iterable[Override] = ()) -> None:
     """Raise SlotNotEligible with every failing rule's reason unless the run of `slots` (the
     first slot and those the exam runs on into, in `room` at `site`) may take the request."""
+    try:
+        verdict = slot_eligibility_rules().evaluate(_run_table(slots, room), site_table([site]),
+                                                   request, now, overrides)
+    except OverrideRefused as refused:
+        raise OverrideNotAllowed(str(refused)) from refused
+    if not verdict.mask[0]:
+        reasons = [v.reason for v in verdict.explain_slot(0) if not v.passed]
+        raise SlotNotEligible(reasons or ["the rules refuse this slot"])
+
+
+def slot_refusals(request: SlotRequest, slots: Sequence[Slot], room: Room, site: Site,
+                  now: datetime) -> list[SlotVerdict]:
+    """The verdicts of the rules that refuse this run of slots for the request (none: it may
+    take it), each with the clerk-readable reason."""
+    verdict = slot_eligibility_rules().evaluate(_run_table(slots, room), site_table([site]),
+                                               request, now)
+    return [] if verdict.mask[0] else [v for v in verdict.explain_slot(0) if not v.passed]
+
+
+def _run_table(slots: Sequence[Slot], room: Room) -> SlotTable:
+    """A one-row table: the run's first slot, with the free time the whole run gives."""
     first = slots[0]
-    table = SlotTable(
+    return SlotTable(
         start_min=np.array([epoch_minutes(first.start_at)], dtype=np.int64),
         length_min=np.array([_minutes(first)], dtype=np.int32),
         site=np.array([0], dtype=np.int16), room=np.array([0], dtype=np.int32),
@@ -157,14 +178,6 @@ def check_slot_eligible(request: SlotRequest, slots: Sequence[Slot], room: Room,
         template_families=np.array([families_mask(first.families)], dtype=np.uint32),
         radiologist_present=np.array([radiologist_rostered(first.template_id)], dtype=bool),
         free_run_min=np.array([sum(_minutes(s) for s in slots)], dtype=np.int32))
-    try:
-        verdict = slot_eligibility_rules().evaluate(table, site_table([site]), request, now,
-                                                   overrides)
-    except OverrideRefused as refused:
-        raise OverrideNotAllowed(str(refused)) from refused
-    if not verdict.mask[0]:
-        reasons = [v.reason for v in verdict.explain_slot(0) if not v.passed]
-        raise SlotNotEligible(reasons or ["the rules refuse this slot"])
 
 
 @cache

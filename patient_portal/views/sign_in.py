@@ -17,6 +17,7 @@ from booking_api.access.services import (
     BadBookingReference,
     SignInContext,
 )
+from booking_api.appointments.journey import HOLD_EXTENSIONS_ALLOWED
 from booking_api.core.app_state import settings_of
 from booking_api.requests.booking_reference import EXAMPLE
 from booking_api.requests.services import today_in_london
@@ -81,7 +82,9 @@ def sign_out(request: Request) -> Response:
 
 @router.get("/accessibility", response_class=HTMLResponse)
 def accessibility(request: Request) -> Response:
-    return render(request, "portal/accessibility.jinja")
+    return render(request, "portal/accessibility.jinja", {
+        "hold_minutes": request.app.state.settings.hold_minutes,
+        "most_extensions": HOLD_EXTENSIONS_ALLOWED})
 
 
 def _check_credentials(request: Request, answer: SignIn) -> str | dict[str, str]:

@@ -5,11 +5,12 @@ expired or filled offer changes nothing; twice is once; cascades end."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from booking_api.appointments.models import Appointment
 from booking_api.backfill.flows import Outcome, accept_offer
@@ -194,3 +195,33 @@ def test_the_cli_shows_a_freed_slots_trail_in_ranked_order_with_reasons(
         o["position"] for o in trail["offers"])
     assert trail["offers"][0]["state"] == "offered"
     assert "routine referral" in trail["offers"][0]["reasons"]
+
+
+def test_a_wave_of_six_offers_reads_the_database_as_often_as_a_wave_of_two(
+        booking_engine, tiny_network, tiny_catalogue):
+    backfill = _world(booking_engine, tiny_network, tiny_catalogue, patients=21, wave_size=2)
+    first, second = backfill.world.slots["S1-XR1"][:2]
+    backfill.cancel(backfill.book(0, first))
+    two = _reads_of(backfill.db.engine, backfill.run_jobs)
+    backfill.policy = dataclasses.replace(backfill.policy, wave_size=6)
+    backfill.cancel(backfill.book(1, second))
+    six = _reads_of(backfill.db.engine, backfill.run_jobs)
+    offered = [len([o for o in backfill.offers(f.id) if o.state is OfferState.OFFERED])
+               for f in backfill.freed()]
+    assert offered == [2, 6]
+    assert len(six) == len(two), [s.split("FROM")[-1][:50] for s in six]
+
+
+def _reads_of(engine, run) -> list[str]:
+    """The SELECT statements `run()` sends."""
+    statements: list[str] = []
+
+    def note(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        run()
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    return [s for s in statements if s.lstrip().upper().startswith("SELECT")]
