@@ -26,10 +26,5 @@ from booking_api.slots import models as slots
 metadata = SQLModel.metadata
 
 __all__ = ["access", "appointments", "audit", "backfill", "diary", "idempotency", "interop",
-<<<<<<< HEAD
-           "jobs", "metadata", "network", "outbox", "patients", "request_rules", "requests",
-           "short_notice", "simulation", "slots"]
-=======
            "jobs", "metadata", "network", "outbox", "patients", "questionnaires", "request_rules",
-           "requests", "short_notice", "slots"]
->>>>>>> main
+           "requests", "short_notice", "simulation", "slots"]

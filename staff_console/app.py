@@ -44,13 +44,8 @@ def mount_console(app: FastAPI) -> None:
     """Add the staff pages to `app` (NHS.UK frontend's files are served by the portal's
     mount at /static/nhsuk)."""
     app.mount(f"{PREFIX}/static", StaticFiles(directory=CONSOLE_STATIC), name="console-static")
-<<<<<<< HEAD
-    for module in (sign_in, worklist, vetting, requests, booking, diary, intake, admin,
-                   simulations):
-=======
     for module in (sign_in, second_factor, worklist, vetting, requests, booking, diary,
-                   intake, reports, admin):
->>>>>>> main
+                   intake, reports, simulations, admin):
         app.include_router(module.router)
     app.add_middleware(console_security, settings=settings_of(app))
     app.add_exception_handler(NotSignedIn, _signed_out)
