@@ -111,7 +111,7 @@ def run_on_client(client, arms: list[Inputs], seeds: list[int],
     """Every arm × seed on a connected dask client (inputs sent to every worker once)."""
     from dask.distributed import as_completed
 
-    shared = [client.scatter(inputs, broadcast=True) for inputs in arms]
+    shared = [client.scatter(inputs, broadcast=True, hash=False) for inputs in arms]
     futures = {client.submit(simulate, shared[a], seed, pure=False): (a, s)
                for a in range(len(arms)) for s, seed in enumerate(seeds)}
     results: list[list] = [[None] * len(seeds) for _ in arms]
