@@ -66,6 +66,21 @@ def run_view(db: Database, run_id: int) -> RunView:
                              and r.group.startswith("trust:")))
 
 
+def compare_runs(db: Database, left: int, right: int) -> list[dict[str, Any]]:
+    """The network figures of two runs' scenario arms side by side (NotFound for either
+    missing): measure, left_mean/lo/hi, right_mean/lo/hi."""
+    with db.reading() as session:
+        runs = [services.get_run(session, left), services.get_run(session, right)]
+        rows: dict[str, dict[str, Any]] = {}
+        for side, run in zip(("left", "right"), runs, strict=True):
+            for row in run.figures or []:
+                if row["group"] == "network":
+                    entry = rows.setdefault(row["measure"], {"measure": row["measure"]})
+                    entry.update({f"{side}_{k}": row[f"scenario_{k}"]
+                                  for k in ("mean", "lo", "hi")})
+        return list(rows.values())
+
+
 def start_from_form(db: Database, actor: Actor, scenario_yaml: str, weeks: int,
                     replications: int, now: datetime, today: date) -> int:
     """The new run's id; BookingError naming the field for a bad scenario or plan."""

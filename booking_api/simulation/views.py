@@ -13,15 +13,16 @@ from fastapi.responses import JSONResponse
 from booking_api.access.deps import IdempotentRoute, ManagerOrAdmin
 from booking_api.api.deps import MAX_ID, ReadSessionDep, SessionDep, SettingsDep, now_of
 from booking_api.api.errors import ERROR_RESPONSES, booking_error_response
+from booking_api.core.app_state import database_of
 from booking_api.core.errors import BookingError
 from booking_api.simulation import services
 from booking_api.simulation.models import SimulationRunCreate, SimulationRunPublic
+from booking_api.simulation.read_models import compare_runs
 from domain.network import load_reference_network
 
 router = APIRouter(prefix="/api/simulations", tags=["simulations"],
                    route_class=IdempotentRoute, responses=ERROR_RESPONSES)
 RunId = Annotated[int, Path(ge=1, le=MAX_ID)]
-HEADLINE_GROUP = "network"
 
 
 @router.post("", response_model=SimulationRunPublic, status_code=202)
@@ -48,23 +49,18 @@ def list_runs(_staff: ManagerOrAdmin, session: ReadSessionDep) -> list[Simulatio
 
 
 @router.get("/compare")
-def compare_runs(_staff: ManagerOrAdmin, session: ReadSessionDep,
-                 left: Annotated[int, Query(ge=1, le=MAX_ID)],
-                 right: Annotated[int, Query(ge=1, le=MAX_ID)]) -> Any:
-    """The network figures of two finished runs' scenarios side by side."""
+def compare(_staff: ManagerOrAdmin, session: ReadSessionDep, request: Request,
+            left: Annotated[int, Query(ge=1, le=MAX_ID)],
+            right: Annotated[int, Query(ge=1, le=MAX_ID)]) -> Any:
+    """The network figures of two runs' scenarios side by side."""
     try:
-        runs = [services.get_run(session, left), services.get_run(session, right)]
+        runs = [SimulationRunPublic.model_validate(services.get_run(session, run_id),
+                                                   from_attributes=True)
+                for run_id in (left, right)]
+        figures = compare_runs(database_of(request.app), left, right)
     except BookingError as error:
         return booking_error_response(error)
-    rows: dict[str, dict[str, Any]] = {}
-    for side, run in zip(("left", "right"), runs, strict=True):
-        for row in run.figures or []:
-            if row["group"] == HEADLINE_GROUP:
-                entry = rows.setdefault(row["measure"], {"measure": row["measure"]})
-                entry.update({f"{side}_{k}": row[f"scenario_{k}"] for k in ("mean", "lo", "hi")})
-    return {"left": SimulationRunPublic.model_validate(runs[0], from_attributes=True),
-            "right": SimulationRunPublic.model_validate(runs[1], from_attributes=True),
-            "figures": list(rows.values())}
+    return {"left": runs[0], "right": runs[1], "figures": figures}
 
 
 @router.get("/{run_id}", response_model=SimulationRunPublic)

@@ -19,6 +19,7 @@ from booking_api.diary.services import write_week
 from booking_api.jobs.models import Job
 from booking_api.simulation.flows import run_simulation
 from booking_api.simulation.models import SimulationRun, SimulationRunCreate
+from booking_api.simulation.read_models import compare_runs
 from booking_api.simulation.services import SIMULATION_JOB, get_run, start_run
 from booking_api.simulation.start_state import read_start_state
 from domain.session_templates import session_templates
@@ -131,3 +132,15 @@ def test_a_run_from_the_live_service_finishes_with_its_figures(
         measures = {(row["measure"], row["group"]) for row in run.figures}
     assert ("share_6_plus_weeks", "network") in measures
     assert ("utilisation", "modality:XR") in measures
+
+
+def test_two_finished_runs_are_compared_side_by_side(one_slot, engine, tiny_network,
+                                                     tmp_path):
+    _live_service(engine, tiny_network, tmp_path)
+    first = _queued(engine, tiny_network)
+    second = _queued(engine, tiny_network, "name: backfill only\npolicies: {backfill: true}\n")
+    for run_id in (first, second):
+        run_simulation(database_of(engine), run_id, NOW, zone=LONDON, network=tiny_network)
+    rows = {row["measure"]: row for row in compare_runs(database_of(engine), first, second)}
+    assert rows["utilisation"].keys() >= {"left_mean", "left_lo", "right_mean", "right_hi"}
+    assert rows["attended"]["left_mean"] > 0 and rows["attended"]["right_mean"] > 0
