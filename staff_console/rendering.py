@@ -41,4 +41,5 @@ NAVIGATION = (("/staff/worklist", "Worklist", CLERKS),
               ("/staff/disruptions", "Disruptions", CLERKS),
               ("/staff/intake", "New request", CLERKS),
               ("/staff/reports", "Reports", frozenset({"manager", "admin"})),
+              ("/staff/simulations", "What-if", frozenset({"manager", "admin"})),
               ("/staff/admin", "Admin", frozenset({"admin"})))
