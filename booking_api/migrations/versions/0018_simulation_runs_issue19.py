@@ -1,7 +1,7 @@
 """What-if runs (issue 19): the `simulation_run` table.
 
 Revision ID: 0017_simulation_runs
-Revises: 0017_issue17b_questionnaire
+Revises: 0018_issue17b_contact
 Create Date: 2026-12-06
 """
 
