@@ -34,6 +34,7 @@ BENCHMARKS: dict[str, str] = {
     "backfill": "cdip_bench.backfill:backfill_benchmark",
     "signin": "cdip_bench.sign_in_flood:sign_in_flood_benchmark",
     "scale": "cdip_bench.scale:scale_benchmark",
+    "simulate": "cdip_bench.simulate:simulate_benchmark",
 }
 
 app = typer.Typer(help="Measure speed and quality; figures as a table or JSON.",
