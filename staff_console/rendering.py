@@ -40,4 +40,6 @@ NAVIGATION = (("/staff/worklist", "Worklist", CLERKS),
               ("/staff/diary", "Diaries", CLERKS),
               ("/staff/disruptions", "Disruptions", CLERKS),
               ("/staff/intake", "New request", CLERKS),
+              ("/staff/reports", "Reports", frozenset({"manager", "admin"})),
+              ("/staff/simulations", "What-if", frozenset({"manager", "admin"})),
               ("/staff/admin", "Admin", frozenset({"admin"})))

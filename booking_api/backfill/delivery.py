@@ -11,7 +11,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from booking_api.backfill.links import offer_link
 from booking_api.backfill.models import (
@@ -70,15 +70,21 @@ class OfferSender:
         return [row.id for row in rows]
 
     def deliver(self, message_id: int) -> str:
-        """Send one claimed message if it still applies; its fate."""
+        """Send one claimed message if it still applies; its fate. Its facts (message, offer,
+        patient, slot, site, request) are read in one joined query."""
         now = self.clock()
         with self.db.reading() as session:
-            message = session.get(OfferMessage, message_id)
-            assert message is not None
-            offer = session.get(BackfillOffer, message.offer_id)
-            patient = session.get(Patient, offer.patient_id)
+            message, offer, patient, freed, site, request = session.execute(
+                select(OfferMessage, BackfillOffer, Patient, FreedSlot, Site, Request)
+                .join(BackfillOffer, BackfillOffer.id == OfferMessage.offer_id)
+                .join(Patient, Patient.id == BackfillOffer.patient_id)
+                .join(FreedSlot, FreedSlot.id == BackfillOffer.freed_slot_id)
+                .join(Site, Site.site_id == FreedSlot.site_id)
+                .join(Request, Request.id == BackfillOffer.request_id)
+                .where(OfferMessage.id == message_id)).one()
             stale = _stale(message, offer, patient, now)
-            notice = None if stale else _notice(session, offer, self.providers, self.secret)
+            notice = None if stale else _notice(offer, freed, site, request, self.providers,
+                                                self.secret)
             attempts = message.attempts
             created = message.created_at
         if stale:
@@ -144,10 +150,8 @@ def _stale(message: OfferMessage, offer: BackfillOffer, patient: Patient,
     return None
 
 
-def _notice(session, offer: BackfillOffer, providers: Providers, secret: str) -> OfferNotice:
-    freed = session.get(FreedSlot, offer.freed_slot_id)
-    site = session.get(Site, freed.site_id)
-    request = session.get(Request, offer.request_id)
+def _notice(offer: BackfillOffer, freed: FreedSlot, site: Site, request: Request,
+            providers: Providers, secret: str) -> OfferNotice:
     exam = exam_catalogue().get(request.exam_code)
     return OfferNotice(start=freed.start_at, site=site.name,
                        exam=exam.name if exam else "examination",

@@ -7,12 +7,13 @@ the clerks' list."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlmodel import Session, col
 
-from booking_api.backfill.candidates import appointability_failures, gather_and_rank
+from booking_api.backfill.candidates import appointability_failures_of, gather_and_rank
 from booking_api.backfill.models import (
     BackfillOffer,
     FreedSlot,
@@ -67,7 +68,9 @@ def advance(session: Session, freed_id: int, now: datetime, policy: OfferPolicy)
 def send_wave(session: Session, freed: FreedSlot, slot: Slot, now: datetime,
               policy: OfferPolicy, only: list[BackfillOffer] | None = None) -> int:
     """Offer the next wave (or `only` these offers); how many were offered. With none left,
-    the slot goes to the clerks' list."""
+    the slot goes to the clerks' list. The queue's patients, their week's and live offers
+    are read once for the whole queue, and the appointability rules judge the candidates a
+    few at a time as they come up: a query per candidate was most of a wave's time."""
     queued = only if only is not None else list(session.scalars(
         select(BackfillOffer).where(BackfillOffer.freed_slot_id == freed.id,
                                     BackfillOffer.state == OfferState.QUEUED)
@@ -75,14 +78,21 @@ def send_wave(session: Session, freed: FreedSlot, slot: Slot, now: datetime,
     size = len(queued) if policy.everyone_at_once or only is not None else policy.wave_size
     wave = freed.wave + 1
     expires = min(now + policy.offer_time, slot.start_at - policy.min_notice)
-    chosen = 0
-    for offer in queued:
-        if chosen >= size:
+    counts = _OfferCounts.read(session, {offer.patient_id for offer in queued}, now)
+    judged: dict[int, str | None] = {}
+    sent: list[tuple[BackfillOffer, list[str]]] = []
+    for index, offer in enumerate(queued):
+        if len(sent) >= size:
             break
-        patient = session.get(Patient, offer.patient_id)
-        assert patient is not None
-        channels = contact_channels(patient)
-        why_not = _why_not_now(session, offer, channels, now, policy)
+        channels = contact_channels(counts.patients[offer.patient_id])
+        why_not = counts.why_not(offer.patient_id, policy)
+        if why_not is None:
+            if offer.request_id not in judged:
+                ahead = [o.request_id for o in queued[index:] if o.request_id not in judged
+                         and counts.why_not(o.patient_id, policy) is None]
+                judged |= appointability_failures_of(session, ahead[:size - len(sent) + 2],
+                                                     now)
+            why_not = judged[offer.request_id]
         if why_not is not None:
             offer.state, offer.note = OfferState.WITHDRAWN, why_not
             session.add(offer)
@@ -90,17 +100,17 @@ def send_wave(session: Session, freed: FreedSlot, slot: Slot, now: datetime,
         offer.state, offer.wave, offer.sent_at, offer.expires_at = (
             OfferState.OFFERED, wave, now, expires)
         session.add(offer)
-        session.flush()
-        write_messages(session, offer, OfferMessageKind.OFFER, channels, now)
-        chosen += 1
-    if chosen == 0:
+        counts.offered(offer.patient_id)
+        sent.append((offer, channels))
+    if not sent:
         close(freed, FreedState.CLERK_LIST, "no candidate left to offer it to")
         return 0
+    _write_all(session, OfferMessageKind.OFFER, sent, now)
     freed.state, freed.wave = FreedState.OFFERING, wave
     freed.first_offer_at = freed.first_offer_at or now
     enqueue(session, WAVE_JOB, {"freed_slot_id": freed.id}, run_at=expires,
             dedupe_key=f"{WAVE_JOB}:{freed.id}:{wave}")
-    return chosen
+    return len(sent)
 
 
 def contact_channels(patient: Patient) -> list[str]:
@@ -118,26 +128,19 @@ def contact_channels(patient: Patient) -> list[str]:
 def write_messages(session: Session, offer: BackfillOffer, kind: OfferMessageKind,
                    channels: list[str], now: datetime) -> None:
     """One message row per channel, keyed so that a retry never writes a second."""
-    for channel in channels:
-        key = f"{offer.id}:{kind.value}:{channel}"
-        if session.scalar(select(OfferMessage.id).where(OfferMessage.dedupe_key == key)):
-            continue
-        session.add(OfferMessage(dedupe_key=key, offer_id=offer.id or 0, kind=kind,
-                                 channel=channel, run_at=now, created_at=now, updated_at=now))
-    session.info[OFFERS_WRITTEN] = True
+    _write_all(session, kind, [(offer, channels)], now)
 
 
 def tell_gone(session: Session, freed: FreedSlot, now: datetime, why: str,
               except_offer: int | None = None) -> None:
     """Every live offer of the slot (but `except_offer`) is over: told it has gone."""
-    for offer in offered(session, freed.id):
-        if offer.id == except_offer:
-            continue
+    gone = [offer for offer in offered(session, freed.id) if offer.id != except_offer]
+    patients = _patients(session, {offer.patient_id for offer in gone})
+    for offer in gone:
         offer.state, offer.note = OfferState.GONE, why
         session.add(offer)
-        patient = session.get(Patient, offer.patient_id)
-        assert patient is not None
-        write_messages(session, offer, OfferMessageKind.GONE, contact_channels(patient), now)
+    _write_all(session, OfferMessageKind.GONE,
+               [(offer, contact_channels(patients[offer.patient_id])) for offer in gone], now)
     _withdraw(session, freed, why)
 
 
@@ -148,37 +151,83 @@ def close(freed: FreedSlot, state: FreedState, reason: str) -> None:
 def _rank(session: Session, freed: FreedSlot, slot: Slot, now: datetime,
           policy: OfferPolicy) -> None:
     gathered = gather_and_rank(session, slot, now, policy.ranking, limit=policy.max_candidates)
+    rows = []
     for ranked in gathered.ranking.ranked:
         candidate = ranked.candidate
         days_sooner = ((candidate.booked_start.date() - slot.start_at.date()).days
                        if candidate.booked_start else None)
-        session.add(BackfillOffer(
-            freed_slot_id=freed.id or 0, request_id=candidate.request_id,
-            patient_id=candidate.patient_id, source=candidate.source.value,
-            position=ranked.position, reasons=list(ranked.reasons), days_sooner=days_sooner))
+        rows.append({"freed_slot_id": freed.id, "request_id": candidate.request_id,
+                     "patient_id": candidate.patient_id, "source": candidate.source.value,
+                     "position": ranked.position, "reasons": list(ranked.reasons),
+                     "state": OfferState.QUEUED, "days_sooner": days_sooner})
+    if rows:
+        session.execute(insert(BackfillOffer), rows)
     freed.state_reason = (f"{len(gathered.ranking.ranked)} ranked; "
                           f"{gathered.refused + len(gathered.ranking.excluded)} ruled out")
-    session.flush()
 
 
-def _why_not_now(session: Session, offer: BackfillOffer, channels: list[str], now: datetime,
-                 policy: OfferPolicy) -> str | None:
-    if not channels:
-        return "no text or email to reach the patient by"
-    refused = appointability_failures(session, offer.request_id, now)
-    if refused is not None:
-        return refused
-    week = session.scalar(select(func.count()).select_from(BackfillOffer).where(
-        BackfillOffer.patient_id == offer.patient_id,
-        col(BackfillOffer.sent_at) > now - WEEK)) or 0
-    if week >= policy.weekly_offer_limit:
-        return f"already had {week} offers this week (the limit is {policy.weekly_offer_limit})"
-    live = session.scalar(select(func.count()).select_from(BackfillOffer).where(
-        BackfillOffer.patient_id == offer.patient_id,
-        BackfillOffer.state == OfferState.OFFERED, col(BackfillOffer.expires_at) > now)) or 0
-    if live:
-        return "holds a live offer of another slot"
-    return None
+@dataclass
+class _OfferCounts:
+    """The patients of a wave's queue with their offers of the past week and live now, read
+    once for the queue and counted on as the wave offers."""
+
+    patients: dict[int, Patient]
+    this_week: dict[int, int]
+    live: dict[int, int]
+
+    @classmethod
+    def read(cls, session: Session, patient_ids: set[int], now: datetime) -> _OfferCounts:
+        ids = sorted(patient_ids)
+        if not ids:
+            return cls({}, {}, {})
+        by_patient = select(BackfillOffer.patient_id, func.count()).where(
+            col(BackfillOffer.patient_id).in_(ids)).group_by(BackfillOffer.patient_id)
+        week = {patient: count for patient, count in session.execute(
+            by_patient.where(col(BackfillOffer.sent_at) > now - WEEK))}
+        live = {patient: count for patient, count in session.execute(by_patient.where(
+            BackfillOffer.state == OfferState.OFFERED, col(BackfillOffer.expires_at) > now))}
+        return cls(_patients(session, patient_ids), week, live)
+
+    def why_not(self, patient_id: int, policy: OfferPolicy) -> str | None:
+        """Why the patient may not be offered a slot now (None: they may)."""
+        if not contact_channels(self.patients[patient_id]):
+            return "no text or email to reach the patient by"
+        week = self.this_week.get(patient_id, 0)
+        if week >= policy.weekly_offer_limit:
+            return (f"already had {week} offers this week "
+                    f"(the limit is {policy.weekly_offer_limit})")
+        if self.live.get(patient_id, 0):
+            return "holds a live offer of another slot"
+        return None
+
+    def offered(self, patient_id: int) -> None:
+        self.this_week[patient_id] = self.this_week.get(patient_id, 0) + 1
+        self.live[patient_id] = self.live.get(patient_id, 0) + 1
+
+
+def _patients(session: Session, patient_ids: set[int]) -> dict[int, Patient]:
+    if not patient_ids:
+        return {}
+    return {patient.id: patient for patient in session.scalars(
+        select(Patient).where(col(Patient.id).in_(sorted(patient_ids))))}
+
+
+def _write_all(session: Session, kind: OfferMessageKind,
+               offers: list[tuple[BackfillOffer, list[str]]], now: datetime) -> None:
+    """The message rows of many offers (one per offer and channel), skipping any written
+    before (a redirected offer's, say): one query for the lot."""
+    if not offers:
+        return
+    keys = {f"{offer.id}:{kind.value}:{channel}": (offer, channel)
+            for offer, channels in offers for channel in channels}
+    written = set(session.scalars(select(OfferMessage.dedupe_key).where(
+        col(OfferMessage.offer_id).in_(sorted({offer.id for offer, _ in offers})))))
+    for key, (offer, channel) in keys.items():
+        if key not in written:
+            session.add(OfferMessage(dedupe_key=key, offer_id=offer.id or 0, kind=kind,
+                                     channel=channel, run_at=now, created_at=now,
+                                     updated_at=now))
+    session.info[OFFERS_WRITTEN] = True
 
 
 def offered(session: Session, freed_id: int | None) -> list[BackfillOffer]:
