@@ -19,6 +19,7 @@ from staff_console.security import PREFIX, console_security
 from staff_console.signed_in import NotAllowed, NotSignedIn, tell_next_page
 from staff_console.views import (
     admin,
+    backfill,
     booking,
     diary,
     intake,
@@ -36,7 +37,8 @@ def mount_console(app: FastAPI) -> None:
     """Add the staff pages to `app` (NHS.UK frontend's files are served by the portal's
     mount at /static/nhsuk)."""
     app.mount(f"{PREFIX}/static", StaticFiles(directory=CONSOLE_STATIC), name="console-static")
-    for module in (sign_in, worklist, vetting, requests, booking, diary, intake, admin):
+    for module in (sign_in, worklist, vetting, requests, booking, diary, backfill, intake,
+                   admin):
         app.include_router(module.router)
     app.add_middleware(console_security, settings=settings_of(app))
     app.add_exception_handler(NotSignedIn, _signed_out)

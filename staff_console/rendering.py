@@ -38,5 +38,6 @@ CLERKS = frozenset({"clerk", "manager", "admin"})
 NAVIGATION = (("/staff/worklist", "Worklist", CLERKS),
               ("/staff/vetting", "Vetting", frozenset({"vetting"})),
               ("/staff/diary", "Diaries", CLERKS),
+              ("/staff/backfill", "Freed slots", CLERKS),
               ("/staff/intake", "New request", CLERKS),
               ("/staff/admin", "Admin", frozenset({"admin"})))
