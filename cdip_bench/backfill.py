@@ -92,7 +92,9 @@ def backfill_benchmark(seed: int = 1, sites: str = DEFAULT_SITES, days: int = 28
             **{key: main[key] for key in (
                 "freed_slots", "fill_rate_48h_plus", "fill_rate_all", "median_days_sooner",
                 "p95_cancel_to_first_offer_s", "offers_per_fill", "max_cascade_depth",
-                "double_bookings", "rule_violations", "offers_sent", "answers", "run_s")},
+                "double_bookings", "rule_violations", "offers_sent", "answers", "run_s",
+                "freed_48h_plus", "first_offers_timed", "first_offer_held_for_quiet_hours",
+                "rule_violations_by_check")},
             "fill_rate_baseline": baseline["fill_rate_all"],
             "fill_rate_48h_plus_baseline": baseline["fill_rate_48h_plus"],
             "naive_fill_rate_48h_plus": naive["fill_rate_48h_plus"],
@@ -135,6 +137,7 @@ def _play(url: str, world: BackfillWorld, cancellations: list[Cancellation],
     latencies = sorted(service.first_offer_s.values())
     figures |= {"p95_cancel_to_first_offer_s": round(float(np.percentile(latencies, 95)), 3)
                 if latencies else None,
+                "first_offers_timed": len(latencies),
                 "offers_sent": log.offers_sent, "answers": log.answers,
                 "run_s": round(time.perf_counter() - started, 1)}
     return figures
@@ -164,14 +167,22 @@ class RealService:
         self.handlers = {BACKFILL_JOB: wave, WAVE_JOB: wave}
 
     def cancel(self, cancellation: Cancellation) -> None:
+        """Cancel the booking the cancellation was drawn for, or (its patient having taken
+        an earlier offer since) the booking that replaced it; nothing if neither stands."""
         self.now = cancellation.at
         started = time.perf_counter()
         with self.db.transaction() as session:
+            current = session.scalar(text(
+                "SELECT b.id FROM appointment a JOIN appointment b ON b.request_id = "
+                "a.request_id WHERE a.id = :a AND b.state = 'booked' AND b.start_at > :now "
+                "ORDER BY b.id DESC LIMIT 1"),
+                {"a": cancellation.appointment_id, "now": cancellation.at.replace(tzinfo=None)})
+            if current is None:
+                return
             appointment = cancel_appointment(
-                session, PATIENT if cancellation.by_patient else CLERK,
-                cancellation.appointment_id, "cannot come" if cancellation.by_patient
-                else "hospital cancelled", now=cancellation.at,
-                by_service=not cancellation.by_patient)
+                session, PATIENT if cancellation.by_patient else CLERK, current,
+                "cannot come" if cancellation.by_patient else "hospital cancelled",
+                now=cancellation.at, by_service=not cancellation.by_patient)
             slot_id = appointment.slot_id
         if self.offers is None:
             return
@@ -184,22 +195,23 @@ class RealService:
         self.cancelled_at.pop(freed, None)  # not offered at once: held or for the clerks
 
     def run_until(self, at: datetime, report: bool = True) -> list[SentOffer]:
-        self.now = max(self.now, at)
+        """Run the due jobs and send the due messages, as the runner's drainers would (one
+        read says whether anything is due: most events find nothing to do)."""
+        since, self.now = self.now, max(self.now, at)
         if self.offers is None:
             return []
-        while True:
+        while (due := self.next_due()) is not None and due <= self.now:
             jobs = claim_jobs(self.db, "bench", self.now, 20,
                               frozenset({BACKFILL_JOB, WAVE_JOB}))
             for job in jobs:
                 run_job(self.db, self.handlers, job, lambda: self.now, self.retry)
-            sent = 0
-            for message_id in self.sender.claim(50):
-                if self.sender.deliver(message_id) == "sent":
-                    sent += 1
+            claimed = self.sender.claim(50)
+            for message_id in claimed:
+                if self.sender.deliver(message_id) == "sent" and self.cancelled_at:
                     self._note_first(message_id)
-            if not jobs and not sent:
+            if not jobs and not claimed:
                 break
-        return self._new_offers() if report else []
+        return self._new_offers(since) if report else []
 
     def answer(self, offer_id: int, accept: bool, at: datetime) -> None:
         self.now = max(self.now, at)
@@ -228,7 +240,7 @@ class RealService:
         if freed_id in self.cancelled_at and freed_id not in self.first_offer_s:
             self.first_offer_s[freed_id] = time.perf_counter() - self.cancelled_at[freed_id]
 
-    def _new_offers(self) -> list[SentOffer]:
+    def _new_offers(self, since: datetime) -> list[SentOffer]:
         with self.db.reading() as session:
             rows = session.execute(text(
                 "SELECT o.id, o.sent_at, o.expires_at, o.days_sooner, r.priority, "
@@ -237,7 +249,8 @@ class RealService:
                 "JOIN request r ON r.id = o.request_id JOIN patient p ON p.id = o.patient_id "
                 "LEFT JOIN demand_area a ON a.area_id = p.area_id "
                 "JOIN site s ON s.site_id = f.site_id "
-                "WHERE o.sent_at IS NOT NULL AND o.state = 'offered'")).all()
+                "WHERE o.sent_at >= :since AND o.state = 'offered'"),
+                {"since": since.replace(tzinfo=None)}).all()
         offers = []
         for row in rows:
             if row.id in self.reported:
