@@ -21,6 +21,7 @@ from cdip_cli import (
     rules_commands,
     seed_commands,
     serve_commands,
+    simulate_commands,
     staff_commands,
     worker_commands,
 )
@@ -44,6 +45,7 @@ app.add_typer(forecast_commands.dna_app, name="dna")
 app.add_typer(report_commands.app, name="report")
 app.add_typer(bench_commands.app, name="bench")
 app.command("worker")(worker_commands.worker)
+app.command("simulate")(simulate_commands.simulate)
 app.add_typer(messages_commands.app, name="messages")
 app.add_typer(audit_commands.app, name="audit")
 app.add_typer(backfill_commands.app, name="backfill")

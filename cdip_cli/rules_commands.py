@@ -83,18 +83,34 @@ def explain(request_id: int = typer.Argument(..., help="The request's id."),
 
 
 @app.command("sweep")
-def sweep() -> None:
+def sweep(check_only: bool = typer.Option(
+        False, "--check", help="change nothing: list the requests whose stored state is not "
+                               "the rules' verdict, and exit 1 if there are any")) -> None:
     """Re-evaluate every open request (run daily): planned tests entering their window become
     appointable, requests whose conditions lapsed go back to waiting."""
+    from sqlmodel import Session
+
     from booking_api.core.config import get_settings
-    from booking_api.core.db import transaction
+    from booking_api.core.db import read_only, transaction
     from booking_api.database import open_engine
     from booking_api.requests.flows import reevaluate_open_requests
+    from booking_api.requests.rules_check import requests_out_of_step
 
     engine = open_engine(get_settings().database_url)
     try:
-        with transaction(engine) as session:
-            counts = reevaluate_open_requests(session)
+        if check_only:
+            with Session(read_only(engine)) as session:
+                out_of_step = requests_out_of_step(session)
+        else:
+            with transaction(engine) as session:
+                counts = reevaluate_open_requests(session)
     finally:
         engine.dispose()
-    typer.echo(json.dumps(counts))
+    if not check_only:
+        typer.echo(json.dumps(counts))
+        return
+    typer.echo(json.dumps({"out_of_step": len(out_of_step), "requests": [
+        {"request_id": o.request_id, "stored": o.stored.value, "rules_say": o.rules_say.value,
+         "why": o.why} for o in out_of_step]}))
+    if out_of_step:
+        raise typer.Exit(1)

@@ -16,15 +16,24 @@ from pages_common.forms import UnreadableField
 from pages_common.security import CsrfFailed, on_page_error
 from staff_console.rendering import render
 from staff_console.security import PREFIX, console_security
-from staff_console.signed_in import NotAllowed, NotSignedIn, tell_next_page
+from staff_console.signed_in import (
+    NotAllowed,
+    NotSignedIn,
+    SecondFactorNeeded,
+    tell_next_page,
+)
 from staff_console.views import (
     admin,
     backfill,
     booking,
     diary,
+    disruptions,
     intake,
+    reports,
     requests,
+    second_factor,
     sign_in,
+    simulations,
     vetting,
     worklist,
 )
@@ -37,12 +46,13 @@ def mount_console(app: FastAPI) -> None:
     """Add the staff pages to `app` (NHS.UK frontend's files are served by the portal's
     mount at /static/nhsuk)."""
     app.mount(f"{PREFIX}/static", StaticFiles(directory=CONSOLE_STATIC), name="console-static")
-    for module in (sign_in, worklist, vetting, requests, booking, diary, backfill, intake,
-                   admin):
+    for module in (sign_in, second_factor, worklist, vetting, requests, booking, diary,
+                   backfill, disruptions, intake, reports, simulations, admin):
         app.include_router(module.router)
     app.add_middleware(console_security, settings=settings_of(app))
     app.add_exception_handler(NotSignedIn, _signed_out)
     app.add_exception_handler(NotAllowed, _not_allowed)
+    app.add_exception_handler(SecondFactorNeeded, _second_factor_first)
     app.add_exception_handler(PageNotFound, _not_found)
     on_page_error(app, CsrfFailed, PREFIX, _csrf_failed)
     on_page_error(app, UnreadableField, PREFIX, _unreadable_field)
@@ -51,6 +61,11 @@ def mount_console(app: FastAPI) -> None:
 def _signed_out(request: Request, error: Exception) -> Response:
     tell_next_page(request, str(error))
     return see_other("/staff/sign-in")
+
+
+def _second_factor_first(request: Request, error: Exception) -> Response:
+    tell_next_page(request, str(error))
+    return see_other("/staff/second-factor")
 
 
 def _not_allowed(request: Request, error: Exception) -> Response:

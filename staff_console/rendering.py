@@ -39,5 +39,8 @@ NAVIGATION = (("/staff/worklist", "Worklist", CLERKS),
               ("/staff/vetting", "Vetting", frozenset({"vetting"})),
               ("/staff/diary", "Diaries", CLERKS),
               ("/staff/backfill", "Freed slots", CLERKS),
+              ("/staff/disruptions", "Disruptions", CLERKS),
               ("/staff/intake", "New request", CLERKS),
+              ("/staff/reports", "Reports", frozenset({"manager", "admin"})),
+              ("/staff/simulations", "What-if", frozenset({"manager", "admin"})),
               ("/staff/admin", "Admin", frozenset({"admin"})))

@@ -24,8 +24,7 @@ SIGNED_OUT_IDLE = ("You were signed out because the console was not used for 20 
                    "Sign in again to carry on.")
 SIGNED_OUT_CHANGED = "Your session has ended. Sign in again to carry on."
 SECOND_FACTOR_FIRST = ("Your role needs two-step sign-in, which your account has not set up "
-                       "yet. Set it up (POST /api/auth/staff/second-factor, see docs/access.md) "
-                       "or ask an administrator, then sign in again with your one-time code.")
+                       "yet. Set it up here before you carry on.")
 CLERKS = ("clerk", "manager", "admin")
 EVERY_ROLE = ("clerk", "vetting", "manager", "admin")
 """Staff account roles (booking_api.access), by their codes."""
@@ -37,6 +36,11 @@ class NotSignedIn(Exception):
 
 class NotAllowed(Exception):
     """Signed in, but the page needs another role; the message names them."""
+
+
+class SecondFactorNeeded(Exception):
+    """Signed in with a role that needs two-step sign-in, not yet set up: only the page that
+    sets it up (and signing out) may serve them."""
 
 
 @dataclass(frozen=True)
@@ -88,8 +92,10 @@ def session_ends_at(request: Request) -> datetime:
     return now_of(request) + IDLE_TIMEOUT
 
 
-def current_staff(request: Request) -> ConsoleStaff:
-    """The signed-in member of staff (NotSignedIn otherwise); marks the session as used."""
+def current_staff(request: Request, *, setting_up: bool = False) -> ConsoleStaff:
+    """The signed-in member of staff (NotSignedIn otherwise); marks the session as used.
+    A role that needs a second factor not yet set up gets SecondFactorNeeded, unless the
+    page is the one that sets it up (`setting_up`)."""
     session = page_session(request)
     token = session.get("token")
     if not token:
@@ -105,10 +111,15 @@ def current_staff(request: Request) -> ConsoleStaff:
     if principal is None:
         sign_out_browser(request)
         raise NotSignedIn(SIGNED_OUT_CHANGED)
-    if principal.second_factor_missing:
-        raise NotAllowed(SECOND_FACTOR_FIRST)
+    if principal.second_factor_missing and not setting_up:
+        raise SecondFactorNeeded(SECOND_FACTOR_FIRST)
     session["seen"] = now.timestamp()
     return ConsoleStaff(principal)
+
+
+def staff_setting_up(request: Request) -> ConsoleStaff:
+    """Any signed-in member of staff, second factor or not: for their own account's page."""
+    return current_staff(request, setting_up=True)
 
 
 def staff_with(*roles: str) -> Callable[[Request], ConsoleStaff]:

@@ -21,6 +21,9 @@ class StaffPrincipal:
     second_factor_missing: bool = False
     """The role needs a one-time code at sign-in and this sign-in had none: until two-step
     sign-in is set up, only the caller's own account routes admit it."""
+    second_factor: bool = False
+    """This sign-in was made with a one-time code (or the account turned two-step sign-in
+    on during it): the account has a second factor."""
 
     @property
     def subject(self) -> str:

@@ -473,5 +473,6 @@ def load_staff(engine: Engine, claims: tokens.StaffClaims, policy: AccessPolicy
     return StaffPrincipal(staff_id=claims.staff_id, username=row.username,
                           display_name=row.display_name, role=role,
                           session_id=claims.session_id,
+                          second_factor=bool(row.second_factor),
                           second_factor_missing=(role in policy.second_factor_roles
                                                  and not row.second_factor))

@@ -59,13 +59,16 @@ def hold_instead(session: Session, actor: Actor, request_id: int, slot_id: int,
 
 def book_on_behalf(session: Session, actor: Actor, request_id: int, slot_id: int, *,
                    reason: str, overrides: Sequence[RuleOverride] = (),
+                   set_aside: Sequence[Override] = (),
                    overlap_reason: str | None = None, now: datetime) -> Appointment:
     """A member of staff books a slot for a patient, optionally overriding slot rules, or a
     clash with another of the patient's appointments (`overlap_reason`); the reasons and
-    every override are recorded in the audit events."""
+    every override are recorded in the audit events. `set_aside`: slot-rule overrides
+    already recorded on the request by someone with the authority (a radiologist), applied
+    to this booking too."""
     _require_booking_role(actor)
     reason = services.required_text(reason, "reason")
-    rule_overrides = staff_overrides(actor, overrides)
+    rule_overrides = [*staff_overrides(actor, overrides), *set_aside]
     return services.book_slot(session, actor, request_id, slot_id, now=now,
                               overrides=rule_overrides, reason=reason,
                               overlap_reason=staff_overlap_reason(actor, overlap_reason))

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from booking_api.appointments import flows, services
+from booking_api.appointments import flows, held_changes, services
 from booking_api.audit.services import Actor
 from booking_api.core.db import Database
+
+HOLD_EXTENSIONS_ALLOWED = services.HOLD_EXTENSIONS_ALLOWED
 
 
 def hold_time(db: Database, actor: Actor, patient_id: int, request_id: int, slot_id: int, *,
@@ -50,3 +52,22 @@ def cancel_booking(db: Database, actor: Actor, patient_id: int, appointment_id: 
     with db.transaction() as session:
         services.cancel_appointment(session, actor, appointment_id, reason, now=now,
                                     patient_id=patient_id)
+
+
+def hold_new_time(db: Database, actor: Actor, patient_id: int, booking_id: int, slot_id: int,
+                  *, previous_hold: int | None, now: datetime, hold_minutes: int) -> int:
+    """Hold a new time for a change of booking (`held_changes`); returns the hold's id."""
+    with db.transaction() as session:
+        hold = held_changes.hold_for_change(session, actor, booking_id, slot_id, previous_hold,
+                                            now=now, hold_minutes=hold_minutes,
+                                            patient_id=patient_id)
+        assert hold.id is not None
+        return hold.id
+
+
+def move_to_held_time(db: Database, actor: Actor, patient_id: int, booking_id: int,
+                      hold_id: int, *, reason: str, now: datetime) -> None:
+    """Book the held new time in place of the booking, in one transaction."""
+    with db.transaction() as session:
+        held_changes.move_to_held_time(session, actor, booking_id, hold_id, reason=reason,
+                                       now=now, patient_id=patient_id)

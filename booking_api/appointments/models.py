@@ -68,7 +68,8 @@ class Appointment(AppointmentBase, table=True):
     end_at: datetime | None = Field(default=None,
                                     description="end of the last slot the exam occupies")
     held_until: datetime | None = None
-    hold_extended: bool = Field(default=False, description="a hold may be extended once")
+    hold_extended: bool = Field(
+        default=False, description="the hold has been extended at least once (up to ten times)")
     booked_at: datetime | None = None
     cancelled_at: datetime | None = None
     cancel_reason: str | None = Field(default=None, max_length=2000)

@@ -4,11 +4,16 @@ otherwise, so existence does not leak)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 from booking_api.appointments.models import Appointment
-from booking_api.appointments.services import appointments_of_patient, get_appointment, own_request
+from booking_api.appointments.services import (
+    appointments_of_patient,
+    get_appointment,
+    hold_ceiling,
+    own_request,
+)
 from booking_api.core.db import Database
 from booking_api.core.errors import NotFound
 from booking_api.network.directory import ExamDetails, SiteDetails, exam_details, site_of_room
@@ -23,6 +28,13 @@ class AppointmentView:
     end_at: datetime
     held_until: datetime | None
     hold_extended: bool
+    hold_ceiling: datetime | None = None
+    """The latest this hold can be extended to (`services.hold_ceiling`); None: not asked."""
+
+    def can_extend(self, hold_minutes: int) -> bool:
+        """Whether one more extension of `hold_minutes` stays within the ceiling."""
+        return (self.held_until is not None and self.hold_ceiling is not None
+                and self.held_until + timedelta(minutes=hold_minutes) <= self.hold_ceiling)
 
 
 @dataclass(frozen=True)
@@ -58,8 +70,10 @@ def patient_booking(db: Database, patient_id: int, request_id: int,
             appointment=_view(current) if current else None, site=site)
 
 
-def live_hold(db: Database, patient_id: int, hold_id: int, now: datetime) -> AppointmentView | None:
-    """The patient's hold while it still holds its time at `now`, else None."""
+def live_hold(db: Database, patient_id: int, hold_id: int, now: datetime,
+              hold_minutes: int) -> AppointmentView | None:
+    """The patient's hold while it still holds its time at `now`, else None; with the
+    ceiling its extensions of `hold_minutes` may reach."""
     with db.reading() as session:
         try:
             hold = get_appointment(session, hold_id, patient_id)
@@ -68,7 +82,7 @@ def live_hold(db: Database, patient_id: int, hold_id: int, now: datetime) -> App
         if hold.state is not AppointmentState.HELD or hold.held_until is None \
                 or hold.held_until <= now:
             return None
-        return _view(hold)
+        return replace(_view(hold), hold_ceiling=hold_ceiling(hold, hold_minutes))
 
 
 def appointment_start(db: Database, appointment_id: int, patient_id: int) -> datetime | None:

@@ -57,6 +57,10 @@ from slot_rules.overrides import Override
 SWEEPER = Actor("system:hold-sweeper", Channel.SYSTEM)
 REQUEST_AFTER = {AppointmentState.ATTENDED: RequestState.ATTENDED,
                  AppointmentState.DNA: RequestState.DNA}
+HOLD_EXTENSIONS_ALLOWED = 10
+"""How many times a hold can be given more time (WCAG 2.2.1 asks for at least ten): each
+extension adds `hold_minutes`, so a hold lasts at most `hold_minutes` × 11 from when it was
+taken, and nobody can keep a time from other patients for longer."""
 
 
 def hold_slot(session: Session, actor: Actor, request_id: int, slot_id: int, *, now: datetime,
@@ -71,19 +75,29 @@ def hold_slot(session: Session, actor: Actor, request_id: int, slot_id: int, *, 
 
 def extend_hold(session: Session, actor: Actor, appointment_id: int, *, now: datetime,
                 hold_minutes: int, patient_id: int | None = None) -> Appointment:
-    """Give a live hold `hold_minutes` more from now; a hold may be extended once."""
+    """Add `hold_minutes` to a live hold's time left (pressed at once, it still gains the
+    full time). Extensions repeat up to `HOLD_EXTENSIONS_ALLOWED`: the hold's end can never
+    pass `hold_ceiling`."""
     hold = locked_appointment(session, appointment_id, patient_id)
     _require_live_hold(hold, now)
-    if hold.hold_extended:
-        raise ChangeRefused("this hold has already been extended once; book it or let it go",
-                            "appointment_id")
+    assert hold.held_until is not None
+    extended_until = hold.held_until + timedelta(minutes=hold_minutes)
+    if extended_until > hold_ceiling(hold, hold_minutes):
+        raise ChangeRefused(f"this hold has already been extended {HOLD_EXTENSIONS_ALLOWED} "
+                            "times, the most allowed; book it or let it go", "appointment_id")
     before = _snapshot(hold)
-    hold.held_until = now + timedelta(minutes=hold_minutes)
+    hold.held_until = extended_until
     hold.hold_extended = True
     hold.updated_at = utc_now()
     session.add(hold)
     _audit(session, actor, hold, "appointment.hold_extended", before)
     return hold
+
+
+def hold_ceiling(hold: Appointment, hold_minutes: int) -> datetime:
+    """The latest a hold can be extended to: its first `hold_minutes` from when it was taken
+    plus `HOLD_EXTENSIONS_ALLOWED` more."""
+    return hold.created_at + timedelta(minutes=hold_minutes * (1 + HOLD_EXTENSIONS_ALLOWED))
 
 
 def book_hold(session: Session, actor: Actor, appointment_id: int, *, now: datetime,
@@ -268,7 +282,7 @@ def _audit(session: Session, actor: Actor, appointment: Appointment, action: str
            overrides: Sequence[Override] = ()) -> None:
     after = _snapshot(appointment) | {"request_id": appointment.request_id}
     if overrides:
-        after["overrides"] = [{"rule_id": o.rule_id, "role": str(o.role), "reason": o.reason}
-                              for o in overrides]
+        after["overrides"] = [{"rule_id": o.rule_id, "role": str(o.role), "by": o.by,
+                               "reason": o.reason} for o in overrides]
     record_audit(session, actor, action, "appointment", appointment.id or 0, before=before,
                  after=after, reason=reason)

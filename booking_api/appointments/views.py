@@ -105,7 +105,7 @@ def book(choice: SlotChoice, who: SignedIn, session: SessionDep, request: Reques
 @router.post("/{appointment_id}/extend", response_model=AppointmentPublic)
 def extend(appointment_id: AppointmentId, who: SignedIn, session: SessionDep, settings: SettingsDep,
            request: Request) -> Outcome:
-    """Give a live hold more time, once."""
+    """Add the hold length to a live hold's time left (up to ten times)."""
     actor, patient_id = actor_and_patient(who)
     return commit(session, lambda: services.extend_hold(
         session, actor, appointment_id, now=now_of(request),

@@ -25,9 +25,12 @@ class ClerkSearch:
 def offers_for(db: Database, index: SlotIndex, request_id: int, search: ClerkSearch, *,
                now: datetime) -> list[SlotOffer]:
     """Free times the request may take, best first (BookingError if it cannot be booked)."""
+    with db.reading() as session:
+        return list(search_slots(session, index, request_id, query_of(search), now=now).slots)
+
+
+def query_of(search: ClerkSearch) -> SearchQuery:
     sort = SortOrder.NEAREST if search.order == "nearest" else SortOrder.SOONEST
     sites = frozenset({search.site_id}) if search.order == "site" and search.site_id else None
-    query = SearchQuery(sort=sort, from_date=search.from_date, sites=sites,
-                        limit=OFFERS_PER_PAGE)
-    with db.reading() as session:
-        return list(search_slots(session, index, request_id, query, now=now).slots)
+    return SearchQuery(sort=sort, from_date=search.from_date, sites=sites,
+                       limit=OFFERS_PER_PAGE)

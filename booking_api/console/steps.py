@@ -20,6 +20,7 @@ from booking_api.requests.rule_facts import parse_fact_value
 from domain.lifecycle import AppointmentState
 from slot_rules.overrides import OverrideRole
 
+APPOINTABILITY = requests.APPOINTABILITY
 OVERRIDE_ROLES = {
     AccountRole.VETTING: (OverrideRole.RADIOLOGIST, OverrideRole.RADIOGRAPHER),
     AccountRole.CLERK: (OverrideRole.CLERK,),
@@ -49,14 +50,16 @@ def record_fact(db: Database, actor: Actor, request_id: int, name: str, text: st
 
 
 def override_rule(db: Database, actor: Actor, account_role: AccountRole, request_id: int,
-                  rule_id: str, role: OverrideRole, reason: str, today: date) -> None:
-    """Set an appointability rule aside with a reason; OverrideRefused (naming the rule) for a
+                  rule_id: str, role: OverrideRole, reason: str, today: date,
+                  ruleset: str = requests.APPOINTABILITY) -> None:
+    """Set a rule aside for the request with a reason (an appointability rule, or a slot rule
+    for its bookings: `ruleset` "slot_eligibility"); OverrideRefused (naming the rule) for a
     hard stop or a role the rule does not allow, NotPermitted for authority not held."""
     if role not in OVERRIDE_ROLES.get(account_role, ()):
         raise NotPermitted(f"a {account_role} account cannot override as a {role}", "role")
     with db.transaction() as session:
         requests.record_rule_override(session, request_id, rule_id, role, reason, actor,
-                                      today=today)
+                                      ruleset, today=today)
 
 
 def hold_for_patient(db: Database, actor: Actor, request_id: int, slot_id: int,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session
@@ -19,7 +19,9 @@ from booking_api.network.models import ExamType
 from booking_api.network.services import TableSync, mirror_reference_data
 from booking_api.patients.models import Patient
 from booking_api.requests.models import Request, RequestEvent
-from booking_api.requests.rules_models import RequestProtocol
+from booking_api.requests.rule_facts import encode_fact
+from booking_api.requests.rules_models import RequestFact, RequestProtocol
+from booking_api.requests.services import reevaluate_request
 from domain.exams import ExamType as DomainExamType
 from domain.exams import exam_catalogue
 from domain.lifecycle import RequestState
@@ -28,6 +30,8 @@ from domain.vocabulary import Priority
 
 SEED_ACTOR = f"{Channel.SEED}:demo"
 VETTING_ACTOR = "demo radiologist"
+DEMO_EGFR = 75
+"""ml/min/1.73m²: normal kidney function, so a contrast request can go ahead."""
 
 
 @dataclass(frozen=True)
@@ -59,7 +63,8 @@ def seed_demo(engine: Engine, today: date, network: Network | None = None,
         catalogue = catalogue if catalogue is not None else exam_catalogue()
         synced = mirror_reference_data(session, network, catalogue)
         people = demo_patients(network, catalogue, today, count=patients)
-        patients_added, requests_added = _add_missing_people(session, people, catalogue)
+        patients_added, requests_added = _add_missing_people(session, people, catalogue,
+                                                             today)
         return SeedSummary(
             reference_tables=tuple(synced),
             patients_added=patients_added,
@@ -71,7 +76,8 @@ def seed_demo(engine: Engine, today: date, network: Network | None = None,
 
 
 def _add_missing_people(session: Session, people: list[DemoPatient],
-                        catalogue: Mapping[str, DomainExamType]) -> tuple[int, int]:
+                        catalogue: Mapping[str, DomainExamType],
+                        today: date) -> tuple[int, int]:
     known_patients = _patient_ids_by_nhs_number(session, [p.nhs_number for p in people])
     known_references = set(session.scalars(
         select(Request.booking_reference).where(Request.booking_reference.in_(
@@ -85,7 +91,7 @@ def _add_missing_people(session: Session, people: list[DemoPatient],
         for demo_request in person.requests:
             if demo_request.booking_reference not in known_references:
                 _add_request(session, patient_id, demo_request,
-                             catalogue[demo_request.exam_code].name)
+                             catalogue[demo_request.exam_code].name, today)
                 requests_added += 1
     return patients_added, requests_added
 
@@ -105,11 +111,16 @@ def _add_patient(session: Session, person: DemoPatient) -> int:
     return patient.id
 
 
-def _add_request(session: Session, patient_id: int, demo: DemoRequest, exam_name: str) -> None:
+def _add_request(session: Session, patient_id: int, demo: DemoRequest, exam_name: str,
+                 today: date) -> None:
+    """The request as vetting leaves it (justified, with its protocol and the facts its
+    referral carried), then placed by the rules like every other writer's: appointable, or
+    waiting while a rule is pending (an MRI safety questionnaire, say)."""
     vetted_at = demo.vetted_at
+    exam = exam_catalogue()[demo.exam_code]
     request = Request(
         patient_id=patient_id, exam_code=demo.exam_code, priority=demo.priority,
-        state=RequestState.APPOINTABLE, received_at=demo.received_at,
+        state=RequestState.JUSTIFIED, received_at=demo.received_at,
         due_date=demo.due_date, earliest_date=demo.earliest_date,
         latest_date=demo.latest_date, referrer=demo.referrer,
         booking_reference=demo.booking_reference, vetted_by=VETTING_ACTOR,
@@ -119,20 +130,29 @@ def _add_request(session: Session, patient_id: int, demo: DemoRequest, exam_name
     session.add(request)
     session.flush()
     assert request.id is not None
-    # The vetting decision as the rules read it (a request_protocol row): without it the
-    # daily re-evaluation would find vetting incomplete and send the request back to waiting.
     session.add(RequestProtocol(
         request_id=request.id, exam_code=demo.exam_code, protocol=request.protocol or "",
-        contrast=exam_catalogue()[demo.exam_code].contrast, sedation=False,
+        contrast=exam.contrast, sedation=False,
         priority=demo.priority, assigned_by=VETTING_ACTOR, assigned_at=vetted_at))
+    if exam.contrast:
+        session.add_all(
+            RequestFact(request_id=request.id, name=name, value=encode_fact(name, value),
+                        recorded_by=demo.referrer, recorded_at=vetted_at)
+            for name, value in _referral_kidney_test(vetted_at).items())
     steps = [(None, RequestState.RECEIVED, demo.received_at, SEED_ACTOR),
-             (RequestState.RECEIVED, RequestState.JUSTIFIED, vetted_at, VETTING_ACTOR),
-             (RequestState.JUSTIFIED, RequestState.APPOINTABLE, vetted_at, SEED_ACTOR)]
+             (RequestState.RECEIVED, RequestState.JUSTIFIED, vetted_at, VETTING_ACTOR)]
     session.add_all(
         RequestEvent(request_id=request.id, at=at, actor=actor, from_state=before,
                      to_state=after, reason="demo data")
         for before, after, at, actor in steps
     )
+    session.flush()
+    reevaluate_request(session, request, today)
+
+
+def _referral_kidney_test(vetted_at: datetime) -> dict[str, object]:
+    """A recent eGFR the referrer sent with a contrast request (demo data)."""
+    return {"egfr_ml_min": DEMO_EGFR, "egfr_date": (vetted_at - timedelta(days=14)).date()}
 
 
 def _examples(session: Session, people: list[DemoPatient], limit: int = 5

@@ -36,6 +36,7 @@ from booking_api.requests.models import Request
 from booking_api.requests.services import (
     RequestChangeRefused,
     receive_request,
+    reevaluate_request,
     transition_request,
 )
 from domain.lifecycle import RequestState
@@ -165,6 +166,7 @@ def change_order(session: Session, placer: PlacerOrder, order: IncomingOrder,
                         "clinical_question": request.clinical_question},
                  reason=order.reason or "changed by the referrer")
     session.flush()
+    reevaluate_request(session, request)  # a new priority can change the rules' verdict
     return OrderOutcome(placer.id or 0, request.id, None, "request changed")
 
 

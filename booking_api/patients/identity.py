@@ -96,15 +96,16 @@ def demographic_candidates(session: Session, details: PatientDetails) -> tuple[i
 
 def register_patient(session: Session, details: PatientDetails) -> Patient:
     """Add a patient (caller's transaction); their demand area is their postcode district
-    when the network knows it."""
+    when the network knows it, looked up inside the INSERT (one round trip fewer per order)."""
     district = details.postcode_district
-    area = session.get(DemandArea, district) if district else None
+    area_id = (select(DemandArea.area_id).where(DemandArea.area_id == district)
+               .scalar_subquery() if district else None)
     patient = Patient(
         nhs_number=normalise_nhs_number(details.nhs_number) if details.nhs_number else None,
         given_name=details.given_name.strip(), family_name=details.family_name.strip(),
         date_of_birth=details.date_of_birth, postcode_district=district,
         postcode=(details.postcode or None) and details.postcode.upper(),
-        area_id=area.area_id if area else None, phone=details.phone, email=details.email,
+        area_id=area_id, phone=details.phone, email=details.email,
         interpreter_language=details.interpreter_language)
     session.add(patient)
     session.flush()

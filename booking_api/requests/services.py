@@ -170,15 +170,21 @@ def reevaluate_request(session: Session, request: Request,
     pending; a failing rule leaves a justified or waiting request where it is (a person must
     act: override, reject or cancel) and takes an appointable one back to waiting."""
     result = evaluate_request(session, request, today)
-    current = RequestState(request.state)
+    target = state_the_rules_want(RequestState(request.state), result)
+    if target is not None:
+        transition_request(session, request, target, RULES_ACTOR, outcome_reason(result))
+    return result
+
+
+def state_the_rules_want(current: RequestState, result: Appointability) -> RequestState | None:
+    """Where the rules' verdict moves a request now in `current`; None: it stays (not a state
+    the rules govern, already right, or a failing rule that a person must act on)."""
     if current not in EVALUATED_STATES:
-        return result
+        return None
     target = _TARGET.get(result.outcome)
     if target is None and current is RequestState.APPOINTABLE:
         target = RequestState.WAITING
-    if target is not None and target is not current:
-        transition_request(session, request, target, RULES_ACTOR, outcome_reason(result))
-    return result
+    return target if target is not current else None
 
 
 def outcome_reason(result: Appointability) -> str:

@@ -28,6 +28,8 @@ from booking_api.slots.eligibility import (
     slot_request_for,
 )
 from domain.lifecycle import RequestState, SlotStatus
+from slot_rules.eligibility import SlotVerdict
+from slot_rules.overrides import Override
 from slot_rules.slot_request import local_day_end_minutes, local_midnight_minutes
 
 SEARCHABLE = frozenset({RequestState.APPOINTABLE, RequestState.APPOINTED})
@@ -120,6 +122,45 @@ def search_slots(session: Session, index: SlotIndex, request_id: int, query: Sea
         eligible_slots=len(eligible),
         slots=tuple(_offer(index, view.columns, view.rows.start + row, site_km) for row in chosen),
         sites=_site_summaries(index, starts, sites, counts, site_km, query.sort))
+
+
+@dataclass(frozen=True)
+class RefusedOffer:
+    """A free time the slot rules refuse this request, and the verdicts of the rules that
+    refuse it (each one a rule someone may set aside)."""
+
+    offer: SlotOffer
+    refusals: tuple[SlotVerdict, ...]
+
+
+def search_refused_slots(session: Session, index: SlotIndex, request_id: int,
+                         query: SearchQuery, *, now: datetime) -> tuple[RefusedOffer, ...]:
+    """Free times the request could take only if overridable slot rules were set aside
+    (hard stops and rules no one may override still apply), best `query.limit` first: what a
+    clerk may book with an override and a reason."""
+    _read_without_transaction(session)
+    facts = load_request_facts(session, request_id)
+    if facts.request.state not in SEARCHABLE:
+        raise RequestNotBookable(f"request {request_id} is {facts.request.state.value}; slots "
+                                 "can be searched only for appointable or appointed requests")
+    wanted = slot_request_for(facts, now, PatientChoices(query.max_km, query.sites))
+    index.refresh(session, wait=False)
+    view = index.view(wanted.modality, int(now.timestamp()))
+    rules = slot_eligibility_rules()
+    strict = rules.evaluate(view.table, index.sites, wanted, now)
+    relaxed = rules.evaluate(view.table, index.sites, wanted, now, [
+        Override(rule.rule_id, min(rule.meta.override_roles), "search", "search")
+        for rule in rules.active_rules(now)
+        if rule.meta.overridable and rule.meta.override_roles])
+    refused = np.flatnonzero(relaxed.mask & ~strict.mask & view.free
+                             & _dates(view.table.start_min, query))
+    starts = view.table.start_min[refused]
+    sites = view.table.site[refused]
+    counts = np.bincount(sites, minlength=len(index.sites.site_ids))
+    chosen = _best(refused, starts, sites, counts, strict.context.site_km, query)
+    return tuple(RefusedOffer(
+        _offer(index, view.columns, view.rows.start + row, strict.context.site_km),
+        tuple(v for v in strict.explain_slot(int(row)) if not v.passed)) for row in chosen)
 
 
 def _read_without_transaction(session: Session) -> None:

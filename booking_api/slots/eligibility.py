@@ -22,7 +22,7 @@ from booking_api.requests.models import Request
 from booking_api.slots.models import Slot
 from domain.session_templates import session_templates
 from domain.vocabulary import Capability, ExamFamily, Modality, Priority
-from slot_rules.eligibility import EligibilityRuleset
+from slot_rules.eligibility import EligibilityRuleset, SlotVerdict
 from slot_rules.loading import shipped_slot_eligibility
 from slot_rules.overrides import Override, OverrideRefused
 from slot_rules.slot_request import SlotRequest
@@ -165,6 +165,15 @@ def check_slot_eligible(request: SlotRequest, slots: Sequence[Slot], room: Room,
     if not verdict.mask[0]:
         reasons = [v.reason for v in verdict.explain_slot(0) if not v.passed]
         raise SlotNotEligible(reasons or ["the rules refuse this slot"])
+
+
+def slot_refusals(request: SlotRequest, slots: Sequence[Slot], room: Room, site: Site,
+                  now: datetime) -> list[SlotVerdict]:
+    """The verdicts of the rules that refuse this run of slots for the request (none: it may
+    take it), each with the clerk-readable reason."""
+    verdict = slot_eligibility_rules().evaluate(run_table(slots, room), site_table([site]),
+                                               request, now)
+    return [] if verdict.mask[0] else [v for v in verdict.explain_slot(0) if not v.passed]
 
 
 def run_table(slots: Sequence[Slot], room: Room) -> SlotTable:

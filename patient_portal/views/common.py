@@ -16,6 +16,7 @@ from booking_api.core.db import Database
 from booking_api.search.offers import PatientSearch
 from booking_api.search.services import SEARCHABLE
 from domain.lifecycle import AppointmentState, RequestState
+from patient_portal.question_gate import check_questions
 from patient_portal.security import portal_session
 from patient_portal.signed_in import PortalPatient, SignedInPatient, now_of
 
@@ -71,8 +72,10 @@ ALREADY_DONE = "This test has already taken place, so there is nothing to book."
 
 
 def bookable_patient(request: Request, patient: SignedInPatient) -> PortalPatient:
-    """The signed-in patient, when their request can be booked or changed online."""
+    """The signed-in patient, when their request can be booked or changed online (health
+    questions answered and not under review)."""
     state = booking_of(request, patient).request_state
+    check_questions(request, patient)
     if state not in SEARCHABLE:
         raise CannotBookOnline(WHY_NOT_BOOKABLE.get(state, ALREADY_DONE))
     return patient

@@ -1,5 +1,5 @@
-"""Checking and confirming: the chosen time with the hold's time left (extendable once,
-WCAG 2.2.1), booking the hold or moving the booking atomically, the confirmation panel and
+"""Checking and confirming: the chosen time with the hold's time left (extendable ten
+times, WCAG 2.2.1), booking the hold or moving the booking atomically, the confirmation panel and
 the calendar file. A time taken or a hold run out meanwhile sends the patient back to the
 times with a plain message and the nearest other times."""
 
@@ -21,7 +21,11 @@ from booking_api.core.errors import (
     PatientBusy,
     SlotTaken,
 )
-from booking_api.outbox.read_models import appointment_messages, booking_calendar
+from booking_api.outbox.read_models import (
+    appointment_messages,
+    booking_calendar,
+    message_reach,
+)
 from booking_api.search.offers import site_details
 from patient_portal.forms import FormData, posted_form, text_fields
 from patient_portal.once import submit_once
@@ -58,7 +62,8 @@ def check_page(request: Request, patient: BookablePatient) -> Response:
     if chosen.get("held_until"):
         left = (chosen["held_until"] - now_of(request)).total_seconds() / 60
         context.update(hold_until=chosen["held_until"], minutes_left=max(1, math.ceil(left)),
-                       can_extend=not chosen["extended"])
+                       can_extend=chosen["can_extend"],
+                       most_extensions=steps.HOLD_EXTENSIONS_ALLOWED)
     return render(request, "portal/check.jinja", context)
 
 
@@ -82,8 +87,10 @@ def confirmation(request: Request, patient: BookablePatient) -> Response:
     changed = bool(journey(request).get("changed"))
     messages = appointment_messages(database(request), patient.patient_id,
                                     booking.appointment.appointment_id)
+    reach = message_reach(database(request), request.app.state.settings, patient.patient_id)
     return render(request, "portal/confirmation.jinja",
-                  {**page_values(booking), "changed": changed, "messages": messages})
+                  {**page_values(booking), "changed": changed, "messages": messages,
+                   "reach": reach})
 
 
 @router.get("/appointment.ics")
@@ -108,11 +115,13 @@ def _extend(request: Request, patient: PortalPatient) -> Response:
     except HoldExpired:
         return _hold_gone(request, patient, journey(request))
     except ChangeRefused:
-        tell_next_page(request, "You have already had extra time once. Confirm the "
-                                "appointment now, or choose another time.")
+        tell_next_page(request, f"You have already had extra time "
+                                f"{steps.HOLD_EXTENSIONS_ALLOWED} times, the most we can give. "
+                                "Confirm the appointment now, or choose another time.")
         return see_other("/check")
     minutes = request.app.state.settings.hold_minutes
-    tell_next_page(request, f"We will hold this time for another {minutes} minutes.")
+    tell_next_page(request, f"We have added {minutes} minutes to the time we hold this for "
+                            "you.")
     return see_other("/check")
 
 
@@ -120,7 +129,10 @@ def _confirm(request: Request, patient: PortalPatient) -> Response:
     state = journey(request)
     db, actor, now = database(request), patient.principal.actor, now_of(request)
     try:
-        if state.get("reschedule"):
+        if state.get("reschedule") and state.get("hold"):
+            steps.move_to_held_time(db, actor, patient.patient_id, state["reschedule"],
+                                    int(state["hold"]), reason=RESCHEDULE_REASON, now=now)
+        elif state.get("reschedule"):
             slot = state.get("slot") or {}
             steps.move_booking(db, actor, patient.patient_id, state["reschedule"],
                                int(slot.get("id", 0)), reason=RESCHEDULE_REASON, now=now)
@@ -144,17 +156,20 @@ def _confirm(request: Request, patient: PortalPatient) -> Response:
 
 def _chosen(request: Request, patient: PortalPatient,
             state: dict[str, Any]) -> dict[str, Any] | None:
-    """The time being confirmed: the chosen slot (changing) or the live hold (booking)."""
-    if state.get("reschedule"):
+    """The time being confirmed: the live hold, or the chosen slot when a change could not
+    hold its new time (it overlaps the booking being changed)."""
+    if state.get("reschedule") and not state.get("hold"):
         slot = state.get("slot")
         return {"start": datetime.fromisoformat(slot["start"])} if slot else None
     if not state.get("hold") or not state.get("site"):
         return None
-    hold = live_hold(database(request), patient.patient_id, state["hold"], now_of(request))
+    minutes = request.app.state.settings.hold_minutes
+    hold = live_hold(database(request), patient.patient_id, state["hold"], now_of(request),
+                     minutes)
     if hold is None:
         return None
     return {"start": hold.start_at, "held_until": hold.held_until,
-            "extended": hold.hold_extended}
+            "can_extend": hold.can_extend(minutes)}
 
 
 def _hold_gone(request: Request, patient: PortalPatient, state: dict[str, Any]) -> Response:

@@ -1,19 +1,21 @@
 """Choosing a place and time: the test and how to prepare, how to compare sites, the sites,
-a date (about ten a page, then later dates), and a time. Picking a time holds it (a new
-booking); when changing a booking the old one stays until the change is confirmed."""
+a date (about ten a page, then later dates), and a time. Picking a time holds it, for a new
+booking and for a change alike; when changing, the old booking stays until the change is
+confirmed."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from booking_api.appointments.journey import hold_time
+from booking_api.appointments.journey import hold_new_time, hold_time
 from booking_api.core.errors import BookingError, PatientBusy
 from booking_api.core.inputs import date_problem
 from booking_api.search.offers import site_details
+from booking_api.search.services import SlotOffer
 from patient_portal.forms import FormData, posted_form, read_choice, text_fields
 from patient_portal.offers import nearest_times, one_per_time, parts_of_day, same_time
 from patient_portal.once import submit_once
@@ -140,20 +142,43 @@ def _take_time(request: Request, patient: PortalPatient, form: FormData) -> Resp
     state.update(taken=None, expired=False, clash=None)
     if state.get("reschedule"):
         state["slot"] = {"id": offer.slot_id, "start": offer.start_at.isoformat()}
-        return see_other("/check")
+        if _overlaps_current_booking(request, patient, offer):
+            state["hold"] = None  # a hold cannot sit on the booking's own time: moved unheld
+            return see_other("/check")
     for candidate in same_time(offers, offer):
         try:
-            state["hold"] = hold_time(
-                database(request), patient.principal.actor, patient.patient_id,
-                patient.request_id, candidate.slot_id, previous_hold=state.get("hold"),
-                now=now_of(request), hold_minutes=request.app.state.settings.hold_minutes)
+            state["hold"] = _hold(request, patient, state, candidate.slot_id)
         except PatientBusy as busy:
             return clashing_time(state, offer.start_at, busy)
         except BookingError:
             continue
+        state["slot"] = {"id": candidate.slot_id, "start": offer.start_at.isoformat()}
         return see_other("/check")
     state["taken"] = offer.start_at.isoformat()
     return see_other("/time")
+
+
+def _hold(request: Request, patient: PortalPatient, state: dict[str, Any],
+          slot_id: int) -> int:
+    """Hold the time: for a new booking, or beside the booking being changed."""
+    db, actor, now = database(request), patient.principal.actor, now_of(request)
+    minutes = request.app.state.settings.hold_minutes
+    if state.get("reschedule"):
+        return hold_new_time(db, actor, patient.patient_id, state["reschedule"], slot_id,
+                             previous_hold=state.get("hold"), now=now, hold_minutes=minutes)
+    return hold_time(db, actor, patient.patient_id, patient.request_id, slot_id,
+                     previous_hold=state.get("hold"), now=now, hold_minutes=minutes)
+
+
+def _overlaps_current_booking(request: Request, patient: PortalPatient,
+                              offer: SlotOffer) -> bool:
+    """Whether the new time would run into the booking being changed (its slots are the
+    booking's until the change is confirmed, so that time cannot be held beside it)."""
+    booking = booking_of(request, patient)
+    if booking.appointment is None:
+        return False
+    end = offer.start_at + timedelta(minutes=booking.exam.duration_min)
+    return offer.start_at < booking.appointment.end_at and end > booking.appointment.start_at
 
 
 def clashing_time(state: dict[str, Any], chosen: datetime, busy: PatientBusy) -> Response:
@@ -240,9 +265,10 @@ def _taken_message(at: datetime, expired: bool) -> str:
 
 
 def _hold_hint(request: Request, state: dict[str, Any]) -> str:
-    if state.get("reschedule"):
-        return "Your current appointment stays booked until you confirm the change."
     minutes = request.app.state.settings.hold_minutes
+    if state.get("reschedule"):
+        return (f"We will hold the new time you choose for {minutes} minutes while you check "
+                "it. Your current appointment stays booked until you confirm the change.")
     return f"We will hold the time you choose for {minutes} minutes while you check it."
 
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
-from booking_api.console import steps
+from booking_api.console import slot_overrides, steps
 from booking_api.console.diary_view import site_names, slot_line
 from booking_api.console.records import request_record
 from booking_api.console.search import ClerkSearch, offers_for
@@ -49,17 +49,25 @@ def search_page(request: Request, request_id: RequestId, staff: Clerk) -> Respon
         order = "soonest"
     if order == "site" and site_id not in {s for s, _ in sites}:
         errors["site"] = "Select a site"
+    show_refused = query.get("refused") == "yes"
     record = _record(request, staff, request_id)
     offers: list[Any] = []
+    refused_times: list[Any] = []
     if not errors:
+        search = ClerkSearch(order, site_id)
         try:
             offers = offers_for(database(request), request.app.state.slot_index, request_id,
-                                ClerkSearch(order, site_id), now=now_of(request))
+                                search, now=now_of(request))
+            if show_refused:
+                refused_times = slot_overrides.refused_times(
+                    database(request), request.app.state.slot_index, request_id, search,
+                    staff.role, now=now_of(request))
         except BookingError as refused:
             errors["order"] = refused.message
     return render(request, "staff/book.jinja", {
         "record": record, "offers": offers, "sites": sites, "order": order,
-        "site_id": site_id or "", "notice": notice_for_this_page(request)},
+        "site_id": site_id or "", "show_refused": show_refused,
+        "refused_times": refused_times, "notice": notice_for_this_page(request)},
         staff=staff, errors=errors, status=400 if errors else 200)
 
 
@@ -95,6 +103,28 @@ def choose(request: Request, request_id: RequestId, staff: Clerk, form: Form) ->
     return once(request, staff, form, f"/staff/requests/{request_id}/book/confirm", hold)
 
 
+@router.post("/{request_id}/book/choose-refused")
+def choose_refused(request: Request, request_id: RequestId, staff: Clerk,
+                   form: Form) -> Response:
+    """A time the slot rules refuse: nothing is held (the rules would refuse a hold too); the
+    confirm page asks for the overrides, and booking checks everything again."""
+    slot_text = text_of(form, "slot")
+    if not ascii_digits(slot_text, 10) or not 0 < int(slot_text) < 2**31:
+        tell_next_page(request, "Choose a time from the list.")
+        return see_other(f"/staff/requests/{request_id}/book?refused=yes")
+    record = _record(request, staff, request_id)
+    state = _booking_state(request)
+    if state.get("hold_id") and state.get("request_id") == request_id:
+        steps.let_go_of_hold(database(request), staff.actor, state["hold_id"],
+                             now=now_of(request))
+    active = record.active_appointment
+    state.clear()
+    state.update(request_id=request_id, slot_id=int(slot_text), overriding=True,
+                 moving=active.appointment_id if active and active.state.value == "booked"
+                 else None)
+    return see_other(f"/staff/requests/{request_id}/book/confirm")
+
+
 @router.get("/{request_id}/book/confirm", response_class=HTMLResponse)
 def confirm_page(request: Request, request_id: RequestId, staff: Clerk) -> Response:
     return _confirm(request, staff, request_id)
@@ -108,6 +138,8 @@ def confirm(request: Request, request_id: RequestId, staff: Clerk, form: Form) -
         return see_other(f"/staff/requests/{request_id}/book")
     reason = text_of(form, "reason")
     problem = reason_error(reason, what="why you are booking this time for the patient")
+    if state.get("overriding"):
+        return _book_overriding(request, staff, request_id, form, reason, problem)
     if problem:
         return _confirm(request, staff, request_id, {"reason": problem}, form)
 
@@ -153,6 +185,52 @@ def cancel(request: Request, request_id: RequestId, staff: Clerk, form: Form) ->
     return once(request, staff, form, f"/staff/requests/{request_id}", cancel_it)
 
 
+def _book_overriding(request: Request, staff: ConsoleStaff, request_id: int, form: FormData,
+                     reason: str, problem: str | None) -> Response:
+    state = _booking_state(request)
+    rules = _rules_in_the_way(request, staff, request_id, state["slot_id"])
+    errors = {"reason": problem} if problem else {}
+    own = {}
+    for rule in rules:
+        if rule.open:
+            errors["rules"] = (f"Rule {rule.rule_id} cannot be set aside by a {staff.role}: "
+                               f"ask a {rule.who_may} to set it aside on the request first")
+        elif rule.yours and rule.set_aside is None:
+            field = f"override-{rule.rule_id}"
+            text = text_of(form, field)
+            trouble = reason_error(text, what=f"why you are setting aside {rule.rule_id}")
+            if trouble:
+                errors[field] = trouble
+            own[rule.rule_id] = text.strip()
+    if errors:
+        return _confirm(request, staff, request_id, errors, form)
+
+    def book() -> Response:
+        try:
+            slot_overrides.book_overriding(database(request), staff.actor, request_id,
+                                           state["slot_id"], reason.strip(), own,
+                                           now=now_of(request), moving=state.get("moving"))
+        except BookingError as refused:
+            state.clear()
+            tell_next_page(request, f"Not booked: {refused.message}. Choose another time.")
+            return see_other(f"/staff/requests/{request_id}/book?refused=yes")
+        state.clear()
+        tell_next_page(request, "Booked with the rules set aside recorded. The patient will "
+                                "be told how they chose to hear from us.")
+        return see_other(f"/staff/requests/{request_id}")
+
+    return once(request, staff, form, f"/staff/requests/{request_id}", book)
+
+
+def _rules_in_the_way(request: Request, staff: ConsoleStaff, request_id: int,
+                      slot_id: int) -> tuple[slot_overrides.RuleInTheWay, ...]:
+    try:
+        return slot_overrides.rules_in_the_way(database(request), request_id, slot_id,
+                                               staff.role, now=now_of(request))
+    except NotFound:
+        raise PageNotFound("That time no longer exists.") from None
+
+
 def _confirm(request: Request, staff: ConsoleStaff, request_id: int,
              errors: dict[str, str] | None = None, form: FormData | None = None) -> Response:
     state = _booking_state(request)
@@ -161,9 +239,13 @@ def _confirm(request: Request, staff: ConsoleStaff, request_id: int,
         return see_other(f"/staff/requests/{request_id}/book")
     slot = slot_line(database(request), state["slot_id"])
     record = _record(request, staff, request_id)
+    rules = (_rules_in_the_way(request, staff, request_id, state["slot_id"])
+             if state.get("overriding") else ())
+    values = dict(form.items()) if form else {}
     return render(request, "staff/book_confirm.jinja", {
         "record": record, "slot": slot, "moving": bool(state.get("moving")),
-        "values": {"reason": text_of(form, "reason")} if form else {}},
+        "overriding": bool(state.get("overriding")), "rules": rules,
+        "values": {k: v for k, v in values.items() if isinstance(v, str)}},
         staff=staff, errors=errors, status=400 if errors else 200)
 
 

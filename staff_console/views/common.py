@@ -21,6 +21,7 @@ from staff_console.signed_in import (
     EVERY_ROLE,
     ConsoleStaff,
     now_of,
+    staff_setting_up,
     staff_with,
 )
 
@@ -29,6 +30,9 @@ AnyStaff = Annotated[ConsoleStaff, staff_with(*EVERY_ROLE)]
 Clerk = Annotated[ConsoleStaff, staff_with(*CLERKS)]
 Vetter = Annotated[ConsoleStaff, staff_with("vetting")]
 Admin = Annotated[ConsoleStaff, staff_with("admin")]
+Manager = Annotated[ConsoleStaff, staff_with("manager", "admin")]
+OwnAccount = Annotated[ConsoleStaff, Depends(staff_setting_up)]
+"""Any member of staff on their own account's pages, even before their second factor."""
 MAX_REASON = 2000
 
 

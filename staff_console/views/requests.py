@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from booking_api.console import steps
 from booking_api.console.records import FACT_CHOICES, request_record
+from booking_api.console.slot_overrides import SLOT_RULES, slot_rules_to_set_aside
 from booking_api.core.errors import BookingError, NotFound
 from booking_api.requests.services import RequestChangeRefused, RequestNotFound
 from pages_common.forms import text_of
@@ -33,6 +34,8 @@ router = APIRouter(prefix="/staff/requests", include_in_schema=False)
 MAX_ID = 2**31 - 1
 RequestId = Annotated[int, Path(ge=1, le=MAX_ID)]
 MAX_FACT_TEXT = 200
+SLOT_PREFIX = "slot:"
+"""The rule field's value for a slot rule (set aside for the request's bookings)."""
 
 
 @router.get("/{request_id}", response_class=HTMLResponse)
@@ -54,6 +57,7 @@ def show(request: Request, staff: ConsoleStaff, request_id: int, *,
     roles = steps.OVERRIDE_ROLES.get(staff.role, ())
     return render(request, "staff/request.jinja", {
         "record": record, "fact_choices": FACT_CHOICES, "override_roles": roles,
+        "slot_rules": slot_rules_to_set_aside(staff.role),
         "values": values or {}, "notice": notice_for_this_page(request),
         "may_book": staff.role in CLERKS,
         "may_vet": staff.role == "vetting"}, staff=staff, errors=errors, status=status)
@@ -111,10 +115,13 @@ def override(request: Request, request_id: RequestId, staff: AnyStaff, form: For
     if errors or role is None:
         return show(request, staff, request_id, errors=errors, values=values, status=400)
 
+    ruleset, rule = ((SLOT_RULES, rule_id.removeprefix(SLOT_PREFIX))
+                     if rule_id.startswith(SLOT_PREFIX) else (steps.APPOINTABILITY, rule_id))
+
     def change() -> Response:
         try:
             steps.override_rule(database(request), staff.actor, staff.role, request_id,
-                                rule_id, role, reason.strip(), today(request))
+                                rule, role, reason.strip(), today(request), ruleset)
         except OverrideRefused as refused:
             return show(request, staff, request_id, errors={"rule": str(refused)},
                         values=values, status=403)
@@ -124,7 +131,9 @@ def override(request: Request, request_id: RequestId, staff: AnyStaff, form: For
         except (RequestNotFound, RequestChangeRefused) as refused:
             return show(request, staff, request_id, errors={"rule": str(refused)},
                         values=values, status=409)
-        tell_next_page(request, f"Rule {rule_id} overridden; the reason is recorded.")
+        tell_next_page(request, f"Rule {rule} overridden; the reason is recorded." if
+                       ruleset != SLOT_RULES else f"Slot rule {rule} set aside for this "
+                       "request's bookings; the reason is recorded.")
         return _back(request_id)
 
     return once(request, staff, form, f"/staff/requests/{request_id}", change)

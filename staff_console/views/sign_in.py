@@ -19,7 +19,6 @@ from booking_api.core.app_state import settings_of
 from pages_common.forms import text_of
 from staff_console.rendering import render
 from staff_console.signed_in import (
-    NotAllowed,
     NotSignedIn,
     current_staff,
     notice_for_this_page,
@@ -77,8 +76,9 @@ def sign_out(request: Request, _form: Form) -> Response:
     """Ends the sign-in on the server too: a kept copy of the cookie no longer works."""
     # already signed out, timed out or never fully signed in: the browser's session is
     # cleared below either way
-    with suppress(NotSignedIn, NotAllowed):
-        access.sign_out_staff(database(request), current_staff(request).principal,
+    with suppress(NotSignedIn):
+        access.sign_out_staff(database(request),
+                              current_staff(request, setting_up=True).principal,
                               now_of(request))
     sign_out_browser(request)
     tell_next_page(request, "You have signed out.")

@@ -120,16 +120,27 @@ def test_booking_an_expired_hold_is_refused_and_changes_nothing(world) -> None:
     assert _state(world.engine, Request, world.requests[0]) is RequestState.APPOINTABLE
 
 
-def test_a_hold_can_be_extended_once(world) -> None:
+def test_extending_a_hold_adds_time_to_what_is_left(world) -> None:
     hold = _hold(world)
-    later = NOW + timedelta(minutes=8)
     with transaction(world.engine) as session:
-        extended = services.extend_hold(session, CLERK, hold.id, now=later, hold_minutes=HOLD)
-    assert extended.held_until == later + timedelta(minutes=HOLD)
+        extended = services.extend_hold(session, CLERK, hold.id, now=NOW, hold_minutes=HOLD)
+    assert extended.held_until == NOW + timedelta(minutes=2 * HOLD)
 
-    with pytest.raises(ChangeRefused, match="already been extended"), \
+
+def test_a_hold_can_be_extended_ten_times_and_no_more(world) -> None:
+    hold = _hold(world)
+    for press in range(services.HOLD_EXTENSIONS_ALLOWED):
+        with transaction(world.engine) as session:
+            extended = services.extend_hold(session, CLERK, hold.id,
+                                            now=NOW + timedelta(minutes=press),
+                                            hold_minutes=HOLD)
+    assert extended.held_until == NOW + timedelta(minutes=HOLD * 11)
+
+    with pytest.raises(ChangeRefused, match="extended 10 times") as refused, \
             transaction(world.engine) as session:
-        services.extend_hold(session, CLERK, hold.id, now=later, hold_minutes=HOLD)
+        services.extend_hold(session, CLERK, hold.id, now=NOW + timedelta(minutes=20),
+                             hold_minutes=HOLD)
+    assert refused.value.field == "appointment_id"
 
 
 def test_the_sweeper_expires_only_stale_holds(world) -> None:

@@ -12,7 +12,7 @@ def test_rules_check_accepts_the_shipped_files():
     files = [str(RULESETS_DIR / "appointability.yaml"), str(RULESETS_DIR / "slot_eligibility.yaml")]
     result = runner.invoke(app, ["rules", "check", *files])
     assert result.exit_code == 0
-    assert "appointability rule set 'appointability' v2026.11.1, 11 rules" in result.output
+    assert "appointability rule set 'appointability' v2026.12.1, 15 rules" in result.output
 
 
 def test_rules_check_exits_non_zero_naming_the_line_of_a_bad_file(tmp_path):

@@ -32,6 +32,7 @@ from booking_api.core.db import transaction
 from booking_api.database import open_engine
 from booking_api.network.services import mirror_reference_data
 from booking_api.slots.models import DiarySession, Slot
+from cdip_bench.booking import wait_until_up as serving
 from domain.lifecycle import SlotStatus
 from domain.network import Network
 from domain.vocabulary import Modality, SessionPeriod
@@ -187,17 +188,7 @@ def _started_node(name: str, database_url: str, environment: dict[str, str]
 
 
 def wait_until_up(node: Node, timeout_s: float = 180) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if node.process.poll() is not None:
-            raise RuntimeError(f"node {node.name} exited with {node.process.returncode}")
-        try:
-            if httpx.get(f"{node.base}/health", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"node {node.name} did not answer within {timeout_s} s")
+    serving(node.base, node.process, timeout_s, f"node {node.name}")
 
 
 def wait_for(condition, timeout_s: float = 5.0, every_s: float = 0.02,

@@ -8,16 +8,15 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Page
 
+from cdip_bench.booking import wait_until_up as serving
 from patient_portal.app import frontend_installed
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -69,26 +68,11 @@ def live_server(database_url: str, hold_minutes: int = 10,
          "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
         cwd=REPO_ROOT, env=env)
     try:
-        _wait_until_up(base_url, process)
+        serving(base_url, process, SERVER_START_TIMEOUT_S, "the portal server")
         yield LiveServer(base_url, process)
     finally:
         process.terminate()
         process.wait(timeout=10)
-
-
-def _wait_until_up(base_url: str, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the portal server exited with {process.returncode}")
-        try:
-            if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"the portal server did not answer at {base_url} within "
-                       f"{SERVER_START_TIMEOUT_S} s")
 
 
 def axe_violations(page: Page) -> list[str]:

@@ -40,6 +40,17 @@ CASES = [
     ("mr-unsafe-implant", {"modality": "MR", "mr_unsafe_implant": False}, Status.PASS),
     ("mr-unsafe-implant", {"modality": "MR"}, Status.PENDING),
     ("mr-unsafe-implant", {"modality": "US", "mr_unsafe_implant": True}, Status.PASS),
+    ("mri-safety-review", {"modality": "MR", "mri_safety_review_needed": True}, Status.FAIL),
+    ("mri-safety-review", {"modality": "MR", "mri_safety_review_needed": False}, Status.PASS),
+    ("mri-safety-review", {"modality": "MR"}, Status.PASS),
+    ("mri-safety-review", {"modality": "CT", "mri_safety_review_needed": True}, Status.PASS),
+    ("contrast-reaction", {"has_contrast": True, "contrast_allergy": True}, Status.FAIL),
+    ("contrast-reaction", {"has_contrast": True, "contrast_allergy": False}, Status.PASS),
+    ("contrast-reaction", {"has_contrast": True}, Status.PASS),
+    ("contrast-reaction", {"has_contrast": False, "contrast_allergy": True}, Status.PASS),
+    ("metformin-flag", {"has_contrast": True, "metformin": True}, Status.PASS),
+    ("metformin-flag", {"has_contrast": True}, Status.PASS),
+    ("chaperone-flag", {"chaperone_requested": True}, Status.PASS),
     ("pregnancy-status", {"ionising_pelvis_abdomen": True, "age_years": 30}, Status.PENDING),
     ("pregnancy-status", {"ionising_pelvis_abdomen": True, "age_years": 12}, Status.PENDING),
     ("pregnancy-status", {"ionising_pelvis_abdomen": True, "age_years": 55}, Status.PENDING),
@@ -130,7 +141,7 @@ def test_reason_shows_dates_as_a_clerk_reads_them():
 
 def test_explanation_lists_every_rule_under_the_outcome():
     lines = shipped_appointability().evaluate(facts(), TODAY).explanation()
-    assert lines[0].startswith("appointable (rules appointability v2026.11.1")
+    assert lines[0].startswith("appointable (rules appointability v2026.12.1")
     assert len(lines) == 1 + len(shipped_appointability().rules)
     assert lines[1] == "[PASS] vetting-complete: Vetted and protocolled"
 
@@ -158,3 +169,15 @@ def test_rule_not_yet_in_force_gives_no_verdict():
     result = later.evaluate(facts(vetting_complete=False), TODAY)
     assert result.outcome is Outcome.APPOINTABLE
     assert "vetting-complete" not in {v.rule_id for v in result.verdicts}
+
+
+def test_metformin_with_contrast_is_a_note_for_the_radiographer():
+    result = shipped_appointability().evaluate(facts(has_contrast=True, metformin=True), TODAY)
+    assert result.outcome is Outcome.APPOINTABLE
+    assert any("metformin" in note for note in result.notes)
+
+
+def test_a_chaperone_request_is_a_note_for_the_clerk():
+    result = shipped_appointability().evaluate(facts(chaperone_requested=True), TODAY)
+    assert result.notes == ("The patient asked for a chaperone; book one with the "
+                            "appointment",)

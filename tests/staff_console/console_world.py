@@ -36,6 +36,9 @@ class ConsoleWorld:
     """Justified, waiting: the patient has no phone or email (self-booking-contact)."""
     unsafe_mri: int
     """Justified MRI whose patient has an MR-unsafe implant (hard stop)."""
+    windowed: int
+    """Appointable chest X-ray whose clinical window closes on the diaries' first day (the
+    slot rule clinical-window, a radiologist's to set aside, refuses every later time)."""
 
     @property
     def url(self) -> str:
@@ -64,11 +67,28 @@ def build_console_world(url: str) -> ConsoleWorld:
                                       today)
     finally:
         engine.dispose()
-    return ConsoleWorld(portal, received, waiting, unsafe)
+    windowed = add_windowed_request(url, portal.first_day)
+    return ConsoleWorld(portal, received, waiting, unsafe, windowed)
+
+
+def add_windowed_request(url: str, window_closes: date) -> int:
+    """A new appointable chest X-ray whose clinical window closes on `window_closes`."""
+    engine = open_engine(url)
+    try:
+        with transaction(engine) as session:
+            request_id = _request(session, "XCHES", Priority.ROUTINE, "Window",
+                                  phone="+447700900124", latest=window_closes)
+        with transaction(engine) as session:
+            flows.justify_request(session, request_id, flows.VettingProtocol(
+                exam_code="XCHES", protocol="standard", contrast=False, sedation=False,
+                priority=Priority.ROUTINE), VETTER, datetime.now(UTC).date())
+    finally:
+        engine.dispose()
+    return request_id
 
 
 def _request(session, exam: str, priority: Priority, family: str,
-             phone: str | None = None) -> int:
+             phone: str | None = None, latest: date | None = None) -> int:
     patient = Patient(given_name="Console", family_name=family, date_of_birth=date(1970, 1, 2),
                       postcode_district="B1", area_id="B1", phone=phone)
     session.add(patient)
@@ -76,6 +96,6 @@ def _request(session, exam: str, priority: Priority, family: str,
     request = receive_request(session, Request(
         patient_id=patient.id, exam_code=exam, priority=priority,
         received_at=datetime.now(UTC) - timedelta(days=20), referrer="GP",
-        booking_reference=""), SETUP, "test order")
+        booking_reference="", latest_date=latest), SETUP, "test order")
     assert request.id is not None
     return request.id

@@ -7,12 +7,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Route, expect, sync_playwright
 
-from tests.booking_api.access_support import PASSWORD
+from booking_api.access.models import AccountRole
+from booking_api.access.second_factor import code_at
+from booking_api.database import open_engine
+from tests.booking_api.access_support import PASSWORD, add_staff
 from tests.patient_portal.browser_support import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -22,7 +26,12 @@ from tests.patient_portal.browser_support import (
     live_server,
     require_chromium,
 )
-from tests.staff_console.console_world import STAFF, ConsoleWorld, build_console_world
+from tests.staff_console.console_world import (
+    STAFF,
+    ConsoleWorld,
+    add_windowed_request,
+    build_console_world,
+)
 from tests.staff_console.test_console_backfill import offered_slot
 
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "console"
@@ -83,10 +92,10 @@ class ConsoleVisit:
         self.page.screenshot(path=str(ARTIFACTS / f"{self.shots}-{self.count:02d}-{name}.png"),
                              full_page=True)
 
-    def sign_in(self, role: str) -> None:
+    def sign_in(self, role: str, username: str | None = None) -> None:
         self.page.goto("/staff/sign-in")
         self.checked("sign-in")
-        self.page.get_by_label("Username").fill(STAFF[role])
+        self.page.get_by_label("Username").fill(username or STAFF[role])
         self.page.get_by_label("Password").fill(PASSWORD)
         self.press("Sign in")
 
@@ -240,4 +249,108 @@ def test_a_clerk_reads_a_freed_slots_trail_and_stops_its_offers(
     visit.press("Stop offers")
     expect(visit.page.get_by_text("The offers are stopped")).to_be_visible()
     visit.checked("stopped")
+    context.close()
+
+
+@pytest.mark.parametrize("width", [1024, 320])
+def test_a_manager_sets_up_two_step_sign_in(browser: Browser, server: LiveServer,
+                                            browser_world: ConsoleWorld, width: int) -> None:
+    username = f"b.manager{width}"
+    engine = open_engine(browser_world.url)
+    try:
+        add_staff(engine, username, AccountRole.MANAGER)
+    finally:
+        engine.dispose()
+    context = _context(browser, server, width)
+    visit = ConsoleVisit(context.new_page(), f"{width}px-second-factor")
+    visit.sign_in("manager", username)
+    visit.page.wait_for_url("**/staff/second-factor")
+    visit.checked("second-factor-start")
+    visit.press("Set up two-step sign-in")
+    expect(visit.page.get_by_role("img", name=re.compile("^QR code"))).to_be_visible()
+    visit.checked("second-factor-key")
+    key = visit.page.locator("#key code").inner_text().replace(" ", "")
+    visit.press("Turn on two-step sign-in")
+    visit.checked("second-factor-error")
+    visit.page.get_by_label("6-digit code").fill(code_at(key, datetime.now(UTC)))
+    visit.press("Turn on two-step sign-in")
+    visit.page.wait_for_url("**/staff/worklist")
+    expect(visit.page.get_by_text("Two-step sign-in is on.")).to_be_visible()
+    visit.checked("second-factor-on")
+    assert not [u for u in visit.urls if key in u]
+    context.close()
+
+
+@pytest.mark.parametrize("width", [1024, 320])
+def test_a_clerk_books_a_time_the_slot_rules_refuse(browser: Browser, server: LiveServer,
+                                                    browser_world: ConsoleWorld,
+                                                    width: int) -> None:
+    request_id = add_windowed_request(browser_world.url, browser_world.portal.first_day)
+    context = _context(browser, server, width)
+    visit = ConsoleVisit(context.new_page(), f"{width}px-slot-override")
+    visit.sign_in("vetting")
+    visit.page.goto(f"/staff/requests/{request_id}")
+    visit.page.get_by_label("Rule").select_option("slot:clinical-window")
+    visit.page.get_by_label("Radiologist").check()
+    visit.page.get_by_label("Reason (required)").fill("fine to scan after the window")
+    visit.press("Override rule")
+    expect(visit.page.get_by_text("Slot rule clinical-window set aside")).to_be_visible()
+    visit.checked("slot-rule-set-aside")
+    visit.press("Sign out")
+    visit.sign_in("clerk")
+    visit.page.goto(f"/staff/requests/{request_id}/book")
+    visit.page.get_by_label("Also show times the slot rules refuse").check()
+    visit.press("Search")
+    visit.checked("refused-times")
+    visit.page.get_by_role("button", name=re.compile("setting rules aside$")).first.click()
+    visit.page.wait_for_url("**/book/confirm")
+    visit.checked("confirm-overriding")
+    visit.page.get_by_label("Reason (required)").fill("booked by phone")
+    visit.press("Book appointment")
+    expect(visit.page.get_by_text("Booked with the rules set aside recorded")).to_be_visible()
+    visit.checked("booked-overriding")
+    context.close()
+
+
+@pytest.mark.parametrize("width", [1024, 320])
+def test_a_manager_records_a_disruption_and_repairs_the_diary(
+        browser: Browser, server: LiveServer, browser_world: ConsoleWorld, width: int) -> None:
+    username = f"b.disruption{width}"
+    engine = open_engine(browser_world.url)
+    try:
+        add_staff(engine, username, AccountRole.MANAGER)
+    finally:
+        engine.dispose()
+    context = _context(browser, server, width)
+    visit = ConsoleVisit(context.new_page(), f"{width}px-disruption")
+    visit.sign_in("manager", username)
+    visit.page.wait_for_url("**/staff/second-factor")
+    visit.press("Set up two-step sign-in")
+    key = visit.page.locator("#key code").inner_text().replace(" ", "")
+    visit.page.get_by_label("6-digit code").fill(code_at(key, datetime.now(UTC)))
+    visit.press("Turn on two-step sign-in")
+    visit.page.wait_for_url("**/staff/worklist")
+    visit.page.goto("/staff/disruptions")  # at 320 px the link is under the header's "More"
+    visit.checked("disruptions")
+    visit.page.get_by_role("link", name="Record a disruption").click()
+    visit.page.wait_for_url("**/staff/disruptions/new")
+    visit.checked("disruption-new")
+    visit.page.get_by_label("A room is out of use").check()
+    visit.page.get_by_label("What happened (required)").fill("x-ray tube failed")
+    visit.press("Record disruption")
+    expect(visit.page.get_by_text("A room down disruption needs the room").first).to_be_visible()
+    visit.checked("disruption-error")
+    day = browser_world.portal.first_day + timedelta(days=14 + (width == 320))
+    visit.page.get_by_label("Room", exact=True).fill("UHB-WWH-XR1")
+    visit.page.get_by_label("First day").fill(day.isoformat())
+    visit.press("Record disruption")
+    expect(visit.page.get_by_text("recorded. Plan the repair")).to_be_visible()
+    visit.checked("disruption")
+    visit.page.get_by_role("link", name="Plan the repair").click()
+    visit.page.wait_for_url("**/repair")
+    expect(visit.page.get_by_text("Nothing has changed yet")).to_be_visible()
+    visit.checked("repair-plan")
+    visit.press("Apply the repair")
+    expect(visit.page.get_by_text("Repair applied:")).to_be_visible()
+    visit.checked("repair-applied")
     context.close()

@@ -8,7 +8,12 @@ from datetime import date
 import pytest
 
 from booking_api.core.db import Database
-from booking_api.patients.identity import MatchKind, PatientDetails, match_patient
+from booking_api.patients.identity import (
+    MatchKind,
+    PatientDetails,
+    match_patient,
+    register_patient,
+)
 from booking_api.patients.models import Patient
 from domain.nhs_number import InvalidNhsNumber, nhs_test_numbers, normalise_nhs_number
 
@@ -58,6 +63,16 @@ def test_nobody_alike_is_a_new_patient(interop_db, known) -> None:
     match = _match(interop_db, PatientDetails("Omar", "Khan", date(1975, 3, 2), "B23 1AA"))
 
     assert match.kind is MatchKind.NEW
+
+
+@pytest.mark.parametrize(("district", "area"), [("B23", "B23"), ("B99", None)])
+def test_a_new_patient_lives_in_their_districts_demand_area_when_the_network_has_one(
+        interop_db: Database, district: str, area: str | None) -> None:
+    with interop_db.transaction() as session:
+        patient_id = register_patient(session, PatientDetails(
+            "Omar", "Khan", date(1975, 3, 2), f"{district} 1AA")).id
+    with interop_db.reading() as session:
+        assert session.get(Patient, patient_id).area_id == area
 
 
 @pytest.mark.parametrize("text", ["9990000017", "999000001", "99900000189", "999000001X",

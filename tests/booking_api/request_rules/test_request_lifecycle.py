@@ -76,7 +76,7 @@ def test_justifying_records_the_protocol_and_the_rules_place_the_request(engine,
     assert [(e.actor, e.from_state, e.to_state) for e in events] == [
         ("radiologist:akhan", RequestState.RECEIVED, RequestState.JUSTIFIED),
         ("system:rules", RequestState.JUSTIFIED, RequestState.WAITING)]
-    assert events[1].reason == ("rules appointability v2026.11.1: waiting "
+    assert events[1].reason == ("rules appointability v2026.12.1: waiting "
                                 "(contrast-egfr-recent)")
 
 

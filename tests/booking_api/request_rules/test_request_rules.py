@@ -60,7 +60,7 @@ def test_a_new_egfr_moves_the_waiting_request_to_appointable_by_itself(engine,
     assert result.outcome == "appointable"
     assert state is RequestState.APPOINTABLE
     assert events[-1] == ("system:rules", RequestState.WAITING, RequestState.APPOINTABLE,
-                          "rules appointability v2026.11.1: every rule met")
+                          "rules appointability v2026.12.1: every rule met")
     with transaction(engine) as session:
         audit = session.exec(select(AuditEvent).where(AuditEvent.action == "request.fact")).one()
     assert (audit.actor, audit.after) == ("clerk:jsmith",
@@ -138,7 +138,7 @@ def test_appointable_request_goes_back_to_waiting_when_a_fact_blocks_it(engine,
         record_request_fact(session, received_request, "egfr_ml_min", 22.0, CLERK, TODAY)
     state, events = state_and_events(engine, received_request)
     assert state is RequestState.WAITING
-    assert events[-1][3] == ("rules appointability v2026.11.1: not appointable "
+    assert events[-1][3] == ("rules appointability v2026.12.1: not appointable "
                              "(contrast-egfr-low)")
 
 
