@@ -1,7 +1,7 @@
 """The console in Debian's Chromium against a live server: each clerk journey (vet, work
-the list, override a rule, book on a patient's behalf, block a slot) with axe-core finding
-no WCAG 2.2 A/AA violation on any page, at 1024 px and at 320 px. Screenshots of every page
-go to test-artifacts/console/ (git-ignored)."""
+the list, override a rule, book on a patient's behalf, block a slot, stop a freed slot's
+offers) with axe-core finding no WCAG 2.2 A/AA violation on any page, at 1024 px and at
+320 px. Screenshots of every page go to test-artifacts/console/ (git-ignored)."""
 
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ from tests.staff_console.console_world import (
     add_windowed_request,
     build_console_world,
 )
+from tests.staff_console.test_console_backfill import offered_slot
 
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "console"
 
@@ -226,6 +227,28 @@ def test_a_clerk_blocks_a_slot_in_a_sites_diary(browser: Browser, server: LiveSe
     visit.page.get_by_role("link", name="The week").click()
     visit.page.wait_for_url("**view=week")
     visit.checked("diary-week")
+    context.close()
+
+
+@pytest.mark.parametrize("width", [1024, 320])
+def test_a_clerk_reads_a_freed_slots_trail_and_stops_its_offers(
+        browser: Browser, server: LiveServer, browser_world: ConsoleWorld, width: int) -> None:
+    freed_id = offered_slot(browser_world.url)
+    context = _context(browser, server, width)
+    visit = ConsoleVisit(context.new_page(), f"{width}px-backfill")
+    visit.sign_in("clerk")
+    visit.page.goto("/staff/backfill")  # at 320 px the link is under the header's "More"
+    visit.checked("freed-slots")
+    visit.page.get_by_role("link", name=f"Freed slot {freed_id}", exact=True).click()
+    visit.page.wait_for_url(f"**/staff/backfill/{freed_id}")
+    visit.checked("trail")
+    visit.press("Stop offers")
+    expect(visit.page.get_by_text("Enter why you are stopping the offers").first).to_be_visible()
+    visit.checked("stop-error")
+    visit.page.get_by_label("Reason (required)").first.fill("room closing early")
+    visit.press("Stop offers")
+    expect(visit.page.get_by_text("The offers are stopped")).to_be_visible()
+    visit.checked("stopped")
     context.close()
 
 
