@@ -26,6 +26,7 @@ from booking_api.patients.models import ContactPreference, Patient
 from booking_api.requests.models import Request
 from domain.exams import ExamType, exam_catalogue
 from domain.lifecycle import AppointmentState
+from domain.site_visits import site_visits
 from notifications.events import MessageEvent
 from notifications.notice import AppointmentNotice, ServiceDetails, Venue
 from notifications.security_notice import sign_in_throttled_sms
@@ -259,7 +260,11 @@ def booking_sequence(session: Session, appointment: Appointment) -> int:
 
 
 def venue_of(site: Site) -> Venue:
-    return Venue(name=site.name, address=f"{site.name}, {site.postcode_district}",
+    """The site as messages and calendar events name it: its full address and postcode
+    (`domain.site_visits`), or its name and postcode district when that is not on file."""
+    visit = site_visits().get(site.site_id)
+    address = visit.full_address(site.name) if visit else f"{site.name}, {site.postcode_district}"
+    return Venue(name=site.name, address=address,
                  parking=site.parking, public_transport=site.public_transport,
                  step_free=site.step_free, lat=site.lat, lon=site.lon)
 

@@ -359,3 +359,23 @@ def test_the_site_list_shows_the_earliest_time_not_only_the_day(
         pages: PageClient, portal_world: PortalWorld) -> None:
     page = _sites_page(pages, portal_world, 1807)
     assert re.search(r"Earliest appointment: \d{1,2}(:\d\d)?[ap]m on ", page.text)
+
+
+def test_the_calendar_event_gives_the_full_address_with_postcode(
+        pages: PageClient, portal_world: PortalWorld) -> None:
+    _book_first_time(pages, portal_world, 1811)
+    (event,) = Calendar.from_ical(pages.get("/appointment.ics").content).walk("VEVENT")
+    assert re.search(r", [A-Z][\w -]+ [A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}$", str(event["LOCATION"]))
+
+
+def test_the_appointment_says_where_and_when_to_go(
+        pages: PageClient, portal_world: PortalWorld) -> None:
+    _book_first_time(pages, portal_world, 1812)
+    page = " ".join(pages.get("/appointment").text.split())
+    assert re.search(r"Arrive by <strong>\d{1,2}(:\d\d)?[ap]m</strong>, 10 minutes before", page)
+    assert re.search(r"[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}</p>", page)  # the full postcode
+    assert 'href="https://www.openstreetmap.org/?mlat=' in page
+    assert "When you arrive, go to:" in page
+    assert re.search(r"call 0121 496 \d{4}", page)
+    assert "<h2>What happens during the test</h2>" in page
+    assert "A radiographer will take you to the X-ray room" in page
