@@ -33,7 +33,8 @@ from patient_portal.views.common import (
 
 router = APIRouter(include_in_schema=False)
 Form = Annotated[FormData, Depends(posted_form)]
-ORDER_HINTS = {"soonest": "Listed by the earliest free date.",
+ORDER_HINTS = {"soonest": "Listed by the earliest free date, then by distance from your home "
+                           "area.",
                "nearest": "Listed by distance from your home area, nearest first.",
                "site": "Listed by name."}
 SITES_FIRST_SHOWN = 10
