@@ -28,6 +28,7 @@ from cdip_cli.main import app as cli
 from domain.lifecycle import RequestState
 from domain.vocabulary import Priority
 from slot_rules.facts import FactError
+from slot_rules.loading import shipped_appointability
 from slot_rules.overrides import OverrideRefused
 from tests.booking_api.access_support import MovableClock, add_staff, make_app, staff_headers
 from tests.booking_api.request_rules.conftest import CLERK, RADIOLOGIST, TODAY
@@ -174,7 +175,7 @@ def test_cli_explains_a_request(monkeypatch, migrated_url, engine, received_requ
     assert lines[0].startswith(f"request {received_request} (waiting): waiting")
     assert "[PENDING] contrast-egfr-recent: Contrast with a kidney risk factor (age 70" in \
         result.output
-    assert len(lines) == 12
+    assert len(lines) == 1 + len(shipped_appointability().rules)  # the outcome, then each rule
 
 
 def test_daily_sweep_makes_a_planned_test_appointable_six_weeks_before_it_is_due(
