@@ -37,6 +37,8 @@ from booking_api.outbox.enqueue import DNA_RISK_JOB
 from booking_api.outbox.policy import MessagePolicy
 from booking_api.outbox.providers import Providers, providers_from_settings
 from booking_api.requests.flows import reevaluate_open_requests
+from booking_api.simulation.flows import run_simulation
+from booking_api.simulation.services import SIMULATION_JOB
 
 KEEP_FINISHED = timedelta(days=7)
 WORKER_APPLICATION_NAME = "cdip-worker"
@@ -118,6 +120,12 @@ def _job_handlers(settings: Settings, policy: MessagePolicy) -> dict[str, JobHan
         def wave(db: Database, payload: dict[str, Any], now: Any) -> None:
             run_wave(db, int(payload["freed_slot_id"]), now, offers)
         handlers[BACKFILL_JOB] = handlers[WAVE_JOB] = wave
+
+    def simulation(db: Database, payload: dict[str, Any], now: Any) -> None:
+        run_simulation(db, int(payload["run_id"]), now, zone=settings.zone,
+                       scheduler=settings.simulation_scheduler,
+                       workers=settings.simulation_workers)
+    handlers[SIMULATION_JOB] = simulation
     return handlers
 
 

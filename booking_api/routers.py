@@ -22,6 +22,7 @@ from booking_api.outbox import views as outbox_views
 from booking_api.outbox import webhooks
 from booking_api.search import views as search_views
 from booking_api.search.follower import slot_index_ready
+from booking_api.simulation import views as simulation_views
 from booking_api.vetting import views as vetting_views
 
 API_ROUTERS: tuple[APIRouter, ...] = (
@@ -44,6 +45,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     hl7_views.router,
     interop_views.router,
     fhir_views.router,
+    simulation_views.router,
 )
 
 

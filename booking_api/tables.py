@@ -21,10 +21,11 @@ from booking_api.questionnaires import models as questionnaires
 from booking_api.requests import models as requests
 from booking_api.requests import rules_models as request_rules
 from booking_api.short_notice import models as short_notice
+from booking_api.simulation import models as simulation
 from booking_api.slots import models as slots
 
 metadata = SQLModel.metadata
 
 __all__ = ["access", "appointments", "audit", "backfill", "contact_verification", "diary",
            "idempotency", "interop", "jobs", "metadata", "network", "outbox", "patients",
-           "questionnaires", "request_rules", "requests", "short_notice", "slots"]
+           "questionnaires", "request_rules", "requests", "short_notice", "simulation", "slots"]

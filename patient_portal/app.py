@@ -16,6 +16,7 @@ from booking_api.core.app_state import settings_of
 from booking_api.core.config import Environment
 from pages_common.forms import UnreadableField
 from pages_common.security import CsrfFailed, on_page_error
+from patient_portal.error_pages import install_error_pages
 from patient_portal.rendering import render
 from patient_portal.security import portal_security
 from patient_portal.signed_in import NotSignedIn
@@ -56,6 +57,7 @@ def mount_portal(app: FastAPI) -> None:
     on_page_error(app, CsrfFailed, "/", _csrf_failed)
     on_page_error(app, UnreadableField, "/", _unreadable_field)
     app.add_exception_handler(CannotBookOnline, _cannot_book)
+    install_error_pages(app)
 
 
 def frontend_installed() -> bool:
@@ -87,4 +89,4 @@ def _unreadable_field(request: Request, error: Exception) -> Response:
 def _cannot_book(request: Request, error: Exception) -> Response:
     return render(request, "portal/message.jinja", {
         "heading": "You cannot book this test online",
-        "lines": [str(error)], "link": {"href": "/sign-out", "text": "Sign out"}})
+        "lines": [str(error)]})

@@ -59,6 +59,12 @@ class Settings(BaseSettings):
         default=2, ge=0, le=23,
         description="hour (UTC) of the daily re-evaluation of open requests; off in the test "
                     "environment unless set")
+    simulation_scheduler: str | None = Field(
+        default=None, description="A dask scheduler address for what-if runs; none: runs "
+                                  "replicate in the job runner's own process.")
+    simulation_workers: int = Field(
+        default=0, ge=0, le=64, description="Without a scheduler: a local dask cluster of "
+                                            "this many processes per run (0: in process).")
     send_status_out: bool = Field(
         default=True,
         description="the job runner sends status messages to referrers' systems; off in the "

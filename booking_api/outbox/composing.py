@@ -25,7 +25,7 @@ from booking_api.outbox.models import (
 from booking_api.patients.contact_verification import ContactVerification
 from booking_api.patients.models import ContactPreference, Patient
 from booking_api.requests.models import Request
-from domain.exams import exam_catalogue
+from domain.exams import ExamType, exam_catalogue
 from domain.lifecycle import AppointmentState
 from notifications.contact_code import CODE_MINUTES, contact_code_sms
 from notifications.events import MessageEvent
@@ -196,6 +196,11 @@ def _recipient(patient: Patient) -> Recipient:
                      patient.email)
 
 
+def patient_reached_by(patient: Patient, channel: MessageChannel) -> bool:
+    """Whether messages to this patient go by `channel` (the pages say only this)."""
+    return _wanted(patient, channel)
+
+
 def _wanted(patient: Patient, channel: MessageChannel) -> bool:
     preference = patient.contact_preference
     if channel is MessageChannel.SMS:
@@ -272,12 +277,19 @@ def _notice(session: Session, appointment: Appointment, message: OutboxMessage,
     if event in CANCELLATIONS:
         sequence += 1
     patient = session.get(Patient, appointment.patient_id)
+    exam = exam_catalogue()[request.exam_code]
     return AppointmentNotice(
         request_id=request.id or 0, reference=request.booking_reference,
-        exam=exam_catalogue()[request.exam_code], venue=venue_of(site),
-        start=appointment.start_at, end=appointment.end_at, sequence=sequence,
+        exam=exam, venue=venue_of(site),
+        start=appointment.start_at, end=exam_ends(appointment.start_at, exam), sequence=sequence,
         patient_name=f"{patient.given_name} {patient.family_name}" if patient else "",
         previous_start=previous.start_at if previous is not None else None)
+
+
+def exam_ends(start: datetime, exam: ExamType) -> datetime:
+    """When the exam itself ends: what messages and calendar events say (the page's "about
+    N minutes"), not the end of the slots it occupies, which round it up."""
+    return start + timedelta(minutes=exam.duration_min)
 
 
 def booking_sequence(session: Session, appointment: Appointment) -> int:

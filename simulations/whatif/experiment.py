@@ -91,7 +91,7 @@ def run_replications(arms: list[Inputs], seeds: list[int], *, scheduler: str | N
 
 
 def _on_dask(arms, seeds, scheduler, workers, progress) -> list[list[ReplicationResult]]:
-    from dask.distributed import Client, LocalCluster, as_completed
+    from dask.distributed import Client, LocalCluster
 
     cluster = None
     if scheduler is None:
@@ -99,17 +99,25 @@ def _on_dask(arms, seeds, scheduler, workers, progress) -> list[list[Replication
                                dashboard_address=None)
     client = Client(scheduler or cluster)
     try:
-        shared = [client.scatter(inputs, broadcast=True) for inputs in arms]
-        futures = {client.submit(simulate, shared[a], seed, pure=False): (a, s)
-                   for a in range(len(arms)) for s, seed in enumerate(seeds)}
-        results: list[list] = [[None] * len(seeds) for _ in arms]
-        for done, future in enumerate(as_completed(futures), start=1):
-            a, s = futures[future]
-            results[a][s] = future.result()
-            if progress:
-                progress(done, len(futures))
-        return results
+        return run_on_client(client, arms, seeds, progress)
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def run_on_client(client, arms: list[Inputs], seeds: list[int],
+                  progress: Progress | None = None) -> list[list[ReplicationResult]]:
+    """Every arm × seed on a connected dask client (inputs sent to every worker once)."""
+    from dask.distributed import as_completed
+
+    shared = [client.scatter(inputs, broadcast=True, hash=False) for inputs in arms]
+    futures = {client.submit(simulate, shared[a], seed, pure=False): (a, s)
+               for a in range(len(arms)) for s, seed in enumerate(seeds)}
+    results: list[list] = [[None] * len(seeds) for _ in arms]
+    for done, future in enumerate(as_completed(futures), start=1):
+        a, s = futures[future]
+        results[a][s] = future.result()
+        if progress:
+            progress(done, len(futures))
+    return results

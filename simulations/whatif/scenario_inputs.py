@@ -30,7 +30,7 @@ from simulations.whatif.scenario import (
     StaffShort,
     check_against,
 )
-from simulations.whatif.start_state import StartState
+from simulations.whatif.start_state import PLAN_HEADROOM, StartState
 from simulations.whatif.world import (
     BANDS,
     FAMILIES,
@@ -121,7 +121,9 @@ def _plan(start: StartState, network: Network, site_ids, changes, choice: Policy
     """[R, 7, 3, F] slots of one week's diary with `changes` in force."""
     if choice.diaries is Diaries.SOLVER:
         changed = _changed_network(network, start.network, changes)
-        plan = build_diary(DiaryProblem(changed, start.templates, start.monday, demand),
+        planned_for = tuple(dataclasses.replace(row, expected_count=row.expected_count
+                                                * PLAN_HEADROOM) for row in demand)
+        plan = build_diary(DiaryProblem(changed, start.templates, start.monday, planned_for),
                            time_limit_s=choice.solver_seconds, workers=1)
         return room_plan(changed, site_ids, plan.sessions, start.templates).slots
     plan = room_plan(network, site_ids, start.diary, start.templates)

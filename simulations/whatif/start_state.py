@@ -6,7 +6,7 @@ service reads them from its database (`booking_api.simulation.start_state`), and
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from domain.network import Network
@@ -19,6 +19,9 @@ from optimiser.problem import DemandRow, DiaryProblem, RoomSession
 
 REFERENCE_LOAD = 0.95
 """Reference demand as a share of what staff can run on weekday days: busy but not swamped."""
+PLAN_HEADROOM = 1.10
+"""The reference diary is planned for this multiple of the forecast, as a manager leaves room
+for rebookings (DNAs, cancellations) and week-to-week variation."""
 
 
 @dataclass(frozen=True)
@@ -56,12 +59,14 @@ class StartState:
 
 def reference_start_state(network: Network, templates: Mapping[str, SessionTemplate],
                           monday: date, *, load: float = REFERENCE_LOAD, seed: int = 0,
-                          diary_seconds: float = 0.0) -> StartState:
+                          diary_seconds: float = 8.0) -> StartState:
     """The reference network with no one waiting or booked (the warm-up fills the lists),
-    demand from the optimiser's stand-in forecast, and a diary built for it with
-    `diary_seconds` of the optimiser: 0 keeps its first stage, the site-by-site greedy plan,
-    which plans each department for its own patients as departments do by hand today."""
+    demand from the optimiser's stand-in forecast, and a diary the optimiser builds in
+    `diary_seconds` for the forecast with PLAN_HEADROOM (0 seconds keeps its first stage,
+    the site-by-site greedy plan, whose exam mix is far from the demand's)."""
     demand = synthetic_weekly_demand(network, templates, monday, seed, load)
-    plan = build_diary(DiaryProblem(network, templates, monday, demand),
+    planned_for = tuple(replace(row, expected_count=row.expected_count * PLAN_HEADROOM)
+                        for row in demand)
+    plan = build_diary(DiaryProblem(network, templates, monday, planned_for),
                        time_limit_s=diary_seconds, seed=seed, workers=1)
     return StartState(network, templates, monday, plan.sessions, (), (), demand)

@@ -40,7 +40,9 @@ def dm01_bands(results: Sequence[ReplicationResult], world: World,
 
 
 def replication_figures(result: ReplicationResult, world: World) -> dict[tuple[str, str], float]:
-    figures: dict[tuple[str, str], float] = {}
+    figures: dict[tuple[str, str], float] = {
+        (measure, "network"): 0.0
+        for measure in ("waiting_list", "share_6_plus_weeks", "share_13_plus_weeks")}
     census = census_frame(result, world)
     for by in ((), ("trust",), ("ics",), ("test",)):
         table = waiting_bands(census, by)
