@@ -155,7 +155,7 @@ def test_api_returns_every_rules_verdict_and_reason_to_staff(migrated_url, engin
     assert anonymous.status_code == 401
     assert (body["state"], body["outcome"], body["pending"]) == (
         "waiting", "waiting", ["contrast-egfr-recent"])
-    assert len(body["rules"]) == 11
+    assert len(body["rules"]) == 11  # in force on the clock's 30 November (4 more from 1 Dec)
     egfr = next(r for r in body["rules"] if r["rule_id"] == "contrast-egfr-recent")
     assert egfr["status"] == "pending"
     assert "needs an eGFR from the last 3 months" in egfr["reason"]
