@@ -19,7 +19,7 @@ from tests.patient_portal.question_world import (
     request_state,
 )
 
-CONTINUE = 'button[type="submit"]'
+CONTINUE = 'main button[type="submit"]'  # not the header's Sign out
 
 
 def sign_in_by_keyboard(visit: PortalVisit, login: PortalPatientLogin) -> None:
