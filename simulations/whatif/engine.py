@@ -72,7 +72,7 @@ class _Run:
         self.p_fill = self.policy.backfill_model.p_fill(np.arange(self.horizon + 1))
 
     def run(self) -> ReplicationResult:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         for week in range(self.policy.release_weeks):
             self._release(week)
         self._start_patients()
@@ -93,6 +93,7 @@ class _Run:
                 self._weekly(t)
         self._finish()
         self.result.seconds = time.perf_counter() - started
+        self.result.cpu_seconds = time.process_time() - cpu
         return self.result
 
     # --- diaries -------------------------------------------------------------------------

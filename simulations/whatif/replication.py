@@ -29,6 +29,7 @@ class ReplicationResult:
     walk_in_minutes: np.ndarray  # [WALK_IN_MAX_MINUTES + 1]
     events: int
     seconds: float
+    cpu_seconds: float = 0.0
 
     @staticmethod
     def empty(seed: int, trusts: int, sites: int, tests: int, weeks: int) -> ReplicationResult:
