@@ -264,7 +264,8 @@ class _Run:
         modality = FAMILY_MODALITY[pts.family[ids]]
         wait = np.minimum(t - pts.clock[ids], MAX_WAIT_DAYS)
         np.add.at(self.result.attended, (site, modality), 1)
-        np.add.at(self.result.wait_days, (trust, modality, wait), 1)
+        waited = pts.priority[ids] != PLANNED  # a planned test waits for its due date
+        np.add.at(self.result.wait_days, (trust[waited], modality[waited], wait[waited]), 1)
         km = self.world.distance_km[pts.area[ids], site]
         np.add.at(self.result.travel_km, (trust, 0), km)
         np.add.at(self.result.travel_km, (trust, 1), 1)
