@@ -15,6 +15,7 @@ from booking_api.interop import models as interop
 from booking_api.jobs import models as jobs
 from booking_api.network import models as network
 from booking_api.outbox import models as outbox
+from booking_api.patients import contact_verification
 from booking_api.patients import models as patients
 from booking_api.questionnaires import models as questionnaires
 from booking_api.requests import models as requests
@@ -25,6 +26,6 @@ from booking_api.slots import models as slots
 
 metadata = SQLModel.metadata
 
-__all__ = ["access", "appointments", "audit", "backfill", "diary", "idempotency", "interop",
-           "jobs", "metadata", "network", "outbox", "patients", "questionnaires", "request_rules",
-           "requests", "short_notice", "simulation", "slots"]
+__all__ = ["access", "appointments", "audit", "backfill", "contact_verification", "diary",
+           "idempotency", "interop", "jobs", "metadata", "network", "outbox", "patients",
+           "questionnaires", "request_rules", "requests", "short_notice", "simulation", "slots"]

@@ -181,6 +181,7 @@ class RealService:
         if freed is not None:
             self.cancelled_at[freed] = started
         self.run_until(cancellation.at, report=False)
+        self.cancelled_at.pop(freed, None)  # not offered at once: held or for the clerks
 
     def run_until(self, at: datetime, report: bool = True) -> list[SentOffer]:
         self.now = max(self.now, at)
@@ -206,6 +207,18 @@ class RealService:
             accept_offer(self.db, offer_id, channel="sms", now=at)
         else:
             decline_offer(self.db, offer_id, channel="sms", now=at, policy=self.offers)
+
+    def next_due(self) -> datetime | None:
+        """The earliest queued backfill job or offer message still to run."""
+        if self.offers is None:
+            return None
+        with self.db.reading() as session:
+            due = session.execute(text(
+                "SELECT min(run_at) FROM job WHERE state = 'queued' AND kind IN (:a, :b) "
+                "UNION ALL SELECT min(run_at) FROM offer_message WHERE state = 'pending'"),
+                {"a": BACKFILL_JOB, "b": WAVE_JOB}).scalars().all()
+        moments = [_aware(moment) for moment in due if moment is not None]
+        return min(moments, default=None)
 
     def _note_first(self, message_id: int) -> None:
         with self.db.reading() as session:

@@ -76,6 +76,8 @@ def counted_in_sql(engine: Engine) -> dict[str, Any]:
             "SELECT days_sooner FROM backfill_offer WHERE state = 'accepted' "
             "AND days_sooner IS NOT NULL"))]
         depth = connection.execute(text("SELECT max(depth) FROM freed_slot")).scalar()
+        held = connection.execute(text(
+            "SELECT count(*) FROM freed_slot WHERE first_offer_at > freed_at")).scalar() or 0
         violations = {name: connection.execute(text(sql)).scalar() or 0
                       for name, sql in VIOLATIONS.items()}
         doubles = connection.execute(text(DOUBLE_BOOKINGS)).scalar() or 0
@@ -88,6 +90,7 @@ def counted_in_sql(engine: Engine) -> dict[str, Any]:
         "moved_sooner": len(sooner),
         "offers_per_fill": round(sent / fills, 2) if fills else None,
         "max_cascade_depth": depth or 0,
+        "first_offer_held_for_quiet_hours": held,
         "double_bookings": doubles,
         "rule_violations": sum(violations.values()),
         "rule_violations_by_check": violations,

@@ -1,6 +1,6 @@
 """`cdip backfill ...`: staff's view of backfill in the database named by CDIP_DATABASE_URL:
 the freed slots (the clerks' list among them), a freed slot's offer trail (who, when, why in
-that order, their answer), and stopping a slot's offers."""
+that order, their answer), and stopping or redirecting a slot's offers."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-app = typer.Typer(help="Backfill of freed slots: the clerks' list, offer trails, stopping.",
-                  no_args_is_help=True)
+app = typer.Typer(help="Backfill of freed slots: the clerks' list, offer trails, stopping, "
+                       "redirecting.", no_args_is_help=True)
 
 
 def _database():
@@ -103,3 +103,30 @@ def stop(freed_id: int = typer.Argument(..., help="The freed slot's id."),
         typer.echo(f"Error: {error.message}", err=True)
         raise typer.Exit(1) from error
     typer.echo(f"Stopped the offers of freed slot {freed_id}.")
+
+
+@app.command("redirect")
+def redirect(freed_id: int = typer.Argument(..., help="The freed slot's id."),
+             request_id: int = typer.Option(..., "--request", help="The request to offer it to."),
+             reason: str = typer.Option(..., help="Why (audited)."),
+             user: str = typer.Option(..., "--by", help="Your staff user name (audited).")
+             ) -> None:
+    """Offer a freed slot to one chosen request instead (its rules checked like anyone's);
+    the offers live now are told it has gone."""
+    from booking_api.audit.services import Actor
+    from booking_api.backfill.flows import redirect_offers
+    from booking_api.backfill.policy import OfferPolicy
+    from booking_api.core.channel import Channel
+    from booking_api.core.columns import utc_now
+    from booking_api.core.config import get_settings
+    from booking_api.core.errors import BookingError
+
+    try:
+        offer = redirect_offers(_database(), Actor(f"clerk:{user}", Channel.CLERK, role="clerk"),
+                                freed_id, request_id, reason, now=utc_now(),
+                                policy=OfferPolicy.from_settings(get_settings()))
+    except BookingError as error:
+        typer.echo(f"Error ({error.field}): {error.message}", err=True)
+        raise typer.Exit(1) from error
+    typer.echo(f"Offered freed slot {freed_id} to request {request_id} (offer {offer.id}, "
+               f"until {offer.expires_at:%H:%M UTC}).")

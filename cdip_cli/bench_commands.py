@@ -30,6 +30,7 @@ BENCHMARKS: dict[str, str] = {
     "fuzz": "cdip_bench.fuzz:fuzz_benchmark",
     "reads": "cdip_bench.reads:reads_benchmark",
     "console": "cdip_bench.console:console_benchmark",
+    "dashboard": "cdip_bench.dashboard:dashboard_benchmark",
     "backfill": "cdip_bench.backfill:backfill_benchmark",
     "signin": "cdip_bench.sign_in_flood:sign_in_flood_benchmark",
     "scale": "cdip_bench.scale:scale_benchmark",

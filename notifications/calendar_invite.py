@@ -77,10 +77,12 @@ def event_uid(request_id: int, host: str) -> str:
 
 
 def appointment_calendar(appointment: CalendarAppointment, method: CalendarMethod,
-                         stamp: datetime) -> bytes:
+                         stamp: datetime, *, sent: bool = True) -> bytes:
     """The .ics file for `appointment` sent with `method`; `stamp` is when it was made.
-    REQUEST and CANCEL need the organizer and the attendee (RFC 5546 3.2.2, 3.2.5)."""
-    if method is not CalendarMethod.PUBLISH:
+    REQUEST and CANCEL sent by email need the organizer and the attendee (RFC 5546 3.2.2,
+    3.2.5); a file the patient downloads (`sent=False`) is imported into their own calendar,
+    where the UID alone finds the event."""
+    if method is not CalendarMethod.PUBLISH and sent:
         for name in ("organizer_email", "attendee_email"):
             if not getattr(appointment, name):
                 raise InvalidFieldError(name, f"a {method} invite needs one")

@@ -28,10 +28,13 @@ class MessageEvent(StrEnum):
     SIGN_IN_THROTTLED = "sign_in_throttled"
     """Many failed sign-ins with the patient's booking reference: sign-in is being slowed
     down, and the patient should know (about their access, not an appointment)."""
+    CONTACT_CODE = "contact_code"
+    """A one-time code sent to a mobile number or email address the patient has given, to
+    check it is theirs before any other message goes there."""
 
     @property
     def about_an_appointment(self) -> bool:
-        return self is not MessageEvent.SIGN_IN_THROTTLED
+        return self not in {MessageEvent.SIGN_IN_THROTTLED, MessageEvent.CONTACT_CODE}
 
     @property
     def calendar_method(self) -> CalendarMethod | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -43,8 +44,10 @@ def short_date(moment: datetime | Any) -> str:
     return f"{moment.day} {moment:%b %Y}"
 
 
+@lru_cache(maxsize=8192)
 def clock(moment: datetime) -> str:
-    """'9:40am' / '2:15pm', in UK local time, as NHS.UK writes times."""
+    """'9:40am' / '2:15pm', in UK local time, as NHS.UK writes times (remembered: a diary
+    day shows the same few dozen times in every room, and the zone conversion is the cost)."""
     local = moment.astimezone(LONDON)
     hour = local.hour % 12 or 12
     return f"{hour}:{local.minute:02d}{'am' if local.hour < 12 else 'pm'}"

@@ -16,10 +16,11 @@ from booking_api.core.app_state import settings_of
 from booking_api.core.config import Environment
 from pages_common.forms import UnreadableField
 from pages_common.security import CsrfFailed, on_page_error
+from patient_portal.error_pages import install_error_pages
 from patient_portal.rendering import render
 from patient_portal.security import portal_security
 from patient_portal.signed_in import NotSignedIn
-from patient_portal.views import confirm, journey, manage, needs, offer, sign_in
+from patient_portal.views import confirm, contact, journey, manage, needs, offer, sign_in
 from patient_portal.views.common import CannotBookOnline, see_other, tell_next_page
 from patient_portal.views.questions import add_question_pages
 
@@ -48,7 +49,7 @@ def mount_portal(app: FastAPI) -> None:
                   name="nhsuk-assets")
         app.mount("/static/nhsuk", StaticFiles(directory=NHSUK_DIST), name="nhsuk-frontend")
     app.mount("/static/portal", StaticFiles(directory=PORTAL_STATIC), name="portal-static")
-    for module in (sign_in, journey, confirm, manage, offer, needs):
+    for module in (sign_in, journey, confirm, manage, offer, needs, contact):
         app.include_router(module.router)
     add_question_pages(app)
     app.add_middleware(portal_security, settings=settings_of(app))
@@ -56,6 +57,7 @@ def mount_portal(app: FastAPI) -> None:
     on_page_error(app, CsrfFailed, "/", _csrf_failed)
     on_page_error(app, UnreadableField, "/", _unreadable_field)
     app.add_exception_handler(CannotBookOnline, _cannot_book)
+    install_error_pages(app)
 
 
 def frontend_installed() -> bool:
@@ -87,4 +89,4 @@ def _unreadable_field(request: Request, error: Exception) -> Response:
 def _cannot_book(request: Request, error: Exception) -> Response:
     return render(request, "portal/message.jinja", {
         "heading": "You cannot book this test online",
-        "lines": [str(error)], "link": {"href": "/sign-out", "text": "Sign out"}})
+        "lines": [str(error)]})

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from pages_common.rendering import KM_PER_MILE, LONDON, PageRenderer, clock, long_date, miles
+from patient_portal.security import portal_session
 
 __all__ = ["KM_PER_MILE", "LONDON", "clock", "long_date", "miles", "render"]
 
@@ -24,6 +25,8 @@ def render(request: Request, template: str, context: Mapping[str, Any] | None = 
            errors: Mapping[str, str] | None = None, status: int | None = None
            ) -> HTMLResponse:
     """The page; `errors` (field id → message, in page order) become the error summary, and
-    the answer is then 422 (the form was not accepted) unless `status` says otherwise."""
+    the answer is then 422 (the form was not accepted) unless `status` says otherwise. A
+    signed-in browser gets the sign-out button in the header of every page."""
+    context = {"signed_in": bool(portal_session(request).get("token")), **(context or {})}
     return RENDERER.render(request, template, context, errors=errors,
                            status=status or (422 if errors else 200))

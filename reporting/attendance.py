@@ -23,6 +23,7 @@ from domain.lifecycle import AppointmentState
 from reporting.ids import IdIndex
 from reporting.inputs import CancelledBy
 from reporting.labels import ratio, room_labels, tidy_by
+from reporting.london import local_days
 from reporting.record import Record, appointment_code
 
 BACKFILL_NOTICE_NS = 48 * 3600 * 10**9
@@ -35,7 +36,8 @@ def attendance(record: Record, window: tuple[int, int],
     """Counts and rates per group: by, group, appointments, attended, dna, cancelled,
     cancelled_patient, cancelled_hospital, not_recorded, rebooked, freed_48h, backfilled,
     dna_rate, cancellation_rate, patient_cancellation_rate, hospital_cancellation_rate,
-    rebooked_share, backfill_fill_rate."""
+    rebooked_share, backfill_fill_rate. Besides DIMENSIONS, `month` groups by the UK calendar
+    month of the start (a trend in one pass over a window of several months)."""
     a = record.appointments
     rows = np.flatnonzero((a.start >= window[0]) & (a.start < window[1])
                           & (a.state != appointment_code(_A.HELD)))
@@ -45,6 +47,11 @@ def attendance(record: Record, window: tuple[int, int],
     replaced[a.replaces[a.replaces >= 0]] = True
     freed = cancelled & ((a.start[rows] - a.cancelled[rows]) >= BACKFILL_NOTICE_NS)
     frame = room_labels(record, a.room[rows])
+    if "month" in dimensions:
+        months = local_days(a.start[rows]).astype("datetime64[M]")
+        values, codes = np.unique(months, return_inverse=True)
+        frame["month"] = pd.Categorical.from_codes(codes.astype(np.int64),
+                                                   [str(m) for m in values])
     frame["attended"] = state == appointment_code(_A.ATTENDED)
     frame["dna"] = state == appointment_code(_A.DNA)
     frame["cancelled"] = cancelled

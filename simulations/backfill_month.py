@@ -10,6 +10,10 @@ cancelled by the hospital or the patient with the history's probabilities, which
 the lead time, at a moment drawn uniformly between booking and start. Only cancellations
 that fall inside the simulated window happen in it.
 
+Time: the service is told the time at every event (a cancellation, an answer, an offer's
+expiry) and whenever it says it next has work due (`next_due`), so work held over the quiet
+hours runs when they end, not at the next cancellation.
+
 Answers: a patient offered a slot answers within the offer's time with the model's
 probability, says yes with its probability, and answers at a moment drawn uniformly in the
 first 90 % of the offer's time (a few answers arrive as the wave lapses)."""
@@ -79,6 +83,10 @@ class BackfillService(Protocol):
     def answer(self, offer_id: int, accept: bool, at: datetime) -> None:
         """The patient's answer to an offer, at `at`."""
 
+    def next_due(self) -> datetime | None:
+        """When the service next has work queued (a wave held over the quiet hours, say):
+        the month ticks then, as the service's job runner would wake."""
+
 
 @dataclass
 class MonthLog:
@@ -115,6 +123,7 @@ def simulate_month(service: BackfillService, cancellations: Sequence[Cancellatio
     events: list[tuple[datetime, int, str, object]] = [
         (c.at, next(order), "cancel", c) for c in cancellations if c.at < end]
     heapq.heapify(events)
+    ticks: set[datetime] = set()
     while events:
         at, _, kind, payload = heapq.heappop(events)
         if at >= end:
@@ -127,6 +136,10 @@ def simulate_month(service: BackfillService, cancellations: Sequence[Cancellatio
             offer_id, accept = payload  # type: ignore[misc]
             service.answer(offer_id, accept, at)
         _schedule(service.run_until(at), model, rng, events, order, log)
+        due = service.next_due()
+        if due is not None and at < due < end and due not in ticks:
+            ticks.add(due)
+            heapq.heappush(events, (due, next(order), "tick", None))
     service.run_until(end)
     return log
 

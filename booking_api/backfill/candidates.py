@@ -22,8 +22,7 @@ from booking_api.appointments.models import Appointment
 from booking_api.appointments.taking import slot_run
 from booking_api.core.columns import split_codes
 from booking_api.core.errors import BookingError, RequestNotBookable
-from booking_api.network.models import DemandArea, ExamType, Room, Site
-from booking_api.patients.models import Patient
+from booking_api.network.models import ExamType, Room, Site
 from booking_api.requests.models import Request
 from booking_api.requests.services import evaluate_request, evaluate_requests
 from booking_api.short_notice.models import ShortNoticeEntry
@@ -31,6 +30,10 @@ from booking_api.slots.eligibility import (
     PatientChoices,
     RequestFacts,
     check_slot_eligible,
+    load_many_request_facts,
+    run_eligible,
+    run_table,
+    site_table,
     slot_request_for,
 )
 from booking_api.slots.models import DiarySession, Slot
@@ -47,6 +50,7 @@ from optimiser.backfill import (
     Ranking,
     rank_candidates,
 )
+from slot_rules.slot_table import SlotTable
 
 LONDON_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 SQL_SHORTLIST = 150
@@ -66,18 +70,19 @@ class Gathered:
 
 def gather_and_rank(session: Session, slot: Slot, now: datetime,
                     ranking_policy: BackfillPolicy, *, limit: int) -> Gathered:
-    """The ranked candidates for `slot` (at most `limit`, each appointable today)."""
+    """The ranked candidates for `slot` (at most `limit`, each appointable today). The
+    slot's rows and rule tables are made once and asked of every candidate."""
     room, site, diary = _places(session, slot)
     shortlist = _shortlist(session, slot, ranking_policy.min_days_sooner)
-    facts = _facts_of(session, [row.request_id for row in shortlist])
+    facts = load_many_request_facts(session, [row.request_id for row in shortlist])
     risks = _dna_risks(session, {f.patient.id for f in facts.values()}, now)
-    candidates, refused, runs = [], 0, {}
+    freed = _FreedRuns(session, slot, room, site)
+    candidates, refused = [], 0
     for row in shortlist:
         fact = facts.get(row.request_id)
         if fact is None:
             continue
-        candidate = _candidate(session, row, fact, slot, room, site, diary, now,
-                               risks.get(fact.patient.id), runs)
+        candidate = _candidate(row, fact, freed, diary, now, risks.get(fact.patient.id))
         if candidate is None:
             refused += 1
         else:
@@ -107,7 +112,7 @@ def check_one(session: Session, slot: Slot, request_id: int, now: datetime,
     """One request a member of staff chose for the slot, through the same rules as anyone:
     RequestNotBookable or SlotNotEligible (with the rules' reasons) when it may not take it."""
     rows = _shortlist(session, slot, ranking_policy.min_days_sooner, request_id)
-    facts = _facts_of(session, [request_id])
+    facts = load_many_request_facts(session, [request_id])
     if not rows or request_id not in facts:
         raise RequestNotBookable(f"request {request_id} is neither appointable nor booked "
                                  "later on the short-notice list for this kind of exam")
@@ -119,8 +124,8 @@ def check_one(session: Session, slot: Slot, request_id: int, now: datetime,
     room, site, diary = _places(session, slot)
     run = slot_run(session, slot, fact.exam.duration_min)
     check_slot_eligible(slot_request_for(fact, now), run, room, site, now)
-    candidate = _candidate(session, rows[0], fact, slot, room, site, diary,
-                           now, None)
+    candidate = _candidate(rows[0], fact, _FreedRuns(session, slot, room, site), diary, now,
+                           None)
     if candidate is None:
         raise RequestNotBookable(f"request {request_id} cannot take this slot: its days, times, "
                                  "distance or the slot run do not suit")
@@ -161,36 +166,38 @@ def _shortlist(session: Session, slot: Slot, min_days_sooner: int,
     return session.execute(query).all()
 
 
-def _facts_of(session: Session, request_ids: list[int]) -> dict[int, RequestFacts]:
-    if not request_ids:
-        return {}
-    rows = session.execute(
-        select(Request, Patient, ExamType, DemandArea)
-        .join(Patient, Patient.id == Request.patient_id)
-        .join(ExamType, ExamType.code == Request.exam_code)
-        .outerjoin(DemandArea, DemandArea.area_id == func.coalesce(Patient.area_id,
-                                                                   Patient.postcode_district))
-        .where(col(Request.id).in_(request_ids))).all()
-    return {row[0].id: RequestFacts(*row) for row in rows}
+class _FreedRuns:
+    """A freed slot as the eligibility rules see it: its site's table made once, and the
+    run of slots an exam of each length would take, with its table, made once per length."""
+
+    def __init__(self, session: Session, slot: Slot, room: Room, site: Site) -> None:
+        self.session, self.slot, self.room, self.site = session, slot, room, site
+        self.sites = site_table([site])
+        self._runs: dict[int, tuple[list[Slot], SlotTable] | None] = {}
+
+    def run(self, duration_min: int) -> tuple[list[Slot], SlotTable] | None:
+        """The run and its table, or None when the run is not all free."""
+        if duration_min not in self._runs:
+            try:
+                run = slot_run(self.session, self.slot, duration_min)
+            except BookingError:
+                run = []
+            free = bool(run) and all(s.status is SlotStatus.FREE for s in run)
+            self._runs[duration_min] = (run, run_table(run, self.room)) if free else None
+        return self._runs[duration_min]
 
 
-def _candidate(session: Session, row, facts: RequestFacts, slot: Slot, room: Room, site: Site,
-               diary: DiarySession, now: datetime, dna_risk: float | None,
-               runs: dict[int, list[Slot]] | None = None) -> Candidate | None:
+def _candidate(row, facts: RequestFacts, freed: _FreedRuns, diary: DiarySession,
+               now: datetime, dna_risk: float | None) -> Candidate | None:
     """The candidate, or None when a rule or the patient's wishes rule the slot out."""
+    slot, site = freed.slot, freed.site
     on_list = row.days is not None
     if on_list and not _suits(row, slot, diary):
         return None
     choices = PatientChoices(max_travel_km=row.max_km) if on_list else PatientChoices()
-    try:
-        runs = {} if runs is None else runs
-        duration = facts.exam.duration_min
-        run = runs[duration] if duration in runs else runs.setdefault(
-            duration, slot_run(session, slot, duration))
-        if any(s.status is not SlotStatus.FREE for s in run):
-            return None
-        check_slot_eligible(slot_request_for(facts, now, choices), run, room, site, now)
-    except BookingError:
+    run = freed.run(facts.exam.duration_min)
+    if run is None or not run_eligible(slot_request_for(facts, now, choices), run[1],
+                                       freed.sites, now):
         return None
     home = facts.home
     distance = (float(haversine_km(home.lat, home.lon, site.lat, site.lon))

@@ -19,12 +19,14 @@ from booking_api.core.db import Database
 from booking_api.core.errors import NotFound
 from booking_api.network.models import ExamType, Room, Site
 from booking_api.patients.models import ContactPreference, Patient
+from booking_api.questionnaires.models import QuestionnaireResponse
 from booking_api.requests.models import Request, RequestEvent
-from booking_api.requests.rule_facts import decode_fact
+from booking_api.requests.rule_facts import decode_fact, recorded_facts
 from booking_api.requests.rules_models import RequestFact, RequestProtocol
 from booking_api.requests.services import RequestExplanation, explain_request
 from domain.lifecycle import AppointmentState, RequestState
 from domain.nhs_number import format_nhs_number
+from domain.questionnaires import NO, YES, questionnaire_named
 from domain.vocabulary import Modality, Priority
 from slot_rules.facts import FACTS
 
@@ -50,6 +52,18 @@ class RecordedFact:
     value: str
     recorded_by: str
     recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class PatientAnswer:
+    """One answer the patient gave to a health questionnaire, as they gave it."""
+
+    questionnaire: str
+    question: str
+    answer: str
+    """'Yes', 'No', or 'Yes (needs review)' for an answer that holds the request."""
+    answered_by: str
+    answered_at: datetime
 
 
 @dataclass(frozen=True)
@@ -117,6 +131,7 @@ class RequestRecord:
     history: tuple[StateChange, ...]
     appointments: tuple[AppointmentLine, ...]
     audit: tuple[AuditLine, ...]
+    answers: tuple[PatientAnswer, ...] = ()
 
     @property
     def active_appointment(self) -> AppointmentLine | None:
@@ -149,7 +164,8 @@ def request_record(db: Database, request_id: int, today: date,
             breach_on=breach_date(Priority(request.priority), received_on, request.due_date),
             referrer=request.referrer, clinical_question=request.clinical_question,
             site_name=site.name if site else None, vetting_note=request.vetting_note,
-            patient=_patient(patient), protocol=_protocol(session, request_id),
+            patient=_patient(patient, _chaperone(session, request_id)),
+            protocol=_protocol(session, request_id), answers=_answers(session, request_id),
             facts=_facts(session, request_id), rules=explain_request(session, request_id, today),
             history=_history(session, request_id),
             appointments=_appointments(session, request_id),
@@ -158,14 +174,41 @@ def request_record(db: Database, request_id: int, today: date,
         return record
 
 
-def _patient(patient: Patient) -> PatientSummary:
+def _chaperone(session: Session, request_id: int) -> bool:
+    return recorded_facts(session, request_id).get("chaperone_requested") is True
+
+
+def _answers(session: Session, request_id: int) -> tuple[PatientAnswer, ...]:
+    rows = session.scalars(select(QuestionnaireResponse)
+                           .where(QuestionnaireResponse.request_id == request_id)
+                           .order_by(col(QuestionnaireResponse.id)))
+    answers = []
+    for row in rows:
+        try:
+            questionnaire = questionnaire_named(row.questionnaire)
+        except KeyError:
+            continue
+        for question in questionnaire.questions:
+            given = row.answers.get(question.question_id)
+            shown = "Yes" if given == YES else "No" if given == NO else "Not answered"
+            if given == YES and question.review_if_yes:
+                shown += " (needs review)"
+            answers.append(PatientAnswer(questionnaire.title, question.text, shown,
+                                         row.answered_by, row.answered_at))
+    return tuple(answers)
+
+
+def _patient(patient: Patient, chaperone: bool = False) -> PatientSummary:
     contact = {ContactPreference.SMS: "text", ContactPreference.EMAIL: "email",
                ContactPreference.BOTH: "text and email",
                ContactPreference.NONE: "letters only"}[ContactPreference(
                    patient.contact_preference)]
+    interpreter = (f"interpreter ({patient.interpreter_language})"
+                   if patient.interpreter_language else None)
     access = tuple(need for need, wanted in (
+        (interpreter or "", interpreter is not None),
         ("step-free access", patient.needs_step_free), ("hoist", patient.needs_hoist),
-        ("transport", patient.needs_transport)) if wanted)
+        ("transport", patient.needs_transport), ("chaperone", chaperone)) if wanted)
     return PatientSummary(
         name=f"{patient.given_name} {patient.family_name}",
         nhs_number=format_nhs_number(patient.nhs_number) if patient.nhs_number else None,

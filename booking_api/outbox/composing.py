@@ -22,10 +22,12 @@ from booking_api.outbox.models import (
     MessageStatus,
     OutboxMessage,
 )
+from booking_api.patients.contact_verification import ContactVerification
 from booking_api.patients.models import ContactPreference, Patient
 from booking_api.requests.models import Request
-from domain.exams import exam_catalogue
+from domain.exams import ExamType, exam_catalogue
 from domain.lifecycle import AppointmentState
+from notifications.contact_code import CODE_MINUTES, contact_code_sms
 from notifications.events import MessageEvent
 from notifications.notice import AppointmentNotice, ServiceDetails, Venue
 from notifications.security_notice import sign_in_throttled_sms
@@ -52,6 +54,8 @@ class Composed:
     notice: AppointmentNotice | None
     """None for a notice about the patient's access (no appointment)."""
     recipient: Recipient
+    code: str | None = None
+    """The one-time code of a CONTACT_CODE message."""
 
 
 @dataclass(frozen=True)
@@ -111,6 +115,8 @@ def compose(session: Session, message: OutboxMessage, now: datetime
     assert patient is not None
     event = MessageEvent(message.event)
     channel = MessageChannel(message.channel)
+    if event is MessageEvent.CONTACT_CODE:
+        return _contact_code(session, message, patient, now)
     if not _wanted(patient, channel):
         return Stale(f"the patient no longer takes {channel.value} messages")
     if not event.about_an_appointment:
@@ -134,6 +140,12 @@ def texts_it_may_have_sent(session: Session, message: OutboxMessage, service: Se
     the message still applies (it may have gone before it stopped applying): what to look
     for in Twilio's record before sending it again or giving it up."""
     patient = session.get(Patient, message.patient_id)
+    if patient is not None and MessageEvent(message.event) is MessageEvent.CONTACT_CODE:
+        verification = _verification_of(session, message)
+        if verification is None or verification.channel != MessageChannel.SMS.value:
+            return (), None
+        return ((contact_code_sms(service, verification.code, CODE_MINUTES),),
+                Recipient(_name(patient), verification.address, None))
     if patient is not None and patient.phone and message.appointment_id is None:
         return (sign_in_throttled_sms(service),), _recipient(patient)
     appointment = session.get(Appointment, message.appointment_id)
@@ -148,9 +160,45 @@ def texts_it_may_have_sent(session: Session, message: OutboxMessage, service: Se
                             patient.email)
 
 
+def _contact_code(session: Session, message: OutboxMessage, patient: Patient,
+                  now: datetime) -> Composed | Stale:
+    """A code goes to the address it checks, whatever the patient's preference (they asked
+    for it on the page), unless it has expired or been used."""
+    verification = _verification_of(session, message)
+    if verification is None:
+        return Stale("the contact check is gone")
+    if verification.confirmed_at is not None:
+        return Stale("the address was confirmed already")
+    if verification.expires_at <= now:
+        return Stale("the code has expired")
+    sms = verification.channel == MessageChannel.SMS.value
+    recipient = Recipient(_name(patient), verification.address if sms else None,
+                          None if sms else verification.address)
+    return Composed(MessageEvent.CONTACT_CODE, None, recipient, code=verification.code)
+
+
+def _verification_of(session: Session, message: OutboxMessage) -> ContactVerification | None:
+    prefix = f"{MessageEvent.CONTACT_CODE.value}-"
+    if not message.event_key.startswith(prefix):
+        return None
+    verification = session.get(ContactVerification, int(message.event_key[len(prefix):]))
+    if verification is None or verification.patient_id != message.patient_id:
+        return None
+    return verification
+
+
+def _name(patient: Patient) -> str:
+    return f"{patient.given_name} {patient.family_name}"
+
+
 def _recipient(patient: Patient) -> Recipient:
     return Recipient(f"{patient.given_name} {patient.family_name}", patient.phone,
                      patient.email)
+
+
+def patient_reached_by(patient: Patient, channel: MessageChannel) -> bool:
+    """Whether messages to this patient go by `channel` (the pages say only this)."""
+    return _wanted(patient, channel)
 
 
 def _wanted(patient: Patient, channel: MessageChannel) -> bool:
@@ -229,12 +277,19 @@ def _notice(session: Session, appointment: Appointment, message: OutboxMessage,
     if event in CANCELLATIONS:
         sequence += 1
     patient = session.get(Patient, appointment.patient_id)
+    exam = exam_catalogue()[request.exam_code]
     return AppointmentNotice(
         request_id=request.id or 0, reference=request.booking_reference,
-        exam=exam_catalogue()[request.exam_code], venue=venue_of(site),
-        start=appointment.start_at, end=appointment.end_at, sequence=sequence,
+        exam=exam, venue=venue_of(site),
+        start=appointment.start_at, end=exam_ends(appointment.start_at, exam), sequence=sequence,
         patient_name=f"{patient.given_name} {patient.family_name}" if patient else "",
         previous_start=previous.start_at if previous is not None else None)
+
+
+def exam_ends(start: datetime, exam: ExamType) -> datetime:
+    """When the exam itself ends: what messages and calendar events say (the page's "about
+    N minutes"), not the end of the slots it occupies, which round it up."""
+    return start + timedelta(minutes=exam.duration_min)
 
 
 def booking_sequence(session: Session, appointment: Appointment) -> int:

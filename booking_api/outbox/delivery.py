@@ -52,9 +52,11 @@ from booking_api.outbox.models import (
 )
 from booking_api.outbox.providers import Providers
 from booking_api.patients.models import Patient
+from notifications.contact_code import CODE_MINUTES, contact_code_email, contact_code_sms
 from notifications.email_content import email_content
 from notifications.email_sender import build_email
 from notifications.errors import InvalidFieldError, PermanentSendError, RetryableSendError
+from notifications.events import MessageEvent
 from notifications.quiet_hours import DEFAULT_QUIET_HOURS, QuietHours
 from notifications.security_notice import sign_in_throttled_email, sign_in_throttled_sms
 from notifications.sms_content import sms_text
@@ -127,7 +129,8 @@ class Outbox:
             return self._finish(claimed, MessageStatus.SKIPPED, checked_at, outcome.reason)
         if isinstance(outcome, Later):
             return self._defer(claimed, checked_at + outcome.after)
-        if claimed.channel is MessageChannel.SMS and self.quiet_hours.is_quiet(checked_at):
+        if claimed.channel is MessageChannel.SMS and self.quiet_hours.is_quiet(checked_at) \
+                and outcome.event is not MessageEvent.CONTACT_CODE:  # asked for on the page
             return self._defer(claimed, self.quiet_hours.earliest_send_time(checked_at))
         try:
             provider_id, to = self._send(claimed, outcome, checked_at)
@@ -172,13 +175,16 @@ class Outbox:
             sender = self.providers.sms
             assert sender is not None and composed.recipient.phone
             body = (sms_text(composed.event, notice, service) if notice is not None
-                    else sign_in_throttled_sms(service))
+                    else contact_code_sms(service, composed.code, CODE_MINUTES)
+                    if composed.code is not None else sign_in_throttled_sms(service))
             receipt = sender.send(composed.recipient.phone, body)
             return receipt.sid, receipt.to
         sender_email = self.providers.email
         assert sender_email is not None and composed.recipient.email
         content = (email_content(composed.event, notice, service, composed.recipient.email,
                                  stamp=now) if notice is not None
+                   else contact_code_email(service, composed.code, CODE_MINUTES)
+                   if composed.code is not None
                    else sign_in_throttled_email(service, composed.recipient.name))
         message = build_email(content, sender=service.email_from, sender_name=service.name,
                               recipient=composed.recipient.email, sent_at=now)

@@ -80,6 +80,27 @@ def access_notice_rows(notice: SignInThrottled, policy: MessagePolicy
                "m_zero": 0, "m_stamp": utc_now()}
 
 
+def queue_contact_code(session: Session, patient_id: int, verification_id: int,
+                       channel: MessageChannel, at: datetime) -> None:
+    """Add the contact code's message to the caller's transaction (the workers' doorbell
+    rings when it commits)."""
+    session.add(contact_code_message(patient_id, verification_id, channel, at))
+    session.info[_RUNG] = True
+
+
+def contact_code_message(patient_id: int, verification_id: int, channel: MessageChannel,
+                         at: datetime) -> OutboxMessage:
+    """The one message carrying a contact code, to the address being checked (not the one on
+    record, so it bypasses the preference filter of `write_messages`), due at once, even in
+    quiet hours: the patient is waiting for it on the page. Its key names the verification,
+    which is where composing reads the address and code."""
+    event = MessageEvent.CONTACT_CODE
+    key = f"{event.value}-{verification_id}"
+    return OutboxMessage(dedupe_key=f"p{patient_id}:{key}:{channel.value}", appointment_id=None,
+                         patient_id=patient_id, event=event.value, event_key=key,
+                         channel=channel, about_start=at, due_at=at, run_at=at)
+
+
 def message_rows(change: AppointmentChanged, policy: MessagePolicy,
                  dna_probability: float | None = None) -> Iterator[dict[str, Any]]:
     """The rows one change asks for, one per channel (the INSERT keeps those that apply)."""

@@ -9,22 +9,30 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlmodel import col
+from sqlmodel import Session, col
 
 from booking_api.appointments.models import Appointment
 from booking_api.appointments.services import own_request
 from booking_api.core.config import Settings
 from booking_api.core.db import Database
-from booking_api.outbox.composing import booking_sequence, site_of_appointment, venue_of
+from booking_api.outbox.composing import (
+    booking_sequence,
+    exam_ends,
+    patient_reached_by,
+    site_of_appointment,
+    venue_of,
+)
 from booking_api.outbox.models import MessageChannel, MessageStatus, OutboxMessage
 from booking_api.outbox.providers import service_details
 from booking_api.patients.models import Patient
+from booking_api.requests.models import Request
 from domain.exams import exam_catalogue
 from domain.lifecycle import AppointmentState
 from notifications.calendar_invite import CalendarMethod, appointment_calendar
 from notifications.email_content import calendar_appointment
 from notifications.events import MessageEvent
 from notifications.notice import AppointmentNotice
+from notifications.phone_numbers import display_phone_number
 
 TELLING = (MessageEvent.BOOKED.value, MessageEvent.CHANGED.value,
            MessageEvent.MOVED_BY_SERVICE.value)
@@ -55,6 +63,30 @@ def appointment_messages(db: Database, patient_id: int, appointment_id: int
     return AppointmentMessages(tuple(channels), tuple(reminders))
 
 
+@dataclass(frozen=True)
+class MessageReach:
+    """Where the patient's messages go, so the pages promise only what will happen."""
+
+    mobile: str | None
+    """The mobile number texts go to (UK display form); None: we do not text them."""
+    email: str | None
+    """The address emails go to; None: we do not email them."""
+    offers_by_text: bool
+    """Whether an earlier time that comes up is offered to them by text."""
+
+
+def message_reach(db: Database, settings: Settings, patient_id: int) -> MessageReach:
+    with db.reading() as session:
+        patient = session.get(Patient, patient_id)
+        if patient is None:
+            return MessageReach(None, None, False)
+        texts = patient_reached_by(patient, MessageChannel.SMS) and patient.phone is not None
+        emails = patient_reached_by(patient, MessageChannel.EMAIL) and patient.email is not None
+        mobile = display_phone_number(patient.phone) if texts and patient.phone else None
+        return MessageReach(mobile, patient.email if emails else None,
+                            texts and settings.backfill_enabled)
+
+
 def booking_calendar(db: Database, settings: Settings, patient_id: int, request_id: int,
                      stamp: datetime) -> bytes | None:
     """The .ics file of the patient's booked appointment for the request (None: none)."""
@@ -65,17 +97,48 @@ def booking_calendar(db: Database, settings: Settings, patient_id: int, request_
             Appointment.state == AppointmentState.BOOKED))
         if appointment is None or appointment.start_at is None or appointment.end_at is None:
             return None
-        patient = session.get(Patient, patient_id)
-        notice = AppointmentNotice(
-            request_id=request_id, reference=request.booking_reference,
-            exam=exam_catalogue()[request.exam_code],
-            venue=venue_of(site_of_appointment(session, appointment)),
-            start=appointment.start_at, end=appointment.end_at,
-            sequence=booking_sequence(session, appointment),
-            patient_name=f"{patient.given_name} {patient.family_name}" if patient else "")
+        notice = _calendar_notice(session, request, appointment,
+                                  booking_sequence(session, appointment))
     service = service_details(settings)
     return appointment_calendar(calendar_appointment(notice, service), CalendarMethod.PUBLISH,
                                 stamp)
+
+
+def cancelled_booking_calendar(db: Database, settings: Settings, patient_id: int,
+                               request_id: int, stamp: datetime) -> bytes | None:
+    """The .ics file that takes the patient's cancelled booking out of their calendar:
+    METHOD:CANCEL, the booking's UID, SEQUENCE one more than the last event it replaces
+    (as the emailed cancellation). None while the request has a booking, or none was
+    cancelled."""
+    with db.reading() as session:
+        request = own_request(session, request_id, patient_id)
+        mine = session.scalars(select(Appointment).where(
+            Appointment.request_id == request_id, Appointment.patient_id == patient_id,
+            col(Appointment.booked_at).is_not(None)).order_by(col(Appointment.id).desc())
+        ).all()
+        last = mine[0] if mine else None
+        if last is None or last.state is not AppointmentState.CANCELLED \
+                or last.start_at is None or last.end_at is None:
+            return None
+        patient = session.get(Patient, patient_id)
+        notice = _calendar_notice(session, request, last, booking_sequence(session, last) + 1)
+        attendee = patient.email if patient else None
+    service = service_details(settings)
+    return appointment_calendar(calendar_appointment(notice, service, attendee),
+                                CalendarMethod.CANCEL, stamp, sent=False)
+
+
+def _calendar_notice(session: Session, request: Request, appointment: Appointment,
+                     sequence: int) -> AppointmentNotice:
+    assert appointment.start_at is not None and appointment.end_at is not None
+    patient = session.get(Patient, appointment.patient_id)
+    exam = exam_catalogue()[request.exam_code]
+    return AppointmentNotice(
+        request_id=request.id or 0, reference=request.booking_reference, exam=exam,
+        venue=venue_of(site_of_appointment(session, appointment)),
+        start=appointment.start_at, end=exam_ends(appointment.start_at, exam),
+        sequence=sequence,
+        patient_name=f"{patient.given_name} {patient.family_name}" if patient else "")
 
 
 def texts_waiting_for_morning(db: Database, now: datetime) -> list[datetime]:

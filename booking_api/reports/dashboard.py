@@ -10,11 +10,13 @@ are kept too, a few per version (the filters a manager flips between)."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import weakref
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pandas as pd
 import sqlalchemy as sa
@@ -43,8 +45,10 @@ from reporting.utilisation import (
 from reporting.variation import spread_between_trusts
 from reporting.waiting_list import BAND_LABELS, waiting_bands, waiting_list
 
+logger = logging.getLogger(__name__)
 TREND_MONTHS = 12
 KEPT_DASHBOARDS = 16
+KEPT_RECORDS = 8
 _S = RequestState
 
 
@@ -61,6 +65,8 @@ class Dashboard:
     identity: pages keep what they drew from one per object."""
 
     filters: DashboardFilters
+    read_at: datetime
+    """When the record was read: changes since appear once a background read finishes."""
     months: tuple[str, ...]
     """Months a manager may choose, newest first."""
     trusts: tuple[tuple[str, str], ...]
@@ -87,7 +93,7 @@ def dashboard_filters(database: Database, today: date, month: str | None = None,
                       ) -> DashboardFilters:
     """Filters checked against the record; a bad one raises InvalidInput naming its field.
     Without a month, the last full month."""
-    inputs = _reader(database.engine).inputs()
+    inputs, _ = _reader(database.engine).inputs()
     chosen = _last_full_month(today)
     if month:
         try:
@@ -124,38 +130,85 @@ def available_months(inputs: ReportInputs, today: date) -> tuple[str, ...]:
 
 
 class _DashboardReader:
-    """The frames of one database and the dashboards computed from them."""
+    """The frames of one database and the dashboards computed from them. The first read is
+    waited for; after that a change in the record starts a read in the background and pages
+    go on showing the figures as of the last read (their `read_at`) until it is done."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._lock = threading.Lock()
+        self._first_read = threading.Lock()
         self._version: tuple | None = None
         self._inputs: ReportInputs | None = None
+        self._read_at: datetime | None = None
+        self._refreshing = False
         self._dashboards: OrderedDict[tuple, Dashboard] = OrderedDict()
+        self._records: OrderedDict[tuple, Record] = OrderedDict()
 
-    def inputs(self) -> ReportInputs:
+    def inputs(self) -> tuple[ReportInputs, datetime]:
         version = _version(self._engine)
         with self._lock:
-            if version != self._version or self._inputs is None:
-                self._inputs = service_inputs(self._engine)
-                self._version = version
-                self._dashboards.clear()
-            return self._inputs
+            if self._inputs is not None and self._read_at is not None:
+                if version != self._version and not self._refreshing:
+                    self._refreshing = True
+                    threading.Thread(target=self._refresh, args=(version,), daemon=True,
+                                     name="dashboard-frames").start()
+                return self._inputs, self._read_at
+        with self._first_read:  # one first read, however many pages wait for it
+            with self._lock:
+                if self._inputs is not None and self._read_at is not None:
+                    return self._inputs, self._read_at
+            self._store(version, service_inputs(self._engine))
+            assert self._inputs is not None and self._read_at is not None
+            return self._inputs, self._read_at
 
     def dashboard(self, filters: DashboardFilters, today: date) -> Dashboard:
-        inputs = self.inputs()
+        inputs, read_at = self.inputs()
         key = (filters, today)
         with self._lock:
-            if key in self._dashboards:
+            if key in self._dashboards and self._inputs is inputs:
                 self._dashboards.move_to_end(key)
                 return self._dashboards[key]
-        made = _compute(inputs, filters, today)
+        made = _compute(inputs, filters, today, read_at,
+                        lambda trust, modality: self._prepared(inputs, trust, modality))
         with self._lock:
             if self._inputs is inputs:
                 self._dashboards[key] = made
                 while len(self._dashboards) > KEPT_DASHBOARDS:
                     self._dashboards.popitem(last=False)
         return made
+
+    def _prepared(self, inputs: ReportInputs, trust_id: str | None,
+                  modality: str | None) -> Record:
+        """The prepared record of a part of the inputs, kept for the next filter with it."""
+        key = (trust_id, modality)
+        with self._lock:
+            if self._inputs is inputs and key in self._records:
+                self._records.move_to_end(key)
+                return self._records[key]
+        record = prepare(inputs_for(inputs, trust_id, modality))
+        with self._lock:
+            if self._inputs is inputs:
+                self._records[key] = record
+                while len(self._records) > KEPT_RECORDS:
+                    self._records.popitem(last=False)
+        return record
+
+    def _refresh(self, version: tuple) -> None:
+        try:
+            self._store(version, service_inputs(self._engine))
+        except Exception:  # the figures already shown stay; the next page tries again
+            logger.exception("reading the report frames failed")
+        finally:
+            with self._lock:
+                self._refreshing = False
+
+    def _store(self, version: tuple, inputs: ReportInputs) -> None:
+        with self._lock:
+            self._inputs, self._version = inputs, version
+            self._read_at = datetime.now(UTC)
+            self._dashboards.clear()
+            self._records.clear()
 
 
 _READERS: weakref.WeakKeyDictionary[Engine, _DashboardReader] = weakref.WeakKeyDictionary()
@@ -189,14 +242,16 @@ def _last_full_month(today: date) -> Month:
     return Month(year, month)
 
 
-def _compute(inputs: ReportInputs, filters: DashboardFilters, today: date) -> Dashboard:
+def _compute(inputs: ReportInputs, filters: DashboardFilters, today: date,
+             read_at: datetime, prepared: Callable[[str | None, str | None], Record]
+             ) -> Dashboard:
     month = filters.month
-    narrowed = prepare(inputs_for(inputs, filters.trust_id, filters.modality))
-    across_trusts = prepare(inputs_for(inputs, None, filters.modality))
+    narrowed = prepared(filters.trust_id, filters.modality)
+    across_trusts = prepared(None, filters.modality)
     months = _months_up_to(month)
     trusts = _trust_figures(across_trusts, month, inputs)
     return Dashboard(
-        filters=filters, months=available_months(inputs, today),
+        filters=filters, read_at=read_at, months=available_months(inputs, today),
         trusts=tuple(zip(inputs.trusts.trust_id.astype(str), inputs.trusts.name.astype(str),
                          strict=True)),
         modalities=tuple(m.value for m in Modality),
@@ -221,12 +276,11 @@ def _months_up_to(month: Month) -> list[Month]:
 def _waiting_trend(record: Record, months: list[Month]) -> pd.DataFrame:
     rows = []
     for month in months:
-        bands = waiting_bands(waiting_list(record, month.last_day), ())
-        total = int(bands["Total Waiting List"].sum())
-        six = int(bands["Waiting 6+ Weeks"].sum())
+        weeks = waiting_list(record, month.last_day).weeks_waited.to_numpy()
+        total, six = len(weeks), int((weeks >= 6).sum())
         rows.append({"month": month.label, "census_date": month.last_day.isoformat(),
                      "waiting_list": total, "waiting_6plus_weeks": six,
-                     "waiting_13plus_weeks": int(bands["Waiting 13+ Weeks"].sum()),
+                     "waiting_13plus_weeks": int((weeks >= 13).sum()),
                      "share_waiting_6plus_weeks": round(six / total, 4) if total else 0.0})
     return pd.DataFrame(rows)
 
@@ -247,19 +301,14 @@ def _turnaround_trend(record: Record, months: list[Month]) -> pd.DataFrame:
 
 
 def _attendance_trend(record: Record, months: list[Month]) -> pd.DataFrame:
-    rows = []
-    for month in months:
-        seen = attendance(record, (month.start_ns, month.end_ns), dimensions=("network",))
-        row = seen.iloc[0] if len(seen) else None
-        rows.append({"month": month.label,
-                     "appointments": int(row.appointments) if row is not None else 0,
-                     "attended": int(row.attended) if row is not None else 0,
-                     "dna": int(row.dna) if row is not None else 0,
-                     "cancelled": int(row.cancelled) if row is not None else 0,
-                     "dna_rate": _rounded(row.dna_rate) if row is not None else None,
-                     "cancellation_rate": _rounded(row.cancellation_rate)
-                     if row is not None else None})
-    return pd.DataFrame(rows)
+    seen = attendance(record, (months[0].start_ns, months[-1].end_ns), dimensions=("month",))
+    seen = seen.set_index("group").reindex([m.label for m in months])
+    frame = pd.DataFrame({"month": [m.label for m in months]})
+    for column in ("appointments", "attended", "dna", "cancelled"):
+        frame[column] = seen[column].fillna(0).astype(int).to_numpy()
+    for column in ("dna_rate", "cancellation_rate"):
+        frame[column] = pd.to_numeric(seen[column]).round(4).to_numpy()
+    return frame
 
 
 def _dm01_bands(record: Record, month: Month) -> pd.DataFrame:
@@ -325,8 +374,3 @@ def _variation(trusts: pd.DataFrame) -> pd.DataFrame:
 VARIED = ("share_waiting_6plus_weeks", "waiting_list", "median_days_received_to_test",
           "p90_days_received_to_test", "booked_share_of_session_minutes",
           "attended_share_of_booked_minutes", "dna_rate", "cancellation_rate")
-
-
-def _rounded(value: object) -> float | None:
-    number = float(value)  # type: ignore[arg-type]
-    return None if pd.isna(number) else round(number, 4)

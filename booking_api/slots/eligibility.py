@@ -83,17 +83,29 @@ def load_request_and_slot(session: Session, request_id: int, slot_id: int,
     return RequestFacts(*row[:4]), (row[4], row[5], row[6])
 
 
+def load_many_request_facts(session: Session,
+                            request_ids: Sequence[int]) -> dict[int, RequestFacts]:
+    """`load_request_facts` of many requests in one query (those that exist)."""
+    if not request_ids:
+        return {}
+    rows = session.execute(_facts_of_any().where(Request.id.in_(request_ids))).all()
+    return {row[0].id: RequestFacts(*row) for row in rows}
+
+
 @cache
 def _facts_query() -> Select:
-    """Built once (with bind parameters): building a statement costs more than running it.
-    Of the patient, exam, area, room and site only what the rules read is loaded (the
+    """Built once (with bind parameters): building a statement costs more than running it."""
+    return _facts_of_any().where(Request.id == bindparam("request_id"))
+
+
+def _facts_of_any() -> Select:
+    """Of the patient, exam, area, room and site only what the rules read is loaded (the
     booking path reads this on every call; another attribute would load when touched)."""
     return (select(Request, Patient, ExamType, DemandArea)
             .join(Patient, Patient.id == Request.patient_id)
             .join(ExamType, ExamType.code == Request.exam_code)
             .outerjoin(DemandArea, DemandArea.area_id == func.coalesce(
                 Patient.area_id, Patient.postcode_district))
-            .where(Request.id == bindparam("request_id"))
             .options(load_only(Patient.date_of_birth, Patient.needs_step_free,
                                Patient.needs_hoist),
                      load_only(ExamType.modality, ExamType.family, ExamType.duration_min,
@@ -146,7 +158,7 @@ def check_slot_eligible(request: SlotRequest, slots: Sequence[Slot], room: Room,
     """Raise SlotNotEligible with every failing rule's reason unless the run of `slots` (the
     first slot and those the exam runs on into, in `room` at `site`) may take the request."""
     try:
-        verdict = slot_eligibility_rules().evaluate(_run_table(slots, room), site_table([site]),
+        verdict = slot_eligibility_rules().evaluate(run_table(slots, room), site_table([site]),
                                                    request, now, overrides)
     except OverrideRefused as refused:
         raise OverrideNotAllowed(str(refused)) from refused
@@ -159,13 +171,14 @@ def slot_refusals(request: SlotRequest, slots: Sequence[Slot], room: Room, site:
                   now: datetime) -> list[SlotVerdict]:
     """The verdicts of the rules that refuse this run of slots for the request (none: it may
     take it), each with the clerk-readable reason."""
-    verdict = slot_eligibility_rules().evaluate(_run_table(slots, room), site_table([site]),
+    verdict = slot_eligibility_rules().evaluate(run_table(slots, room), site_table([site]),
                                                request, now)
     return [] if verdict.mask[0] else [v for v in verdict.explain_slot(0) if not v.passed]
 
 
-def _run_table(slots: Sequence[Slot], room: Room) -> SlotTable:
-    """A one-row table: the run's first slot, with the free time the whole run gives."""
+def run_table(slots: Sequence[Slot], room: Room) -> SlotTable:
+    """A run of slots (the first and those the exam runs on into) as the rules' one-row
+    table."""
     first = slots[0]
     return SlotTable(
         start_min=np.array([epoch_minutes(first.start_at)], dtype=np.int64),
@@ -178,6 +191,14 @@ def _run_table(slots: Sequence[Slot], room: Room) -> SlotTable:
         template_families=np.array([families_mask(first.families)], dtype=np.uint32),
         radiologist_present=np.array([radiologist_rostered(first.template_id)], dtype=bool),
         free_run_min=np.array([sum(_minutes(s) for s in slots)], dtype=np.int32))
+
+
+def run_eligible(request: SlotRequest, run: SlotTable, sites: SiteTable,
+                 now: datetime) -> bool:
+    """Whether the rules let the request take a run already tabled (`run_table`, with its
+    site's `site_table`), no rule set aside: the same verdict as `check_slot_eligible`
+    without its reasons, for asking it of many requests against one freed slot."""
+    return bool(slot_eligibility_rules().evaluate(run, sites, request, now).mask[0])
 
 
 @cache

@@ -21,7 +21,11 @@ from booking_api.core.errors import (
     PatientBusy,
     SlotTaken,
 )
-from booking_api.outbox.read_models import appointment_messages, booking_calendar
+from booking_api.outbox.read_models import (
+    appointment_messages,
+    booking_calendar,
+    message_reach,
+)
 from booking_api.search.offers import site_details
 from patient_portal.forms import FormData, posted_form, text_fields
 from patient_portal.once import submit_once
@@ -83,8 +87,10 @@ def confirmation(request: Request, patient: BookablePatient) -> Response:
     changed = bool(journey(request).get("changed"))
     messages = appointment_messages(database(request), patient.patient_id,
                                     booking.appointment.appointment_id)
+    reach = message_reach(database(request), request.app.state.settings, patient.patient_id)
     return render(request, "portal/confirmation.jinja",
-                  {**page_values(booking), "changed": changed, "messages": messages})
+                  {**page_values(booking), "changed": changed, "messages": messages,
+                   "reach": reach})
 
 
 @router.get("/appointment.ics")

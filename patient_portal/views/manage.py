@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from booking_api.appointments.journey import cancel_booking
+from booking_api.outbox.read_models import cancelled_booking_calendar, message_reach
 from booking_api.short_notice import flows as short_notice
 from booking_api.short_notice.services import ShortNoticeWish
 from patient_portal.forms import (
@@ -65,8 +66,24 @@ def cancel(request: Request, patient: SignedInPatient, form: Form) -> Response:
 
 
 @router.get("/cancelled", response_class=HTMLResponse)
-def cancelled(request: Request, _patient: SignedInPatient) -> Response:
-    return render(request, "portal/cancelled.jinja")
+def cancelled(request: Request, patient: SignedInPatient) -> Response:
+    has_file = _cancelling_calendar(request, patient) is not None
+    return render(request, "portal/cancelled.jinja", {"calendar_file": has_file})
+
+
+@router.get("/cancelled-appointment.ics")
+def cancelled_calendar(request: Request, patient: SignedInPatient) -> Response:
+    """The calendar file that removes the cancelled appointment from the patient's calendar."""
+    body = _cancelling_calendar(request, patient)
+    if body is None:
+        return see_other("/your-test")
+    return Response(body, media_type="text/calendar; charset=utf-8; method=CANCEL", headers={
+        "Content-Disposition": 'attachment; filename="imaging-appointment-cancelled.ics"'})
+
+
+def _cancelling_calendar(request: Request, patient: PortalPatient) -> bytes | None:
+    return cancelled_booking_calendar(database(request), request.app.state.settings,
+                                      patient.patient_id, patient.request_id, now_of(request))
 
 
 @router.get("/short-notice", response_class=HTMLResponse)
@@ -120,8 +137,13 @@ def _join(request: Request, patient: PortalPatient, form: FormData) -> Response:
                            round(answer.max_miles * KM_PER_MILE, 1), answer.notice_hours)
     short_notice.join(database(request), patient.principal.actor, patient.request_id, wish,
                       now=now_of(request), patient_id=patient.patient_id)
-    tell_next_page(request, "You are on the short-notice list. We will text you if an "
-                            "earlier time comes up that suits you.")
+    reach = message_reach(database(request), request.app.state.settings, patient.patient_id)
+    tell_next_page(request, f"You are on the short-notice list. We will text you at "
+                            f"{reach.mobile} if an earlier time comes up that suits you."
+                   if reach.offers_by_text else
+                   "You are on the short-notice list. We offer earlier times by text "
+                   "message, so we cannot offer you one until we have a mobile number we "
+                   "can text.")
     return see_other(_after_list(request, patient))
 
 
@@ -142,8 +164,9 @@ def _short_notice_form(request: Request, patient: PortalPatient, chosen: dict[st
                        errors: dict[str, str]) -> Response:
     on_list = short_notice.wish_of(database(request), patient.request_id, patient.patient_id)
     has_booking = booking_of(request, patient).appointment is not None
+    reach = message_reach(database(request), request.app.state.settings, patient.patient_id)
     return render(request, "portal/short_notice.jinja", {
-        "on_list": on_list is not None, "has_booking": has_booking,
+        "on_list": on_list is not None, "has_booking": has_booking, "reach": reach,
         "notice": notice_for_this_page(request),
         "day_items": _items(WEEKDAYS, chosen.get("days", ())),
         "period_items": _items(PERIODS, chosen.get("periods", ())),

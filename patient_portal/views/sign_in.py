@@ -73,11 +73,19 @@ def home(request: Request, patient: SignedInPatient) -> Response:
     return see_other("/appointment" if booking.appointment else "/your-test")
 
 
-@router.get("/sign-out")
-def sign_out(request: Request) -> Response:
+@router.post("/sign-out")
+def sign_out(request: Request, _form: Form) -> Response:
+    """Signing out is a form (POST, with the CSRF token): a link could be followed by a
+    prefetch or another site and sign the patient out behind their back."""
     sign_out_browser(request)
     tell_next_page(request, "You have signed out.")
     return see_other("/")
+
+
+@router.get("/sign-out", response_class=HTMLResponse)
+def sign_out_page(request: Request) -> Response:
+    """An old link or bookmark to sign-out: the button that does it (a GET changes nothing)."""
+    return render(request, "portal/sign_out.jinja")
 
 
 @router.get("/accessibility", response_class=HTMLResponse)

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from booking_api.console.disruptions import follow_ups_to_work
 from booking_api.console.worklist import (
     MAX_WEEKS,
     WORKLIST_STATES,
@@ -45,6 +46,7 @@ def worklist(request: Request, staff: Clerk) -> Response:
     return render(request, "staff/worklist.jinja", {
         "page": page, "choices": choices, "values": values,
         "next_link": _next_link(request, page.next_cursor) if page else None,
+        "follow_ups": () if query.get("after") else follow_ups_to_work(database(request)),
         "notice": notice_for_this_page(request)},
         staff=staff, errors=errors, status=400 if errors else 200)
 

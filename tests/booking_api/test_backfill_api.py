@@ -105,6 +105,26 @@ def test_staff_read_the_trail_and_stop_the_offers(offered) -> None:
     assert {o.state for o in backfill.offers()} <= {OfferState.GONE, OfferState.WITHDRAWN}
 
 
+def test_staff_redirect_a_slot_to_a_chosen_request_and_a_bad_one_changes_nothing(
+        offered) -> None:
+    client, backfill = offered
+    headers = staff_headers(client, "clerk")
+    [freed] = backfill.freed()
+    live = {o.id for o in _live(backfill)}
+    chosen = next(o for o in backfill.offers() if o.state is OfferState.QUEUED)
+    url = f"/api/staff/backfill/freed/{freed.id}/redirect"
+    bad = client.post(url, json={"request_id": 999999, "reason": "asked"}, headers=headers)
+    assert bad.status_code in (404, 409, 422) and "request_id" in bad.text
+    assert {o.id for o in _live(backfill)} == live
+    moved = client.post(url, json={"request_id": chosen.request_id,
+                                   "reason": "rang and asked for it"}, headers=headers)
+    assert moved.status_code == 200, moved.text
+    states = {o["request_id"]: o["state"] for o in moved.json()["offers"]}
+    assert states[chosen.request_id] == "offered"
+    assert list(states.values()).count("offered") == 1
+    assert {o.state for o in backfill.offers() if o.id in live} == {OfferState.GONE}
+
+
 def test_offer_texts_go_to_twilio_and_a_closed_offer_is_not_sent(messaging) -> None:
     backfill = backfill_of(messaging.world.engine, messaging.world, wave_size=2)
     backfill.cancel(backfill.book(3, messaging.world.slots["S1-XR1"][0]))

@@ -12,9 +12,18 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, select
 
+from booking_api.appointments.flows import reschedule
 from booking_api.appointments.models import Appointment
+from booking_api.appointments.services import (
+    cancel_appointment,
+    hold_slot,
+    sweep_expired_holds,
+)
+from booking_api.audit.services import Actor
 from booking_api.backfill.flows import Outcome, accept_offer
 from booking_api.backfill.models import FreedState, OfferMessageKind, OfferState
+from booking_api.core.channel import Channel
+from booking_api.diary.blocking import block_slot, unblock_slot
 from booking_api.short_notice.services import ShortNoticeWish, join_short_notice
 from domain.lifecycle import AppointmentState
 from tests.booking_api.backfill_support import backfill_of
@@ -44,6 +53,59 @@ def test_a_cancellation_queues_its_backfill_in_the_same_transaction(
     [freed] = backfill.freed()
     assert (freed.slot_id, freed.state, freed.cause) == (slot, FreedState.PENDING,
                                                          "clerk_cancelled")
+    assert [job.payload for job in backfill.jobs() if job.kind == "backfill"] == [
+        {"freed_slot_id": freed.id}]
+
+
+def _cancelled_by(channel: Channel):
+    def free(backfill, slot: int) -> None:
+        appointment = backfill.book(0, slot)
+        with backfill.db.transaction() as session:
+            cancel_appointment(session, Actor("patient:0", channel, role="patient"),
+                               appointment, "cannot come", now=backfill.now)
+    return free
+
+
+def _moved(by_service: bool):
+    def free(backfill, slot: int) -> None:
+        appointment = backfill.book(0, slot)
+        later_slot = backfill.world.slots["S1-XR1"][5]
+        with backfill.db.transaction() as session:
+            reschedule(session, CLERK, appointment, later_slot, reason="another day",
+                       now=backfill.now, by_service=by_service)
+    return free
+
+
+def _hold_lapsed(backfill, slot: int) -> None:
+    with backfill.db.transaction() as session:
+        hold_slot(session, CLERK, backfill.world.requests[0], slot, now=backfill.now,
+                  hold_minutes=10)
+    with backfill.db.transaction() as session:
+        assert sweep_expired_holds(session, backfill.now + timedelta(minutes=11)) == 1
+
+
+def _unblocked(backfill, slot: int) -> None:
+    with backfill.db.transaction() as session:
+        block_slot(session, CLERK, slot, "scanner down", now=backfill.now)
+    with backfill.db.transaction() as session:
+        unblock_slot(session, CLERK, slot, "scanner fixed", now=backfill.now)
+
+
+@pytest.mark.parametrize(("free", "cause"), [
+    (_cancelled_by(Channel.PORTAL), "patient_cancelled"),
+    (_cancelled_by(Channel.SMS), "sms_cancelled"),
+    (_moved(by_service=False), "changed"),
+    (_moved(by_service=True), "repair"),
+    (_hold_lapsed, "hold_lapsed"),
+    (_unblocked, "unblocked"),
+], ids=["patient", "sms", "change", "repair", "lapsed-hold", "unblock"])
+def test_every_way_a_slot_comes_free_queues_its_backfill(
+        booking_engine, tiny_network, tiny_catalogue, free, cause):
+    backfill = _world(booking_engine, tiny_network, tiny_catalogue)
+    slot = backfill.world.slots["S1-XR1"][0]
+    free(backfill, slot)
+    [freed] = backfill.freed()
+    assert (freed.slot_id, freed.cause, freed.state) == (slot, cause, FreedState.PENDING)
     assert [job.payload for job in backfill.jobs() if job.kind == "backfill"] == [
         {"freed_slot_id": freed.id}]
 
@@ -197,6 +259,40 @@ def test_the_cli_shows_a_freed_slots_trail_in_ranked_order_with_reasons(
     assert "routine referral" in trail["offers"][0]["reasons"]
 
 
+def test_the_cli_redirects_a_slot_to_a_chosen_request_and_names_a_bad_one(
+        booking_engine, tiny_network, tiny_catalogue, monkeypatch):
+    from typer.testing import CliRunner
+
+    from booking_api.core.config import get_settings
+    from cdip_cli.main import app
+
+    if booking_engine.dialect.name != "sqlite":
+        pytest.skip("one database is enough for the command's output")
+    backfill = _world(booking_engine, tiny_network, tiny_catalogue, wave_size=1)
+    backfill.cancel(backfill.book(0, backfill.world.slots["S1-XR1"][0]))
+    backfill.run_jobs()
+    [freed] = backfill.freed()
+    chosen = backfill.offers(freed.id)[-1]
+    monkeypatch.setenv("CDIP_DATABASE_URL", booking_engine.url.render_as_string(False))
+    monkeypatch.setenv("CDIP_ENVIRONMENT", "test")
+    monkeypatch.setenv("CDIP_SMS_QUIET_HOURS", "off")
+    monkeypatch.setattr("booking_api.core.columns.utc_now", lambda: backfill.now)  # the world's
+    get_settings.cache_clear()
+    try:
+        bad = CliRunner().invoke(app, ["backfill", "redirect", str(freed.id), "--request",
+                                       "999999", "--reason", "asked", "--by", "jsmith"])
+        good = CliRunner().invoke(app, ["backfill", "redirect", str(freed.id), "--request",
+                                        str(chosen.request_id), "--reason",
+                                        "rang and asked for it", "--by", "jsmith"])
+    finally:
+        get_settings.cache_clear()
+    assert bad.exit_code == 1 and "request_id" in bad.output
+    assert good.exit_code == 0, good.output
+    states = {o.request_id: o.state for o in backfill.offers(freed.id)}
+    assert states[chosen.request_id] is OfferState.OFFERED
+    assert list(states.values()).count(OfferState.OFFERED) == 1
+
+
 def test_a_wave_of_six_offers_reads_the_database_as_often_as_a_wave_of_two(
         booking_engine, tiny_network, tiny_catalogue):
     backfill = _world(booking_engine, tiny_network, tiny_catalogue, patients=21, wave_size=2)
@@ -225,3 +321,37 @@ def _reads_of(engine, run) -> list[str]:
     finally:
         event.remove(engine, "before_cursor_execute", note)
     return [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+
+
+def test_a_slot_freed_too_close_to_its_start_goes_to_the_clerks_list_unoffered(
+        booking_engine, tiny_network, tiny_catalogue):
+    backfill = _world(booking_engine, tiny_network, tiny_catalogue)
+    slot = backfill.world.slots["S1-XR1"][0]
+    appointment = backfill.book(0, slot)
+    with backfill.db.reading() as session:
+        start = session.get(Appointment, appointment).start_at
+    backfill.now = start.replace(tzinfo=backfill.now.tzinfo) - timedelta(hours=2)
+    backfill.cancel(appointment)
+    [freed] = backfill.freed()
+    assert freed.state is FreedState.CLERK_LIST and "too soon" in freed.state_reason
+    assert [job for job in backfill.jobs() if job.kind == "backfill"] == []
+    assert backfill.offers() == []
+
+
+def test_a_patient_past_the_weekly_offer_limit_is_passed_over_with_the_reason(
+        booking_engine, tiny_network, tiny_catalogue):
+    backfill = _world(booking_engine, tiny_network, tiny_catalogue, patients=4, wave_size=3,
+                      weekly_offer_limit=1)
+    first, second = backfill.world.slots["S1-XR1"][:2]
+    backfill.cancel(backfill.book(0, first))
+    backfill.run_jobs()
+    offered_once = {o.patient_id for o in backfill.offers() if o.state is OfferState.OFFERED}
+    backfill.now += timedelta(minutes=20)
+    backfill.run_jobs()  # the first slot's offers lapse
+    backfill.cancel(backfill.book(0, second))
+    backfill.run_jobs()
+    [_, freed] = backfill.freed()
+    passed_over = [o for o in backfill.offers(freed.id) if o.patient_id in offered_once]
+    assert len(offered_once) == 3 and len(passed_over) == 3
+    assert all(o.state is OfferState.WITHDRAWN and "the limit is 1" in o.note
+               for o in passed_over)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from booking_api.audit.services import Actor
 from booking_api.core.channel import Channel
 from booking_api.core.db import transaction
+from booking_api.patients.contact_verification import ContactVerification
 from booking_api.patients.models import Patient
 from booking_api.requests.booking_reference import new_booking_reference
 from booking_api.requests.flows import VettingProtocol, justify_request
@@ -60,5 +61,16 @@ def request_state(world: PortalWorld, login: PortalPatientLogin) -> str:
     try:
         with transaction(engine) as session:
             return str(session.scalar(select(Request.state).where(Request.id == login.request_id)))
+    finally:
+        engine.dispose()
+
+
+def latest_code(world: PortalWorld) -> str:
+    """The code the outbox will send (read where the worker reads it)."""
+    engine = portal_engine(world)
+    try:
+        with transaction(engine) as session:
+            return session.scalars(select(ContactVerification.code)
+                                   .order_by(ContactVerification.id.desc())).first()
     finally:
         engine.dispose()

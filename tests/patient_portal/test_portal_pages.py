@@ -246,8 +246,8 @@ def test_a_test_service_without_the_nhs_frontend_still_serves_pages(
 
 @pytest.mark.parametrize(("contact", "says"), [
     ({"phone": "+447700900444", "email": "sam@example.com"},
-     "We are sending you a confirmation by text message and email, with the appointment "
-     "for your calendar."),
+     "We are sending you a confirmation by text message to 07700 900444 and email to "
+     "sam@example.com, with the appointment for your calendar."),
     ({"phone": None, "email": None}, "We are sending you a confirmation by letter."),
 ])
 def test_the_confirmation_says_how_the_patient_will_hear(
@@ -330,7 +330,7 @@ def test_signing_out_ends_the_session_on_the_server_too(
     token = URLSafeTimedSerializer(settings.secret_key, salt="cdip.portal.session").loads(
         old_cookie)["token"]
 
-    pages.get("/sign-out")
+    pages.post("/sign-out", {})
     replay = TestClient(client.app, base_url="http://127.0.0.1", follow_redirects=True,
                         cookies={COOKIE_NAME: old_cookie})  # someone kept the old cookie
     replayed = replay.get("/your-test")

@@ -4,7 +4,7 @@ the service sends is answered (or not) within its time."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -67,6 +67,36 @@ class OneOfferEach:
     def answer(self, offer_id: int, accept: bool, at: datetime) -> None:
         self.answers.append((offer_id, accept, at))
 
+    def next_due(self) -> datetime | None:
+        return None
+
+
+@dataclass
+class OffersInTheMorning(OneOfferEach):
+    """Holds each cancellation's offer until 08:00 (its quiet hours) and says so."""
+
+    held: list[Cancellation] = field(default_factory=list)
+    times: list[datetime] = field(default_factory=list)
+
+    def cancel(self, cancellation: Cancellation) -> None:
+        self.held.append(cancellation)
+
+    def run_until(self, at: datetime) -> list[SentOffer]:
+        self.times.append(at)
+        morning = [c for c in self.held if self._morning(c) <= at]
+        self.held = [c for c in self.held if c not in morning]
+        for cancellation in morning:
+            super().cancel(replace(cancellation, at=self._morning(cancellation)))
+        return super().run_until(at)
+
+    def next_due(self) -> datetime | None:
+        return min((self._morning(c) for c in self.held), default=None)
+
+    @staticmethod
+    def _morning(cancellation: Cancellation) -> datetime:
+        return cancellation.at.replace(hour=8, minute=0, second=0, microsecond=0) + timedelta(
+            days=1 if cancellation.at.hour >= 8 else 0)
+
 
 def test_every_answer_comes_within_its_offers_time():
     cancellations = [Cancellation(i, START + timedelta(hours=10 + i), False)
@@ -79,3 +109,14 @@ def test_every_answer_comes_within_its_offers_time():
     for offer_id, _, at in service.answers:
         offer = service.sent[offer_id]
         assert offer.offer.sent_at <= at < offer.expires_at
+
+
+def test_work_held_over_the_quiet_hours_runs_when_they_end_not_at_the_next_event():
+    late = START + timedelta(hours=22)
+    service = OffersInTheMorning()
+    log = simulate_month(service, [Cancellation(1, late, False),
+                                   Cancellation(2, late + timedelta(days=2), False)],
+                         ResponseModel(), np.random.default_rng(1), START + timedelta(days=5))
+    morning = START + timedelta(days=1, hours=8)
+    assert morning in service.times
+    assert service.sent[1].offer.sent_at == morning and log.offers_sent == 2

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -286,4 +286,48 @@ def test_a_clerk_books_a_time_the_slot_rules_refuse(browser: Browser, server: Li
     visit.press("Book appointment")
     expect(visit.page.get_by_text("Booked with the rules set aside recorded")).to_be_visible()
     visit.checked("booked-overriding")
+    context.close()
+
+
+@pytest.mark.parametrize("width", [1024, 320])
+def test_a_manager_records_a_disruption_and_repairs_the_diary(
+        browser: Browser, server: LiveServer, browser_world: ConsoleWorld, width: int) -> None:
+    username = f"b.disruption{width}"
+    engine = open_engine(browser_world.url)
+    try:
+        add_staff(engine, username, AccountRole.MANAGER)
+    finally:
+        engine.dispose()
+    context = _context(browser, server, width)
+    visit = ConsoleVisit(context.new_page(), f"{width}px-disruption")
+    visit.sign_in("manager", username)
+    visit.page.wait_for_url("**/staff/second-factor")
+    visit.press("Set up two-step sign-in")
+    key = visit.page.locator("#key code").inner_text().replace(" ", "")
+    visit.page.get_by_label("6-digit code").fill(code_at(key, datetime.now(UTC)))
+    visit.press("Turn on two-step sign-in")
+    visit.page.wait_for_url("**/staff/worklist")
+    visit.page.goto("/staff/disruptions")  # at 320 px the link is under the header's "More"
+    visit.checked("disruptions")
+    visit.page.get_by_role("link", name="Record a disruption").click()
+    visit.page.wait_for_url("**/staff/disruptions/new")
+    visit.checked("disruption-new")
+    visit.page.get_by_label("A room is out of use").check()
+    visit.page.get_by_label("What happened (required)").fill("x-ray tube failed")
+    visit.press("Record disruption")
+    expect(visit.page.get_by_text("A room down disruption needs the room").first).to_be_visible()
+    visit.checked("disruption-error")
+    day = browser_world.portal.first_day + timedelta(days=14 + (width == 320))
+    visit.page.get_by_label("Room", exact=True).fill("UHB-WWH-XR1")
+    visit.page.get_by_label("First day").fill(day.isoformat())
+    visit.press("Record disruption")
+    expect(visit.page.get_by_text("recorded. Plan the repair")).to_be_visible()
+    visit.checked("disruption")
+    visit.page.get_by_role("link", name="Plan the repair").click()
+    visit.page.wait_for_url("**/repair")
+    expect(visit.page.get_by_text("Nothing has changed yet")).to_be_visible()
+    visit.checked("repair-plan")
+    visit.press("Apply the repair")
+    expect(visit.page.get_by_text("Repair applied:")).to_be_visible()
+    visit.checked("repair-applied")
     context.close()

@@ -1,7 +1,7 @@
 """What-if runs (issue 19): the `simulation_run` table.
 
 Revision ID: 0017_simulation_runs
-Revises: 0017_issue17b_questionnaire
+Revises: 0018_issue17b_contact
 Create Date: 2026-12-06
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from booking_api.core.columns import JSONDocument
 
 revision: str = "0017_simulation_runs"
-down_revision: str | None = "0017_issue17b_questionnaire"
+down_revision: str | None = "0018_issue17b_contact"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
