@@ -47,6 +47,11 @@ MESSAGES = "messages"
 STATUS_OUT = "status_out"
 JOBS = "jobs"
 OFFERS = "offers"
+JOB_POLL_S = 0.5
+"""How often an idle runner looks for queued jobs. A job queued in this process rings the
+doorbell and runs at once; one queued by another process (the API's cancellation, a
+`cdip worker` running the backfill) waits for the poll, and a freed slot's first offer is
+due within 2 s of the cancellation."""
 
 
 def background_runner(database: Database, settings: Settings, clock: Clock,
@@ -82,7 +87,8 @@ def background_runner(database: Database, settings: Settings, clock: Clock,
         retry = RetryPolicy(base=timedelta(seconds=30), max_attempts=5)
         drainers.append(Drainer(
             JOBS, lambda n: claim_jobs(database, owner, clock(), n, frozenset(handlers)),
-            lambda job: run_job(database, handlers, job, clock, retry), idle_poll_s=2.0))
+            lambda job: run_job(database, handlers, job, clock, retry),
+            idle_poll_s=JOB_POLL_S))
     runner = JobRunner(database, _periodic_jobs(database, settings, clock), drainers, owner)
     for woken in (MESSAGES, OFFERS, JOBS):
         if any(drainer.name == woken for drainer in drainers):

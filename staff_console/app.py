@@ -24,6 +24,7 @@ from staff_console.signed_in import (
 )
 from staff_console.views import (
     admin,
+    backfill,
     booking,
     diary,
     disruptions,
@@ -46,7 +47,7 @@ def mount_console(app: FastAPI) -> None:
     mount at /static/nhsuk)."""
     app.mount(f"{PREFIX}/static", StaticFiles(directory=CONSOLE_STATIC), name="console-static")
     for module in (sign_in, second_factor, worklist, vetting, requests, booking, diary,
-                   disruptions, intake, reports, simulations, admin):
+                   backfill, disruptions, intake, reports, simulations, admin):
         app.include_router(module.router)
     app.add_middleware(console_security, settings=settings_of(app))
     app.add_exception_handler(NotSignedIn, _signed_out)

@@ -38,6 +38,7 @@ CLERKS = frozenset({"clerk", "manager", "admin"})
 NAVIGATION = (("/staff/worklist", "Worklist", CLERKS),
               ("/staff/vetting", "Vetting", frozenset({"vetting"})),
               ("/staff/diary", "Diaries", CLERKS),
+              ("/staff/backfill", "Freed slots", CLERKS),
               ("/staff/disruptions", "Disruptions", CLERKS),
               ("/staff/intake", "New request", CLERKS),
               ("/staff/reports", "Reports", frozenset({"manager", "admin"})),

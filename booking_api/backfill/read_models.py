@@ -90,9 +90,10 @@ def trails_of_slot(db: Database, slot_id: int) -> list[Trail]:
     return [trail(db, freed_id) for freed_id in ids]
 
 
-def freed_slots(db: Database, state: FreedState | None = None,
+def freed_slots(db: Database, state: FreedState | str | None = None,
                 limit: int = 100) -> list[FreedSummary]:
-    """Freed slots, newest first (`state`: the clerks' list, say)."""
+    """Freed slots, newest first (`state`: the clerks' list, say; ValueError if unknown)."""
+    state = FreedState(state) if state else None
     with db.reading() as session:
         query = select(FreedSlot).order_by(col(FreedSlot.freed_at).desc(),
                                            col(FreedSlot.id).desc()).limit(limit)

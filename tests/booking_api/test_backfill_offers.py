@@ -355,3 +355,22 @@ def test_a_patient_past_the_weekly_offer_limit_is_passed_over_with_the_reason(
     assert len(offered_once) == 3 and len(passed_over) == 3
     assert all(o.state is OfferState.WITHDRAWN and "the limit is 1" in o.note
                for o in passed_over)
+
+
+def test_waves_stop_when_the_slot_comes_too_close_and_it_goes_to_the_clerks_list(
+        booking_engine, tiny_network, tiny_catalogue):
+    backfill = _world(booking_engine, tiny_network, tiny_catalogue, patients=6, wave_size=1)
+    slot = backfill.world.slots["S1-XR1"][0]
+    appointment = backfill.book(0, slot)
+    with backfill.db.reading() as session:
+        start = session.get(Appointment, appointment).start_at.replace(tzinfo=backfill.now.tzinfo)
+    backfill.now = start - timedelta(hours=3, minutes=10)
+    backfill.cancel(appointment)
+    backfill.run_jobs()
+    [offer] = [o for o in backfill.offers() if o.state is OfferState.OFFERED]
+    assert offer.expires_at == start - timedelta(hours=3)  # the last moment offers may run
+    backfill.run_jobs(start - timedelta(hours=3))
+    [freed] = backfill.freed()
+    assert freed.state is FreedState.CLERK_LIST and "too close" in freed.state_reason
+    assert [o.state for o in backfill.offers()].count(OfferState.OFFERED) == 0
+    assert {o.state for o in backfill.offers()} <= {OfferState.EXPIRED, OfferState.WITHDRAWN}

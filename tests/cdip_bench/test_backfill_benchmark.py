@@ -20,3 +20,12 @@ def test_the_backfill_benchmark_reports_every_figure_at_a_small_scale():
     assert figures["double_bookings"] == figures["naive_double_bookings"] == 0
     assert figures["rule_violations"] == figures["naive_rule_violations"] == 0
     assert figures["offers_sent"] > 0
+
+
+def test_over_several_seeds_each_figure_is_the_median_and_zero_targets_are_summed():
+    figures = backfill_benchmark(seed=2, sites="UHB-CHW", days=2, seeds=3)
+    assert figures["seeds"] == [2, 3, 4] and len(figures["per_seed"]) == 3
+    runs = [run["freed_slots"] for run in figures["per_seed"]]
+    assert figures["median_over_seeds"]["freed_slots"] == sorted(runs)[1]
+    assert figures["total_over_seeds"]["double_bookings"] == sum(
+        run["double_bookings"] for run in figures["per_seed"]) == 0

@@ -1,7 +1,7 @@
 """The console in Debian's Chromium against a live server: each clerk journey (vet, work
-the list, override a rule, book on a patient's behalf, block a slot) with axe-core finding
-no WCAG 2.2 A/AA violation on any page, at 1024 px and at 320 px. Screenshots of every page
-go to test-artifacts/console/ (git-ignored)."""
+the list, override a rule, book on a patient's behalf, block a slot, stop a freed slot's
+offers) with axe-core finding no WCAG 2.2 A/AA violation on any page, at 1024 px and at
+320 px. Screenshots of every page go to test-artifacts/console/ (git-ignored)."""
 
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ from tests.staff_console.console_world import (
     add_windowed_request,
     build_console_world,
 )
+from tests.staff_console.test_console_backfill import offered_slot
 
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "console"
 
@@ -230,6 +231,28 @@ def test_a_clerk_blocks_a_slot_in_a_sites_diary(browser: Browser, server: LiveSe
 
 
 @pytest.mark.parametrize("width", [1024, 320])
+def test_a_clerk_reads_a_freed_slots_trail_and_stops_its_offers(
+        browser: Browser, server: LiveServer, browser_world: ConsoleWorld, width: int) -> None:
+    freed_id = offered_slot(browser_world.url)
+    context = _context(browser, server, width)
+    visit = ConsoleVisit(context.new_page(), f"{width}px-backfill")
+    visit.sign_in("clerk")
+    visit.page.goto("/staff/backfill")  # at 320 px the link is under the header's "More"
+    visit.checked("freed-slots")
+    visit.page.get_by_role("link", name=f"Freed slot {freed_id}", exact=True).click()
+    visit.page.wait_for_url(f"**/staff/backfill/{freed_id}")
+    visit.checked("trail")
+    visit.press("Stop offers")
+    expect(visit.page.get_by_text("Enter why you are stopping the offers").first).to_be_visible()
+    visit.checked("stop-error")
+    visit.page.get_by_label("Reason (required)").first.fill("room closing early")
+    visit.press("Stop offers")
+    expect(visit.page.get_by_text("The offers are stopped")).to_be_visible()
+    visit.checked("stopped")
+    context.close()
+
+
+@pytest.mark.parametrize("width", [1024, 320])
 def test_a_manager_sets_up_two_step_sign_in(browser: Browser, server: LiveServer,
                                             browser_world: ConsoleWorld, width: int) -> None:
     username = f"b.manager{width}"
@@ -330,4 +353,56 @@ def test_a_manager_records_a_disruption_and_repairs_the_diary(
     visit.press("Apply the repair")
     expect(visit.page.get_by_text("Repair applied:")).to_be_visible()
     visit.checked("repair-applied")
+    context.close()
+
+
+@pytest.mark.parametrize("width", [1024, 320])
+def test_a_clerk_enters_a_paper_order_by_hand(browser: Browser, server: LiveServer,
+                                              width: int) -> None:
+    context = _context(browser, server, width)
+    visit = ConsoleVisit(context.new_page(), f"{width}px-intake")
+    visit.sign_in("clerk")
+    visit.page.goto("/staff/intake")
+    visit.checked("intake")
+    visit.press("Receive request")
+    visit.checked("intake-errors")
+    page = visit.page
+    page.get_by_label("NHS number").fill("999 000 0018" if width == 1024 else "999 000 0026")
+    page.get_by_label("First name").fill("Paper" if width == 1024 else "Written")
+    page.get_by_label("Last name").fill(f"Order{'a' if width == 1024 else 'b'}")
+    page.get_by_label("Day").fill("3" if width == 1024 else "9")
+    page.get_by_label("Month").fill("4")
+    page.get_by_label("Year").fill("1961")
+    page.get_by_label("Postcode").fill("B15 2TH")
+    page.get_by_label("Examination asked for").select_option("XCHES")
+    page.get_by_label("Routine").check()
+    page.get_by_label("Sent to").select_option("UHB-QE")
+    page.get_by_label("Referrer").fill("GP")
+    visit.press("Receive request")
+    page.wait_for_url(re.compile(r".*/staff/requests/\d+$"))
+    visit.checked("intake-received")
+    assert not [u for u in visit.urls if re.search(r"Paper|Written|Order|1961|B15|999", u)]
+    context.close()
+
+
+def test_an_admin_sees_the_staff_accounts(browser: Browser, server: LiveServer,
+                                          browser_world: ConsoleWorld) -> None:
+    engine = open_engine(browser_world.url)
+    try:
+        add_staff(engine, "b.admin", AccountRole.ADMIN)
+    finally:
+        engine.dispose()
+    context = _context(browser, server, 1024)
+    visit = ConsoleVisit(context.new_page(), "1024px-admin")
+    visit.sign_in("admin", "b.admin")
+    visit.page.wait_for_url("**/staff/second-factor")
+    visit.press("Set up two-step sign-in")
+    key = visit.page.locator("#key code").inner_text().replace(" ", "")
+    visit.page.get_by_label("6-digit code").fill(code_at(key, datetime.now(UTC)))
+    visit.press("Turn on two-step sign-in")
+    visit.page.goto("/staff/admin")
+    expect(visit.page.get_by_text("t.clerk").first).to_be_visible()
+    visit.checked("admin")
+    visit.page.goto("/staff/vetting")
+    visit.checked("role-refused")
     context.close()
