@@ -2,7 +2,9 @@
 
 A benchmark is a function in `cdip_bench` that returns a dict of figures; its keyword parameters
 (typed, with defaults) become the command's options, and every command gets `--json`. To add
-one, add a line to BENCHMARKS: command name -> "module:function".
+one, add a line to BENCHMARKS: command name -> "module:function". A benchmark's module is
+imported only when its command is asked for: importing them all made every `cdip` command,
+`make demo`'s steps included, pay seconds of start-up for code it never runs.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from typer.core import TyperCommand, TyperGroup
 
 BENCHMARKS: dict[str, str] = {
     "eligibility": "cdip_bench.eligibility:eligibility_benchmark",
@@ -37,8 +40,33 @@ BENCHMARKS: dict[str, str] = {
     "simulate": "cdip_bench.simulate:simulate_benchmark",
 }
 
+
+
+class LazyBenchmarks(TyperGroup):
+    """The `bench` group: lists BENCHMARKS, and builds a command (importing its module) only
+    when it is looked up."""
+
+    def list_commands(self, ctx: typer.Context) -> list[str]:
+        return list(BENCHMARKS)
+
+    def get_command(self, ctx: typer.Context, cmd_name: str) -> TyperCommand | TyperGroup | None:
+        target = BENCHMARKS.get(cmd_name)
+        if target is None:
+            return None
+        module, function = target.split(":")
+        run = getattr(importlib.import_module(module), function)
+        single = typer.Typer(add_completion=False)
+        single.command(cmd_name)(benchmark_command(cmd_name, run))
+        return typer.main.get_command(single)
+
+
 app = typer.Typer(help="Measure speed and quality; figures as a table or JSON.",
-                  no_args_is_help=True)
+                  no_args_is_help=True, cls=LazyBenchmarks)
+
+
+@app.callback()
+def bench() -> None:
+    """Measure speed and quality; figures as a table or JSON."""
 
 
 def print_figures(title: str, figures: dict[str, Any], as_json: bool) -> None:
@@ -75,13 +103,3 @@ def benchmark_command(name: str, run: Callable[..., dict[str, Any]]) -> Callable
     command.__annotations__ = {p.name: p.annotation for p in [*options, json_option]}
     command.__doc__ = run.__doc__
     return command
-
-
-def _register() -> None:
-    for name, target in BENCHMARKS.items():
-        module, function = target.split(":")
-        run = getattr(importlib.import_module(module), function)
-        app.command(name)(benchmark_command(name, run))
-
-
-_register()

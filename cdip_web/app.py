@@ -25,6 +25,7 @@ from booking_api.demo.leftovers import refuse_demo_leftovers
 from booking_api.outbox.policy import MessagePolicy
 from booking_api.routers import install_api
 from booking_api.search.index import SlotIndex
+from cdip_web.api_docs import serve_api_docs
 from cdip_web.callers import signed_in_caller
 from cdip_web.demo_messages import install_demo_pages
 from cdip_web.jobs import BackgroundJobs, warm_slot_index
@@ -61,8 +62,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=service_version(),
         summary="Book imaging examinations across the sites of an NHS imaging network.",
         lifespan=lifespan,
-        **({} if settings.docs_served else {"docs_url": None, "redoc_url": None,
-                                            "openapi_url": None}),
+        docs_url=None, redoc_url=None,  # /docs with local assets: cdip_web.api_docs
+        **({} if settings.docs_served else {"openapi_url": None}),
     )
     app.state.settings = settings
     app.state.database = database
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.access_policy = policy_from_settings(settings)
     app.state.slot_index = SlotIndex(catch_up_limit=settings.index_catch_up_limit)
     install_api(app)
+    serve_api_docs(app)
     mount_portal(app)
     mount_console(app)
     install_demo_pages(app)

@@ -78,7 +78,7 @@ def site_day(db: Database, site_id: str, day: date) -> SiteDay:
     """Every room of the site on one day (UK local), with its slots in time order.
 
     The busiest sites hold over a thousand slots a day, so the rows are read as plain
-    tuples (Core statements built once, no ORM objects) in four statements whatever the
+    tuples (Core statements built once, no ORM objects) in five statements whatever the
     size of the day, and each distinct time is converted once."""
     start, end = _utc_bounds(day, 1)
     with db.reading() as session:
@@ -88,8 +88,9 @@ def site_day(db: Database, site_id: str, day: date) -> SiteDay:
             raise NotFound("site", site_id, "site")
         rooms = connection.execute(_ROOMS, {"site_id": site_id}).all()
         sessions = defaultdict(list)
-        for room_id, period, template in connection.execute(
-                _DAY_SESSIONS, {"site_id": site_id, "day": day}):
+        for room_id, period, template in sorted(
+                connection.execute(_DAY_SESSIONS, {"site_id": site_id, "day": day}),
+                key=lambda row: row[1].start):  # in the day's order, not the codes'
             sessions[room_id].append(f"{period.value}: {template or 'no template'}")
         bounds = {"site_id": site_id, "start": start, "end": end}
         slots = connection.execute(_DAY_SLOTS, bounds).all()
@@ -124,8 +125,7 @@ _ROOMS = (select(Room.room_id, Room.name, Room.modality)
 _DAY_SESSIONS = (select(DiarySession.room_id, DiarySession.period, DiarySession.template_id)
                  .join(Room, Room.room_id == DiarySession.room_id)
                  .where(Room.site_id == bindparam("site_id"),
-                        DiarySession.session_date == bindparam("day"))
-                 .order_by(DiarySession.period))
+                        DiarySession.session_date == bindparam("day")))
 _DAY_SLOTS = (select(Slot.id, Slot.room_id, type_coerce(Slot.start_at, _PLAIN_TIME),
                      type_coerce(Slot.end_at, _PLAIN_TIME), Slot.status, Slot.families)
               .where(Slot.site_id == bindparam("site_id"),

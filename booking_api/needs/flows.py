@@ -9,16 +9,18 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
+from booking_api.appointments.models import Appointment
 from booking_api.audit.services import Actor, record_audit
 from booking_api.core.db import Database
+from booking_api.network.models import Room, Site
 from booking_api.patients.models import Patient
 from booking_api.requests.models import Request
 from booking_api.requests.rule_facts import encode_fact, recorded_facts
 from booking_api.requests.rules_models import RequestFact
 from booking_api.requests.services import get_request
-from domain.lifecycle import RequestState
+from domain.lifecycle import AppointmentState, RequestState
 from domain.patient_needs import PatientNeeds, offers_chaperone
 
 NEEDS_OPEN_STATES = frozenset({RequestState.RECEIVED, RequestState.JUSTIFIED,
@@ -45,9 +47,18 @@ def needs_on_record(db: Database, patient_id: int, request_id: int) -> NeedsOnRe
         return NeedsOnRecord(_needs_of(patient, chaperone), offers_chaperone(request.exam_code))
 
 
+@dataclass(frozen=True)
+class NeedsRecorded:
+    site_name: str | None
+    """The site of the request's live (held or booked) appointment, if any."""
+    site_lacks: tuple[str, ...]
+    """What the patient now needs that that site does not have ('step-free access'...)."""
+
+
 def record_needs(db: Database, patient_id: int, request_id: int, needs: PatientNeeds,
-                 actor: Actor) -> None:
-    """Record the needs (replacing the patient's previous ones) in one transaction."""
+                 actor: Actor) -> NeedsRecorded:
+    """Record the needs (replacing the patient's previous ones) in one transaction, and say
+    what the site of an appointment already made lacks (the patient should move it)."""
     with db.transaction() as session:
         patient, request = _patient_and_request(session, patient_id, request_id)
         if RequestState(request.state) not in NEEDS_OPEN_STATES:
@@ -65,6 +76,22 @@ def record_needs(db: Database, patient_id: int, request_id: int, needs: PatientN
         record_audit(session, actor, "patient.needs", "patient", patient_id,
                      before=asdict(before), after={**asdict(needs),
                                                    "request_id": request_id})
+        return _site_check(session, request_id, needs)
+
+
+def _site_check(session: Session, request_id: int, needs: PatientNeeds) -> NeedsRecorded:
+    site = session.exec(
+        select(Site).join(Room, col(Room.site_id) == Site.site_id)
+        .join(Appointment, col(Appointment.room_id) == Room.room_id)
+        .where(Appointment.request_id == request_id,
+               col(Appointment.state).in_((AppointmentState.HELD, AppointmentState.BOOKED)))
+    ).first()
+    if site is None:
+        return NeedsRecorded(None, ())
+    lacks = tuple(need for need, missing in (
+        ("step-free access", needs.step_free and not site.step_free),
+        ("a hoist", needs.hoist and not site.hoist)) if missing)
+    return NeedsRecorded(site.name, lacks)
 
 
 def _patient_and_request(session: Session, patient_id: int,

@@ -1,5 +1,6 @@
 """Read-only look-ups of reference data that patient-facing pages show: a site's access
-notes, an exam's preparation and length, where an appointment takes place. Never writes."""
+notes, address, phone and where to report, an exam's preparation and length, where an
+appointment takes place. Never writes."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from booking_api.network.models import ExamType, Room, Site
+from domain.site_visits import SiteVisit, site_visits
 from domain.vocabulary import SiteKind
 
 
@@ -22,6 +24,39 @@ class SiteDetails:
     step_free: bool
     parking: str
     public_transport: str
+    lat: float | None = None
+    lon: float | None = None
+    visit: SiteVisit | None = None
+    """Address, phone and where to report (`domain.site_visits`); None: not on file."""
+
+    @property
+    def town(self) -> str:
+        return self.visit.town if self.visit else ""
+
+    @property
+    def full_address(self) -> str:
+        """The address for a calendar or a satnav (name and district when not on file)."""
+        if self.visit is None:
+            return f"{self.name}, {self.postcode_district}"
+        return self.visit.full_address(self.name)
+
+    @property
+    def map_link(self) -> str | None:
+        if self.visit is None or self.lat is None or self.lon is None:
+            return None
+        return self.visit.map_link(self.lat, self.lon)
+
+    def matches(self, words: str) -> bool:
+        """Whether a patient's search (a name, a town or a postcode, any case; a postcode
+        with or without its space, or only its first part) finds this site."""
+        wanted = " ".join(words.lower().split())
+        if not wanted:
+            return True
+        compact = wanted.replace(" ", "")
+        postcode = (self.visit.postcode if self.visit else self.postcode_district).lower()
+        return (wanted in self.name.lower() or wanted in self.town.lower()
+                or postcode.replace(" ", "").startswith(compact)
+                or compact == self.postcode_district.lower())
 
 
 @dataclass(frozen=True)
@@ -60,4 +95,5 @@ def _site(row: Site) -> SiteDetails:
                        postcode_district=row.postcode_district,
                        community_diagnostic_centre=row.kind is SiteKind.CDC,
                        step_free=row.step_free, parking=row.parking,
-                       public_transport=row.public_transport)
+                       public_transport=row.public_transport, lat=row.lat, lon=row.lon,
+                       visit=site_visits().get(row.site_id))

@@ -27,6 +27,7 @@ from booking_api.patients.models import ContactPreference, Patient
 from booking_api.requests.models import Request
 from domain.exams import ExamType, exam_catalogue
 from domain.lifecycle import AppointmentState
+from domain.site_visits import site_visits
 from notifications.contact_code import CODE_MINUTES, contact_code_sms
 from notifications.events import MessageEvent
 from notifications.notice import AppointmentNotice, ServiceDetails, Venue
@@ -302,7 +303,11 @@ def booking_sequence(session: Session, appointment: Appointment) -> int:
 
 
 def venue_of(site: Site) -> Venue:
-    return Venue(name=site.name, address=f"{site.name}, {site.postcode_district}",
+    """The site as messages and calendar events name it: its full address and postcode
+    (`domain.site_visits`), or its name and postcode district when that is not on file."""
+    visit = site_visits().get(site.site_id)
+    address = visit.full_address(site.name) if visit else f"{site.name}, {site.postcode_district}"
+    return Venue(name=site.name, address=address,
                  parking=site.parking, public_transport=site.public_transport,
                  step_free=site.step_free, lat=site.lat, lon=site.lon)
 

@@ -5,11 +5,12 @@ a clinician's review (the page then says who will contact them)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, func, select
 
 from booking_api.core.db import Database
+from booking_api.network.models import ExamType
 from booking_api.questionnaires.models import QuestionnaireResponse
 from booking_api.requests.models import Request
 from booking_api.requests.rule_facts import recorded_facts, request_facts, request_overrides
@@ -79,3 +80,41 @@ def _on_record(questionnaire: Questionnaire, recorded: dict[str, object]) -> boo
     if questionnaire.returned_fact:
         return questionnaire.returned_fact in recorded
     return all(q.fact in recorded for q in questionnaire.questions if q.fact)
+
+
+@dataclass(frozen=True)
+class AnswersToReview:
+    """A request held by a patient's answer until a clinician has talked to them."""
+
+    request_id: int
+    exam_name: str
+    reviewers: tuple[str, ...]
+    answered_at: datetime
+
+
+REVIEW_LIST_LIMIT = 100
+
+
+def answers_to_review(db: Database, today: date | None = None,
+                      limit: int = REVIEW_LIST_LIMIT) -> tuple[AnswersToReview, ...]:
+    """Requests whose patient's answers a radiographer or radiologist must review before
+    booking, oldest answers first: those the review rules fail on now (an override or a
+    recorded review clears them)."""
+    on = today or today_in_london()
+    with db.reading() as session:
+        candidates = session.exec(
+            select(Request, ExamType.name, func.min(QuestionnaireResponse.answered_at))
+            .join(QuestionnaireResponse, QuestionnaireResponse.request_id == Request.id)
+            .join(ExamType, ExamType.code == Request.exam_code)
+            .where(col(Request.state).in_((RequestState.JUSTIFIED, RequestState.WAITING)))
+            .group_by(Request.id, ExamType.name)
+            .order_by(func.min(QuestionnaireResponse.answered_at), Request.id)).all()
+        rows = []
+        for request, exam_name, answered_at in candidates:
+            reviewers = questions_of(session, request, on).reviewers
+            if reviewers:
+                assert request.id is not None
+                rows.append(AnswersToReview(request.id, exam_name, reviewers, answered_at))
+            if len(rows) >= limit:
+                break
+        return tuple(rows)

@@ -47,8 +47,10 @@ from reporting.waiting_list import BAND_LABELS, waiting_bands, waiting_list
 
 logger = logging.getLogger(__name__)
 TREND_MONTHS = 12
-KEPT_DASHBOARDS = 16
-KEPT_RECORDS = 8
+KEPT_DASHBOARDS = 64
+"""Computed dashboards kept (a few tables each): every view a manager flips between."""
+KEPT_RECORDS = 16
+"""Prepared records kept, per trust and modality (together no bigger than a few whole ones)."""
 _S = RequestState
 
 

@@ -5,6 +5,7 @@ slot index in a short read session. Offers, not promises: taking a time re-check
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -43,16 +44,21 @@ class PatientSearch:
     patient_id: int
     now: datetime
 
-    def sites(self, compare: str) -> list[SiteChoice]:
-        """Every site with a free time, soonest or nearest first, or by name."""
+    def sites(self, compare: str, search: str = "") -> list[SiteChoice]:
+        """Every site with a free time that `search` finds (a name, town or postcode; blank:
+        all): soonest first (sites whose earliest day is the same, nearest first), nearest
+        first, or by name."""
         sort = SortOrder.NEAREST if compare == "nearest" else SortOrder.SOONEST
         with self.db.reading() as session:
             summaries = self._search(session, SearchQuery(sort=sort, limit=1)).sites
             details = sites_by_id(session, [s.site_id for s in summaries])
         choices = [SiteChoice(details[s.site_id], s.earliest_start, s.distance_km)
-                   for s in summaries if s.site_id in details]
+                   for s in summaries
+                   if s.site_id in details and details[s.site_id].matches(search)]
         if compare == "site":
             choices.sort(key=lambda c: c.details.name)
+        elif compare != "nearest":
+            choices.sort(key=_soonest_then_nearest)
         return choices
 
     def dates(self, site_id: str, start: date | None) -> tuple[list[date], bool]:
@@ -81,6 +87,12 @@ class PatientSearch:
     def _search(self, session: Session, query: SearchQuery) -> SearchResult:
         return search_slots(session, self.index, self.request_id, query, now=self.now,
                             patient_id=self.patient_id)
+
+
+def _soonest_then_nearest(choice: SiteChoice) -> tuple[date, float, str]:
+    """The earliest day the patient sees, then distance: 9am and 4pm on one day tie."""
+    distance = choice.distance_km if choice.distance_km is not None else math.inf
+    return local_date(choice.earliest_start), distance, choice.details.name
 
 
 def site_details(db: Database, site_id: str) -> SiteDetails | None:

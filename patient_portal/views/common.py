@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse
 
 from booking_api.appointments.read_models import PatientBooking, patient_booking
+from booking_api.appointments.visit_guide import visit_guide
 from booking_api.core.app_state import database_of
 from booking_api.core.db import Database
 from booking_api.search.offers import PatientSearch
@@ -48,9 +49,9 @@ def booking_of(request: Request, patient: PortalPatient,
 
 
 def page_values(booking: PatientBooking) -> dict[str, object]:
-    """What every page about a booking shows."""
+    """What every page about a booking shows, with where and when to go."""
     return {"reference": booking.reference, "exam": booking.exam, "site": booking.site,
-            "start": booking.start}
+            "start": booking.start, "guide": visit_guide(booking)}
 
 
 class CannotBookOnline(Exception):

@@ -5,6 +5,7 @@ confirmed."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
@@ -32,13 +33,17 @@ from patient_portal.views.common import (
 
 router = APIRouter(include_in_schema=False)
 Form = Annotated[FormData, Depends(posted_form)]
-ORDER_HINTS = {"soonest": "Listed by the earliest free date.",
+ORDER_HINTS = {"soonest": "Listed by the earliest free date, then by distance from your home "
+                           "area.",
                "nearest": "Listed by distance from your home area, nearest first.",
                "site": "Listed by name."}
 SITES_FIRST_SHOWN = 10
 """Sites on the first view of a long list; the rest are one link away."""
 SITES_NOT_WORTH_HIDING = 5
 """A list only this much longer is shown whole."""
+SEARCH_MAX = 60
+SEARCHABLE_TEXT = re.compile(r"[\w\s'’.,&()-]+")
+"""What a site name, town or postcode can contain."""
 
 
 @router.get("/change")
@@ -205,16 +210,32 @@ def _compare(request: Request) -> str:
 
 
 def _sites(request: Request, patient: PortalPatient, errors: dict[str, str]) -> Response:
-    sites = searcher(request, patient).sites(_compare(request))
+    search, problem = _site_search(request)
+    if problem:
+        errors = {**errors, "site-search": problem}
+        search = ""
+    sites = searcher(request, patient).sites(_compare(request), search)
     chosen = journey(request).get("site")
     shown = sites
-    if request.query_params.get("all") != "1" and not errors \
+    if request.query_params.get("all") != "1" and not errors and not search \
             and len(sites) > SITES_FIRST_SHOWN + SITES_NOT_WORTH_HIDING:
         shown = sites[:SITES_FIRST_SHOWN]
         shown += [s for s in sites[SITES_FIRST_SHOWN:] if s.details.site_id == chosen]
     return render(request, "portal/sites.jinja", {
         "sites": shown, "chosen": chosen, "order_hint": ORDER_HINTS[_compare(request)],
+        "search": search, "search_typed": request.query_params.get("q", "")[:SEARCH_MAX],
         "more_sites": len(sites) if len(shown) < len(sites) else None}, errors=errors)
+
+
+def _site_search(request: Request) -> tuple[str, str | None]:
+    """The words the patient searched the sites for, or the problem with them."""
+    words = " ".join(request.query_params.get("q", "").split())
+    if len(words) > SEARCH_MAX:
+        return "", f"Search must be {SEARCH_MAX} characters or fewer"
+    if words and not SEARCHABLE_TEXT.fullmatch(words):
+        return "", ("Search must only include letters, numbers, spaces, hyphens and "
+                    "apostrophes")
+    return words, None
 
 
 def _dates(request: Request, patient: PortalPatient, start: date | None,

@@ -73,11 +73,16 @@ def read_needs(form: FormData, chaperone_offered: bool) -> PatientNeeds | Errors
 
 def _record(request: Request, patient: PortalPatient, needs: PatientNeeds) -> Response:
     try:
-        record_needs(database(request), patient.patient_id, patient.request_id, needs,
-                     patient.principal.actor)
+        recorded = record_needs(database(request), patient.patient_id, patient.request_id,
+                                needs, patient.principal.actor)
     except NeedsRefused:
         return see_other("/home")
-    tell_next_page(request, RECORDED)
+    notice = RECORDED
+    if recorded.site_lacks:
+        notice += (f" {recorded.site_name}, where your appointment is, does not have "
+                   f"{' or '.join(recorded.site_lacks)}. Change your appointment to a place "
+                   "that has what you need.")
+    tell_next_page(request, notice)
     return see_other("/home")
 
 

@@ -14,6 +14,7 @@ from booking_api.console.catalogue import exam_choices
 from booking_api.console.records import request_record
 from booking_api.console.worklist import WorklistFilters, worklist_page
 from booking_api.core.errors import InvalidInput, NotFound
+from booking_api.questionnaires.read_models import answers_to_review
 from booking_api.requests.flows import VettingProtocol
 from booking_api.requests.services import RequestChangeRefused, RequestNotFound
 from domain.lifecycle import RequestState
@@ -49,8 +50,8 @@ def queue(request: Request, staff: Vetter) -> Response:
             "link": {"href": "/staff/vetting", "text": "First page"}}, staff=staff, status=400)
     next_link = f"/staff/vetting?after={page.next_cursor}" if page.next_cursor else None
     return render(request, "staff/vetting_queue.jinja", {
-        "page": page, "next_link": next_link, "notice": notice_for_this_page(request)},
-        staff=staff)
+        "page": page, "next_link": next_link, "notice": notice_for_this_page(request),
+        "to_review": answers_to_review(database(request), today(request))}, staff=staff)
 
 
 @router.get("/{request_id}", response_class=HTMLResponse)

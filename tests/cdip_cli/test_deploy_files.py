@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import typer.main
 import yaml
+from typer.core import TyperGroup
 
 from booking_api.api import health
 from booking_api.core.config import Settings
@@ -24,15 +25,18 @@ HEALTH_PATHS = {route.path for route in health.router.routes}
 
 
 def _command_exists(words: list[str]) -> bool:
+    """Whether `words` name a command (not a group), looked up as the CLI itself does
+    (groups import their modules on lookup)."""
     command = typer.main.get_command(app)
     for word in words[1:]:
         if word.startswith("-"):
             break
-        sub = getattr(command, "commands", {}).get(word)
-        if sub is None:
+        if not isinstance(command, TyperGroup):
             return False
-        command = sub
-    return not hasattr(command, "commands")
+        command = command.get_command(typer.Context(command), word)
+        if command is None:
+            return False
+    return not isinstance(command, TyperGroup)
 
 
 def test_compose_runs_every_part_of_the_deployment() -> None:

@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select, update
 
+from booking_api.appointments.models import Appointment
+from booking_api.network.models import Site
+from booking_api.slots.models import Slot
 from tests.patient_portal.page_client import PageClient
-from tests.patient_portal.portal_world import PortalWorld
+from tests.patient_portal.portal_world import PortalWorld, book_late_slot, portal_engine
 from tests.patient_portal.question_world import add_questioned_patient
 
 
@@ -54,3 +58,38 @@ def test_a_chaperone_is_offered_for_a_transvaginal_scan_only(pages: PageClient,
     login = add_questioned_patient(portal_world, 31, "UPELV")
     pages.sign_in(login)
     assert "A chaperone" in pages.get("/your-needs").text
+
+
+def test_a_need_the_booked_site_lacks_is_pointed_out(pages: PageClient,
+                                                     portal_world: PortalWorld) -> None:
+    login = portal_world.patients[4]
+    book_late_slot(portal_world, login)
+    site_id = _booked_site(portal_world, login.request_id)
+    _set_hoist(portal_world, site_id, False)
+    try:
+        pages.sign_in(login)
+        pages.get("/your-needs")
+        response = pages.post("/your-needs", {"needs": "hoist"})
+    finally:
+        _set_hoist(portal_world, site_id, True)
+    assert "where your appointment is, does not have a hoist" in response.text
+
+
+def _booked_site(world: PortalWorld, request_id: int) -> str:
+    engine = portal_engine(world)
+    try:
+        with engine.connect() as connection:
+            return connection.scalar(select(Slot.site_id).join(
+                Appointment, Appointment.slot_id == Slot.id).where(
+                Appointment.request_id == request_id))
+    finally:
+        engine.dispose()
+
+
+def _set_hoist(world: PortalWorld, site_id: str, hoist: bool) -> None:
+    engine = portal_engine(world)
+    try:
+        with engine.begin() as connection:
+            connection.execute(update(Site).where(Site.site_id == site_id).values(hoist=hoist))
+    finally:
+        engine.dispose()

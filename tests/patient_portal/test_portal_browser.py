@@ -86,7 +86,8 @@ def test_changing_an_appointment_keeps_the_old_one_until_the_new_time_is_confirm
     visit.follow("Change the date, time or place")
     visit.choose_time()
     visit.checked("check-change", always=True)
-    assert appointment_states(portal_world, login) == ["booked"]
+    expect(page.get_by_text("We are holding this time for you until")).to_be_visible()
+    assert appointment_states(portal_world, login) == ["booked", "held"]  # both, until confirmed
     visit.press("Confirm change")
     visit.expect_heading("Appointment changed")
     visit.checked("changed", always=True)

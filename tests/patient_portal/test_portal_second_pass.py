@@ -4,6 +4,7 @@ NHS-styled error pages, true words about messages, and the calendar event's deta
 
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import datetime, timedelta
 
@@ -303,3 +304,78 @@ def test_the_calendar_event_has_a_reminder_alarm(
     (alarm,) = event.walk("VALARM")
     assert str(alarm["ACTION"]) == "DISPLAY"
     assert alarm.decoded("TRIGGER") < timedelta(0)
+
+
+SEARCHERS = itertools.count(1900)
+
+
+def _sites_page(pages: PageClient, world: PortalWorld, number: int, compare: str = "soonest",
+                query: str | None = None):
+    pages.sign_in(add_patient(world, number if number != 1801 else next(SEARCHERS)))
+    pages.get("/compare")
+    pages.post("/compare", {"compare": compare})
+    return pages.get("/site" if query is None else f"/site?q={query}")
+
+
+@pytest.mark.parametrize(("query", "found"), [
+    ("Heartlands", ["UHB-HGH"]), ("heartlands hospital", ["UHB-HGH"]),
+    ("B9 5SS", ["UHB-HGH"]), ("b95ss", ["UHB-HGH"]), ("B8", ["UHB-WWH"]),
+    ("Washwood", ["UHB-WWH"]),
+], ids=["name", "name-lower", "postcode", "postcode-compact", "district", "part-name"])
+def test_sites_can_be_searched_by_name_or_postcode(
+        pages: PageClient, portal_world: PortalWorld, query: str, found: list[str]) -> None:
+    _sites_page(pages, portal_world, 1801, query=query)
+    assert pages.radio_values("site") == found
+
+
+def test_sites_can_be_searched_by_town(pages: PageClient, portal_world: PortalWorld) -> None:
+    _sites_page(pages, portal_world, 1802, query="birmingham")
+    assert sorted(pages.radio_values("site")) == ["UHB-HGH", "UHB-QE", "UHB-WWH"]
+
+
+def test_a_search_that_finds_nothing_says_so_and_offers_every_site(
+        pages: PageClient, portal_world: PortalWorld) -> None:
+    page = _sites_page(pages, portal_world, 1803, query="Shrewsbury")
+    assert "No sites with free appointments match “Shrewsbury”" in page.text
+    assert 'href="/site">Show all sites' in page.text
+
+
+def test_a_search_too_long_is_refused_naming_the_field(
+        pages: PageClient, portal_world: PortalWorld) -> None:
+    page = _sites_page(pages, portal_world, 1804, query="x" * 61)
+    assert pages.title().startswith("Error: ")
+    assert 'href="#site-search"' in page.text and "60 characters or fewer" in page.text
+
+
+def test_soonest_sites_on_the_same_day_are_listed_nearest_first(
+        pages: PageClient, portal_world: PortalWorld) -> None:
+    _sites_page(pages, portal_world, 1805, compare="nearest")
+    nearest = pages.radio_values("site")
+    _sites_page(pages, portal_world, 1806, compare="soonest")
+    assert pages.radio_values("site") == nearest
+
+
+def test_the_site_list_shows_the_earliest_time_not_only_the_day(
+        pages: PageClient, portal_world: PortalWorld) -> None:
+    page = _sites_page(pages, portal_world, 1807)
+    assert re.search(r"Earliest appointment: \d{1,2}(:\d\d)?[ap]m on ", page.text)
+
+
+def test_the_calendar_event_gives_the_full_address_with_postcode(
+        pages: PageClient, portal_world: PortalWorld) -> None:
+    _book_first_time(pages, portal_world, 1811)
+    (event,) = Calendar.from_ical(pages.get("/appointment.ics").content).walk("VEVENT")
+    assert re.search(r", [A-Z][\w -]+ [A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}$", str(event["LOCATION"]))
+
+
+def test_the_appointment_says_where_and_when_to_go(
+        pages: PageClient, portal_world: PortalWorld) -> None:
+    _book_first_time(pages, portal_world, 1812)
+    page = " ".join(pages.get("/appointment").text.split())
+    assert re.search(r"Arrive by <strong>\d{1,2}(:\d\d)?[ap]m</strong>, 10 minutes before", page)
+    assert re.search(r"[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}</p>", page)  # the full postcode
+    assert 'href="https://www.openstreetmap.org/?mlat=' in page
+    assert "When you arrive, go to:" in page
+    assert re.search(r"call 0121 496 \d{4}", page)
+    assert "<h2>What happens during the test</h2>" in page
+    assert "A radiographer will take you to the X-ray room" in page

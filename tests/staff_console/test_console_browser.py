@@ -354,3 +354,55 @@ def test_a_manager_records_a_disruption_and_repairs_the_diary(
     expect(visit.page.get_by_text("Repair applied:")).to_be_visible()
     visit.checked("repair-applied")
     context.close()
+
+
+@pytest.mark.parametrize("width", [1024, 320])
+def test_a_clerk_enters_a_paper_order_by_hand(browser: Browser, server: LiveServer,
+                                              width: int) -> None:
+    context = _context(browser, server, width)
+    visit = ConsoleVisit(context.new_page(), f"{width}px-intake")
+    visit.sign_in("clerk")
+    visit.page.goto("/staff/intake")
+    visit.checked("intake")
+    visit.press("Receive request")
+    visit.checked("intake-errors")
+    page = visit.page
+    page.get_by_label("NHS number").fill("999 000 0018" if width == 1024 else "999 000 0026")
+    page.get_by_label("First name").fill("Paper" if width == 1024 else "Written")
+    page.get_by_label("Last name").fill(f"Order{'a' if width == 1024 else 'b'}")
+    page.get_by_label("Day").fill("3" if width == 1024 else "9")
+    page.get_by_label("Month").fill("4")
+    page.get_by_label("Year").fill("1961")
+    page.get_by_label("Postcode").fill("B15 2TH")
+    page.get_by_label("Examination asked for").select_option("XCHES")
+    page.get_by_label("Routine").check()
+    page.get_by_label("Sent to").select_option("UHB-QE")
+    page.get_by_label("Referrer").fill("GP")
+    visit.press("Receive request")
+    page.wait_for_url(re.compile(r".*/staff/requests/\d+$"))
+    visit.checked("intake-received")
+    assert not [u for u in visit.urls if re.search(r"Paper|Written|Order|1961|B15|999", u)]
+    context.close()
+
+
+def test_an_admin_sees_the_staff_accounts(browser: Browser, server: LiveServer,
+                                          browser_world: ConsoleWorld) -> None:
+    engine = open_engine(browser_world.url)
+    try:
+        add_staff(engine, "b.admin", AccountRole.ADMIN)
+    finally:
+        engine.dispose()
+    context = _context(browser, server, 1024)
+    visit = ConsoleVisit(context.new_page(), "1024px-admin")
+    visit.sign_in("admin", "b.admin")
+    visit.page.wait_for_url("**/staff/second-factor")
+    visit.press("Set up two-step sign-in")
+    key = visit.page.locator("#key code").inner_text().replace(" ", "")
+    visit.page.get_by_label("6-digit code").fill(code_at(key, datetime.now(UTC)))
+    visit.press("Turn on two-step sign-in")
+    visit.page.goto("/staff/admin")
+    expect(visit.page.get_by_text("t.clerk").first).to_be_visible()
+    visit.checked("admin")
+    visit.page.goto("/staff/vetting")
+    visit.checked("role-refused")
+    context.close()

@@ -43,6 +43,8 @@ def test_the_patients_mri_answers_are_shown_with_the_one_needing_review(
     assert "<strong>Yes (needs review)</strong>" in page
     assert "mri-safety-review" in page
     assert f"patient:{patient_id} (mri-safety questionnaire #" in page
+    queue = staff.get("/staff/vetting").text
+    assert f'href="/staff/requests/{request_id}#answers">Request {request_id}</a>' in queue
 
 
 def test_the_patients_needs_are_shown_among_the_access_needs(staff: StaffClient,

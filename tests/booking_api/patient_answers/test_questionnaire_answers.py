@@ -12,7 +12,7 @@ from booking_api.audit.models import AuditEvent
 from booking_api.core.db import transaction
 from booking_api.questionnaires.flows import AnswersRefused, record_answers, submit_answers
 from booking_api.questionnaires.models import QuestionnaireResponse
-from booking_api.questionnaires.read_models import patient_questions
+from booking_api.questionnaires.read_models import answers_to_review, patient_questions
 from booking_api.requests.flows import record_request_fact
 from booking_api.requests.models import Request
 from booking_api.requests.rules_models import RequestFact
@@ -146,3 +146,16 @@ def test_answers_that_cannot_be_taken_are_refused_and_change_nothing(engine, db,
                        actor_of(patient_id), TODAY)
     with transaction(engine) as session:
         assert len(session.exec(select(RequestFact)).all()) == before
+
+
+def test_answers_to_review_are_listed_until_the_radiographer_records_the_outcome(
+        engine, db, patient_requests):
+    request_id = patient_requests["MBRAI"][1]
+    answer(db, patient_requests["MBRAI"], MRI_SAFETY, {**ALL_NO_MRI, "pacemaker": "yes"})
+    answer(db, patient_requests["CCHEC"], CONTRAST, ALL_NO_CONTRAST)
+    listed = answers_to_review(db, TODAY)
+    assert [(r.request_id, r.reviewers) for r in listed] == [(request_id, ("radiographer",))]
+    with transaction(engine) as session:
+        record_request_fact(session, request_id, "mri_safety_review_needed", False,
+                            RADIOGRAPHER, TODAY)
+    assert answers_to_review(db, TODAY) == ()
