@@ -1,3 +1,4 @@
-"""The synthetic history of a network (for backtests and benchmarks); the what-if engine,
-its scenarios and KPI reports are planned (issue 19). May import `domain`, `slot_rules`,
-`forecasting` and `optimiser`, never the database."""
+"""The synthetic history of a network (for backtests and benchmarks) and the what-if engine
+(`simulations.whatif`: scenarios, replications, managers' figures; docs/what-if.md). May
+import `domain`, `slot_rules`, `forecasting`, `optimiser` and `reporting`, never the
+database."""

@@ -69,11 +69,15 @@ class Gathered:
 
 
 def gather_and_rank(session: Session, slot: Slot, now: datetime,
-                    ranking_policy: BackfillPolicy, *, limit: int) -> Gathered:
-    """The ranked candidates for `slot` (at most `limit`, each appointable today). The
-    slot's rows and rule tables are made once and asked of every candidate."""
+                    ranking_policy: BackfillPolicy, *, limit: int,
+                    let_go: int | None = None) -> Gathered:
+    """The ranked candidates for `slot` (at most `limit`, each appointable today), never
+    the request whose appointment `let_go` just gave the slot up. The slot's rows and rule
+    tables are made once and asked of every candidate."""
     room, site, diary = _places(session, slot)
-    shortlist = _shortlist(session, slot, ranking_policy.min_days_sooner)
+    leaving = session.get(Appointment, let_go) if let_go else None
+    shortlist = [row for row in _shortlist(session, slot, ranking_policy.min_days_sooner)
+                 if leaving is None or row.request_id != leaving.request_id]
     facts = load_many_request_facts(session, [row.request_id for row in shortlist])
     risks = _dna_risks(session, {f.patient.id for f in facts.values()}, now)
     freed = _FreedRuns(session, slot, room, site)

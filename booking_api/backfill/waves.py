@@ -27,6 +27,7 @@ from booking_api.backfill.trigger import OFFERS_WRITTEN, WAVE_JOB
 from booking_api.core.columns import utc_now
 from booking_api.jobs.queue import enqueue
 from booking_api.patients.models import ContactPreference, Patient
+from booking_api.short_notice.models import ShortNoticeEntry
 from booking_api.slots.models import Slot
 from domain.lifecycle import SlotStatus
 
@@ -79,13 +80,15 @@ def send_wave(session: Session, freed: FreedSlot, slot: Slot, now: datetime,
     wave = freed.wave + 1
     expires = min(now + policy.offer_time, slot.start_at - policy.min_notice)
     counts = _OfferCounts.read(session, {offer.patient_id for offer in queued}, now)
+    notice = _notice_asked(session, [offer.request_id for offer in queued])
     judged: dict[int, str | None] = {}
     sent: list[tuple[BackfillOffer, list[str]]] = []
     for index, offer in enumerate(queued):
         if len(sent) >= size:
             break
         channels = contact_channels(counts.patients[offer.patient_id])
-        why_not = counts.why_not(offer.patient_id, policy)
+        why_not = counts.why_not(offer.patient_id, policy) or _too_short_notice(
+            notice.get(offer.request_id, 0), slot, expires)
         if why_not is None:
             if offer.request_id not in judged:
                 ahead = [o.request_id for o in queued[index:] if o.request_id not in judged
@@ -150,7 +153,8 @@ def close(freed: FreedSlot, state: FreedState, reason: str) -> None:
 
 def _rank(session: Session, freed: FreedSlot, slot: Slot, now: datetime,
           policy: OfferPolicy) -> None:
-    gathered = gather_and_rank(session, slot, now, policy.ranking, limit=policy.max_candidates)
+    gathered = gather_and_rank(session, slot, now, policy.ranking, limit=policy.max_candidates,
+                               let_go=freed.appointment_id)
     rows = []
     for ranked in gathered.ranking.ranked:
         candidate = ranked.candidate
@@ -203,6 +207,25 @@ class _OfferCounts:
     def offered(self, patient_id: int) -> None:
         self.this_week[patient_id] = self.this_week.get(patient_id, 0) + 1
         self.live[patient_id] = self.live.get(patient_id, 0) + 1
+
+
+def _notice_asked(session: Session, request_ids: list[int]) -> dict[int, int]:
+    """The notice (hours) each request's patient asked for on the short-notice list."""
+    if not request_ids:
+        return {}
+    return {request_id: hours or 0 for request_id, hours in session.execute(
+        select(ShortNoticeEntry.request_id, ShortNoticeEntry.notice_hours).where(
+            col(ShortNoticeEntry.request_id).in_(sorted(set(request_ids))),
+            ShortNoticeEntry.active))}
+
+
+def _too_short_notice(hours: int, slot: Slot, expires: datetime) -> str | None:
+    """The ranking checked the patient's notice when the slot was freed; a later wave may be
+    too late for it: an acceptance may come until the offer expires."""
+    if hours and slot.start_at - expires < timedelta(hours=hours):
+        return (f"the slot is now closer than the {hours} hours' notice the patient asked "
+                "for")
+    return None
 
 
 def _patients(session: Session, patient_ids: set[int]) -> dict[int, Patient]:

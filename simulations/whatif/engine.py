@@ -72,7 +72,7 @@ class _Run:
         self.p_fill = self.policy.backfill_model.p_fill(np.arange(self.horizon + 1))
 
     def run(self) -> ReplicationResult:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         for week in range(self.policy.release_weeks):
             self._release(week)
         self._start_patients()
@@ -93,6 +93,7 @@ class _Run:
                 self._weekly(t)
         self._finish()
         self.result.seconds = time.perf_counter() - started
+        self.result.cpu_seconds = time.process_time() - cpu
         return self.result
 
     # --- diaries -------------------------------------------------------------------------
@@ -263,7 +264,8 @@ class _Run:
         modality = FAMILY_MODALITY[pts.family[ids]]
         wait = np.minimum(t - pts.clock[ids], MAX_WAIT_DAYS)
         np.add.at(self.result.attended, (site, modality), 1)
-        np.add.at(self.result.wait_days, (trust, modality, wait), 1)
+        waited = pts.priority[ids] != PLANNED  # a planned test waits for its due date
+        np.add.at(self.result.wait_days, (trust[waited], modality[waited], wait[waited]), 1)
         km = self.world.distance_km[pts.area[ids], site]
         np.add.at(self.result.travel_km, (trust, 0), km)
         np.add.at(self.result.travel_km, (trust, 1), 1)

@@ -16,7 +16,8 @@ WALK_IN_MAX_MINUTES = 240
 @dataclass
 class ReplicationResult:
     seed: int
-    wait_days: np.ndarray  # [T, M, MAX_WAIT_DAYS + 1] attended, by referring trust, modality
+    wait_days: np.ndarray  # [T, M, MAX_WAIT_DAYS + 1] attended (planned tests aside), by
+    # referring trust and modality
     census: np.ndarray  # [T, tests, BANDS] DM01 waiting list at the end
     weekly: np.ndarray  # [weeks after warm-up, 3]: waiting, waiting 6+, waiting 13+
     planned: np.ndarray  # [S, M] slots in the diaries released for the measured days
@@ -29,6 +30,7 @@ class ReplicationResult:
     walk_in_minutes: np.ndarray  # [WALK_IN_MAX_MINUTES + 1]
     events: int
     seconds: float
+    cpu_seconds: float = 0.0
 
     @staticmethod
     def empty(seed: int, trusts: int, sites: int, tests: int, weeks: int) -> ReplicationResult:

@@ -13,9 +13,11 @@ from domain.network import Network
 from domain.session_templates import SessionTemplate
 from domain.vocabulary import AgeBand, ExamFamily, Priority
 from forecasting.diary_demand import WaitingRequest
-from optimiser.build import build_diary
 from optimiser.demand_model import synthetic_weekly_demand
+from optimiser.instance import compile_instance
+from optimiser.plan_output import diary_plan
 from optimiser.problem import DemandRow, DiaryProblem, RoomSession
+from optimiser.reach_greedy import reach_greedy_solution
 
 REFERENCE_LOAD = 0.95
 """Reference demand as a share of what staff can run on weekday days: busy but not swamped."""
@@ -58,15 +60,15 @@ class StartState:
 
 
 def reference_start_state(network: Network, templates: Mapping[str, SessionTemplate],
-                          monday: date, *, load: float = REFERENCE_LOAD, seed: int = 0,
-                          diary_seconds: float = 8.0) -> StartState:
+                          monday: date, *, load: float = REFERENCE_LOAD,
+                          seed: int = 0) -> StartState:
     """The reference network with no one waiting or booked (the warm-up fills the lists),
-    demand from the optimiser's stand-in forecast, and a diary the optimiser builds in
-    `diary_seconds` for the forecast with PLAN_HEADROOM (0 seconds keeps its first stage,
-    the site-by-site greedy plan, whose exam mix is far from the demand's)."""
+    demand from the optimiser's stand-in forecast, and a diary planned for it with
+    PLAN_HEADROOM by the optimiser's reach greedy stage: deterministic, so the same seed
+    gives the same start on any machine however loaded (a time-limited solve would not)."""
     demand = synthetic_weekly_demand(network, templates, monday, seed, load)
     planned_for = tuple(replace(row, expected_count=row.expected_count * PLAN_HEADROOM)
                         for row in demand)
-    plan = build_diary(DiaryProblem(network, templates, monday, planned_for),
-                       time_limit_s=diary_seconds, seed=seed, workers=1)
+    instance = compile_instance(DiaryProblem(network, templates, monday, planned_for))
+    plan = diary_plan(instance, reach_greedy_solution(instance), None, "none", None, 0.0)
     return StartState(network, templates, monday, plan.sessions, (), (), demand)

@@ -374,3 +374,36 @@ def test_waves_stop_when_the_slot_comes_too_close_and_it_goes_to_the_clerks_list
     assert freed.state is FreedState.CLERK_LIST and "too close" in freed.state_reason
     assert [o.state for o in backfill.offers()].count(OfferState.OFFERED) == 0
     assert {o.state for o in backfill.offers()} <= {OfferState.EXPIRED, OfferState.WITHDRAWN}
+
+
+def test_an_offer_that_could_be_taken_inside_the_patients_notice_is_not_sent(
+        booking_engine, tiny_network, tiny_catalogue):
+    backfill = _world(booking_engine, tiny_network, tiny_catalogue, patients=3, wave_size=2)
+    slot = backfill.world.slots["S1-XR1"][0]
+    appointment = backfill.book(0, slot)
+    with backfill.db.transaction() as session:
+        for patient in (1, 2):
+            join_short_notice(session, CLERK, backfill.world.requests[patient],
+                              ShortNoticeWish(frozenset(_EVERY_DAY), frozenset(_EVERY_PERIOD),
+                                              50, 24), now=backfill.now)
+        start = session.get(Appointment, appointment).start_at.replace(tzinfo=backfill.now.tzinfo)
+    backfill.now = start - timedelta(hours=24, minutes=5)  # ranked in time, taken too late
+    backfill.cancel(appointment)
+    backfill.run_jobs()
+    offers = backfill.offers()
+    assert offers and all(o.state is OfferState.WITHDRAWN for o in offers)
+    assert all("24 hours' notice" in o.note for o in offers)
+    assert backfill.freed()[0].state is FreedState.CLERK_LIST
+
+
+_EVERY_DAY = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_EVERY_PERIOD = ("morning", "afternoon", "evening")
+
+
+def test_the_patient_who_gave_the_slot_up_is_not_offered_it_back(
+        booking_engine, tiny_network, tiny_catalogue):
+    backfill = _world(booking_engine, tiny_network, tiny_catalogue, patients=3, wave_size=5)
+    backfill.cancel(backfill.book(0, backfill.world.slots["S1-XR1"][0]))
+    backfill.run_jobs()
+    ranked = {o.request_id for o in backfill.offers()}
+    assert ranked and backfill.world.requests[0] not in ranked

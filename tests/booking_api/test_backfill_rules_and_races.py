@@ -119,10 +119,11 @@ def test_an_adult_is_never_offered_a_childrens_site(booking_engine, tiny_network
                   for s in tiny_network.sites)
     world = build_world(booking_engine, dataclasses.replace(tiny_network, sites=sites),
                         tiny_catalogue, patients=4)
-    with transaction(booking_engine) as session:  # patient 0 is a child of ten
-        session.get(Patient, world.patients[0]).date_of_birth = date(2016, 5, 17)
+    with transaction(booking_engine) as session:  # patients 0 and 1 are children of ten
+        for child in world.patients[:2]:
+            session.get(Patient, child).date_of_birth = date(2016, 5, 17)
     backfill = backfill_of(booking_engine, world)
-    backfill.cancel(backfill.book(0, world.slots["S2-XR1"][0]))
+    backfill.cancel(backfill.book(1, world.slots["S2-XR1"][0]))
     backfill.run_jobs()
     assert {o.patient_id for o in backfill.offers()} == {world.patients[0]}
 

@@ -19,7 +19,8 @@ from tests.patient_portal.question_world import (
     request_state,
 )
 
-CONTINUE = 'main button[type="submit"]'  # not the header's Sign out
+CONTINUE = 'main button[type="submit"]'
+"""The page's own form button (the header's sign-out form comes first in the tab order)."""
 
 
 def sign_in_by_keyboard(visit: PortalVisit, login: PortalPatientLogin) -> None:
