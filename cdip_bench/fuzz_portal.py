@@ -76,7 +76,7 @@ def walk_journey(get: Get, post: Post, login: PortalLogin, patient: str) -> list
                           ("/time", "time")):
         forms += forms_on(page, patient)
         choice = _first_radio(page, field) or "soonest"
-        page = post(action, [*_hidden(page), (field, choice)])
+        page = post(action, [*_hidden(page, action), (field, choice)])
     return forms + forms_on(page, patient)
 
 
@@ -117,14 +117,20 @@ def fuzzed_query(path: str, name: str, value: str) -> str:
 def _signed_in(get: Get, post: Post, login: PortalLogin) -> str:
     page = get("/sign-in")
     born = login.date_of_birth
-    return post("/sign-in", [*_hidden(page), ("booking-reference", login.booking_reference),
+    return post("/sign-in", [*_hidden(page, "/sign-in"),
+                             ("booking-reference", login.booking_reference),
                              ("date-of-birth-day", str(born.day)),
                              ("date-of-birth-month", str(born.month)),
                              ("date-of-birth-year", str(born.year))])
 
 
-def _hidden(page: str) -> list[tuple[str, str]]:
-    return re.findall(r'name="(csrf_token|form_key)" value="([^"]+)"', page)[:2]
+def _hidden(page: str, action: str) -> list[tuple[str, str]]:
+    """The CSRF token and form key of the page's POST form to `action` (every signed-in page
+    also carries the header's sign-out form, with its own token; /site also a GET search)."""
+    for match in _FORM.finditer(page):
+        if html.unescape(match.group(1)) == action and _METHOD_POST.search(match.group(0)):
+            return re.findall(r'name="(csrf_token|form_key)" value="([^"]+)"', match.group(2))
+    return []
 
 
 def _first_radio(page: str, name: str) -> str | None:
