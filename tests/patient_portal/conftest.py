@@ -8,14 +8,13 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Route
 
 from booking_api.core.config import Settings
 from cdip_web.app import create_app
 from tests.patient_portal.browser_support import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     LiveServer,
+    headless_chromium,
     live_server,
     require_chromium,
 )
@@ -48,11 +47,8 @@ def server(portal_world: PortalWorld) -> Iterator[LiveServer]:
 
 @pytest.fixture(scope="module")
 def browser(server: LiveServer) -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM),
-                                              args=CHROMIUM_ARGS)
+    with headless_chromium() as launched:
         yield launched
-        launched.close()
 
 
 def new_context(browser: Browser, server: LiveServer, *, width: int = 1024,

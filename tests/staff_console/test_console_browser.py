@@ -11,18 +11,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
 
 from booking_api.access.models import AccountRole
 from booking_api.access.second_factor import code_at
 from booking_api.database import open_engine
 from tests.booking_api.access_support import PASSWORD, add_staff
 from tests.patient_portal.browser_support import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     REPO_ROOT,
     LiveServer,
     axe_violations,
+    headless_chromium,
     live_server,
     require_chromium,
 )
@@ -52,11 +51,8 @@ def server(browser_world: ConsoleWorld) -> Iterator[LiveServer]:
 
 @pytest.fixture(scope="module")
 def browser(server: LiveServer) -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM),
-                                              args=CHROMIUM_ARGS)
+    with headless_chromium() as launched:
         yield launched
-        launched.close()
 
 
 def _context(browser: Browser, server: LiveServer, width: int) -> BrowserContext:

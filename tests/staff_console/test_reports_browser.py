@@ -9,12 +9,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from tests.patient_portal.browser_support import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     LiveServer,
+    headless_chromium,
     live_server,
     require_chromium,
 )
@@ -39,11 +38,8 @@ def reports_server(reports_world: ConsoleWorld) -> Iterator[LiveServer]:
 
 @pytest.fixture(scope="module")
 def reports_browser(reports_server: LiveServer) -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM),
-                                              args=CHROMIUM_ARGS)
+    with headless_chromium() as launched:
         yield launched
-        launched.close()
 
 
 @pytest.mark.parametrize("width", [1024, 320])
