@@ -114,6 +114,9 @@ def test_a_vetting_radiologist_justifies_a_request(browser: Browser, server: Liv
         context.close()
         return
     visit.page.get_by_role("link", name=f"Vet request {browser_world.received}").click()
+    # axe must audit the request's page, not the queue still on screen mid-navigation
+    visit.page.wait_for_url(f"**/staff/vetting/{browser_world.received}")
+    visit.page.wait_for_load_state()
     visit.checked("vet-request")
     visit.press("Save decision")
     visit.checked("vet-error")
