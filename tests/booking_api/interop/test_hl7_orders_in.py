@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from booking_api.core.db import Database
 from booking_api.interop.hl7_inbound import handle_hl7
@@ -233,3 +233,24 @@ def test_a_control_character_in_a_field_is_named_and_stores_nothing(
     assert ack["ERR"][3].split("^")[0] == "102"
     assert _requests(interop_db) == []
     assert count_rows(interop_db, InboundMessage) == 0
+
+
+def test_a_new_order_for_a_new_patient_takes_twelve_statements(
+        interop_db: Database, control_ids) -> None:
+    """Throughput guard (issue 21): each round trip is CPU on the two cores the listeners and
+    PostgreSQL share. Twelve: claim the message, placer order, code map, patient by NHS number,
+    look-alikes, patient (its area found inside the INSERT), request, placer row, request event,
+    the ACK, status subscribers, audit; SQLite adds its BEGIN IMMEDIATE."""
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    event.listen(interop_db.engine, "before_cursor_execute", count)
+    try:
+        ack = _send(interop_db, "orm_o01_new.hl7", control_ids)
+    finally:
+        event.remove(interop_db.engine, "before_cursor_execute", count)
+
+    assert ack["MSA"][1] == "AA"
+    assert len(statements) == (13 if interop_db.kind == "sqlite" else 12), statements
