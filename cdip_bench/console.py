@@ -14,7 +14,7 @@ import os
 import random
 import re
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, timedelta
 
 import httpx
 import numpy as np
@@ -26,11 +26,9 @@ from booking_api.network.models import ExamType, Site
 from booking_api.patients.models import Patient
 from booking_api.requests.models import Request
 from cdip_bench.booking import running_server
-from cdip_bench.booking_data import CLERK_NAME, CLERK_PASSWORD, build_world, scratch_database
-from cdip_bench.console_world import book_and_block, load_waiting_list
+from cdip_bench.booking_data import CLERK_NAME, CLERK_PASSWORD, scratch_database
+from cdip_bench.console_world import staff_bench_world
 from domain.lifecycle import RequestState
-from domain.network import load_reference_network
-from slot_rules.slot_request import LONDON
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 _NEXT = re.compile(r'href="(/staff/worklist\?[^"]*after=[^"]+)"')
@@ -48,12 +46,9 @@ def console_benchmark(database_url: str = "", scale: float = 0.25, weeks: int = 
     whole network's, ~180k requests)."""
     started, load_before = time.perf_counter(), os.getloadavg()[0]
     with scratch_database(database_url or None) as url:
-        world = build_world(url, weeks, 1, 1, seed, session_share)
-        network = load_reference_network()
-        waiting = load_waiting_list(world.engine, network, scale=scale, seed=seed,
-                                    today=datetime.now(LONDON).date())
-        booked = book_and_block(world.engine, waiting.request_ids, booked_share=0.25,
-                                blocked_share=0.02, days=3, seed=seed)
+        staff = staff_bench_world(url, weeks=weeks, scale=scale, seed=seed,
+                                  session_share=session_share)
+        world, network, booked = staff.world, staff.network, staff.booked
         _analyse(world.engine)
         open_requests = _open_requests(world.engine)
         filled = time.perf_counter() - started

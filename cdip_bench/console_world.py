@@ -20,12 +20,14 @@ from booking_api.patients.models import ContactPreference, Patient
 from booking_api.requests.booking_reference import new_booking_reference
 from booking_api.requests.models import Request
 from booking_api.slots.models import Slot
+from cdip_bench.booking_data import BenchWorld, build_world
 from domain.exams import load_exam_catalogue
 from domain.history import Outcome
 from domain.lifecycle import AppointmentState, RequestState, SlotStatus
-from domain.network import Network
+from domain.network import Network, load_reference_network
 from simulations.synthetic_history import HistorySettings, generate_history
 from simulations.synthetic_history.demand import PRIORITIES
+from slot_rules.slot_request import LONDON
 
 HISTORY_WEEKS = 8
 CHUNK = 20_000
@@ -39,6 +41,28 @@ WAITING_SHARE = 0.15
 class WaitingList:
     requests: int
     request_ids: list[int]
+
+
+@dataclass(frozen=True)
+class StaffBenchWorld:
+    """What the console and dashboard benchmarks measure against."""
+
+    world: BenchWorld
+    network: Network
+    booked: int
+
+
+def staff_bench_world(url: str, *, weeks: int, scale: float, seed: int,
+                      session_share: float) -> StaffBenchWorld:
+    """`weeks` of diaries, the synthetic waiting list at `scale`, a quarter of it booked and
+    2 % of slots blocked over three days (shared by the console and dashboard benchmarks)."""
+    world = build_world(url, weeks, 1, 1, seed, session_share)
+    network = load_reference_network()
+    waiting = load_waiting_list(world.engine, network, scale=scale, seed=seed,
+                                today=datetime.now(LONDON).date())
+    booked = book_and_block(world.engine, waiting.request_ids, booked_share=0.25,
+                            blocked_share=0.02, days=3, seed=seed)
+    return StaffBenchWorld(world, network, booked)
 
 
 def load_waiting_list(engine: Engine, network: Network, *, scale: float, seed: int,

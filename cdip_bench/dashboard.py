@@ -37,10 +37,9 @@ from booking_api.core.db import transaction
 from booking_api.reports.service_frames import service_inputs
 from booking_api.requests.models import Request, RequestEvent
 from cdip_bench.booking import running_server
-from cdip_bench.booking_data import SETUP, build_world, scratch_database
-from cdip_bench.console_world import book_and_block, load_waiting_list
+from cdip_bench.booking_data import SETUP, scratch_database
+from cdip_bench.console_world import staff_bench_world
 from domain.lifecycle import RequestState
-from domain.network import load_reference_network
 from slot_rules.slot_request import LONDON
 from staff_console.charts import CHARTS
 
@@ -60,12 +59,9 @@ def dashboard_benchmark(database_url: str = "", scale: float = 0.25, weeks: int 
         raise ValueError(f"views must be at least 10, not {views}")
     started, load_before = time.perf_counter(), os.getloadavg()[0]
     with scratch_database(database_url or None) as url:
-        world = build_world(url, weeks, 1, 1, seed, session_share)
-        network = load_reference_network()
-        waiting = load_waiting_list(world.engine, network, scale=scale, seed=seed,
-                                    today=datetime.now(LONDON).date())
-        booked = book_and_block(world.engine, waiting.request_ids, booked_share=0.25,
-                                blocked_share=0.02, days=3, seed=seed)
+        staff = staff_bench_world(url, weeks=weeks, scale=scale, seed=seed,
+                                  session_share=session_share)
+        world, network, booked = staff.world, staff.network, staff.booked
         _write_events(world.engine)
         _add_manager(world.engine)
         read_began = time.perf_counter()
