@@ -4,13 +4,29 @@ queued; a malformed scenario is refused on the page naming the key; clerks canno
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.booking_api.access_support import MovableClock, make_app
+from tests.staff_console.console_world import ConsoleWorld
 from tests.staff_console.staff_client import StaffClient
 
 SCENARIO = "name: Saturday lists\npolicies: {booking: network}\n"
 
 
-def test_a_manager_starts_a_run_and_sees_it_queued(staff: StaffClient) -> None:
+@pytest.fixture
+def staff_without_jobs(world: ConsoleWorld, clock: MovableClock) -> Iterator[StaffClient]:
+    """The console with no job runner in the server (as beside `cdip worker`): a started
+    run stays queued, not taken up while the page is asserted."""
+    app = make_app(world.url, clock, run_jobs_in_server=False)
+    with TestClient(app, base_url="http://127.0.0.1", follow_redirects=True) as client:
+        yield StaffClient(client)
+
+
+def test_a_manager_starts_a_run_and_sees_it_queued(staff_without_jobs: StaffClient) -> None:
+    staff = staff_without_jobs
     staff.sign_in("manager")
     staff.get("/staff/simulations")
     done = staff.post("/staff/simulations", {"scenario": SCENARIO, "weeks": "8",
