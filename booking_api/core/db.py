@@ -3,7 +3,8 @@
 SQLite (the demo) allows one writer at a time, so every connection runs in WAL mode, waits
 for the lock instead of failing (busy_timeout), enforces foreign keys, and starts write
 transactions with BEGIN IMMEDIATE: a transaction that reads and then writes would otherwise
-fail at once with SQLITE_BUSY when another writer got in between. PostgreSQL goes through
+fail at once with SQLITE_BUSY when another writer got in between. Writers of one process
+queue for that lock at a gate of their own first (`_SqliteWriteGate`). PostgreSQL goes through
 psycopg 3, with a pool sized for a worker's concurrent requests; a pooled connection is
 pinged only when it has sat idle (a busy one was just used, and a ping per checkout would be
 one more round trip on every request). Nothing outside `booking_api` gets a session.
@@ -16,6 +17,8 @@ on an engine, and every session factory made from that engine (`make_session_fac
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -267,7 +270,14 @@ def _sqlite_engine(url: URL, **kwargs: Any) -> Engine:
     connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
     engine = create_engine(url, connect_args=connect_args, **kwargs)
     event.listen(engine, "connect", _configure_sqlite_connection)
-    event.listen(engine, "begin", _begin_sqlite_transaction)
+    if not database or database == ":memory:" or database.startswith("file:"):
+        event.listen(engine, "begin", _begin_sqlite_transaction)
+        return engine  # one connection, nobody to queue with
+    gate = _SqliteWriteGate.of(database)
+    event.listen(engine, "begin", gate.begin)
+    event.listen(engine, "commit", gate.end)
+    event.listen(engine, "rollback", gate.end)
+    event.listen(engine, "checkin", gate.checked_in)
     return engine
 
 
@@ -288,3 +298,57 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
 def _begin_sqlite_transaction(connection: Connection) -> None:
     deferred = connection.get_execution_options().get(READ_ONLY, False)
     connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+
+
+class _SqliteWriteGate:
+    """One queue per database file per process for SQLite's write lock.
+
+    A writer that finds the lock taken is left to SQLite's busy handler, which sleeps 1, 2,
+    5 ... up to 100 ms between tries, while a newcomer takes the lock the moment it is free.
+    Under a burst of short writes (sign-in attempts, holds) a waiting booking could miss its
+    turn again and again, for a second or more. Waiting here instead, a writer is woken as
+    soon as the writer before it ends. The gate is let go as the transaction's COMMIT or
+    ROLLBACK starts, so the next writer may still wait on SQLite for that one statement.
+    Other processes on the same file (`cdip worker`) still meet at SQLite's lock."""
+
+    HELD = "cdip_write_gate_held"
+    """Key in a connection's `info` while its transaction holds the gate."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    @classmethod
+    def of(cls, database: str) -> _SqliteWriteGate:
+        """The gate of a database file: every engine of the process on it shares one."""
+        key = str(Path(database).resolve())
+        with _SQLITE_GATES_LOCK:
+            return _SQLITE_GATES.setdefault(key, cls())
+
+    def begin(self, connection: Connection) -> None:
+        if connection.get_execution_options().get(READ_ONLY, False):
+            _begin_sqlite_transaction(connection)
+            return
+        if not self._lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+            raise sqlite3.OperationalError("database is locked (waited for the write gate)")
+        connection.info[self.HELD] = True
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            self._release(connection.info)
+            raise
+
+    def end(self, connection: Connection) -> None:
+        self._release(connection.info)
+
+    def checked_in(self, _dbapi_connection: Any, record: Any) -> None:
+        """A connection returned with its transaction ended outside `end` (the pool's reset
+        on return, a connection invalidated mid-transaction) lets the gate go too."""
+        self._release(record.info)
+
+    def _release(self, info: dict[Any, Any]) -> None:
+        if info.pop(self.HELD, False):
+            self._lock.release()
+
+
+_SQLITE_GATES: dict[str, _SqliteWriteGate] = {}
+_SQLITE_GATES_LOCK = threading.Lock()

@@ -3,12 +3,14 @@ transactions that queue instead of failing; PostgreSQL URLs steered to psycopg 3
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Engine, event, text
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from booking_api.core import migrate
 from booking_api.core.db import (
@@ -104,6 +106,92 @@ def test_transaction_rolls_everything_back_on_error(sqlite_engine: Engine) -> No
 
     with sqlite_engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM tally")).scalar() == 0
+
+
+def _begins_issued(engine: Engine) -> list[str]:
+    """The BEGIN statements sent to SQLite through `engine`, as they are sent."""
+    issued: list[str] = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def note(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.startswith("BEGIN"):
+            issued.append(statement)
+    return issued
+
+
+def _write_in_thread(engine: Engine) -> threading.Thread:
+    def write() -> None:
+        with engine.begin() as connection:
+            connection.execute(text("INSERT INTO tally (n) VALUES (2)"))
+    thread = threading.Thread(target=write)
+    thread.start()
+    return thread
+
+
+def test_a_second_writer_of_the_process_queues_at_the_gate_not_at_sqlites_lock(
+        sqlite_engine: Engine) -> None:
+    # SQLite's busy handler polls at up to 100 ms and lets newcomers in first; a writer
+    # waiting at the process's gate is woken when the one before it ends.
+    issued = _begins_issued(sqlite_engine)
+    with sqlite_engine.begin() as first:
+        first.execute(text("INSERT INTO tally (n) VALUES (1)"))
+        second = _write_in_thread(sqlite_engine)
+        second.join(timeout=0.3)
+        assert second.is_alive()
+        assert issued == ["BEGIN IMMEDIATE"]
+    second.join(timeout=5)
+
+    assert not second.is_alive()
+    assert issued == ["BEGIN IMMEDIATE", "BEGIN IMMEDIATE"]
+
+
+def test_engines_on_one_file_queue_at_one_gate(sqlite_engine: Engine) -> None:
+    other = make_engine(str(sqlite_engine.url))
+    issued = _begins_issued(other)
+    try:
+        with sqlite_engine.begin() as first:
+            first.execute(text("INSERT INTO tally (n) VALUES (1)"))
+            second = _write_in_thread(other)
+            second.join(timeout=0.3)
+            assert issued == []
+        second.join(timeout=5)
+    finally:
+        other.dispose()
+
+    assert issued == ["BEGIN IMMEDIATE"]
+
+
+def test_a_transaction_abandoned_without_commit_lets_the_next_writer_in(
+        sqlite_engine: Engine) -> None:
+    connection = sqlite_engine.connect()
+    connection.begin()
+    connection.execute(text("INSERT INTO tally (n) VALUES (1)"))
+    connection.close()  # the pool rolls it back on return
+
+    writer = _write_in_thread(sqlite_engine)
+    writer.join(timeout=5)
+
+    assert not writer.is_alive()
+    with sqlite_engine.connect() as reader:
+        assert reader.execute(text("SELECT n FROM tally")).scalars().all() == [2]
+
+
+def test_a_begin_that_fails_lets_the_next_writer_in(sqlite_engine: Engine) -> None:
+    other_process = sqlite3.connect(sqlite_engine.url.database, isolation_level=None)
+    other_process.execute("BEGIN IMMEDIATE")
+    with sqlite_engine.connect() as connection:
+        driver = connection.connection.driver_connection
+        driver.execute("PRAGMA busy_timeout=0")  # not through SQLAlchemy: no BEGIN
+        with pytest.raises(OperationalError):
+            connection.execute(text("INSERT INTO tally (n) VALUES (1)"))
+        driver.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    other_process.execute("ROLLBACK")
+    other_process.close()
+
+    writer = _write_in_thread(sqlite_engine)
+    writer.join(timeout=5)
+
+    assert not writer.is_alive()
 
 
 @pytest.mark.parametrize("url", [
