@@ -67,7 +67,7 @@ REQUEST_TRANSITIONS: Mapping[RequestState, frozenset[RequestState]] = {
     _R.JUSTIFIED: frozenset({_R.WAITING, _R.APPOINTABLE, _R.REJECTED, _R.CANCELLED}),
     _R.WAITING: frozenset({_R.APPOINTABLE, _R.REJECTED, _R.CANCELLED}),
     _R.APPOINTABLE: frozenset({_R.APPOINTED, _R.WAITING, _R.CANCELLED}),
-    _R.APPOINTED: frozenset({_R.ATTENDED, _R.DNA, _R.APPOINTABLE, _R.CANCELLED}),
+    _R.APPOINTED: frozenset({_R.ATTENDED, _R.DNA, _R.APPOINTABLE, _R.WAITING, _R.CANCELLED}),
     _R.DNA: frozenset({_R.APPOINTABLE, _R.CANCELLED}),
     _R.ATTENDED: frozenset({_R.ACQUIRED}),
     _R.ACQUIRED: frozenset({_R.REPORTED}),

@@ -44,7 +44,11 @@ from booking_api.core.errors import (
     NotFound,
 )
 from booking_api.requests.models import Request
-from booking_api.requests.services import RequestChangeRefused, transition_request
+from booking_api.requests.services import (
+    RequestChangeRefused,
+    reopen_request,
+    transition_request,
+)
 from domain.lifecycle import (
     AppointmentState,
     IllegalTransition,
@@ -53,6 +57,7 @@ from domain.lifecycle import (
     check_appointment_transition,
 )
 from slot_rules.overrides import Override
+from slot_rules.slot_request import LONDON
 
 SWEEPER = Actor("system:hold-sweeper", Channel.SYSTEM)
 REQUEST_AFTER = {AppointmentState.ATTENDED: RequestState.ATTENDED,
@@ -138,9 +143,10 @@ def book_slot(session: Session, actor: Actor, request_id: int, slot_id: int, *, 
 def cancel_appointment(session: Session, actor: Actor, appointment_id: int, reason: str, *,
                        now: datetime, patient_id: int | None = None,
                        by_service: bool = False) -> Appointment:
-    """Cancel a hold or a booking, with a reason; its slots are free again at once. The
-    patient is told of a cancelled booking (`by_service`: with an apology, the service
-    cancelled it for its own reasons), not of a hold let go."""
+    """Cancel a hold or a booking, with a reason; its slots are free again at once and a
+    booking's request goes where the rules place it now (`reopen_request`). The patient is
+    told of a cancelled booking (`by_service`: with an apology, the service cancelled it for
+    its own reasons), not of a hold let go."""
     reason = required_text(reason, "reason")
     appointment = locked_appointment(session, appointment_id, patient_id)
     was_booked = appointment.state is AppointmentState.BOOKED
@@ -150,8 +156,8 @@ def cancel_appointment(session: Session, actor: Actor, appointment_id: int, reas
     session.add(appointment)
     release(session, appointment)
     if was_booked:
-        _request_to(session, actor, appointment.request_id, RequestState.APPOINTABLE,
-                    f"appointment cancelled: {reason}")
+        _reopen_request(session, actor, appointment.request_id,
+                        f"appointment cancelled: {reason}", now)
         note_appointment_change(session, AppointmentChange.CANCELLED, appointment, now,
                                 by_service=by_service)
         assert appointment.start_at is not None
@@ -268,6 +274,18 @@ def _request_to(session: Session, actor: Actor, request: Request | int,
         return
     try:
         transition_request(session, request, target, actor, reason)
+    except RequestChangeRefused as refused:
+        raise ChangeRefused(str(refused), "request_id") from refused
+
+
+def _reopen_request(session: Session, actor: Actor, request_id: int, reason: str,
+                    now: datetime) -> None:
+    """The request of a cancelled booking goes where the rules place it now (appointable, or
+    waiting if its facts changed since it was booked), never straight back to appointable."""
+    request = session.get(Request, request_id)
+    assert request is not None
+    try:
+        reopen_request(session, request, actor, reason, now.astimezone(LONDON).date())
     except RequestChangeRefused as refused:
         raise ChangeRefused(str(refused), "request_id") from refused
 

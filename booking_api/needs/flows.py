@@ -2,8 +2,9 @@
 patient's access needs (step-free access and a hoist, which slot eligibility checks against
 the site; an interpreter and transport, which the appointability rules flag for the clerk)
 and, for an intimate examination, a chaperone as a fact of the request. Audited with the
-before and after. The request is not re-evaluated: needs only ever add notes for the clerk
-(flag rules) and never change whether a request is appointable."""
+before and after. The patient's open requests are then re-evaluated like after any other
+change to the facts: today's rules only flag needs for the clerk, but stored states follow the
+rules' verdict whatever a later rule set makes of a need (issue 17, item 3)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from booking_api.patients.models import Patient
 from booking_api.requests.models import Request
 from booking_api.requests.rule_facts import encode_fact, recorded_facts
 from booking_api.requests.rules_models import RequestFact
-from booking_api.requests.services import get_request
+from booking_api.requests.services import EVALUATED_STATES, get_request, reevaluate_request
 from domain.lifecycle import AppointmentState, RequestState
 from domain.patient_needs import PatientNeeds, offers_chaperone
 
@@ -76,6 +77,11 @@ def record_needs(db: Database, patient_id: int, request_id: int, needs: PatientN
         record_audit(session, actor, "patient.needs", "patient", patient_id,
                      before=asdict(before), after={**asdict(needs),
                                                    "request_id": request_id})
+        session.flush()
+        for open_request in session.exec(select(Request).where(
+                Request.patient_id == patient_id,
+                col(Request.state).in_(EVALUATED_STATES)).order_by(col(Request.id))).all():
+            reevaluate_request(session, open_request)
         return _site_check(session, request_id, needs)
 
 

@@ -3,7 +3,8 @@
 Every state change goes through `transition_request`: it checks the lifecycle table, writes the
 append-only request event and an audit event in the caller's transaction, and refuses an
 illegal change before touching anything. Appointability is evaluated by `slot_rules` over the
-facts `rule_facts` assembles; `reevaluate_request` moves a request to match the outcome.
+facts `rule_facts` assembles; `reevaluate_request` moves a request to match the outcome, and
+`reopen_request` places a request whose booking was cancelled (never straight to appointable).
 """
 
 from __future__ import annotations
@@ -173,6 +174,18 @@ def reevaluate_request(session: Session, request: Request,
     target = state_the_rules_want(RequestState(request.state), result)
     if target is not None:
         transition_request(session, request, target, RULES_ACTOR, outcome_reason(result))
+    return result
+
+
+def reopen_request(session: Session, request: Request, actor: Actor, reason: str,
+                   today: date | None = None) -> Appointability:
+    """Give an appointed request whose booking was cancelled back to the rules: appointable
+    when every rule is met now, waiting otherwise (a rule pending or failing: its facts may
+    have changed since it was booked). The event's reason is `reason` and the verdict."""
+    result = evaluate_request(session, request, today)
+    target = (RequestState.APPOINTABLE if result.outcome is Outcome.APPOINTABLE
+              else RequestState.WAITING)
+    transition_request(session, request, target, actor, f"{reason}; {outcome_reason(result)}")
     return result
 
 

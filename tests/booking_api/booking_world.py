@@ -1,5 +1,6 @@
 """A small bookable world for the booking tests: the tiny network's reference data, diaries of
-X-ray slots a week ahead, and patients each with one appointable request.
+X-ray slots a week ahead, and patients each with one appointable request (vetted and placed
+by the rules, `tests.request_support`).
 
 `booking_engine` migrates one database of each kind per test module (migrating is what makes a
 database test slow) and empties it before every test; test modules import the fixture.
@@ -29,13 +30,12 @@ from booking_api.database import open_engine
 from booking_api.network.services import mirror_reference_data
 from booking_api.patients.models import Patient
 from booking_api.requests.booking_reference import new_booking_reference
-from booking_api.requests.models import Request
 from booking_api.slots.models import DiarySession, Slot
 from booking_api.tables import metadata
 from domain.exams import ExamType
-from domain.lifecycle import RequestState
 from domain.network import Network
-from domain.vocabulary import Modality, Priority, SessionPeriod
+from domain.vocabulary import Modality, SessionPeriod
+from tests.request_support import appointable_request
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 DIARY_DAY = date(2026, 12, 7)
@@ -98,18 +98,19 @@ class World:
 
 def build_world(engine: Engine, network: Network, catalogue: dict[str, ExamType], *,
                 patients: int = 4, slots_per_room: int = 6, slot_minutes: int = 10,
-                exam_code: str = "XCHES") -> World:
-    """X-ray diaries at both sites on DIARY_DAY morning and `patients` appointable requests."""
+                exam_code: str = "XCHES", facts: dict[str, object] | None = None) -> World:
+    """X-ray diaries at both sites on DIARY_DAY morning and `patients` appointable requests
+    (`facts` recorded for each, default what the exam needs: `request_support.ready_facts`)."""
     with transaction(engine) as session:
         mirror_reference_data(session, network, catalogue)
         slots = {room: _diary(session, room, site, slots_per_room, slot_minutes)
                  for room, site in (("S1-XR1", "S1"), ("S2-XR1", "S2"))}
-        patient_ids, request_ids = add_patients(session, patients, exam_code)
+        patient_ids, request_ids = add_patients(session, patients, exam_code, facts=facts)
     return World(engine, slots, patient_ids, request_ids)
 
 
-def add_patients(session: Session, count: int, exam_code: str,
-                 first: int = 0) -> tuple[list[int], list[int]]:
+def add_patients(session: Session, count: int, exam_code: str, first: int = 0,
+                 facts: dict[str, object] | None = None) -> tuple[list[int], list[int]]:
     patient_ids, request_ids = [], []
     for number in range(first, first + count):
         patient = Patient(given_name="Test", family_name=f"Patient{number}",
@@ -117,12 +118,10 @@ def add_patients(session: Session, count: int, exam_code: str,
                           area_id="B15")
         session.add(patient)
         session.flush()
-        request = Request(patient_id=patient.id, exam_code=exam_code,
-                          priority=Priority.ROUTINE, state=RequestState.APPOINTABLE,
-                          received_at=NOW - timedelta(days=3), referrer="GP",
-                          booking_reference=new_booking_reference(random.Random(number)))
-        session.add(request)
-        session.flush()
+        request = appointable_request(
+            session, patient.id, exam_code, received_at=NOW - timedelta(days=3),
+            booking_reference=new_booking_reference(random.Random(number)), facts=facts,
+            today=NOW.date())
         patient_ids.append(patient.id)
         request_ids.append(request.id)
     return patient_ids, request_ids
@@ -132,12 +131,11 @@ def add_request(engine: Engine, patient_id: int, exam_code: str = "XKNEE",
                 number: int = 0) -> int:
     """Another appointable request of an existing patient (a knee X-ray besides the chest)."""
     with transaction(engine) as session:
-        request = Request(patient_id=patient_id, exam_code=exam_code, priority=Priority.ROUTINE,
-                          state=RequestState.APPOINTABLE, received_at=NOW - timedelta(days=2),
-                          referrer="GP",
-                          booking_reference=new_booking_reference(random.Random(900 + number)))
-        session.add(request)
-        session.flush()
+        request = appointable_request(
+            session, patient_id, exam_code, received_at=NOW - timedelta(days=2),
+            booking_reference=new_booking_reference(random.Random(900 + number)),
+            today=NOW.date())
+        assert request.id is not None
         return request.id
 
 

@@ -11,10 +11,8 @@ from sqlalchemy import Engine
 from booking_api.core.db import transaction
 from booking_api.network.services import mirror_reference_data
 from booking_api.patients.models import Patient
-from booking_api.requests.models import Request
 from booking_api.slots.models import DiarySession, Slot
 from domain.exams import ExamType, exam_catalogue
-from domain.lifecycle import RequestState
 from domain.network import (
     DemandArea,
     IntegratedCareSystem,
@@ -28,11 +26,11 @@ from domain.network import (
 from domain.vocabulary import (
     Capability,
     Modality,
-    Priority,
     SessionPeriod,
     SiteKind,
     StaffRole,
 )
+from tests.request_support import appointable_request
 
 TINY_EXAMS = ("XCHES", "XKNEE")
 
@@ -90,7 +88,7 @@ def make_tiny_catalogue() -> dict[str, ExamType]:
 def one_slot(engine: Engine, tiny_network: Network,
              tiny_catalogue: dict[str, ExamType]) -> dict[str, int]:
     """A migrated database holding the tiny network, one patient with two appointable
-    requests, and one free X-ray slot; returns their ids."""
+    requests (vetted and placed by the rules), and one free X-ray slot; returns their ids."""
     with transaction(engine) as session:
         mirror_reference_data(session, tiny_network, tiny_catalogue)
         patient = Patient(given_name="Test", family_name="Patient",
@@ -99,15 +97,14 @@ def one_slot(engine: Engine, tiny_network: Network,
         session.add(patient)
         session.flush()
         requests = [
-            Request(patient_id=patient.id, exam_code="XCHES", priority=Priority.ROUTINE,
-                    state=RequestState.APPOINTABLE,
-                    received_at=datetime(2026, 11, 2, 9, 30, tzinfo=UTC),
-                    referrer="GP", booking_reference=reference)
+            appointable_request(session, patient.id, "XCHES",
+                                received_at=datetime(2026, 11, 2, 9, 30, tzinfo=UTC),
+                                booking_reference=reference, today=date(2026, 12, 1))
             for reference in ("JK3D-PNJE-NC", "7R4D-5NMN-U2")
         ]
         diary_session = DiarySession(room_id="S1-XR1", session_date=date(2026, 12, 7),
                                      period=SessionPeriod.MORNING, template_id="XR_GENERAL")
-        session.add_all([*requests, diary_session])
+        session.add(diary_session)
         session.flush()
         slot = Slot(session_id=diary_session.id, room_id="S1-XR1", site_id="S1",
                     start_at=datetime(2026, 12, 7, 9, 0, tzinfo=UTC),

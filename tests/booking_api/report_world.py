@@ -29,6 +29,8 @@ from booking_api.core.db import transaction
 from booking_api.network.services import mirror_reference_data
 from booking_api.patients.models import Patient
 from booking_api.requests.models import Request, RequestEvent
+from booking_api.requests.rules_check import requests_out_of_step
+from booking_api.requests.rules_models import RequestProtocol
 from booking_api.slots.models import DiarySession, DiarySessionStatus, Slot
 from domain.exams import exam_catalogue
 from domain.lifecycle import AppointmentState, RequestState, SlotStatus
@@ -107,13 +109,14 @@ def build_october(engine: Engine) -> OctoberIds:
                               booked="2026-10-13 09:00")
         hold = _appointment(session, b, nowhere, third_slots[1], AppointmentState.CANCELLED,
                             booked=None, cancelled="2026-10-12 09:15")
+        assert requests_out_of_step(session, date(2026, 10, 31)) == []
         return OctoberIds(a, b, c, cancelled, rebooked, missed, hold, (first, second, third))
 
 
 def _patient(session: Session, nhs_number: str, area: str | None) -> int:
     patient = Patient(nhs_number=nhs_number, given_name="Test", family_name="Patient",
                       date_of_birth=date(1961, 3, 4), postcode_district="B15",
-                      postcode="B15 2TH", area_id=area)
+                      postcode="B15 2TH", area_id=area, email=f"{nhs_number}@example.org")
     session.add(patient)
     session.flush()
     assert patient.id is not None
@@ -122,12 +125,22 @@ def _patient(session: Session, nhs_number: str, area: str | None) -> int:
 
 def _request(session: Session, patient: int, exam: str, site: str | None, reference: str,
              events: list[tuple[str, RequestState]]) -> int:
+    """The request with its hand-written history, vetted (protocol and all) when the history
+    says it was justified: the facts its final state rests on, so the rules agree with it."""
+    vetted = max((local(at) for at, state in events if state is RequestState.JUSTIFIED),
+                 default=None)
     request = Request(patient_id=patient, exam_code=exam, priority=Priority.ROUTINE,
                       state=events[-1][1], received_at=local(events[0][0]), referrer="GP",
-                      booking_reference=reference, site_id=site)
+                      booking_reference=reference, site_id=site, vetted_at=vetted,
+                      vetted_by="radiologist:test" if vetted else None,
+                      protocol="standard" if vetted else None)
     session.add(request)
     session.flush()
     assert request.id is not None
+    if vetted is not None:
+        session.add(RequestProtocol(request_id=request.id, exam_code=exam, protocol="standard",
+                                    contrast=False, sedation=False, priority=Priority.ROUTINE,
+                                    assigned_by="radiologist:test", assigned_at=vetted))
     before = None
     for at, state in events:
         session.add(RequestEvent(request_id=request.id, at=local(at), actor="test",

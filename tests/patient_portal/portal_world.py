@@ -1,6 +1,7 @@
 """The smallest world the portal's pages need: the reference network and exam catalogue,
 X-ray diaries at three sites (two hospitals and a community diagnostic centre) for the coming
-days, and a few patients each with one appointable chest X-ray request."""
+days, and a few patients each with one appointable chest X-ray request (vetted and placed by
+the rules, `tests.request_support`)."""
 
 from __future__ import annotations
 
@@ -23,11 +24,13 @@ from booking_api.network.services import mirror_reference_data
 from booking_api.patients.models import Patient
 from booking_api.requests.booking_reference import new_booking_reference
 from booking_api.requests.models import Request
+from booking_api.requests.services import EVALUATED_STATES
 from booking_api.slots.models import DiarySession, Slot
 from domain.exams import exam_catalogue
 from domain.lifecycle import RequestState, SlotStatus
 from domain.network import load_reference_network
-from domain.vocabulary import Modality, Priority, SessionPeriod
+from domain.vocabulary import Modality, SessionPeriod
+from tests.request_support import appointable_request, received_request
 
 LONDON = ZoneInfo("Europe/London")
 DIARY_ROOMS = (("UHB-QE-XR1", "UHB-QE"), ("UHB-HGH-XR1", "UHB-HGH"),
@@ -102,17 +105,27 @@ def add_patient(world: PortalWorld, number: int,
 
 def _patient(session: Session, number: int,
              state: RequestState = RequestState.APPOINTABLE) -> PortalPatientLogin:
+    """A patient with one chest X-ray request: received (not yet vetted), appointable (vetted
+    and placed by the rules), or in a later state the rules do not govern (attended...),
+    written as the request's history would leave it."""
     patient = Patient(given_name="Test", family_name=f"Portal{number}",
                       date_of_birth=DATE_OF_BIRTH, postcode_district="B1", area_id="B1")
     session.add(patient)
     session.flush()
+    assert patient.id is not None
     reference = new_booking_reference(random.Random(1000 + number))
-    request = Request(patient_id=patient.id, exam_code="XCHES", priority=Priority.ROUTINE,
-                      state=state,
-                      received_at=datetime.now(UTC) - timedelta(days=3), referrer="GP",
-                      booking_reference=reference)
-    session.add(request)
-    session.flush()
+    received_at = datetime.now(UTC) - timedelta(days=3)
+    if state is RequestState.APPOINTABLE:
+        request = appointable_request(session, patient.id, "XCHES", received_at=received_at,
+                                      booking_reference=reference)
+    else:
+        request = received_request(session, patient.id, "XCHES", received_at=received_at,
+                                   booking_reference=reference)
+        if state is not RequestState.RECEIVED:
+            assert state not in EVALUATED_STATES, f"{state}: let the rules place it"
+            request.state = state
+            session.add(request)
+            session.flush()
     assert request.id is not None
     return PortalPatientLogin(reference, DATE_OF_BIRTH, request.id)
 

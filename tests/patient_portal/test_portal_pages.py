@@ -36,6 +36,7 @@ from tests.patient_portal.portal_world import (
     appointment_states,
     portal_engine,
 )
+from tests.request_support import appointable_request
 
 
 @pytest.fixture
@@ -286,12 +287,9 @@ def _book_another_request_elsewhere(world: PortalWorld, login) -> Slot:
             here, there = next((a, b) for a in free for b in free
                                if a.start_at == b.start_at and a.site_id != b.site_id)
             first = session.get(Request, login.request_id)
-            second = Request(patient_id=first.patient_id, exam_code="XKNEE",
-                             priority=first.priority, state=RequestState.APPOINTABLE,
-                             received_at=first.received_at, referrer="GP",
-                             booking_reference=new_booking_reference(random.Random(4242)))
-            session.add(second)
-            session.flush()
+            second = appointable_request(
+                session, first.patient_id, "XKNEE", received_at=first.received_at,
+                booking_reference=new_booking_reference(random.Random(4242)))
             services.book_slot(session, Actor("clerk:test", Channel.CLERK, "clerk"),
                                second.id, here.id, now=datetime.now(UTC))
             return there

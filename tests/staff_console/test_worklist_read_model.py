@@ -21,11 +21,20 @@ from booking_api.core.errors import InvalidInput
 from booking_api.database import open_database, open_engine
 from booking_api.network.services import mirror_reference_data
 from booking_api.patients.models import Patient
+from booking_api.requests.flows import VettingProtocol, justify_request
 from booking_api.requests.models import Request
+from booking_api.requests.services import transition_request
 from domain.exams import exam_catalogue
 from domain.lifecycle import RequestState
 from domain.network import load_reference_network
 from domain.vocabulary import Modality, Priority
+from tests.request_support import (
+    CLERK,
+    INTAKE,
+    VETTER,
+    appointable_request,
+    received_request,
+)
 
 NOW = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
 STATES = (RequestState.APPOINTABLE, RequestState.WAITING, RequestState.APPOINTED,
@@ -34,7 +43,8 @@ STATES = (RequestState.APPOINTABLE, RequestState.WAITING, RequestState.APPOINTED
 
 @pytest.fixture
 def filled(database_url: str) -> list[dict]:
-    """Sixty requests of every priority and state; a few received at the same moment."""
+    """Sixty requests of every priority and open or closed state; a few received at the
+    same moment. Vetted ones are placed by the rules, so the stored state is theirs."""
     migrate.upgrade(database_url)
     engine = open_engine(database_url)
     rng = random.Random(5)
@@ -49,21 +59,41 @@ def filled(database_url: str) -> list[dict]:
             session.flush()
             priority = rng.choice(list(Priority))
             received = NOW - timedelta(days=rng.choice((3, 10, 10, 30, 50)))
-            request = Request(
-                patient_id=patient.id, exam_code=rng.choice(("XCHES", "MBRAI", "UABDO")),
-                priority=priority, received_at=received, referrer="GP",
+            request = _request(
+                session, STATES[n % len(STATES)], patient.id,
+                rng.choice(("XCHES", "MBRAI", "UABDO")), received_at=received,
+                priority=priority, booking_reference=f"REF{n:05d}",
                 due_date=date(2027, 1, rng.randrange(1, 28))
                 if priority is Priority.PLANNED and n % 5 else None,
-                booking_reference=f"REF{n:05d}", state=STATES[n % len(STATES)],
                 site_id="UHB-QE" if n % 3 == 0 else None)
-            session.add(request)
-            session.flush()
             rows.append({"id": request.id, "priority": priority, "received": received,
                          "due": request.due_date, "state": request.state,
                          "exam": request.exam_code, "phone": patient.phone,
                          "site": request.site_id})
     engine.dispose()
     return rows
+
+
+def _request(session, state: RequestState, patient_id: int, exam_code: str,
+             **fields) -> Request:
+    """A request taken towards `state` the way the service takes it: received; vetted and
+    placed by the rules (appointable or waiting, as its facts say); appointable then booked
+    (the worklist needs no slot for it); or withdrawn by the referrer."""
+    if state is RequestState.APPOINTED:
+        fields["due_date"] = (NOW.date() + timedelta(days=14)  # inside its booking window
+                              if fields["priority"] is Priority.PLANNED else None)
+        request = appointable_request(session, patient_id, exam_code, today=NOW.date(),
+                                      **fields)
+        transition_request(session, request, state, CLERK, "booked")
+        return request
+    request = received_request(session, patient_id, exam_code, **fields)
+    assert request.id is not None
+    if state is RequestState.CANCELLED:
+        transition_request(session, request, state, INTAKE, "withdrawn by the referrer")
+    elif state is not RequestState.RECEIVED:
+        justify_request(session, request.id, VettingProtocol(
+            exam_code, "standard", False, False, request.priority), VETTER, NOW.date())
+    return request
 
 
 def _expected(rows: list[dict], keep) -> list[int]:
