@@ -306,9 +306,9 @@ def _attendance_trend(record: Record, months: list[Month]) -> pd.DataFrame:
     seen = attendance(record, (months[0].start_ns, months[-1].end_ns), dimensions=("month",))
     seen = seen.set_index("group").reindex([m.label for m in months])
     frame = pd.DataFrame({"month": [m.label for m in months]})
-    for column in ("appointments", "attended", "dna", "cancelled"):
+    for column in ("appointments", "attended", "dna", "cancelled", "freed_48h", "backfilled"):
         frame[column] = seen[column].fillna(0).astype(int).to_numpy()
-    for column in ("dna_rate", "cancellation_rate"):
+    for column in ("dna_rate", "cancellation_rate", "backfill_fill_rate"):
         frame[column] = pd.to_numeric(seen[column]).round(4).to_numpy()
     return frame
 
@@ -354,6 +354,7 @@ def _trust_figures(record: Record, month: Month, inputs: ReportInputs) -> pd.Dat
     frame["attended_share_of_booked_minutes"] = _column(used, "attended_share", index)
     frame["dna_rate"] = _column(seen, "dna_rate", index)
     frame["cancellation_rate"] = _column(seen, "cancellation_rate", index)
+    frame["backfill_fill_rate"] = _column(seen, "backfill_fill_rate", index)
     return frame
 
 
@@ -375,4 +376,5 @@ def _variation(trusts: pd.DataFrame) -> pd.DataFrame:
 
 VARIED = ("share_waiting_6plus_weeks", "waiting_list", "median_days_received_to_test",
           "p90_days_received_to_test", "booked_share_of_session_minutes",
-          "attended_share_of_booked_minutes", "dna_rate", "cancellation_rate")
+          "attended_share_of_booked_minutes", "dna_rate", "cancellation_rate",
+          "backfill_fill_rate")

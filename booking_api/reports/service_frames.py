@@ -19,6 +19,11 @@ What the service does not record, and how it is filled (docs/reports.md, "From t
 - Sex, ethnic category, GP practice, source setting and referrer codes are not recorded: they
   are blank (the DID lists the examinations this leaves unreportable, with the reason).
 - The accession number is the request's worklist entry's (blank before it is first booked).
+- Backfill (`backfill`): one row per booked appointment whose slot backfill took up (a freed
+  slot naming the appointment let go), with the freed slot's first offer and, when an offer
+  was accepted, the appointment that offer booked. A slot filled by a clerk from the clerks'
+  list is not a backfill fill. An appointment let go twice keeps its filled (else first)
+  freed slot. No freed slot at all: backfill is not in use, the frame is absent (rate blank).
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from sqlalchemy import Connection, Engine
 
 from booking_api.appointments.models import Appointment
 from booking_api.audit.models import AuditEvent
+from booking_api.backfill.models import BackfillOffer, FreedSlot, FreedState
 from booking_api.core.channel import Channel
 from booking_api.core.db import database_kind, read_only
 from booking_api.interop.models import WorklistEntry
@@ -89,7 +95,8 @@ def _read(connection: Connection) -> ReportInputs:
         appointments=appointments, sessions=sessions, rooms=rooms,
         sites=sites[["site_id", "name", "trust_id"]].assign(
             site_code=pd.Series(pd.NA, index=sites.index, dtype="str")),
-        trusts=trusts, areas=known_areas, exams=exams)
+        trusts=trusts, areas=known_areas, exams=exams,
+        backfill=_backfill(connection, appointments))
 
 
 def _text(column: sa.ColumnElement) -> sa.ColumnElement:
@@ -198,6 +205,33 @@ def _appointments(connection: Connection) -> pd.DataFrame:
     })
     frame.insert(10, "replaces_appointment_id", _replaced(frame))
     return frame
+
+
+def _backfill(connection: Connection, appointments: pd.DataFrame) -> pd.DataFrame | None:
+    """The freed slots of booked appointments, from backfill's own records: first offer sent,
+    and the appointment the accepted offer booked (only when the slot was filled by it).
+    None when backfill never freed a slot (not in use: the fill rate is blank, not 0)."""
+    rows = _frame(connection, sa.select(
+        FreedSlot.appointment_id, FreedSlot.first_offer_at,
+        sa.case((sa.type_coerce(FreedSlot.state, sa.String) == FreedState.FILLED.value,
+                 BackfillOffer.appointment_id)).label("filled_by_appointment_id"))
+        .outerjoin(BackfillOffer, BackfillOffer.id == FreedSlot.filled_offer_id)
+        .where(FreedSlot.appointment_id.is_not(None))
+        .order_by(FreedSlot.appointment_id, FreedSlot.id))
+    if rows.empty:
+        return None
+    booked = set(appointments.appointment_id.tolist())
+    ids = _ids(rows.appointment_id)
+    filled = pd.to_numeric(rows.filled_by_appointment_id)
+    filled = filled.where(filled.isin(booked))
+    frame = pd.DataFrame({"appointment_id": ids, "first_offer_at": _utc(rows.first_offer_at),
+                          "filled_by_appointment_id": pd.array(filled, dtype="Int64")})
+    frame = frame[frame.appointment_id.isin(booked).to_numpy()]
+    frame["first_offer_at"] = frame.groupby("appointment_id").first_offer_at.transform("min")
+    frame = (frame.assign(unfilled=frame.filled_by_appointment_id.isna())
+             .sort_values(["appointment_id", "unfilled"], kind="stable")
+             .drop_duplicates("appointment_id").drop(columns="unfilled"))
+    return frame.reset_index(drop=True)
 
 
 def _replaced(appointments: pd.DataFrame) -> pd.Series:

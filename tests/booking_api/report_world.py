@@ -11,6 +11,16 @@ Times are UK wall-clock; the clocks went back at 02:00 on Sunday 25 October (BST
   (re-vetted), appointable again 18 Oct.
 - Diary, room S1-CT1: three morning sessions (9, 20, 27 Oct) of two offered 10-minute slots
   each, the first with a third slot blocked; a cancelled session on 28 Oct.
+
+With backfill (`add_backfill`, only where a test asks for it), three more requests D, E, F:
+- A's slot, freed on 5 Oct 11:00 (95 hours ahead), is offered at 11:01; D's patient accepts
+  and is booked into it at 11:20 (attended 9 Oct): filled by backfill.
+- E, booked 6 Oct for 20 Oct 10:10, is cancelled by the hospital on 12 Oct 09:00 (8 days
+  ahead); the offer (09:02) is declined and the slot goes to the clerks' list: not filled.
+- F, booked 6 Oct for 27 Oct 09:10, is cancelled on 26 Oct 12:00 (21 hours ahead, under 48);
+  offered at 12:01, E takes it at 12:30 (attended): filled, but not counted in the fill rate,
+  which counts slots freed 48 hours or more ahead.
+October's backfill fill rate: 1 filled / 2 freed 48 h ahead = 0.5.
 """
 
 from __future__ import annotations
@@ -20,10 +30,11 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from booking_api.appointments.models import Appointment
 from booking_api.audit.models import AuditEvent
+from booking_api.backfill.models import BackfillOffer, FreedSlot, FreedState, OfferState
 from booking_api.core.channel import Channel
 from booking_api.core.db import transaction
 from booking_api.network.services import mirror_reference_data
@@ -112,6 +123,83 @@ def build_october(engine: Engine) -> OctoberIds:
         assert requests_out_of_step(session, date(2026, 10, 31)) == []
         return OctoberIds(a, b, c, cancelled, rebooked, missed, hold, (first, second, third))
 
+
+@dataclass(frozen=True)
+class BackfillIds:
+    filler: int
+    """D's appointment in A's freed slot."""
+    unfilled: int
+    late: int
+    late_filler: int
+
+
+def add_backfill(engine: Engine, ids: OctoberIds) -> BackfillIds:
+    """The freed slots and offers of the module docstring, over `build_october`'s world."""
+    with transaction(engine) as session:
+        request_a = session.get(Request, ids.request_a)
+        assert request_a is not None
+        home = request_a.patient_id
+        first_slots, second_slots, third_slots = (_slots_of(session, s) for s in ids.sessions)
+        d = _request(session, home, "CHEAD", "S1", "REF-D", [
+            ("2026-09-28 09:00", RequestState.RECEIVED),
+            ("2026-10-05 11:20", RequestState.APPOINTED),
+            ("2026-10-09 10:00", RequestState.ATTENDED)])
+        e = _request(session, home, "CHEAD", "S1", "REF-E", [
+            ("2026-09-29 09:00", RequestState.RECEIVED),
+            ("2026-10-06 09:00", RequestState.APPOINTED),
+            ("2026-10-12 09:00", RequestState.APPOINTABLE),
+            ("2026-10-26 12:30", RequestState.APPOINTED),
+            ("2026-10-27 09:10", RequestState.ATTENDED)])
+        f = _request(session, home, "CHEAD", "S1", "REF-F", [
+            ("2026-09-30 09:00", RequestState.RECEIVED),
+            ("2026-10-06 09:00", RequestState.APPOINTED),
+            ("2026-10-26 12:00", RequestState.APPOINTABLE)])
+        filler = _appointment(session, d, home, first_slots[0], AppointmentState.ATTENDED,
+                              booked="2026-10-05 11:20")
+        unfilled = _appointment(session, e, home, second_slots[1], AppointmentState.CANCELLED,
+                                booked="2026-10-06 09:00", cancelled="2026-10-12 09:00")
+        late = _appointment(session, f, home, third_slots[1], AppointmentState.CANCELLED,
+                            booked="2026-10-06 09:00", cancelled="2026-10-26 12:00")
+        late_filler = _appointment(session, e, home, third_slots[1], AppointmentState.ATTENDED,
+                                   booked="2026-10-26 12:30")
+        _freed(session, first_slots[0], ids.cancelled, (d, home), "2026-10-05 11:00",
+               "2026-10-05 11:01", filled_by=filler)
+        _freed(session, second_slots[1], unfilled, (e, home), "2026-10-12 09:00",
+               "2026-10-12 09:02", filled_by=None)
+        _freed(session, third_slots[1], late, (e, home), "2026-10-26 12:00",
+               "2026-10-26 12:01", filled_by=late_filler)
+        return BackfillIds(filler, unfilled, late, late_filler)
+
+
+def _slots_of(session: Session, session_id: int) -> list[int]:
+    return sorted(slot.id for slot in session.exec(
+        select(Slot).where(Slot.session_id == session_id)) if slot.id is not None)
+
+
+def _freed(session: Session, slot_id: int, let_go: int, offered_to: tuple[int, int],
+           freed: str, offered: str, filled_by: int | None) -> None:
+    """A freed slot and its one offer to (request, patient): accepted (the booking
+    `filled_by` made) or declined, the slot then on the clerks' list."""
+    slot = session.get(Slot, slot_id)
+    assert slot is not None
+    row = FreedSlot(slot_id=slot_id, site_id="S1", start_at=slot.start_at,
+                    freed_at=local(freed), cause="clerk_cancelled", appointment_id=let_go,
+                    state=FreedState.FILLED if filled_by else FreedState.CLERK_LIST,
+                    wave=1, first_offer_at=local(offered))
+    session.add(row)
+    session.flush()
+    assert row.id is not None
+    offer = BackfillOffer(freed_slot_id=row.id, request_id=offered_to[0],
+                          patient_id=offered_to[1], source="waiting_list", position=1,
+                          reasons=["test"], wave=1, sent_at=local(offered),
+                          state=OfferState.ACCEPTED if filled_by else OfferState.DECLINED,
+                          appointment_id=filled_by)
+    session.add(offer)
+    session.flush()
+    if filled_by:
+        row.filled_offer_id = offer.id
+        session.add(row)
+        session.flush()
 
 def _patient(session: Session, nhs_number: str, area: str | None) -> int:
     patient = Patient(nhs_number=nhs_number, given_name="Test", family_name="Patient",
