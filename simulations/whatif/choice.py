@@ -64,28 +64,60 @@ class SiteChooser:
         """A site per patient (NO_SITE when no site can do the exam). `wait_weeks` and
         `open_groups` are [S, F]: the quoted wait and whether the site offers the family."""
         n_sites = self.world.n_sites
-        trusts = len(self.world.trust_ids) if self.own_trust else 1
-        key = ((area.astype(np.int64) * len(FAMILIES) + family) * 2 + adult) * trusts + (
-            trust if self.own_trust else 0)
-        combos, inverse = np.unique(key, return_inverse=True)
-        rest, c_trust = np.divmod(combos, trusts)
-        rest, c_adult = np.divmod(rest, 2)
-        c_area, c_family = np.divmod(rest, len(FAMILIES))
+        combos, rows = self._combos(area, family, adult, trust)
+        c_area, c_family, _, _ = self._parts(combos)
         utility = (self.base[c_area, FAMILY_MODALITY[c_family], :]
                    - self.model.wait_per_week * wait_weeks[:, c_family].T)
-        allowed = (self.reachable[c_area] & open_groups[:, c_family].T
-                   & (self.world.site_admits_adults[None, :] | (c_adult == 0)[:, None]))
-        if self.own_trust:
-            own = allowed & self.trust_sites[c_trust]
-            allowed = np.where(own.any(axis=1, keepdims=True), own, allowed)
+        allowed = self._allowed(combos, open_groups)
         utility = np.where(allowed & np.isfinite(utility), utility, -np.inf)
         top = utility.max(axis=1, keepdims=True)
         weight = np.exp(utility - np.where(np.isfinite(top), top, 0.0))
         totals = weight.sum(axis=1, keepdims=True)
         cumulative = np.cumsum(weight / np.where(totals > 0, totals, 1.0), axis=1)
         cumulative[:, -1] = np.where(totals[:, 0] > 0, 1.0, 0.0)
-        rows = inverse.ravel()
         flat = (cumulative + np.arange(len(combos))[:, None]).ravel()
         index = np.searchsorted(flat, rows + rng.random(len(rows)), side="right")
         site = np.minimum(index - rows * n_sites, n_sites - 1)
         return np.where(totals[rows, 0] > 0, site, NO_SITE)
+
+    def could_book(self, area: np.ndarray, family: np.ndarray, adult: np.ndarray,
+                   trust: np.ndarray, open_groups: np.ndarray,
+                   has_room: np.ndarray) -> np.ndarray:
+        """Per patient: whether any site they may choose (as `choose` would offer them) has
+        room ([S, F] `has_room`). A patient for whom none has cannot be booked today
+        whichever site they choose, so the day's booking need not ask them."""
+        combos, rows = self._combos(area, family, adult, trust)
+        _, c_family, _, _ = self._parts(combos)
+        room = self._allowed(combos, open_groups) & has_room[:, c_family].T
+        return room.any(axis=1)[rows]
+
+    def _combos(self, area, family, adult, trust) -> tuple[np.ndarray, np.ndarray]:
+        """The distinct (area, family, adult, trust) of the patients and each one's row:
+        a counting pass over the dense key space, not a sort of the patients."""
+        trusts = len(self.world.trust_ids) if self.own_trust else 1
+        key = ((area.astype(np.int64) * len(FAMILIES) + family) * 2 + adult) * trusts + (
+            trust if self.own_trust else 0)
+        space = len(self.world.area_ids) * len(FAMILIES) * 2 * trusts
+        present = np.bincount(key, minlength=space) > 0
+        combos = np.flatnonzero(present)
+        row_of = np.zeros(space, dtype=np.int64)
+        row_of[combos] = np.arange(len(combos))
+        return combos, row_of[key]
+
+    def _parts(self, combos: np.ndarray):
+        trusts = len(self.world.trust_ids) if self.own_trust else 1
+        rest, c_trust = np.divmod(combos, trusts)
+        rest, c_adult = np.divmod(rest, 2)
+        c_area, c_family = np.divmod(rest, len(FAMILIES))
+        return c_area, c_family, c_adult, c_trust
+
+    def _allowed(self, combos: np.ndarray, open_groups: np.ndarray) -> np.ndarray:
+        """[combos, S] sites offered: reachable, open for the family, admitting the patient,
+        and under "own trust" the referring trust's (all, if it has none open)."""
+        c_area, c_family, c_adult, c_trust = self._parts(combos)
+        allowed = (self.reachable[c_area] & open_groups[:, c_family].T
+                   & (self.world.site_admits_adults[None, :] | (c_adult == 0)[:, None]))
+        if self.own_trust:
+            own = allowed & self.trust_sites[c_trust]
+            allowed = np.where(own.any(axis=1, keepdims=True), own, allowed)
+        return allowed

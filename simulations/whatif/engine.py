@@ -328,8 +328,18 @@ class _Run:
             self.backlog = ids
             return
         shape = (self.world.n_sites, N_FAMILIES)
+        window = slice(t + 1, t + 1 + self.horizon)
+        open_groups = cal.planned[:, window].any(axis=1).reshape(shape)
+        free = cal.free[:, window].any(axis=1).reshape(shape)
+        free_or_held = free | cal.held[:, window].any(axis=1).reshape(shape)
+        urgent = pts.priority[ids] < URGENT_PRIORITIES
+        chance = np.zeros(len(ids), dtype=bool)
+        for mine, room in ((urgent, free_or_held), (~urgent, free)):
+            chance[mine] = self.chooser.could_book(pts.area[ids[mine]], pts.family[ids[mine]],
+                                                   pts.adult[ids[mine]], pts.trust[ids[mine]],
+                                                   open_groups, room)
+        stuck, ids = ids[~chance], ids[chance]
         wait = cal.first_free(t + 1, self.horizon).reshape(shape) / 7
-        open_groups = cal.planned[:, t + 1:t + 1 + self.horizon].any(axis=1).reshape(shape)
         site = self.chooser.choose(pts.area[ids], pts.family[ids], pts.adult[ids],
                                    pts.trust[ids], wait, open_groups, self.rng)
         order = np.lexsort((pts.clock[ids], pts.priority[ids]))
@@ -342,7 +352,7 @@ class _Run:
         booked = days >= 0
         pts.set(ids[booked], site=site[booked], appt=days[booked], booked_on=t, state=P.BOOKED)
         self._price_bookings(ids[booked], np.full(booked.sum(), t))
-        self.backlog = ids[~booked]
+        self.backlog = np.concatenate((stuck, ids[~booked]))
         self.result.events += int(booked.sum())
 
     def _price_bookings(self, ids: np.ndarray, today: np.ndarray) -> None:
