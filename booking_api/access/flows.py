@@ -17,6 +17,8 @@ def sign_in_patient(db: Database, context: services.SignInContext, booking_refer
                     date_of_birth: date) -> SessionToken | None:
     """The patient's token, or None for no match (`services.PATIENT_SIGN_IN_FAILED` says so
     to the patient). Raises BadBookingReference and TooManyAttempts, changing nothing."""
+    with db.reading() as session:
+        services.refuse_patient_while_limited(session, context, booking_reference)
     with db.transaction() as session:
         return services.sign_in_patient(session, context, booking_reference, date_of_birth)
 
@@ -45,6 +47,8 @@ def sign_in_staff(db: Database, context: services.SignInContext, username: str,
                   password: str, one_time_code: str | None = None) -> SessionToken | None:
     """A staff token, or None (`services.STAFF_SIGN_IN_FAILED`). Raises TooManyAttempts
     and passwords.HashingBusy, changing nothing."""
+    with db.reading() as session:
+        services.refuse_staff_while_limited(session, context, username)
     with db.sessions() as session:  # the service commits the attempt before hashing
         token = services.sign_in_staff(session, context, username, password, one_time_code)
         session.commit()

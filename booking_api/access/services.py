@@ -94,6 +94,25 @@ class SignInContext:
     now: datetime
 
 
+def refuse_staff_while_limited(session: Session, context: SignInContext,
+                               username: str) -> None:
+    """Raise TooManyAttempts if this sign-in would be refused for now: a read, before the
+    write transaction that counts the attempt (and checks again under its lock), so that a
+    flood of refused attempts never queues for SQLite's one write lock."""
+    keys = rate_limit.attempt_keys(context.secret, SignInKind.STAFF, username.strip().lower(),
+                                   context.client)
+    rate_limit.check_not_limited(session, context.policy, keys, context.now)
+
+
+def refuse_patient_while_limited(session: Session, context: SignInContext,
+                                 booking_reference: str) -> None:
+    """As `refuse_staff_while_limited`, for a patient's booking reference (BadBookingReference
+    for a malformed one)."""
+    keys = rate_limit.attempt_keys(context.secret, SignInKind.PATIENT,
+                                   _reference(booking_reference), context.client)
+    rate_limit.check_not_limited(session, context.policy, keys, context.now)
+
+
 def sign_in_staff(session: Session, context: SignInContext, username: str,
                   password: str, one_time_code: str | None = None) -> SessionToken | None:
     """A staff token, or None for a wrong username, password or one-time code (an account

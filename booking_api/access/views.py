@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from booking_api.access import services
+from booking_api.access import flows, services
 from booking_api.access.audit_trail import MAX_PAGE, AuditEventPublic, read_audit_events
 from booking_api.access.clients import client_address
 from booking_api.access.deps import (
@@ -47,6 +47,7 @@ from booking_api.access.rate_limit import TooManyAttempts
 from booking_api.api.deps import ReadSessionDep, SessionDep, SettingsDep, clock_of
 from booking_api.audit.models import PatientRecordReadPublic
 from booking_api.audit.reads import reads_of_patient, record_read
+from booking_api.core.app_state import database_of
 from booking_api.core.inputs import MAX_ID, PlainText
 
 auth_router = APIRouter(prefix="/api/auth", tags=["sign-in"])
@@ -62,39 +63,37 @@ _UNAUTHORISED = {401: {"description": "wrong credentials (one message for every 
 
 @auth_router.post("/staff/sign-in", response_model=SessionToken, responses=_UNAUTHORISED,
                   dependencies=[Depends(room_to_check_a_password)])
-def staff_sign_in(credentials: StaffSignIn, request: Request, session: SessionDep,
-                  settings: SettingsDep, policy: PolicyDep) -> SessionToken | JSONResponse:
+def staff_sign_in(credentials: StaffSignIn, request: Request, settings: SettingsDep,
+                  policy: PolicyDep) -> SessionToken | JSONResponse:
     """Exchange a username and password (and the one-time code, once two-step sign-in is set
     up) for a staff session token (8 hours). `second_factor_required` in the answer: this
     role must set up two-step sign-in before anything else."""
     context = _context(request, settings.secret_key, policy)
     try:
-        token = services.sign_in_staff(session, context, credentials.username,
-                                       credentials.password, credentials.one_time_code)
+        token = flows.sign_in_staff(database_of(request.app), context, credentials.username,
+                                    credentials.password, credentials.one_time_code)
     except TooManyAttempts as limited:
         return _too_many(limited)
     except HashingBusy as busy:
         return _busy(busy)
-    session.commit()
     return _granted_or_refused(token, services.STAFF_SIGN_IN_FAILED, SignInKind.STAFF)
 
 
 @auth_router.post("/patient/sign-in", response_model=SessionToken, responses=_UNAUTHORISED)
-def patient_sign_in(credentials: PatientSignIn, request: Request, session: SessionDep,
-                    settings: SettingsDep, policy: PolicyDep) -> SessionToken | JSONResponse:
+def patient_sign_in(credentials: PatientSignIn, request: Request, settings: SettingsDep,
+                    policy: PolicyDep) -> SessionToken | JSONResponse:
     """Exchange a booking reference and date of birth for a patient session token
     (30 minutes) that can see only that patient's requests."""
     context = _context(request, settings.secret_key, policy)
     try:
-        token = services.sign_in_patient(session, context, credentials.booking_reference,
-                                         credentials.date_of_birth)
+        token = flows.sign_in_patient(database_of(request.app), context,
+                                      credentials.booking_reference, credentials.date_of_birth)
     except services.BadBookingReference as bad:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, [
             {"loc": ["body", "booking_reference"], "msg": str(bad),
              "type": "booking_reference"}]) from None
     except TooManyAttempts as limited:
         return _too_many(limited)
-    session.commit()
     return _granted_or_refused(token, services.PATIENT_SIGN_IN_FAILED, SignInKind.PATIENT)
 
 

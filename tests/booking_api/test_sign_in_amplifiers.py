@@ -11,16 +11,18 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
+from typing import Any
 
 import httpx
 import pytest
 import uvicorn
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, event, func, select
 
 from booking_api.access.models import AccountRole, SignInAttempt
 from booking_api.access.passwords import HashingGate
+from booking_api.core.app_state import database_of
 from booking_api.core.db import transaction
 from cdip_cli.serve_commands import uvicorn_proxy_options
 from tests.booking_api.access_support import (
@@ -32,6 +34,7 @@ from tests.booking_api.access_support import (
     engine,
     make_app,
     migrated_url,
+    patient_sign_in,
     shared_database,
 )
 
@@ -107,6 +110,32 @@ def test_refused_sign_ins_hash_no_password(
 
     assert answers == [401] * 3 + [429] * 7
     assert hasher.verified == 3
+
+
+def test_refused_sign_ins_take_no_write_transaction_or_lock(
+        engine: Engine, migrated_url: str, clock: MovableClock) -> None:
+    # On SQLite a refused attempt in a write transaction queues for the one write lock, so a
+    # flood of them would hold up every booking; they are refused on a read instead.
+    add_staff(engine, "hana.clerk", AccountRole.CLERK)
+    with TestClient(make_app(migrated_url, clock, run_jobs_in_server=False)) as client:
+        for _ in range(3):
+            client.post("/api/auth/staff/sign-in", json=WRONG)
+            patient_sign_in(client, born="1999-01-01")
+        locking: list[str] = []
+
+        @event.listens_for(database_of(client.app).engine, "before_cursor_execute")
+        def note(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+            if statement.startswith(("BEGIN IMMEDIATE", "INSERT", "UPDATE", "DELETE")) \
+                    or "pg_advisory_xact_lock" in statement:
+                locking.append(statement)
+
+        staff = [client.post("/api/auth/staff/sign-in", json=WRONG).status_code
+                 for _ in range(5)]
+        patients = [patient_sign_in(client, born="1999-01-01").status_code
+                    for _ in range(5)]
+
+    assert staff == [429] * 5 and patients == [429] * 5
+    assert locking == []
 
 
 def test_forwarded_for_is_believed_only_from_a_trusted_proxy(
