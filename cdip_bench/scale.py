@@ -89,6 +89,10 @@ def _measure(world: BenchWorld, nodes: list[ServedNode], free: list[int], rounds
         "staleness_p99_ms": quiet["p99"], "staleness_p50_ms": quiet["p50"],
         "staleness_p99_ms_during_diary_build": build["p99"],
         "staleness_max_ms_during_diary_build": build["max"],
+        "staleness_p50_ms_during_diary_build": build["p50"],
+        "staleness_ms_while_new_week_absorbed": {
+            key: build["absorbing"][key] for key in ("p50", "p99", "max")}
+        | {"waits": len(build["absorbing"]["all"])},
         "new_week_slots": build["slots"],
         "new_week_offered_after_commit_ms": build["offered_ms"],
         "memory_mb_steady": dict(zip("ab", steady, strict=True)),
@@ -250,35 +254,49 @@ def _site_and_day(world: BenchWorld, slot_id: int) -> tuple[str, date]:
 def _build_while_probing(world: BenchWorld, nodes: list[ServedNode], requests,
                          free: list[int], probes: int, share: float) -> dict:
     """A week of new slots written after the last one (sessions, then every slot in one
-    COPY, as `cdip diary build` commits a week) while probes run; then how long each node
+    COPY, as `cdip diary build` commits a week) while probes run, up to `probes` while it
+    writes and up to `probes` more after its commit until both nodes offer the new week (the
+    nodes merge or reload it then: the probes a merge could hold up); how long each node
     took to offer the new week after the commit, and its peak memory meanwhile."""
     for node in nodes:
         node.reset_peak_memory()
     network = load_reference_network()
     first_day = world.first_day + timedelta(weeks=_weeks_written(world))
     before = _slot_count(world)
-    done = threading.Event()
+    committed, absorbed = threading.Event(), threading.Event()
     committed_at: list[float] = []
+    offered_ms: dict[str, float] = {}
 
     def build() -> None:
         write_diaries(world.engine, network, first_day, 1, share, random.Random(99))
         committed_at.append(time.perf_counter())
-        done.set()
+        committed.set()
+        with ThreadPoolExecutor(max_workers=len(nodes)) as pool:
+            offered = pool.map(lambda node: _new_week_offered(node, world, first_day,
+                                                              committed_at[0]), nodes)
+            offered_ms.update(zip((node.name for node in nodes), offered, strict=True))
+        absorbed.set()
 
     builder = threading.Thread(target=build)
     builder.start()
-    waits: list[float] = []
-    number = 0
-    while not done.is_set() and number < probes:
-        waits += _probe(world, nodes[number % 2], nodes[1 - number % 2], next(requests),
-                        free.pop())
-        number += 1
+    writing: list[float] = []
+    absorbing: list[float] = []
+    tried = {"writing": 0, "absorbing": 0}
+    while not absorbed.is_set():
+        phase = "absorbing" if committed.is_set() else "writing"
+        if tried[phase] >= probes:
+            if phase == "absorbing":
+                break
+            committed.wait()
+            continue
+        number = tried["writing"] + tried["absorbing"]
+        tried[phase] += 1
+        (absorbing if phase == "absorbing" else writing).extend(_probe(
+            world, nodes[number % 2], nodes[1 - number % 2], next(requests), free.pop()))
     builder.join()
-    offered_ms = {node.name: _new_week_offered(node, world, first_day, committed_at[0])
-                  for node in nodes}
-    waits += _staleness(world, nodes, requests, free, 4)["all"]
-    return {**_percentiles(waits), "slots": _slot_count(world) - before,
-            "offered_ms": offered_ms,
+    after = _staleness(world, nodes, requests, free, 4)["all"]
+    return {**_percentiles(writing + absorbing + after), "slots": _slot_count(world) - before,
+            "offered_ms": offered_ms, "absorbing": _percentiles(absorbing),
             "peak_mb": {node.name: node.memory_mb("VmHWM") for node in nodes}}
 
 

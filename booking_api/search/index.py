@@ -9,6 +9,14 @@ margin, however long the writing transaction ran). Changed slots are updated in 
 ones (a diary build) are merged in; more changed slots than `catch_up_limit` and it reloads.
 Catching up is throttled (`max_staleness_s`). Loads read in chunks, so a reload holds the old
 columns plus one chunk of rows, not two copies of everything.
+
+A followed index (`builds_beside`, set by `IndexFollower`) never merges or reloads in a
+catch-up: merging a week of new slots takes seconds, and a booking committed meanwhile would
+wait for it. Catch-ups then apply changes to known slots in place and leave new and moved
+slots to `build_beside`, which builds the merged (or reloaded) version on a copy outside the
+lock, replays onto it what committed since the point it read from, and swaps it in under a
+brief lock. Its reads start where the live index first left work to it, so nothing committed
+after that is missed, and nothing before it was left out of the live index.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
@@ -53,6 +62,11 @@ CATCH_UP_LIMIT = 250_000
 (a four-week diary build of the reference network writes ~410,000)."""
 LOAD_CHUNK = 50_000
 """Rows turned into Python objects at a time while loading: bounds a reload's extra memory."""
+SWAP_WHEN_FEWER = 5_000
+"""A build beside the live index swaps in once a catch-up outside the lock saw fewer changed
+slots than this (the last, under the lock, then has about as little to apply)."""
+CATCH_UP_ROUNDS = 3
+"""Catch-ups outside the lock a build beside makes at most before its swap."""
 
 
 @dataclass
@@ -79,6 +93,9 @@ class SlotColumns:
     def take(self, rows: np.ndarray) -> SlotColumns:
         """The rows `rows` (a mask or positions), as new arrays."""
         return SlotColumns(**{f.name: getattr(self, f.name)[rows] for f in fields(self)})
+
+    def copy(self) -> SlotColumns:
+        return SlotColumns(**{f.name: getattr(self, f.name).copy() for f in fields(self)})
 
     @staticmethod
     def join(parts: Sequence[SlotColumns]) -> SlotColumns:
@@ -120,6 +137,15 @@ class _Loaded:
         return cls(columns, np.argsort(columns.ids, kind="stable"),
                    _modality_bounds(columns.modality))
 
+    @property
+    def top_id(self) -> int:
+        """The largest slot id held (0 when empty)."""
+        return int(self.columns.ids[self.order_by_id[-1]]) if len(self.order_by_id) else 0
+
+    def copy(self) -> _Loaded:
+        """Columns of its own (the order and bounds are never changed in place)."""
+        return _Loaded(self.columns.copy(), self.order_by_id, self.bounds)
+
     def positions(self, slot_ids: Sequence[int] | np.ndarray) -> np.ndarray:
         """Row positions of slot ids (-1 where these columns do not hold the id)."""
         ids = np.asarray(slot_ids, dtype=np.int64)
@@ -128,6 +154,28 @@ class _Loaded:
         sorted_ids = self.columns.ids[self.order_by_id]
         at = np.clip(np.searchsorted(sorted_ids, ids), 0, len(sorted_ids) - 1)
         return np.where(sorted_ids[at] == ids, self.order_by_id[at], -1)
+
+
+@dataclass
+class _Generation:
+    """One version of the whole index: its columns, the codes they were made with, and the
+    cursor taken before the reads they reflect (every commit before it is in them)."""
+
+    loaded: _Loaded
+    coder: _SlotCoder
+    site_names: tuple[str, ...]
+    room_ids: tuple[str, ...]
+    cursor: ChangeCursor
+
+
+@dataclass(frozen=True)
+class _LeftToBuild:
+    """Slot changes a followed index's catch-ups left to `build_beside`: it reads everything
+    committed after `since` (the live cursor before the first catch-up that left some), and
+    reloads instead of merging when `reload`."""
+
+    since: ChangeCursor
+    reload: bool
 
 
 class SlotIndex:
@@ -150,6 +198,11 @@ class SlotIndex:
         self.caught_up_at: float | None = None
         """time.monotonic() when the index last finished catching up (None: never loaded)."""
         self.reloads = 0
+        self.builds_beside = False
+        """Whether catch-ups leave merges and reloads to `build_beside` (a follower's)."""
+        self._left: _LeftToBuild | None = None
+        self.swaps = 0
+        """Versions built beside the live index and swapped in."""
 
     @property
     def columns(self) -> SlotColumns:
@@ -165,6 +218,11 @@ class SlotIndex:
     def __len__(self) -> int:
         return 0 if self._loaded is None else len(self._loaded.columns.ids)
 
+    @property
+    def build_wanted(self) -> bool:
+        """Whether catch-ups have left new or moved slots (or a reload) to `build_beside`."""
+        return self._left is not None
+
     def refresh(self, session: Session, force: bool = False, wait: bool = True) -> None:
         """Catch up with the database unless it did so less than max_staleness_s ago. With
         `wait` false, a loaded index that another thread is catching up (or reloading) is
@@ -176,11 +234,48 @@ class SlotIndex:
         try:
             if not force and time.monotonic() - self._checked_at < self.max_staleness_s:
                 return
-            if self._cursor is None or not self._catch_up(session.connection()):
+            caught_up = True
+            if self._cursor is None:
                 self.load(session)
-            self._checked_at = self.caught_up_at = time.monotonic()
+            elif self.builds_beside:
+                caught_up = self._catch_up_in_place(session.connection())
+            elif not self._catch_up(session.connection()):
+                self.load(session)
+            self._checked_at = time.monotonic()
+            if caught_up:
+                self.caught_up_at = self._checked_at
         finally:
             self._lock.release()
+
+    def build_beside(self, reading: Callable[[], AbstractContextManager[Session]]) -> bool:
+        """Build what catch-ups left (`build_wanted`) on a version of its own while the live
+        index keeps taking changes in place: merge the new and moved slots into a copy (or
+        reload), catch the copy up outside the lock until little is left, then apply that and
+        swap it in under the lock. `reading` opens a read-only session. False if nothing was
+        left to build."""
+        with self._lock:
+            left = self._left
+            if left is None:
+                return False
+            base = None if left.reload else _Generation(
+                self._loaded.copy(), self._coder, self.site_names, self.room_ids, left.since)
+        with reading() as session:
+            built = base and _caught_up(base, session.connection(), self.catch_up_limit)
+            if built is None:
+                built = _read_generation(session)
+        for _ in range(CATCH_UP_ROUNDS):
+            with reading() as session:
+                caught = _caught_up(built, session.connection(), self.catch_up_limit)
+                built = caught or _read_generation(session)
+            if caught is not None and caught.changed_slots < SWAP_WHEN_FEWER:
+                break
+        with self._lock, reading() as session:
+            caught = _caught_up(built, session.connection(), self.catch_up_limit)
+            self._adopt(caught or _read_generation(session))
+            self._checked_at = self.caught_up_at = time.monotonic()
+            self.swaps += 1
+        self._prime_free_runs()
+        return True
 
     def behind_s(self) -> float | None:
         """Seconds since the index last finished catching up (None: never loaded)."""
@@ -231,33 +326,26 @@ class SlotIndex:
     def load(self, session: Session, slot_rows: Select | None = None) -> None:
         """Replace the contents with every slot (or the rows of `slot_rows`, a filtered
         `slot_rows_query`) and the active appointments on them."""
-        connection = session.connection()
-        cursor = take_cursor(connection)  # before reading: what commits later is read later
-        sites = list(session.scalars(select(Site).order_by(Site.site_id)))
-        rooms = list(session.scalars(select(Room).order_by(Room.room_id)))
-        coder = _SlotCoder(sites, rooms)
-        dialect = connection.dialect.name
-        query = slot_rows if slot_rows is not None else slot_rows_query(dialect)
-        result = connection.execute(query)  # Core rows, converted a chunk at a time
-        parts = [coder.columns(rows) for rows in result.partitions(LOAD_CHUNK)]
-        columns = SlotColumns.join(parts) if parts else coder.columns([])
-        del parts
-        columns.ends_run = ends_run(columns)
-        loaded = _Loaded.of(columns)
-        active = connection.execute(_appointment_query(dialect).where(
-            col(Appointment.state).in_(ACTIVE_STATES))).all()
-        _apply_appointments(loaded, active)  # before searches can see the new columns
-        self._coder, self.sites = coder, coder.sites
-        self.site_names = tuple(s.name for s in sites)
-        self.room_ids = tuple(r.room_id for r in rooms)
-        self._loaded = loaded
-        self._version += 1
-        self._cursor = cursor
+        self._adopt(_read_generation(session, slot_rows))
         self.reloads += 1
         self._prime_free_runs()
 
-    def _install(self, columns: SlotColumns) -> None:
-        self._loaded = _Loaded.of(columns)
+    def _adopt(self, generation: _Generation) -> None:
+        """Make `generation` the live index; nothing is left to build beside it."""
+        self._coder, self.sites = generation.coder, generation.coder.sites
+        self.site_names, self.room_ids = generation.site_names, generation.room_ids
+        self._loaded = generation.loaded
+        self._version += 1
+        self._cursor = generation.cursor
+        self._left = None
+
+    def _live(self) -> _Generation:
+        return _Generation(self._loaded, self._coder, self.site_names, self.room_ids,
+                           self._cursor)
+
+    def _changed(self) -> None:
+        """Called after each change of the live columns: runs worked out meanwhile are not
+        kept."""
         self._version += 1
 
     def _prime_free_runs(self) -> None:
@@ -269,50 +357,156 @@ class SlotIndex:
             self._free_runs(modality, rows, now_s, loaded.columns)
 
     def _catch_up(self, connection: Connection) -> bool:
-        """Apply what committed since the last look; False if a full reload is needed."""
+        """Apply what committed since the last look (and what a follower left to build
+        beside it, if it stopped first); False if a full reload is needed."""
+        live, left = self._live(), self._left
+        if left is not None:
+            if left.reload:
+                return False
+            live.cursor = left.since
+        caught = _caught_up(live, connection, self.catch_up_limit, self._changed)
+        if caught is None:
+            return False
+        self._loaded, self._cursor, self._left = caught.loaded, caught.cursor, None
+        self._changed()
+        return True
+
+    def _catch_up_in_place(self, connection: Connection) -> bool:
+        """Apply changes to known slots and appointments; leave new and moved slots (or, with
+        more than `catch_up_limit` changed, everything: the live index then waits for the
+        reload) to `build_beside`. The query asks only for known ids, so a diary build's
+        new rows are not read here, only noticed. False while waiting for a reload."""
+        if self._left is not None and self._left.reload:
+            return False
+        before, loaded = self._cursor, self._loaded
         cursor = take_cursor(connection)
         dialect = connection.dialect.name
+        unseen = before.unseen(Slot.__table__)
         changed = connection.execute(
-            slot_rows_query(dialect, ordered=False)
-            .where(self._cursor.unseen(Slot.__table__))
+            slot_rows_query(dialect, ordered=False).where(unseen, Slot.id <= loaded.top_id)
             .limit(self.catch_up_limit + 1)).all()
         if len(changed) > self.catch_up_limit or not self._coder.knows_rooms(changed):
+            self._leave(before, reload=True)
             return False
+        moved = False
         if changed:
-            self._apply_slots(self._coder.columns(changed))
-        appointments = connection.execute(_appointment_query(dialect).where(
-            self._cursor.unseen(Appointment.__table__))).all()
-        if appointments:
-            _apply_appointments(self._loaded, [*appointments, *_still_active_where_ended(
-                connection, dialect, appointments)])
-            self._version += 1  # after the change: runs worked out meanwhile are not kept
+            columns = self._coder.columns(changed)
+            at, in_place = _placed(loaded, columns)
+            _update_in_place(loaded.columns, columns, at, in_place)
+            self._changed()
+            moved = not in_place.all()
+        new = connection.execute(select(Slot.id).where(unseen, Slot.id > loaded.top_id)
+                                 .limit(1)).first()
+        if moved or new is not None:
+            self._leave(before, reload=False)
+        _catch_up_appointments(loaded, connection, before, self._changed)
         self._cursor = cursor
         return True
 
-    def _apply_slots(self, changed: SlotColumns) -> None:
-        """Update known slots in place; merge in new ones and those whose place moved."""
-        c = self.columns
-        at = self.positions(changed.ids)
-        in_place = at >= 0
-        known = at[in_place]
-        in_place[in_place] = ((c.room[known] == changed.room[in_place])
-                              & (c.start_min[known] == changed.start_min[in_place])
-                              & (c.length_min[known] == changed.length_min[in_place])
-                              & (c.session[known] == changed.session[in_place]))
-        rows = at[in_place]
-        for name in ("open", "families", "radiologist_present"):
-            getattr(c, name)[rows] = getattr(changed, name)[in_place]
-        self._version += 1
-        if in_place.all():
-            return
-        moved = (at >= 0) & ~in_place
-        changed.occupied_until_s[moved] = c.occupied_until_s[at[moved]]
-        keep = np.ones(len(c.ids), dtype=bool)
-        keep[at[moved]] = False
-        merged = SlotColumns.join([c.take(keep), changed.take(~in_place)])
-        merged = merged.take(np.lexsort((merged.start_min, merged.room, merged.modality)))
-        merged.ends_run = ends_run(merged)
-        self._install(merged)
+    def _leave(self, since: ChangeCursor, reload: bool) -> None:
+        left = self._left
+        self._left = (_LeftToBuild(since, reload) if left is None else
+                      _LeftToBuild(left.since, left.reload or reload))
+
+
+@dataclass
+class _Caught(_Generation):
+    changed_slots: int = 0
+    """Slot rows the catch-up read."""
+
+
+def _caught_up(generation: _Generation, connection: Connection, limit: int,
+               changed: Callable[[], None] = lambda: None) -> _Caught | None:
+    """`generation` with what committed since its cursor applied: known slots updated in
+    place (then `changed()`), new and moved ones merged into new columns, appointments
+    applied (then `changed()`). None when more than `limit` slots changed, or slots of rooms
+    it does not know: reload instead."""
+    cursor = take_cursor(connection)
+    rows = connection.execute(
+        slot_rows_query(connection.dialect.name, ordered=False)
+        .where(generation.cursor.unseen(Slot.__table__)).limit(limit + 1)).all()
+    if len(rows) > limit or not generation.coder.knows_rooms(rows):
+        return None
+    loaded = generation.loaded
+    if rows:
+        columns = generation.coder.columns(rows)
+        at, in_place = _placed(loaded, columns)
+        _update_in_place(loaded.columns, columns, at, in_place)
+        changed()
+        if not in_place.all():
+            loaded = _merged(loaded, columns, at, in_place)
+    _catch_up_appointments(loaded, connection, generation.cursor, changed)
+    return _Caught(loaded, generation.coder, generation.site_names, generation.room_ids,
+                   cursor, changed_slots=len(rows))
+
+
+def _catch_up_appointments(loaded: _Loaded, connection: Connection, since: ChangeCursor,
+                           changed: Callable[[], None]) -> None:
+    dialect = connection.dialect.name
+    appointments = connection.execute(_appointment_query(dialect).where(
+        since.unseen(Appointment.__table__))).all()
+    if appointments:
+        _apply_appointments(loaded, [*appointments, *_still_active_where_ended(
+            connection, dialect, appointments)])
+        changed()
+
+
+def _placed(loaded: _Loaded, changed: SlotColumns) -> tuple[np.ndarray, np.ndarray]:
+    """Each changed slot's row (-1: not held), and whether it is still in its place there
+    (same room, start, length and session)."""
+    c = loaded.columns
+    at = loaded.positions(changed.ids)
+    in_place = at >= 0
+    known = at[in_place]
+    in_place[in_place] = ((c.room[known] == changed.room[in_place])
+                          & (c.start_min[known] == changed.start_min[in_place])
+                          & (c.length_min[known] == changed.length_min[in_place])
+                          & (c.session[known] == changed.session[in_place]))
+    return at, in_place
+
+
+def _update_in_place(c: SlotColumns, changed: SlotColumns, at: np.ndarray,
+                     in_place: np.ndarray) -> None:
+    rows = at[in_place]
+    for name in ("open", "families", "radiologist_present"):
+        getattr(c, name)[rows] = getattr(changed, name)[in_place]
+
+
+def _merged(loaded: _Loaded, changed: SlotColumns, at: np.ndarray,
+            in_place: np.ndarray) -> _Loaded:
+    """New columns with the new slots of `changed` and those whose place moved in their
+    places (a moved slot keeps its occupant until the appointments are read)."""
+    c = loaded.columns
+    moved = (at >= 0) & ~in_place
+    changed.occupied_until_s[moved] = c.occupied_until_s[at[moved]]
+    keep = np.ones(len(c.ids), dtype=bool)
+    keep[at[moved]] = False
+    merged = SlotColumns.join([c.take(keep), changed.take(~in_place)])
+    merged = merged.take(np.lexsort((merged.start_min, merged.room, merged.modality)))
+    merged.ends_run = ends_run(merged)
+    return _Loaded.of(merged)
+
+
+def _read_generation(session: Session, slot_rows: Select | None = None) -> _Generation:
+    """Every slot (or the rows of `slot_rows`) and the active appointments on them."""
+    connection = session.connection()
+    cursor = take_cursor(connection)  # before reading: what commits later is read later
+    sites = list(session.scalars(select(Site).order_by(Site.site_id)))
+    rooms = list(session.scalars(select(Room).order_by(Room.room_id)))
+    coder = _SlotCoder(sites, rooms)
+    dialect = connection.dialect.name
+    query = slot_rows if slot_rows is not None else slot_rows_query(dialect)
+    result = connection.execute(query)  # Core rows, converted a chunk at a time
+    parts = [coder.columns(rows) for rows in result.partitions(LOAD_CHUNK)]
+    columns = SlotColumns.join(parts) if parts else coder.columns([])
+    del parts
+    columns.ends_run = ends_run(columns)
+    loaded = _Loaded.of(columns)
+    active = connection.execute(_appointment_query(dialect).where(
+        col(Appointment.state).in_(ACTIVE_STATES))).all()
+    _apply_appointments(loaded, active)  # before searches can see the new columns
+    return _Generation(loaded, coder, tuple(s.name for s in sites),
+                       tuple(r.room_id for r in rooms), cursor)
 
 
 def _apply_appointments(loaded: _Loaded, rows: Sequence) -> None:

@@ -1,11 +1,19 @@
 """The slot index never misses a commit: interleaved writers whose clocks disagree, whose
 transactions stay open while nodes look and commit late, bulk inserts of new slots, and
 rollbacks. After every look, each node's index equals one freshly loaded from the database,
-on SQLite (one writer at a time) and on PostgreSQL (several transactions open at once)."""
+on SQLite (one writer at a time) and on PostgreSQL (several transactions open at once).
+
+A followed node (one an `IndexFollower` keeps) leaves new slots to a version built beside its
+live index: after every look its live index equals the database on every slot it holds, and
+after every build it equals the database outright."""
 
 from __future__ import annotations
 
+import itertools
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -14,6 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlmodel import Session
 
 from booking_api.appointments.models import ACTIVE_STATES, Appointment
 from booking_api.core.change_stamps import parse_snapshot, take_cursor
@@ -38,7 +47,7 @@ COMPARED = ("open", "occupied_until_s", "families", "start_min", "length_min", "
             "session", "ends_run")
 WRITES = ("book", "hold", "cancel", "close", "reopen", "add_slots")
 STEPS = st.lists(st.tuples(
-    st.sampled_from(("begin", "commit", "rollback", "look", *WRITES, *WRITES)),
+    st.sampled_from(("begin", "commit", "rollback", "look", "build", *WRITES, *WRITES)),
     st.integers(0, 2),  # which writer or node
     st.integers(0, 10_000),  # which slot or appointment
     st.integers(-600, 600),  # the writer's clock error, seconds
@@ -117,11 +126,35 @@ def _look(engine: Engine, node: SlotIndex) -> None:
         node.refresh(session, force=True)
 
 
-def _contents(node: SlotIndex) -> dict[str, list]:
+def _contents(node: SlotIndex, only: SlotIndex | None = None) -> dict[str, list]:
+    """Every slot's columns by id; with `only`, just the slots `only` holds, and not where
+    runs end (a slot added after a room's last one ends no run there until merged in)."""
     c = node.columns
     order = np.argsort(c.ids, kind="stable")
+    names = COMPARED
+    if only is not None:
+        order = order[np.isin(c.ids[order], only.columns.ids)]
+        names = tuple(name for name in COMPARED if name != "ends_run")
     return {"ids": c.ids[order].tolist(),
-            **{name: getattr(c, name)[order].tolist() for name in COMPARED}}
+            **{name: getattr(c, name)[order].tolist() for name in names}}
+
+
+def _followed(engine: Engine, **options) -> SlotIndex:
+    """A loaded index as a follower keeps it: merges and reloads left to `build_beside`."""
+    node = SlotIndex(max_staleness_s=0, **options)
+    node.builds_beside = True
+    _look(engine, node)
+    return node
+
+
+@contextmanager
+def _reading(engine: Engine) -> Iterator[Session]:
+    with transaction(read_only(engine)) as session:
+        yield session
+
+
+def _build(engine: Engine, node: SlotIndex) -> bool:
+    return node.build_beside(lambda: _reading(engine))
 
 
 @dataclass
@@ -144,12 +177,14 @@ class _Harness:
     @classmethod
     def start(cls, world: World) -> _Harness:
         engine = world.engine
-        return cls(world, [_loaded(engine), _loaded(engine)],
+        return cls(world, [_loaded(engine), _loaded(engine), _followed(engine)],
                    concurrent=engine.dialect.name == "postgresql")
 
     def run(self, action: str, who: int, pick: int, skew_s: int) -> None:
         if action == "look":
             self._look(self.nodes[who % len(self.nodes)])
+        elif action == "build":
+            self._build(self.nodes[-1])
         elif action == "begin":
             self._begin(who, skew_s)
         elif action in ("commit", "rollback") and who in self.writers:
@@ -168,6 +203,9 @@ class _Harness:
             writer.connection.close()
         for node in self.nodes:
             self._look(node)
+        self._build(self.nodes[-1])
+        assert not self.nodes[-1].build_wanted
+        assert _contents(self.nodes[-1]) == _contents(_loaded(self.world.engine))
 
     def close(self) -> None:
         for writer in self.writers.values():
@@ -176,7 +214,16 @@ class _Harness:
 
     def _look(self, node: SlotIndex) -> None:
         _look(self.world.engine, node)
-        assert _contents(node) == _contents(_loaded(self.world.engine))
+        fresh = _loaded(self.world.engine)
+        if node.builds_beside:
+            assert _contents(fresh, only=node) == _contents(node, only=node)
+        else:
+            assert _contents(node) == _contents(fresh)
+
+    def _build(self, node: SlotIndex) -> None:
+        """A build catches up to now; with nothing left to build there is none."""
+        if _build(self.world.engine, node):
+            assert _contents(node) == _contents(_loaded(self.world.engine))
 
     def _begin(self, who: int, skew_s: int) -> _Writer | None:
         if who in self.writers:
@@ -334,3 +381,142 @@ def test_free_runs_worked_out_while_a_change_is_applied_are_not_kept(world: Worl
     view = node.view(Modality.XR, now_s)
 
     assert not view.free[node.positions([slot_id])[0] - view.rows.start]
+
+
+def _add_slots(engine: Engine, count: int, room_id: str = "S2-XR1") -> list[int]:
+    """New slots after the room's last one, in one transaction (a diary build's week)."""
+    with engine.begin() as connection:
+        last = connection.execute(select(Slot).where(Slot.room_id == room_id)
+                                  .order_by(Slot.start_at.desc()).limit(1)).one()
+        connection.execute(insert(Slot), [
+            {"session_id": last.session_id, "room_id": last.room_id, "site_id": last.site_id,
+             "start_at": last.end_at + timedelta(minutes=10 * i),
+             "end_at": last.end_at + timedelta(minutes=10 * (i + 1)), "modality": Modality.XR,
+             "families": "XR_PLAIN", "template_id": last.template_id,
+             "status": SlotStatus.FREE, "version": 1} for i in range(count)])
+        return list(connection.scalars(select(Slot.id).where(
+            Slot.room_id == room_id, Slot.start_at > last.start_at).order_by(Slot.id)))
+
+
+def _book(world: World, slot_id: int) -> int:
+    with world.engine.begin() as connection:
+        slot = connection.execute(select(Slot).where(Slot.id == slot_id)).one()
+        who = slot_id % len(world.patients)
+        return connection.execute(insert(Appointment).values(
+            request_id=world.requests[who], patient_id=world.patients[who], slot_id=slot_id,
+            channel=Channel.CLERK, state=AppointmentState.BOOKED, room_id=slot.room_id,
+            start_at=slot.start_at, end_at=slot.end_at).returning(Appointment.id)).scalar_one()
+
+
+def _cancel(world: World, appointment_id: int) -> None:
+    with world.engine.begin() as connection:
+        connection.execute(update(Appointment).where(Appointment.id == appointment_id)
+                           .values(state=AppointmentState.CANCELLED,
+                                   cancelled_at=datetime.now(UTC)))
+
+
+def _taken(node: SlotIndex, slot_id: int) -> bool:
+    at = node.positions([slot_id])[0]
+    assert at >= 0, "the index does not hold the slot"
+    return bool(node.columns.occupied_until_s[at] > 0)
+
+
+def test_a_followed_index_takes_bookings_in_place_while_new_slots_wait_for_a_build(
+        world: World) -> None:
+    node = _followed(world.engine)
+    new = _add_slots(world.engine, 20)
+    _look(world.engine, node)
+    taken = world.slots["S1-XR1"][0]
+    _book(world, taken)
+
+    _look(world.engine, node)
+
+    assert node.build_wanted
+    assert (node.positions(new) == -1).all()
+    assert _taken(node, taken)
+
+
+def test_a_build_beside_merges_the_new_slots_and_keeps_what_the_live_index_took(
+        world: World) -> None:
+    node = _followed(world.engine)
+    _add_slots(world.engine, 20)
+    _look(world.engine, node)
+    _book(world, world.slots["S1-XR1"][0])
+    _look(world.engine, node)
+
+    assert _build(world.engine, node)
+
+    assert (node.swaps, node.reloads, node.build_wanted) == (1, 1, False)
+    assert _contents(node) == _contents(_loaded(world.engine))
+
+
+@pytest.mark.parametrize("paused_before", [1, 2], ids=["catch-up", "swap"])
+def test_changes_committed_while_a_build_is_under_way_are_applied_and_survive_the_swap(
+        world: World, paused_before: int) -> None:
+    """The build's sessions: 0 reads the new slots and merges them into a copy, 1 catches
+    the copy up outside the lock, 2 catches it up under the lock and swaps it in."""
+    node = _followed(world.engine)
+    before = _book(world, world.slots["S1-XR1"][1])
+    new = _add_slots(world.engine, 20)
+    _look(world.engine, node)
+    paused, resume = threading.Event(), threading.Event()
+    sessions = itertools.count()
+
+    @contextmanager
+    def reading() -> Iterator[Session]:
+        if next(sessions) == paused_before:
+            paused.set()
+            assert resume.wait(10)
+        with _reading(world.engine) as session:
+            yield session
+
+    builder = threading.Thread(target=node.build_beside, args=(reading,))
+    builder.start()
+    try:
+        assert paused.wait(10)
+        taken, taken_new = world.slots["S1-XR1"][2], new[3]
+        _book(world, taken)
+        _book(world, taken_new)
+        _cancel(world, before)
+        if paused_before == 1:  # before the swap's lock: the live index keeps following
+            _look(world.engine, node)
+            assert _taken(node, taken) and not _taken(node, world.slots["S1-XR1"][1])
+            assert (node.positions(new) == -1).all()
+    finally:
+        resume.set()
+        builder.join(10)
+
+    assert node.swaps == 1
+    assert _taken(node, taken) and _taken(node, taken_new)
+    assert not _taken(node, world.slots["S1-XR1"][1])
+    assert _contents(node) == _contents(_loaded(world.engine))
+
+
+def test_too_many_changed_slots_are_reloaded_beside_the_live_index(world: World) -> None:
+    node = _followed(world.engine, catch_up_limit=3)
+    with transaction(world.engine) as session:
+        session.execute(update(Slot).values(status=SlotStatus.BUSY_UNAVAILABLE))
+    _look(world.engine, node)
+
+    assert node.build_wanted and node.columns.open.all()  # left as it was, not half-applied
+    assert _build(world.engine, node)
+    assert node.reloads == 1 and not node.columns.open.any()
+    assert _contents(node) == _contents(_loaded(world.engine))
+
+
+def test_a_follower_builds_new_slots_in_and_keeps_following(world: World) -> None:
+    node = SlotIndex(max_staleness_s=0)
+    follower = IndexFollower(open_database_of(world.engine), node, interval_s=0.05).start()
+    try:
+        _wait_until(lambda: node.loaded)
+        new = _add_slots(world.engine, 20)
+        _wait_until(lambda: (node.positions(new) >= 0).all())
+        taken = new[0]
+        _book(world, taken)
+
+        _wait_until(lambda: _taken(node, taken))
+
+        assert node.swaps == 1 and not node.build_wanted
+    finally:
+        follower.stop()
+    assert not node.builds_beside

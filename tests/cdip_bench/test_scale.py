@@ -11,6 +11,7 @@ from cdip_cli.bench_commands import BENCHMARKS
 
 REQUIRED = {"bookings_per_s_1_node", "bookings_per_s_2_nodes", "search_p95_ms_1_node",
             "search_p95_ms_2_nodes", "staleness_p99_ms", "staleness_p99_ms_during_diary_build",
+            "staleness_ms_while_new_week_absorbed",
             "memory_mb_steady", "memory_mb_peak_at_new_week", "new_week_offered_after_commit_ms"}
 
 
