@@ -13,7 +13,6 @@ from booking_api.audit.services import Actor
 from booking_api.core.db import Database
 from booking_api.core.errors import InvalidInput
 from booking_api.patients.identity import MatchKind, PatientDetails, match_patient, register_patient
-from booking_api.requests.models import Request
 from booking_api.requests.services import receive_request
 from domain.vocabulary import Priority
 
@@ -40,7 +39,7 @@ def receive_paper_order(db: Database, actor: Actor, order: PaperOrder, *,
         if match.kind is MatchKind.MATCHED:
             patient_id = match.patient_id
         elif match.kind is MatchKind.NEW:
-            patient_id = register_patient(session, order.patient).id
+            patient_id = register_patient(session, order.patient)
         elif order.patient.nhs_number and match.candidates and match.reason.startswith(
                 "the NHS number"):
             raise InvalidInput("This NHS number belongs to a patient with a different date of "
@@ -50,10 +49,8 @@ def receive_paper_order(db: Database, actor: Actor, order: PaperOrder, *,
                                "enter their NHS number so the order is matched safely",
                                "nhs-number")
         assert patient_id is not None
-        request = receive_request(session, Request(
-            patient_id=patient_id, exam_code=order.exam_code, priority=order.priority,
-            received_at=now, due_date=order.due_date, referrer=order.referrer,
-            clinical_question=order.clinical_question, site_id=order.site_id,
-            booking_reference=""), actor, "entered by hand from a paper order")
-        assert request.id is not None
-        return request.id
+        return receive_request(
+            session, actor, "entered by hand from a paper order", patient_id=patient_id,
+            exam_code=order.exam_code, priority=order.priority, received_at=now,
+            due_date=order.due_date, referrer=order.referrer,
+            clinical_question=order.clinical_question, site_id=order.site_id).id

@@ -83,7 +83,7 @@ def _patient(session: Session, held: HeldOrder, order: IncomingOrder,
                 Patient.nhs_number == order.patient.nhs_number)) is not None:
             raise ChangeRefused("a patient with this NHS number exists: choose them, or "
                                 "correct the order with its placer", "new_patient")
-        return register_patient(session, order.patient).id or 0
+        return register_patient(session, order.patient)
     if decision.patient_id is None:
         if held.needs_patient:
             raise InvalidInput("this order needs a patient: choose one or register a new "
@@ -104,7 +104,7 @@ def _unheld_patient(session: Session, order: IncomingOrder) -> int:
     if match.kind is MatchKind.MATCHED and match.patient_id is not None:
         return match.patient_id
     if match.kind is MatchKind.NEW:
-        return register_patient(session, order.patient).id or 0
+        return register_patient(session, order.patient)
     raise ChangeRefused(f"the patient now needs a decision: {match.reason}", "patient_id")
 
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint, text
+from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from booking_api.core.columns import JSONDocument, code_enum, utc_now
@@ -209,3 +209,16 @@ class OutboundMessage(SQLModel, table=True):
     sent_at: datetime | None = None
     created_at: datetime = Field(default_factory=utc_now)
     updated_at: datetime = Field(default_factory=utc_now)
+
+
+class SettingsStamp(SQLModel, table=True):
+    """One row whose stamp the database itself rewrites (triggers: `settings_stamp`) in every
+    transaction that changes what orders and status out look up for each message: the
+    order-code map, the exam catalogue and the subscribers. A process keeps copies of those
+    and uses them only while the stamp it reads, within a statement it makes anyway, is the
+    one they were read with (`settings_cache`)."""
+
+    __tablename__ = "interop_settings_stamp"
+
+    id: int = Field(default=1, primary_key=True)
+    stamp: int = Field(sa_type=BigInteger)

@@ -10,12 +10,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from booking_api.interop.incoming import NICIP, SNOMED, OrderCode
 from booking_api.interop.models import OrderCodeMap, PlacerOrder, Subscriber
+from booking_api.interop.settings_cache import MISSING, SETTINGS_STAMP, StampedCopies
 from booking_api.network.models import ExamType
 
 SHIPPED_MAP = Path(__file__).with_name("order_codes.csv")
@@ -76,24 +77,52 @@ def load_code_map(session: Session, mappings: Iterable[CodeMapping],
     return len(rows)
 
 
-def exam_for(session: Session, code: OrderCode) -> str | None:
+def exam_for(session: Session, code: OrderCode, stamp: int | None = None) -> str | None:
     """The exam an order code means, or None when it is not mapped (yet). A NICIP code that
-    is a catalogue exam's own code means that exam even before the map is loaded."""
-    mapped = session.scalar(select(OrderCodeMap.exam_code).where(
-        OrderCodeMap.code_system == code.code_system, OrderCodeMap.code == code.code))
-    if mapped is None and code.code_system == NICIP:
-        mapped = session.scalar(select(ExamType.code).where(ExamType.code == code.code))
-    return mapped
+    is a catalogue exam's own code means that exam even before the map is loaded. Answered
+    from this process's copy when `stamp` (the settings stamp the caller read in this
+    transaction) is the copy's; otherwise read, with the stamp, in one statement."""
+    connection = session.connection()
+    key = ("exam", code.code_system, code.code)
+    kept = _COPIES.get(connection, stamp, key)
+    if kept is not MISSING:
+        return kept
+    row = connection.execute(_EXAM_AND_STAMP, {"system": code.code_system,
+                                               "code": code.code}).one()
+    exam = row.mapped if row.mapped is not None or code.code_system != NICIP else row.own
+    _COPIES.put(connection, row.stamp, key, exam)
+    return exam
 
 
-def is_known_system(session: Session, code_system: str) -> bool:
+def is_known_system(session: Session, code_system: str, stamp: int | None = None) -> bool:
     """Whether codes of this system can be mapped here: NICIP, SNOMED, or a system with
-    mappings loaded, or a placer known to send orders or receive status (its local codes)."""
+    mappings loaded, or a placer known to send orders or receive status (its local codes).
+    The settings part is answered from this process's copy under `stamp` (as `exam_for`);
+    placer orders are read each time (they are not settings)."""
     if code_system in (NICIP, SNOMED):
         return True
-    for query in (select(OrderCodeMap.code).where(OrderCodeMap.code_system == code_system),
-                  select(PlacerOrder.id).where(PlacerOrder.placer_system == code_system),
-                  select(Subscriber.id).where(Subscriber.placer_system == code_system)):
-        if session.scalar(query.limit(1)) is not None:
-            return True
-    return False
+    connection = session.connection()
+    key = ("system", code_system)
+    in_settings = _COPIES.get(connection, stamp, key)
+    if in_settings is MISSING:
+        row = connection.execute(_SYSTEM_AND_STAMP, {"system": code_system}).one()
+        in_settings = bool(row.mapped or row.subscribed)
+        _COPIES.put(connection, row.stamp, key, in_settings)
+    if in_settings:
+        return True
+    return session.scalar(select(PlacerOrder.id).where(
+        PlacerOrder.placer_system == code_system).limit(1)) is not None
+
+
+_COPIES = StampedCopies()
+_EXAM_AND_STAMP = select(
+    select(OrderCodeMap.exam_code).where(OrderCodeMap.code_system == bindparam("system"),
+                                         OrderCodeMap.code == bindparam("code"))
+    .scalar_subquery().label("mapped"),
+    select(ExamType.code).where(ExamType.code == bindparam("code")).scalar_subquery()
+    .label("own"),
+    SETTINGS_STAMP.label("stamp"))
+_SYSTEM_AND_STAMP = select(
+    exists().where(OrderCodeMap.code_system == bindparam("system")).label("mapped"),
+    exists().where(Subscriber.placer_system == bindparam("system")).label("subscribed"),
+    SETTINGS_STAMP.label("stamp"))

@@ -8,8 +8,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import (
+    CompoundSelect,
+    Date,
+    Row,
+    Select,
+    bindparam,
+    cast,
+    insert,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
 from sqlmodel import Session
 
 from booking_api.appointments.models import ACTIVE_STATES, Appointment
@@ -31,9 +44,17 @@ from booking_api.interop.models import (
     PlacerOrder,
 )
 from booking_api.interop.order_codes import exam_for, is_known_system
-from booking_api.patients.identity import MatchKind, match_patient, register_patient
+from booking_api.interop.settings_cache import SETTINGS_STAMP
+from booking_api.patients.identity import (
+    MatchKind,
+    candidate_parameters,
+    candidate_selects,
+    judge_match,
+    register_patient,
+)
 from booking_api.requests.models import Request
 from booking_api.requests.services import (
+    ReceivedRequest,
     RequestChangeRefused,
     receive_request,
     reevaluate_request,
@@ -80,26 +101,60 @@ def act_on_order(session: Session, order: IncomingOrder, source: OrderSource, ac
 
 def receive_order(session: Session, order: IncomingOrder, source: OrderSource, actor: Actor,
                   now: datetime) -> OrderOutcome:
-    """A new order: a received request, or a held order for a clerk (never dropped)."""
-    if _find_placer(session, order) is not None:
+    """A new order: a received request, or a held order for a clerk (never dropped). What
+    it needs to know (is its placer order known, who may its patient be, the settings
+    stamp its code is mapped under) is read in one statement; what it writes is Core
+    statements (no ORM objects, no flushes) unless it is held."""
+    known = _new_order_facts(session, order)
+    if any(row.kind == _PLACER for row in known):
         raise OrderRefused(Location("ORC", 2), "ServiceRequest.identifier", DUPLICATE_KEY,
                            f"placer order {order.placer_order_number} was already received "
                            "from this system; send XO to change it")
-    exam_code = _exam_code(session, order)
-    match = match_patient(session, order.patient)
-    placer = PlacerOrder(placer_system=order.placer_system,
-                         placer_order_number=order.placer_order_number, source=source)
+    stamp = next((row.id for row in known if row.kind == _STAMP), None)
+    exam_code = _exam_code(session, order, stamp)
+    match = judge_match(order.patient, known)
     if exam_code is None or match.kind is MatchKind.NEEDS_CLERK:
+        placer = PlacerOrder(placer_system=order.placer_system,
+                             placer_order_number=order.placer_order_number, source=source)
         session.add(placer)
         return _hold(session, placer, order, match.kind is MatchKind.NEEDS_CLERK,
                      exam_code is None, match.reason, match.candidates, actor)
-    patient_id = match.patient_id or register_patient(session, order.patient).id
+    patient_id = match.patient_id or register_patient(session, order.patient)
     request = new_request(session, order, exam_code, patient_id, actor, now)
-    placer.request_id = request.id
-    session.add(placer)
-    session.flush()
-    return OrderOutcome(placer.id or 0, request.id, None,
+    placer_id = session.connection().execute(_INSERT_PLACER, {
+        "o_system": order.placer_system, "o_number": order.placer_order_number,
+        "o_source": source, "o_request": request.id, "o_now": utc_now()}).scalar_one()
+    return OrderOutcome(placer_id, request.id, None,
                         f"request {request.booking_reference} received")
+
+
+def _new_order_facts(session: Session, order: IncomingOrder) -> list[Row]:
+    """One statement: the patient candidates (`identity.candidate_selects`), a 'placer' row
+    when this placer order is known already, and the 'stamp' row (the settings stamp)."""
+    statement = _new_order_lookup(candidate_selects(order.patient))
+    return list(session.connection().execute(statement, {
+        **candidate_parameters(order.patient), "o_system": order.placer_system,
+        "o_number": order.placer_order_number}))
+
+
+_PLACER, _STAMP = "placer", "stamp"
+
+
+@cache
+def _new_order_lookup(patient_parts: tuple[Select, ...]) -> CompoundSelect:
+    no_date = cast(null(), Date).label("date_of_birth")
+    placer = (select(literal_column(f"'{_PLACER}'").label("kind"), PlacerOrder.id, no_date)
+              .where(PlacerOrder.placer_system == bindparam("o_system"),
+                     PlacerOrder.placer_order_number == bindparam("o_number")))
+    stamp = select(literal_column(f"'{_STAMP}'").label("kind"),
+                   SETTINGS_STAMP.label("id"), no_date)
+    return union_all(*patient_parts, placer, stamp)
+
+
+_INSERT_PLACER = insert(PlacerOrder).values(
+    placer_system=bindparam("o_system"), placer_order_number=bindparam("o_number"),
+    source=bindparam("o_source"), request_id=bindparam("o_request"), cancelled=False,
+    created_at=bindparam("o_now"), updated_at=bindparam("o_now")).returning(PlacerOrder.id)
 
 
 def cancel_order(session: Session, placer: PlacerOrder, order: IncomingOrder, actor: Actor,
@@ -170,15 +225,15 @@ def change_order(session: Session, placer: PlacerOrder, order: IncomingOrder,
     return OrderOutcome(placer.id or 0, request.id, None, "request changed")
 
 
-def _exam_code(session: Session, order: IncomingOrder) -> str | None:
+def _exam_code(session: Session, order: IncomingOrder, stamp: int | None = None) -> str | None:
     assert order.code is not None
-    if not is_known_system(session, order.code.code_system):
+    if not is_known_system(session, order.code.code_system, stamp):
         raise OrderRefused(Location("OBR", 4, 3), "ServiceRequest.code.coding.system",
                            TABLE_VALUE_NOT_FOUND,
                            f"coding system '{order.code.code_system}' is not mapped here; "
                            "send a NICIP or SNOMED CT code, or a local code agreed with the "
                            "network")
-    return exam_for(session, order.code)
+    return exam_for(session, order.code, stamp)
 
 
 def _hold(session: Session, placer: PlacerOrder, order: IncomingOrder, needs_patient: bool,
@@ -205,13 +260,12 @@ def _hold(session: Session, placer: PlacerOrder, order: IncomingOrder, needs_pat
 
 
 def new_request(session: Session, order: IncomingOrder, exam_code: str, patient_id: int,
-                 actor: Actor, now: datetime) -> Request:
-    request = Request(exam_code=exam_code, priority=order.priority,
-                      received_at=order.ordered_at or now, referrer=order.referrer,
-                      clinical_question=order.clinical_question, patient_id=patient_id,
-                      state=RequestState.RECEIVED, booking_reference="")
-    return receive_request(session, request, actor,
-                           f"order {order.placer_order_number} from {order.placer_system}")
+                actor: Actor, now: datetime) -> ReceivedRequest:
+    return receive_request(session, actor,
+                           f"order {order.placer_order_number} from {order.placer_system}",
+                           patient_id=patient_id, exam_code=exam_code, priority=order.priority,
+                           received_at=order.ordered_at or now, referrer=order.referrer,
+                           clinical_question=order.clinical_question)
 
 
 def _find_placer(session: Session, order: IncomingOrder) -> PlacerOrder | None:

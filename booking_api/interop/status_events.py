@@ -16,6 +16,7 @@ from sqlmodel import Session
 from booking_api.appointments.models import Appointment
 from booking_api.core.channel import Channel
 from booking_api.interop.models import PlacerOrder, WorklistEntry
+from booking_api.interop.settings_cache import SETTINGS_STAMP
 from booking_api.network.models import ExamType
 from booking_api.patients.models import Patient
 from booking_api.requests.models import Request
@@ -137,6 +138,13 @@ def status_events(audit_rows: list[dict[str, Any]], session: Session) -> list[St
 def snapshot(session: Session, request_id: int, appointment_id: int | None) -> Snapshot:
     """The request as at commit with its patient, exam, placer order and worklist entry
     (one query) and the appointment the event is about."""
+    return snapshot_and_stamp(session, request_id, appointment_id)[0]
+
+
+def snapshot_and_stamp(session: Session, request_id: int,
+                       appointment_id: int | None) -> tuple[Snapshot, int | None]:
+    """`snapshot`, and the interop settings stamp read in the same query (status out checks
+    its copy of the subscribers against it: `settings_cache`)."""
     row = session.execute(_SNAPSHOT, {"wanted": request_id}).one()
     appointment = session.get(Appointment, appointment_id) if appointment_id else None
     worklist = None
@@ -150,7 +158,7 @@ def snapshot(session: Session, request_id: int, appointment_id: int | None) -> S
         received_at=row.received_at, nhs_number=row.nhs_number, family_name=row.family_name,
         given_name=row.given_name, date_of_birth=row.date_of_birth, patient_id=row.patient_id,
         placer_system=row.placer_system, placer_order_number=row.placer_order_number,
-        appointment=appointment, worklist=worklist)
+        appointment=appointment, worklist=worklist), row.settings_stamp
 
 
 _SNAPSHOT = (
@@ -160,7 +168,7 @@ _SNAPSHOT = (
            Patient.family_name, Patient.given_name, Patient.date_of_birth,
            PlacerOrder.placer_system, PlacerOrder.placer_order_number,
            *[getattr(WorklistEntry, field).label(f"w_{field}") for field in WORKLIST_FIELDS],
-           WorklistEntry.accession_number)
+           WorklistEntry.accession_number, SETTINGS_STAMP.label("settings_stamp"))
     .join(Patient, Patient.id == Request.patient_id)
     .join(ExamType, ExamType.code == Request.exam_code)
     .outerjoin(PlacerOrder, PlacerOrder.request_id == Request.id)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -34,11 +35,12 @@ from booking_api.interop.models import (
     SubscriberScope,
     WorklistEntry,
 )
+from booking_api.interop.settings_cache import MISSING, SETTINGS_STAMP, StampedCopies
 from booking_api.interop.status_events import (
     Snapshot,
     StatusEvent,
     from_json,
-    snapshot,
+    snapshot_and_stamp,
     status_events,
     to_json,
 )
@@ -63,20 +65,56 @@ def write_status_out(session: Session) -> None:
     for change in events:
         if change.kind in ("appointment.booked", "appointment.rescheduled"):
             assign_worklist(session, change)
-    active = list(session.scalars(select(Subscriber).where(Subscriber.active)))
-    if not active:
-        return
     now = utc_now()
-    rows = []
+    rows: list[dict[str, Any]] = []
+    listening: tuple[Listener, ...] | None = None
     for change in events:
-        shot = snapshot(session, change.request_id, change.appointment_id)
-        rows += [_row(subscriber, change, shot, now) for subscriber in active
+        shot, stamp = snapshot_and_stamp(session, change.request_id, change.appointment_id)
+        if listening is None:
+            listening = active_subscribers(session, stamp)
+            if not listening:
+                return
+        rows += [_row(subscriber, change, shot, now) for subscriber in listening
                  if hears(subscriber, shot)]
     if rows:
         session.connection().execute(OutboundMessage.__table__.insert(), rows)  # type: ignore[attr-defined]
 
 
-def hears(subscriber: Subscriber, shot: Snapshot) -> bool:
+@dataclass(frozen=True)
+class Listener:
+    """What status out needs of an active subscriber (a copy kept across transactions)."""
+
+    id: int
+    protocol: Protocol
+    scope: SubscriberScope
+    placer_system: str | None
+
+
+def active_subscribers(session: Session, stamp: int | None) -> tuple[Listener, ...]:
+    """The active subscribers: this process's copy while `stamp` (the settings stamp read in
+    this transaction) is the copy's, else read with the stamp in one statement."""
+    connection = session.connection()
+    kept = _COPIES.get(connection, stamp, "subscribers")
+    if kept is not MISSING:
+        return kept
+    rows = connection.execute(_SUBSCRIBERS_AND_STAMP).all()
+    listening = tuple(Listener(row.id, Protocol(row.protocol), SubscriberScope(row.scope),
+                               row.placer_system) for row in rows if row.id is not None)
+    _COPIES.put(connection, rows[0].stamp, "subscribers", listening)
+    return listening
+
+
+_COPIES = StampedCopies()
+_stamp = select(SETTINGS_STAMP.label("stamp")).subquery("settings")
+_SUBSCRIBERS_AND_STAMP = (
+    select(_stamp.c.stamp, Subscriber.id, Subscriber.protocol, Subscriber.scope,
+           Subscriber.placer_system)
+    .select_from(_stamp.outerjoin(Subscriber, Subscriber.active))
+    .order_by(Subscriber.id))
+"""Always one row at least (the stamp's), then one per active subscriber."""
+
+
+def hears(subscriber: Listener | Subscriber, shot: Snapshot) -> bool:
     """Every `all` subscriber; an `own_orders` one of the system that placed the order."""
     return subscriber.scope is SubscriberScope.ALL or (
         subscriber.placer_system is not None and subscriber.placer_system == shot.placer_system)
@@ -104,7 +142,7 @@ def assign_worklist(session: Session, change: StatusEvent) -> None:
         index_elements=["request_id"], set_={c: insert.excluded[c] for c in moved}))
 
 
-def _row(subscriber: Subscriber, change: StatusEvent, shot: Snapshot,
+def _row(subscriber: Listener, change: StatusEvent, shot: Snapshot,
          now: datetime) -> dict[str, Any]:
     """The row: the event and its snapshot as JSON (rendered in the subscriber's protocol
     when sent, off the path of the change), its message type and control id fixed now."""
@@ -117,7 +155,7 @@ def _row(subscriber: Subscriber, change: StatusEvent, shot: Snapshot,
             "attempts": 0, "created_at": now, "updated_at": now}
 
 
-def message_type_of(subscriber: Subscriber, change: StatusEvent, shot: Snapshot) -> str:
+def message_type_of(subscriber: Listener | Subscriber, change: StatusEvent, shot: Snapshot) -> str:
     if subscriber.protocol is Protocol.HL7V2:
         return message_type_for(change)
     if subscriber.protocol is Protocol.FHIR:

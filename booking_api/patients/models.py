@@ -24,7 +24,7 @@ class PatientBase(SQLModel):
                                    description="10 digits, no spaces; optional")
     given_name: str = Field(max_length=100)
     family_name: str = Field(max_length=100)
-    date_of_birth: date
+    date_of_birth: date = Field(index=True)
     postcode_district: str = Field(max_length=8)
     postcode: str | None = Field(default=None, max_length=8,
                                  description="the full postcode, e.g. B15 2TH, when known")

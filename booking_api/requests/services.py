@@ -31,6 +31,7 @@ from booking_api.requests.rule_facts import (
     request_overrides,
 )
 from domain.lifecycle import IllegalTransition, RequestState, check_request_transition
+from domain.vocabulary import Priority
 from slot_rules.appointability import Appointability, Outcome
 from slot_rules.loading import shipped_appointability
 from slot_rules.slot_request import LONDON
@@ -71,21 +72,39 @@ def get_request(session: Session, request_id: int, *, for_update: bool = False) 
     return request
 
 
-def receive_request(session: Session, request: Request, actor: Actor, reason: str) -> Request:
-    """Record a new request (state `received`, a fresh booking reference when it has none):
-    the row, its first event and the audit event, in the caller's transaction."""
-    if not request.booking_reference:
-        request.booking_reference = new_booking_reference(_REFERENCES)
-    request.state = RequestState.RECEIVED
-    request.updated_at = utc_now()
-    session.add(request)
-    session.flush()
-    session.add(RequestEvent(request_id=request.id, actor=actor.name, from_state=None,
-                             to_state=RequestState.RECEIVED, reason=reason))
-    record_audit(session, actor, "request.received", "request", request.id or 0,
-                 after={"state": RequestState.RECEIVED.value, "exam_code": request.exam_code,
-                        "patient_id": request.patient_id}, reason=reason)
-    return request
+@dataclass(frozen=True)
+class ReceivedRequest:
+    id: int
+    booking_reference: str
+
+
+def receive_request(session: Session, actor: Actor, reason: str, *, patient_id: int,
+                    exam_code: str, priority: Priority, received_at: datetime, referrer: str,
+                    clinical_question: str | None = None, due_date: date | None = None,
+                    earliest_date: date | None = None, latest_date: date | None = None,
+                    site_id: str | None = None) -> ReceivedRequest:
+    """Record a new request (state `received`, a fresh booking reference): the row, its
+    first event and the audit event, in the caller's transaction. Core statements, no ORM
+    object: on PostgreSQL the row and its event are one statement (every HL7 order makes
+    one); on SQLite two. The audit row is written as the transaction commits."""
+    reference = new_booking_reference(_REFERENCES)
+    now = utc_now()
+    params = {"r_exam": exam_code, "r_priority": priority, "r_received": received_at,
+              "r_due": due_date, "r_earliest": earliest_date, "r_latest": latest_date,
+              "r_referrer": referrer, "r_question": clinical_question, "r_patient": patient_id,
+              "r_reference": reference, "r_site": site_id, "changed_at": now,
+              "actor_name": actor.name, "old_state": None,
+              "new_state": RequestState.RECEIVED, "why": reason}
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        request_id = connection.execute(_RECEIVE_AND_RECORD_EVENT, params).scalar_one()
+    else:
+        request_id = connection.execute(_INSERT_RECEIVED, params).scalar_one()
+        connection.execute(_RECORD_EVENT, {**params, "request_id": request_id})
+    record_audit(session, actor, "request.received", "request", request_id,
+                 after={"state": RequestState.RECEIVED.value, "exam_code": exam_code,
+                        "patient_id": patient_id}, reason=reason)
+    return ReceivedRequest(request_id, reference)
 
 
 def transition_request(session: Session, request: Request, target: RequestState, actor: Actor,
@@ -144,6 +163,22 @@ _SET_STATE_AND_RECORD_EVENT = insert(RequestEvent).from_select(
 CTE): every booking makes one, and each round trip costs more than the work in it. The
 parameter names are deliberately none of the request's columns: SQLAlchemy would add any
 such key to the UPDATE's SET clause."""
+_INSERT_RECEIVED = insert(Request).values(
+    exam_code=bindparam("r_exam"), priority=bindparam("r_priority"),
+    received_at=bindparam("r_received"), due_date=bindparam("r_due"),
+    earliest_date=bindparam("r_earliest"), latest_date=bindparam("r_latest"),
+    referrer=bindparam("r_referrer"), clinical_question=bindparam("r_question"),
+    patient_id=bindparam("r_patient"), state=RequestState.RECEIVED,
+    booking_reference=bindparam("r_reference"), vetted_by=None, vetted_at=None, protocol=None,
+    vetting_note=None, site_id=bindparam("r_site"), updated_at=bindparam("changed_at"),
+).returning(Request.id)
+_received = _INSERT_RECEIVED.cte("received")
+_RECEIVE_AND_RECORD_EVENT = insert(RequestEvent).from_select(
+    _EVENT_COLUMNS, _event_row(_received.c.id).select_from(_received)
+).returning(RequestEvent.request_id)
+"""A new request and its first event in one statement (PostgreSQL; SQLite cannot write in
+a WITH clause, so there `_INSERT_RECEIVED` then `_RECORD_EVENT`)."""
+
 
 
 def evaluate_request(session: Session, request: Request,

@@ -16,7 +16,6 @@ from booking_api.core.db import transaction
 from booking_api.database import open_engine
 from booking_api.patients.models import Patient
 from booking_api.requests import flows
-from booking_api.requests.models import Request
 from booking_api.requests.services import receive_request
 from domain.vocabulary import Priority
 from tests.booking_api.access_support import CHEAP_HASHER, PASSWORD
@@ -93,9 +92,7 @@ def _request(session, exam: str, priority: Priority, family: str,
                       postcode_district="B1", area_id="B1", phone=phone)
     session.add(patient)
     session.flush()
-    request = receive_request(session, Request(
-        patient_id=patient.id, exam_code=exam, priority=priority,
+    return receive_request(
+        session, SETUP, "test order", patient_id=patient.id, exam_code=exam, priority=priority,
         received_at=datetime.now(UTC) - timedelta(days=20), referrer="GP",
-        booking_reference="", latest_date=latest), SETUP, "test order")
-    assert request.id is not None
-    return request.id
+        latest_date=latest).id

@@ -70,7 +70,7 @@ def test_a_new_patient_lives_in_their_districts_demand_area_when_the_network_has
         interop_db: Database, district: str, area: str | None) -> None:
     with interop_db.transaction() as session:
         patient_id = register_patient(session, PatientDetails(
-            "Omar", "Khan", date(1975, 3, 2), f"{district} 1AA")).id
+            "Omar", "Khan", date(1975, 3, 2), f"{district} 1AA"))
     with interop_db.reading() as session:
         assert session.get(Patient, patient_id).area_id == area
 
