@@ -26,7 +26,9 @@ from booking_api.interop.order_codes import SHIPPED_MAP, load_code_map, read_cod
 from booking_api.network.services import mirror_reference_data
 from booking_api.patients.models import Patient
 from booking_api.requests.booking_reference import new_booking_reference
+from booking_api.requests.flows import VettingProtocol, justify_request
 from booking_api.requests.models import Request
+from booking_api.requests.services import receive_request
 from booking_api.slots.models import DiarySession, Slot
 from domain.exams import exam_catalogue
 from domain.lifecycle import RequestState
@@ -44,6 +46,7 @@ STAFF = {"admin": ("fuzz.admin", AccountRole.ADMIN),
 """`target` is the account the admin routes change (so no fuzzed change locks the admin
 out); the others sign in and send the fuzz."""
 _SETUP = Actor("system:bench-fuzz", Channel.SYSTEM)
+_VETTER = Actor("vetting:fuzz.vetter", Channel.CLERK, role="vetting")
 _SETUP_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
@@ -105,13 +108,15 @@ def _patient(session: Session, number: int) -> FuzzPatient:
     session.add(patient)
     session.flush()
     reference = new_booking_reference(random.Random(5000 + number))
-    request = Request(patient_id=patient.id, exam_code="XCHES", priority=Priority.ROUTINE,
-                      state=RequestState.APPOINTABLE, referrer="GP",
-                      received_at=datetime.now(UTC) - timedelta(days=3),
-                      booking_reference=reference)
-    session.add(request)
-    session.flush()
+    request = receive_request(session, Request(
+        patient_id=patient.id, exam_code="XCHES", priority=Priority.ROUTINE,
+        state=RequestState.RECEIVED, referrer="GP",
+        received_at=datetime.now(UTC) - timedelta(days=3), booking_reference=reference),
+        _SETUP, "fuzz world referral")
     assert patient.id is not None and request.id is not None
+    justify_request(session, request.id, VettingProtocol(  # the rules make it appointable
+        "XCHES", "chest PA", contrast=False, sedation=False, priority=Priority.ROUTINE),
+        _VETTER)
     return FuzzPatient(patient.id, request.id, reference)
 
 
