@@ -12,8 +12,10 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
 from booking_api.core.app_state import settings_of
+from booking_api.reports.dashboard import when_computed
 from pages_common.forms import UnreadableField
 from pages_common.security import CsrfFailed, on_page_error
+from staff_console.charts import draw_ahead
 from staff_console.rendering import render
 from staff_console.security import PREFIX, console_security
 from staff_console.signed_in import (
@@ -56,6 +58,7 @@ def mount_console(app: FastAPI) -> None:
     app.add_exception_handler(PageNotFound, _not_found)
     on_page_error(app, CsrfFailed, PREFIX, _csrf_failed)
     on_page_error(app, UnreadableField, PREFIX, _unreadable_field)
+    when_computed(draw_ahead)
 
 
 def _signed_out(request: Request, error: Exception) -> Response:

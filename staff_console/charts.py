@@ -1,11 +1,12 @@
-"""The manager dashboard's charts, drawn on the server as SVG with matplotlib from the read
-model's tables: trend lines, the DM01 weeks-waited bands as stacked bars, utilisation by
-modality. Each chart is drawn once per computed dashboard and kept while the dashboard is; the
-page shows it as an image whose text alternative points to the table of the same figures."""
+"""The manager dashboard's charts, written on the server as plain SVG (`svg_drawing`) from
+the read model's tables: trend lines, the DM01 weeks-waited bands as stacked bars, utilisation
+by modality. Each chart is drawn once per computed dashboard and kept while the dashboard is; the
+page shows it as an image whose text alternative points to the table of the same figures.
+Dashboards computed in the background (at start, after a change) have their charts drawn
+there too (`draw_ahead`), so a chart is a lookup when the page asks for it."""
 
 from __future__ import annotations
 
-import io
 import threading
 import weakref
 from collections.abc import Callable
@@ -14,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from booking_api.reports.dashboard import Dashboard
+from staff_console.svg_drawing import bars, line_chart, stacked_bars
 
 CHARTS: dict[str, str] = {
     "waiting_trend": "Waiting list at each month end, and those waiting 6 weeks or more",
@@ -28,6 +30,15 @@ _DRAWN: weakref.WeakKeyDictionary[Dashboard, dict[str, bytes]] = weakref.WeakKey
 _LOCK = threading.Lock()
 COLOURS = ("#005eb8", "#d5281b", "#007f3b", "#7c2855")
 """NHS blue, red, green and plum: distinct to most forms of colour blindness with markers."""
+BAND_SHADES = ("#fde725", "#a0da39", "#4ac16d", "#1fa187", "#277f8e", "#365c8d", "#46327e",
+               "#440154")
+"""The weeks-waited bands from short (light) to long (dark): viridis, readable in grey."""
+
+
+def draw_ahead(dashboard: Dashboard) -> None:
+    """Draw every chart of `dashboard` now (in the background thread that computed it)."""
+    for name in CHARTS:
+        chart_svg(dashboard, name)
 
 
 def chart_svg(dashboard: Dashboard, name: str) -> bytes:
@@ -36,93 +47,72 @@ def chart_svg(dashboard: Dashboard, name: str) -> bytes:
         drawn = _DRAWN.setdefault(dashboard, {})
         if name in drawn:
             return drawn[name]
-    svg = _draw(DRAWERS[name], dashboard)
+    svg = DRAWERS[name](dashboard)
     with _LOCK:
         _DRAWN.setdefault(dashboard, {})[name] = svg
     return svg
 
 
-def _draw(drawer: Callable[[Any, Dashboard], None], dashboard: Dashboard) -> bytes:
-    from matplotlib.figure import Figure  # imported on first use: a second at start-up
-
-    figure = Figure(figsize=(8, 3.6), layout="constrained")
-    axes = figure.add_subplot()
-    drawer(axes, dashboard)
-    axes.spines[["top", "right"]].set_visible(False)
-    out = io.BytesIO()
-    figure.savefig(out, format="svg", metadata={"Date": None})
-    return out.getvalue()
+def _floats(values: Any) -> list[float]:
+    return [float(v) for v in np.asarray(values, dtype=float)]
 
 
-def _months(axes: Any, months: list[str]) -> None:
-    axes.set_xticks(range(len(months)), months, rotation=45, ha="right", fontsize=8)
-
-
-def _lines(axes: Any, months: list[str], series: dict[str, Any], label: str) -> None:
-    for (name, values), colour, marker in zip(series.items(), COLOURS, "os^D", strict=False):
-        axes.plot(range(len(months)), np.asarray(values, dtype=float), marker=marker,
-                  color=colour, label=name)
-    _months(axes, months)
-    axes.set_ylabel(label)
-    axes.set_ylim(bottom=0)
-    axes.legend(frameon=False, fontsize=8)
-    axes.grid(axis="y", color="#d8dde0")
-
-
-def _waiting(axes: Any, dashboard: Dashboard) -> None:
+def _waiting(dashboard: Dashboard) -> bytes:
     trend = dashboard.waiting_trend
-    _lines(axes, list(trend.month), {"Waiting list": trend.waiting_list,
-                                     "Waiting 6+ weeks": trend.waiting_6plus_weeks},
-           "requests")
+    return line_chart(CHARTS["waiting_trend"], list(trend.month), {
+        "Waiting list": _floats(trend.waiting_list),
+        "Waiting 6+ weeks": _floats(trend.waiting_6plus_weeks)}, "requests", COLOURS)
 
 
-def _turnaround(axes: Any, dashboard: Dashboard) -> None:
+def _turnaround(dashboard: Dashboard) -> bytes:
     trend = dashboard.turnaround_trend
-    _lines(axes, list(trend.month), {
-        "Received to booked": trend.received_to_booked_median_days,
-        "Received to test": trend.received_to_test_median_days}, "median days")
+    return line_chart(CHARTS["turnaround_trend"], list(trend.month), {
+        "Received to booked": _floats(trend.received_to_booked_median_days),
+        "Received to test": _floats(trend.received_to_test_median_days)}, "median days",
+        COLOURS)
 
 
-def _attendance(axes: Any, dashboard: Dashboard) -> None:
+def _attendance(dashboard: Dashboard) -> bytes:
     trend = dashboard.attendance_trend
-    _lines(axes, list(trend.month), {
-        "Did not attend": np.asarray(trend.dna_rate, dtype=float) * 100,
-        "Cancelled": np.asarray(trend.cancellation_rate, dtype=float) * 100}, "per cent")
+    return line_chart(CHARTS["attendance_trend"], list(trend.month), {
+        "Did not attend": [v * 100 for v in _floats(trend.dna_rate)],
+        "Cancelled": [v * 100 for v in _floats(trend.cancellation_rate)]}, "per cent",
+        COLOURS)
 
 
-def _bands(axes: Any, dashboard: Dashboard) -> None:
-    from matplotlib import colormaps
-
+def _bands(dashboard: Dashboard) -> bytes:
     bands = dashboard.dm01_bands
     columns = [c for c in bands.columns if "<" in c or c == "13+ Weeks"]
-    tests = list(bands.test) if len(bands) else []
-    left = np.zeros(len(tests))
-    shades = colormaps["viridis"](np.linspace(0, 0.95, len(columns)))
-    for column, shade in zip(columns, shades, strict=True):
-        values = bands[column].to_numpy(dtype=float) if len(bands) else np.zeros(0)
-        axes.barh(tests, values, left=left, color=shade, label=column)
-        left += values
-    axes.set_xlabel("requests waiting at the month end")
-    axes.invert_yaxis()
-    axes.tick_params(axis="y", labelsize=8)
-    if tests:
-        axes.legend(frameon=False, fontsize=6, ncols=7, loc="upper center",
-                    bbox_to_anchor=(0.5, -0.18))
-    else:
-        axes.text(0.5, 0.5, "No one waiting", ha="center", transform=axes.transAxes)
+    tests = [str(t) for t in bands.test] if len(bands) else []
+    values = [_floats(bands[columns].iloc[i]) for i in range(len(tests))]
+    return stacked_bars(CHARTS["dm01_bands"], tests, columns, values,
+                        "requests waiting at the month end", band_shades(len(columns)),
+                        "No one waiting")
 
 
-def _utilisation(axes: Any, dashboard: Dashboard) -> None:
+def band_shades(count: int) -> list[str]:
+    """`count` colours from BAND_SHADES' first to last, evenly spaced."""
+    anchors = [tuple(int(h[i:i + 2], 16) for i in (1, 3, 5)) for h in BAND_SHADES]
+    shades = []
+    for n in range(count):
+        at = n * (len(anchors) - 1) / max(count - 1, 1)
+        low = min(int(at), len(anchors) - 2)
+        part = at - low
+        rgb = (round(a + (b - a) * part) for a, b in zip(anchors[low], anchors[low + 1],
+                                                            strict=True))
+        shades.append("#" + "".join(f"{c:02x}" for c in rgb))
+    return shades
+
+
+def _utilisation(dashboard: Dashboard) -> bytes:
     used = dashboard.utilisation
-    modalities = list(used.modality)
-    axes.bar(modalities, np.asarray(used.booked_share, dtype=float) * 100, color=COLOURS[0])
-    axes.set_ylabel("per cent of session minutes booked")
-    axes.set_ylim(0, 100)
-    if not modalities:
-        axes.text(0.5, 0.5, "No sessions this month", ha="center", transform=axes.transAxes)
+    return bars(CHARTS["utilisation"], [str(m) for m in used.modality],
+                [v * 100 for v in _floats(used.booked_share)],
+                "per cent of session minutes booked", 100, COLOURS[0],
+                "No sessions this month")
 
 
-DRAWERS: dict[str, Callable[[Any, Dashboard], None]] = {
+DRAWERS: dict[str, Callable[[Dashboard], bytes]] = {
     "waiting_trend": _waiting, "turnaround_trend": _turnaround,
     "attendance_trend": _attendance, "dm01_bands": _bands, "utilisation": _utilisation,
 }

@@ -149,6 +149,16 @@ class Settings(BaseSettings):
         description="how often a thread of each web process catches its slot index up with "
                     "the database (0: only as searches come; off in the test environment "
                     "unless set)")
+    dashboard_refresh_seconds: float = Field(
+        default=60.0, ge=0, le=86_400,
+        description="the manager dashboard's figures are computed as each web process starts "
+                    "and read again this often when the record changed (0: only as pages come; "
+                    "off in the test environment unless set)")
+    dashboard_wait_seconds: float = Field(
+        default=0.3, ge=0, le=600,
+        description="how long a dashboard page waits for the record's first read before it "
+                    "says the figures are being computed (120 in the test environment unless "
+                    "set)")
     index_catch_up_limit: int = Field(
         default=250_000, ge=1, le=10_000_000,
         description="more changed slots than this since the slot index's last look and it "
@@ -219,6 +229,10 @@ class Settings(BaseSettings):
                 self.send_status_out = False
             if "index_follow_seconds" not in self.model_fields_set:
                 self.index_follow_seconds = 0
+            if "dashboard_refresh_seconds" not in self.model_fields_set:
+                self.dashboard_refresh_seconds = 0
+            if "dashboard_wait_seconds" not in self.model_fields_set:
+                self.dashboard_wait_seconds = 120
         return self
 
     @model_validator(mode="after")

@@ -3,39 +3,31 @@ up to it, for the whole network or narrowed to a trust and/or a modality, as pla
 page draws and offers as CSV.
 
 Reading the whole record from the database takes seconds at network scale, and a manager's
-page must answer in well under one, so the frames are kept in memory per database and read
-again only when the record changed: a version made of the newest request event, appointment
-change, slot change and diary session (one indexed query, a millisecond). Computed dashboards
-are kept too, a few per version (the filters a manager flips between)."""
+page must answer in well under one: the frames and computed dashboards are kept in memory per
+database (`dashboard_cache`), read as the service starts and again in the background when the
+record changed; pages never wait for a read beyond a short `wait_s`."""
 
 from __future__ import annotations
 
-import logging
 import threading
 import weakref
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 import pandas as pd
-import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from booking_api.appointments.models import Appointment
-from booking_api.core.db import Database, read_only
+from booking_api.core.db import Database
 from booking_api.core.errors import InvalidInput
-from booking_api.reports.service_frames import service_inputs
-from booking_api.requests.models import Request, RequestEvent
-from booking_api.slots.models import DiarySession, Slot
+from booking_api.reports.dashboard_cache import DashboardCache, FiguresNotReady
 from domain.lifecycle import RequestState
 from domain.vocabulary import Modality
 from reporting.attendance import attendance
 from reporting.errors import ReportingError
 from reporting.inputs import ReportInputs
 from reporting.london import Month
-from reporting.record import Record, prepare
-from reporting.subset import inputs_for
+from reporting.record import Record
 from reporting.turnaround import turnaround
 from reporting.utilisation import (
     modality_utilisation,
@@ -45,13 +37,10 @@ from reporting.utilisation import (
 from reporting.variation import spread_between_trusts
 from reporting.waiting_list import BAND_LABELS, waiting_bands, waiting_list
 
-logger = logging.getLogger(__name__)
 TREND_MONTHS = 12
-KEPT_DASHBOARDS = 64
-"""Computed dashboards kept (a few tables each): every view a manager flips between."""
-KEPT_RECORDS = 16
-"""Prepared records kept, per trust and modality (together no bigger than a few whole ones)."""
 _S = RequestState
+__all__ = ["TABLES", "Dashboard", "DashboardFilters", "FiguresNotReady", "available_months",
+           "dashboard_filters", "manager_dashboard", "warm_dashboard", "when_computed"]
 
 
 @dataclass(frozen=True)
@@ -91,11 +80,12 @@ TABLES = ("waiting_trend", "turnaround_trend", "attendance_trend", "dm01_bands",
 
 
 def dashboard_filters(database: Database, today: date, month: str | None = None,
-                      trust_id: str | None = None, modality: str | None = None
-                      ) -> DashboardFilters:
+                      trust_id: str | None = None, modality: str | None = None,
+                      wait_s: float | None = None) -> DashboardFilters:
     """Filters checked against the record; a bad one raises InvalidInput naming its field.
-    Without a month, the last full month."""
-    inputs, _ = _reader(database.engine).inputs()
+    Without a month, the last full month. FiguresNotReady if the record's first read is not
+    done within `wait_s` (None: wait for it)."""
+    inputs, _ = _cache(database.engine).inputs(wait_s)
     chosen = _last_full_month(today)
     if month:
         try:
@@ -112,9 +102,11 @@ def dashboard_filters(database: Database, today: date, month: str | None = None,
     return DashboardFilters(chosen, trust_id or None, modality or None)
 
 
-def manager_dashboard(database: Database, filters: DashboardFilters, today: date) -> Dashboard:
-    """The dashboard for `filters` (computed once per version of the record)."""
-    return _reader(database.engine).dashboard(filters, today)
+def manager_dashboard(database: Database, filters: DashboardFilters, today: date,
+                      wait_s: float | None = None) -> Dashboard:
+    """The dashboard for `filters` (computed once per read of the record); FiguresNotReady
+    if the record's first read is not done within `wait_s` (None: wait for it)."""
+    return _cache(database.engine).dashboard(filters, today, wait_s)
 
 
 def available_months(inputs: ReportInputs, today: date) -> tuple[str, ...]:
@@ -131,110 +123,38 @@ def available_months(inputs: ReportInputs, today: date) -> tuple[str, ...]:
     return tuple(m.label for m in reversed(months))
 
 
-class _DashboardReader:
-    """The frames of one database and the dashboards computed from them. The first read is
-    waited for; after that a change in the record starts a read in the background and pages
-    go on showing the figures as of the last read (their `read_at`) until it is done."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        self._lock = threading.Lock()
-        self._first_read = threading.Lock()
-        self._version: tuple | None = None
-        self._inputs: ReportInputs | None = None
-        self._read_at: datetime | None = None
-        self._refreshing = False
-        self._dashboards: OrderedDict[tuple, Dashboard] = OrderedDict()
-        self._records: OrderedDict[tuple, Record] = OrderedDict()
-
-    def inputs(self) -> tuple[ReportInputs, datetime]:
-        version = _version(self._engine)
-        with self._lock:
-            if self._inputs is not None and self._read_at is not None:
-                if version != self._version and not self._refreshing:
-                    self._refreshing = True
-                    threading.Thread(target=self._refresh, args=(version,), daemon=True,
-                                     name="dashboard-frames").start()
-                return self._inputs, self._read_at
-        with self._first_read:  # one first read, however many pages wait for it
-            with self._lock:
-                if self._inputs is not None and self._read_at is not None:
-                    return self._inputs, self._read_at
-            self._store(version, service_inputs(self._engine))
-            assert self._inputs is not None and self._read_at is not None
-            return self._inputs, self._read_at
-
-    def dashboard(self, filters: DashboardFilters, today: date) -> Dashboard:
-        inputs, read_at = self.inputs()
-        key = (filters, today)
-        with self._lock:
-            if key in self._dashboards and self._inputs is inputs:
-                self._dashboards.move_to_end(key)
-                return self._dashboards[key]
-        made = _compute(inputs, filters, today, read_at,
-                        lambda trust, modality: self._prepared(inputs, trust, modality))
-        with self._lock:
-            if self._inputs is inputs:
-                self._dashboards[key] = made
-                while len(self._dashboards) > KEPT_DASHBOARDS:
-                    self._dashboards.popitem(last=False)
-        return made
-
-    def _prepared(self, inputs: ReportInputs, trust_id: str | None,
-                  modality: str | None) -> Record:
-        """The prepared record of a part of the inputs, kept for the next filter with it."""
-        key = (trust_id, modality)
-        with self._lock:
-            if self._inputs is inputs and key in self._records:
-                self._records.move_to_end(key)
-                return self._records[key]
-        record = prepare(inputs_for(inputs, trust_id, modality))
-        with self._lock:
-            if self._inputs is inputs:
-                self._records[key] = record
-                while len(self._records) > KEPT_RECORDS:
-                    self._records.popitem(last=False)
-        return record
-
-    def _refresh(self, version: tuple) -> None:
-        try:
-            self._store(version, service_inputs(self._engine))
-        except Exception:  # the figures already shown stay; the next page tries again
-            logger.exception("reading the report frames failed")
-        finally:
-            with self._lock:
-                self._refreshing = False
-
-    def _store(self, version: tuple, inputs: ReportInputs) -> None:
-        with self._lock:
-            self._inputs, self._version = inputs, version
-            self._read_at = datetime.now(UTC)
-            self._dashboards.clear()
-            self._records.clear()
+_CACHES: weakref.WeakKeyDictionary[Engine, DashboardCache] = weakref.WeakKeyDictionary()
+_CACHES_LOCK = threading.Lock()
+_LISTENERS: list[Callable[[Dashboard], None]] = []
 
 
-_READERS: weakref.WeakKeyDictionary[Engine, _DashboardReader] = weakref.WeakKeyDictionary()
-_READERS_LOCK = threading.Lock()
+def when_computed(listener: Callable[[Dashboard], None]) -> Callable[[], None]:
+    """Call `listener` with every dashboard computed in the background (at start, on the
+    schedule, after a change): the console draws its charts ahead. Added once however often
+    asked; returns what takes it off again."""
+    with _CACHES_LOCK:
+        if not any(known is listener for known in _LISTENERS):
+            _LISTENERS.append(listener)
+
+    def forget() -> None:
+        with _CACHES_LOCK:
+            _LISTENERS[:] = [known for known in _LISTENERS if known is not listener]
+    return forget
 
 
-def _reader(engine: Engine) -> _DashboardReader:
-    with _READERS_LOCK:
-        if engine not in _READERS:
-            _READERS[engine] = _DashboardReader(engine)
-        return _READERS[engine]
+def warm_dashboard(database: Database, today: Callable[[], date]) -> None:
+    """Read the record (again, if it changed) and compute the default view: the service's
+    start and its schedule call this, so a manager's first page finds the figures made."""
+    _cache(database.engine).warm(lambda: DashboardFilters(_last_full_month(today())), today)
 
 
-def _version(engine: Engine) -> tuple:
-    """What changes whenever a figure could: newest event, appointment and slot changes,
-    sessions and requests."""
-    query = sa.select(
-        sa.select(sa.func.max(RequestEvent.id)).scalar_subquery(),
-        sa.select(sa.func.max(Appointment.change_seq)).scalar_subquery(),
-        sa.select(sa.func.max(Slot.change_seq)).scalar_subquery(),
-        sa.select(sa.func.max(DiarySession.id)).scalar_subquery(),
-        sa.select(sa.func.max(Request.id)).scalar_subquery())
-    with read_only(engine).connect() as connection:
-        return tuple(connection.execute(query).one())
+def _cache(engine: Engine) -> DashboardCache:
+    with _CACHES_LOCK:
+        if engine not in _CACHES:
+            cache = DashboardCache(engine, _compute)
+            cache.listeners = _LISTENERS
+            _CACHES[engine] = cache
+        return _CACHES[engine]
 
 
 def _last_full_month(today: date) -> Month:

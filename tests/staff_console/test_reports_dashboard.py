@@ -5,15 +5,18 @@ model's table."""
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from datetime import datetime
 
 import pandas as pd
 import pytest
+from fastapi.testclient import TestClient
 
 from booking_api.database import open_database
 from booking_api.reports.dashboard import TABLES, dashboard_filters, manager_dashboard
 from pages_common.rendering import LONDON
 from staff_console.charts import CHARTS
+from tests.booking_api.access_support import make_app
 from tests.staff_console.console_world import ConsoleWorld
 from tests.staff_console.staff_client import StaffClient
 
@@ -98,3 +101,30 @@ def test_an_unknown_figure_is_not_found(staff: StaffClient) -> None:
     staff.sign_in("manager")
     assert staff.get("/staff/reports/tables/nothing.csv").status_code == 404
     assert staff.get("/staff/reports/charts/nothing.svg").status_code == 404
+
+
+def _fresh_manager(world: ConsoleWorld, clock, **settings) -> Iterator[StaffClient]:
+    """A newly started app (its figures not read yet) that never waits for the first read."""
+    app = make_app(world.url, clock, dashboard_wait_seconds=0, **settings)
+    with TestClient(app, base_url="http://127.0.0.1", follow_redirects=True) as client:
+        staff = StaffClient(client)
+        staff.sign_in("manager")
+        yield staff
+
+
+def test_before_the_first_read_the_page_says_the_figures_are_being_worked_out(
+        world: ConsoleWorld, clock) -> None:
+    for staff in _fresh_manager(world, clock):
+        page = staff.get("/staff/reports?modality=CT")
+        assert page.status_code == 200
+        assert "The figures are being worked out" in page.text
+        assert page.headers["retry-after"] == "3"
+        assert 'href="/staff/reports?modality=CT"' in page.text
+
+
+def test_before_the_first_read_a_chart_answers_503_with_retry_after(
+        world: ConsoleWorld, clock) -> None:
+    for staff in _fresh_manager(world, clock):
+        chart = staff.get("/staff/reports/charts/waiting_trend.svg")
+        assert chart.status_code == 503
+        assert chart.headers["retry-after"] == "3"
