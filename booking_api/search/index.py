@@ -60,8 +60,11 @@ SLOT_SORT = (Slot.modality, Slot.room_id, Slot.start_at)
 CATCH_UP_LIMIT = 250_000
 """More changed slots than this since the last look and a full reload is cheaper than merging
 (a four-week diary build of the reference network writes ~410,000)."""
-LOAD_CHUNK = 50_000
-"""Rows turned into Python objects at a time while loading: bounds a reload's extra memory."""
+LOAD_CHUNK = 10_000
+"""Rows turned into Python objects at a time while loading or catching up: bounds a reload's
+extra memory, and how long one fetch holds the interpreter (the driver builds a fetch's rows
+without letting the follower or a request thread run: 130,000 rows at once held up a node's
+bookings by a second on a loaded machine)."""
 SWAP_WHEN_FEWER = 5_000
 """A build beside the live index swaps in once a catch-up outside the lock saw fewer changed
 slots than this (the last, under the lock, then has about as little to apply)."""
@@ -422,22 +425,29 @@ def _caught_up(generation: _Generation, connection: Connection, limit: int,
     applied (then `changed()`). None when more than `limit` slots changed, or slots of rooms
     it does not know: reload instead."""
     cursor = take_cursor(connection)
-    rows = connection.execute(
+    coder = generation.coder
+    result = connection.execute(
         slot_rows_query(connection.dialect.name, ordered=False)
-        .where(generation.cursor.unseen(Slot.__table__)).limit(limit + 1)).all()
-    if len(rows) > limit or not generation.coder.knows_rooms(rows):
-        return None
+        .where(generation.cursor.unseen(Slot.__table__)).limit(limit + 1))
+    parts, count = [], 0
+    for rows in result.partitions(LOAD_CHUNK):
+        count += len(rows)
+        if count > limit or not coder.knows_rooms(rows):
+            result.close()
+            return None
+        parts.append(coder.columns(rows))
     loaded = generation.loaded
-    if rows:
-        columns = generation.coder.columns(rows)
+    if parts:
+        columns = SlotColumns.join(parts) if len(parts) > 1 else parts[0]
+        del parts
         at, in_place = _placed(loaded, columns)
         _update_in_place(loaded.columns, columns, at, in_place)
         changed()
         if not in_place.all():
             loaded = _merged(loaded, columns, at, in_place)
     _catch_up_appointments(loaded, connection, generation.cursor, changed)
-    return _Caught(loaded, generation.coder, generation.site_names, generation.room_ids,
-                   cursor, changed_slots=len(rows))
+    return _Caught(loaded, coder, generation.site_names, generation.room_ids, cursor,
+                   changed_slots=count)
 
 
 def _catch_up_appointments(loaded: _Loaded, connection: Connection, since: ChangeCursor,
