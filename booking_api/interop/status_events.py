@@ -145,7 +145,7 @@ def snapshot_and_stamp(session: Session, request_id: int,
                        appointment_id: int | None) -> tuple[Snapshot, int | None]:
     """`snapshot`, and the interop settings stamp read in the same query (status out checks
     its copy of the subscribers against it: `settings_cache`)."""
-    row = session.execute(_SNAPSHOT, {"wanted": request_id}).one()
+    row = session.connection().execute(_SNAPSHOT, {"wanted": request_id}).one()
     appointment = session.get(Appointment, appointment_id) if appointment_id else None
     worklist = None
     if row.accession_number is not None:
