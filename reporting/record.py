@@ -107,9 +107,12 @@ class Record:
     """Results several figures share (a request's state at an instant), kept per record."""
 
 
-def prepare(inputs: ReportInputs) -> Record:
-    """Check the inputs and build the arrays every figure reads."""
-    check_inputs(inputs)
+def prepare(inputs: ReportInputs, checked: bool = False) -> Record:
+    """Check the inputs and build the arrays every figure reads. `checked`: they were checked
+    already, or are a part (`subset.inputs_for`) of inputs that were (a dashboard narrows one
+    checked read many ways)."""
+    if not checked:
+        check_inputs(inputs)
     tables = _tables(inputs)
     request_index = IdIndex(inputs.requests.request_id.to_numpy())
     requests = _requests(inputs, tables)

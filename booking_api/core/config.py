@@ -150,12 +150,12 @@ class Settings(BaseSettings):
                     "the database (0: only as searches come; off in the test environment "
                     "unless set)")
     dashboard_refresh_seconds: float = Field(
-        default=60.0, ge=0, le=86_400,
+        default=300.0, ge=0, le=86_400,
         description="the manager dashboard's figures are computed as each web process starts "
                     "and read again this often when the record changed (0: only as pages come; "
                     "off in the test environment unless set)")
     dashboard_wait_seconds: float = Field(
-        default=0.3, ge=0, le=600,
+        default=0.2, ge=0, le=600,
         description="how long a dashboard page waits for the record's first read before it "
                     "says the figures are being computed (120 in the test environment unless "
                     "set)")

@@ -143,9 +143,14 @@ def when_computed(listener: Callable[[Dashboard], None]) -> Callable[[], None]:
 
 
 def warm_dashboard(database: Database, today: Callable[[], date]) -> None:
-    """Read the record (again, if it changed) and compute the default view: the service's
-    start and its schedule call this, so a manager's first page finds the figures made."""
-    _cache(database.engine).warm(lambda: DashboardFilters(_last_full_month(today())), today)
+    """Read the record (again, if it changed) and compute the default view and each
+    modality's of the last full month: the service's start and its schedule call this, so a
+    manager's first page finds the figures made."""
+    def views() -> list[DashboardFilters]:
+        month = _last_full_month(today())
+        return [DashboardFilters(month), *(DashboardFilters(month, None, m.value)
+                                           for m in Modality)]
+    _cache(database.engine).warm(views, today)
 
 
 def _cache(engine: Engine) -> DashboardCache:

@@ -24,7 +24,7 @@ from booking_api.core.db import read_only
 from booking_api.reports.service_frames import service_inputs
 from booking_api.requests.models import Request, RequestEvent
 from booking_api.slots.models import DiarySession, Slot
-from reporting.inputs import ReportInputs
+from reporting.inputs import ReportInputs, check_inputs
 from reporting.record import Record, prepare
 from reporting.subset import inputs_for
 
@@ -103,9 +103,9 @@ class DashboardCache:
                 self._keep(key, made)
         return made
 
-    def warm(self, filters: Callable[[], Any], today: Callable[[], date]) -> None:
-        """Read the record and compute the view `filters()` of `today()` (the service's
-        start and its schedule): the first page after start finds it made."""
+    def warm(self, views: Callable[[], list[Any]], today: Callable[[], date]) -> None:
+        """Read the record (again, if it changed) and compute the filters `views()` of
+        `today()` (the service's start and its schedule): pages find them made."""
         try:
             with self._lock:
                 first = self._inputs is None
@@ -113,8 +113,12 @@ class DashboardCache:
                 self.inputs(wait_s=None)
             else:
                 self._try_refresh(self._current_version(fresh=True), wait=True)
-            made = self.dashboard(filters(), today())
-            self._tell(made)
+            day = today()
+            for filters in views():
+                with self._lock:
+                    known = (filters, day) in self._dashboards
+                if not known:
+                    self._tell(self.dashboard(filters, day))
         except Exception:  # the next page or tick tries again
             logger.exception("warming the dashboard failed")
 
@@ -137,7 +141,7 @@ class DashboardCache:
     def _first_read(self) -> None:
         try:
             version = self._current_version(fresh=True)
-            inputs = service_inputs(self._engine)
+            inputs = _checked(service_inputs(self._engine))
             with self._lock:
                 self._inputs, self._version = inputs, version
                 self._read_at = datetime.now(UTC)
@@ -160,7 +164,7 @@ class DashboardCache:
             with self._lock:
                 if version == self._version:
                     return
-            inputs = service_inputs(self._engine)
+            inputs = _checked(service_inputs(self._engine))
             read_at = datetime.now(UTC)
             with self._lock:
                 used = list(self._dashboards)[-RECOMPUTED_VIEWS:]
@@ -168,7 +172,8 @@ class DashboardCache:
 
             def prepared(trust: str | None, modality: str | None) -> Record:
                 if (trust, modality) not in records:
-                    records[(trust, modality)] = prepare(inputs_for(inputs, trust, modality))
+                    records[(trust, modality)] = prepare(inputs_for(inputs, trust, modality),
+                                                         checked=True)
                 return records[(trust, modality)]
 
             made = {key: self._compute(inputs, key[0], key[1], read_at, prepared)
@@ -195,7 +200,7 @@ class DashboardCache:
             if self._inputs is inputs and key in self._records:
                 self._records.move_to_end(key)
                 return self._records[key]
-        record = prepare(inputs_for(inputs, trust_id, modality))
+        record = prepare(inputs_for(inputs, trust_id, modality), checked=True)
         with self._lock:
             if self._inputs is inputs:
                 self._records[key] = record
@@ -225,6 +230,12 @@ class DashboardCache:
         with self._lock:
             self._checked = (now, version)
         return version
+
+
+def _checked(inputs: ReportInputs) -> ReportInputs:
+    """The frames, checked once per read (each narrowed record is a part of them)."""
+    check_inputs(inputs)
+    return inputs
 
 
 def record_version(engine: Engine) -> tuple:

@@ -25,6 +25,7 @@ from booking_api.reports.dashboard import (
 from booking_api.reports.warming import DashboardWarmer
 from booking_api.requests.models import RequestEvent
 from domain.lifecycle import RequestState
+from domain.vocabulary import Modality
 from tests.booking_api.report_world import OctoberIds, build_october, local
 
 TODAY = date(2026, 11, 16)
@@ -137,7 +138,7 @@ def test_a_refresh_computes_the_views_used_again_before_it_shows_them(
     assert _october_row(after.waiting_trend).waiting_list == 0
 
 
-def test_the_warmer_thread_computes_the_default_view_as_it_starts(
+def test_the_warmer_thread_computes_the_default_and_modality_views_as_it_starts(
         october, request: pytest.FixtureRequest) -> None:
     database, _ = october
     computed: list = []
@@ -145,9 +146,10 @@ def test_the_warmer_thread_computes_the_default_view_as_it_starts(
     warmer = DashboardWarmer(database, lambda: TODAY, every_s=3600).start()
     try:
         deadline = time.monotonic() + 60
-        while not computed and time.monotonic() < deadline:
+        while len(computed) <= len(Modality) and time.monotonic() < deadline:
             time.sleep(0.05)
     finally:
         warmer.stop()
-    assert [made.filters.month.label for made in computed] == ["2026-10"]
+    assert {made.filters.month.label for made in computed} == {"2026-10"}
+    assert [made.filters.modality for made in computed] == [None, *(m.value for m in Modality)]
     assert manager_dashboard(database, computed[0].filters, TODAY, wait_s=0) is computed[0]
