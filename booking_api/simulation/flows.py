@@ -1,10 +1,14 @@
 """Running a what-if run as a background job: read the start state from the database, run
 the replications outside any transaction (in the worker's process, or on the dask cluster
 the settings name), record progress as replications finish, then store the comparison. A
-run the engine cannot start fails with the reason a manager can act on; it is not retried."""
+run the engine cannot start fails with the reason a manager can act on; it is not retried.
+A replication whose dask worker dies is run again on another worker by dask itself (up to
+its `allowed-failures`); past that, or if the cluster is lost, the run fails saying so, so
+no run is left 'running' by a dead worker."""
 
 from __future__ import annotations
 
+import logging
 import math
 from datetime import datetime
 from typing import Any
@@ -18,6 +22,8 @@ from domain.session_templates import session_templates
 from simulations.whatif.experiment import RunPlan, run_experiment
 from simulations.whatif.scenario import ScenarioError, parse_scenario
 from simulations.whatif.summary import compare
+
+logger = logging.getLogger(__name__)
 
 
 def run_simulation(db: Database, run_id: int, now: datetime, *, zone,
@@ -48,6 +54,13 @@ def run_simulation(db: Database, run_id: int, now: datetime, *, zone,
         error = None
     except (StartStateError, DemandSourceError, ScenarioError, ValueError) as failure:
         rows, error = None, str(failure)
+    except Exception as failure:  # a worker killed past dask's retries, a lost scheduler
+        logger.warning("simulation run stopped", extra={
+            "event": "simulation_run_stopped", "run_id": run_id,
+            "error": type(failure).__name__})
+        rows, error = None, (f"the run stopped: {type(failure).__name__}: {failure}. A "
+                             "simulation worker died or the cluster was lost; start the "
+                             "run again.")
     with db.transaction() as session:
         services.finish_run(session, run_id, datetime.now(now.tzinfo), rows, error)
 

@@ -5,9 +5,15 @@ PostgreSQL."""
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
+import time
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import dask
+from dask.distributed import Client, LocalCluster
 from sqlalchemy import func, select
 
 from booking_api.access.models import AccountRole
@@ -144,3 +150,30 @@ def test_two_finished_runs_are_compared_side_by_side(one_slot, engine, tiny_netw
     rows = {row["measure"]: row for row in compare_runs(database_of(engine), first, second)}
     assert rows["utilisation"].keys() >= {"left_mean", "left_lo", "right_mean", "right_hi"}
     assert rows["attended"]["left_mean"] > 0 and rows["attended"]["right_mean"] > 0
+
+
+def test_a_run_whose_dask_worker_dies_fails_saying_so_instead_of_staying_running(
+        one_slot, engine, tiny_network, tmp_path):
+    _live_service(engine, tiny_network, tmp_path)
+    with transaction(engine) as session:
+        run_id = start_run(session, ACTOR, SimulationRunCreate(
+            scenario_yaml=SCENARIO, weeks=260, replications=2, warmup_weeks=2),
+            tiny_network, MONDAY, NOW).id
+    with (dask.config.set({"distributed.scheduler.allowed-failures": 0}),
+          LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                       dashboard_address=None) as cluster,
+          Client(cluster) as watcher):
+        runner = threading.Thread(target=run_simulation, args=(
+            database_of(engine), run_id, NOW), kwargs={
+            "zone": LONDON, "network": tiny_network, "scheduler": cluster.scheduler_address})
+        runner.start()
+        deadline = time.monotonic() + 120
+        while not any(watcher.processing().values()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        for pid in watcher.run(os.getpid).values():
+            os.kill(pid, signal.SIGKILL)
+        runner.join(timeout=180)
+    with transaction(engine) as session:
+        run = get_run(session, run_id)
+    assert run.state == "failed"
+    assert "KilledWorker" in run.error and "worker died" in run.error
