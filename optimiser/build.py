@@ -26,6 +26,7 @@ from optimiser.reach_greedy import reach_greedy_solution
 from optimiser.relaxation import BOUND_METHOD, solve_relaxation
 from optimiser.rounding import rounded_solution
 from optimiser.search import modality_polish, site_search
+from optimiser.site_mip import site_mip_search
 from optimiser.staff_split import split_staff, weekly_only
 
 LP_SHARE = 0.8
@@ -146,7 +147,10 @@ def _improve(inst: Instance, relaxation, progress: _Progress, deadline: float, s
     def offer(solution: Solution) -> Solution:
         return progress.offer(inst, solution)
 
-    site_search(inst, hint, offer, deadline, seed, workers, progress.log)
+    if relaxation.model is not None:
+        site_mip_search(inst, relaxation.model, hint, offer, deadline, progress.log)
+        progress.checkpoint()
+    site_search(inst, progress.best, offer, deadline, seed, workers, progress.log)
     progress.checkpoint()
     modality_polish(inst, progress.best, split, relaxation.z, offer, deadline, seed, workers,
                     progress.log)

@@ -24,6 +24,25 @@ BOUND_METHOD = ("LP relaxation of the whole network model (HiGHS) with Chvátal�
 
 
 @dataclass
+class NetworkModel:
+    """The whole network's diary model as one matrix: min cost · v subject to row_lower ≤ A v ≤
+    row_upper and lower ≤ v ≤ upper, plus `constant`. Its LP is our bound; with `integer`
+    columns whole it is the exact model that `site_mip` solves piece by piece."""
+
+    layout: _Layout
+    cost: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    matrix: sparse.csc_matrix
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    integer: np.ndarray
+    """[column] whole rooms and people (x, z); bookings and unmet are left continuous (with
+    whole rooms they come out whole; `site_mip` checks)."""
+    constant: float
+
+
+@dataclass
 class Relaxation:
     bound: float | None
     x: np.ndarray
@@ -31,6 +50,7 @@ class Relaxation:
     w: np.ndarray
     seconds: float
     status: str
+    model: NetworkModel | None = None
 
 
 class _Rows:
@@ -94,9 +114,14 @@ def solve_relaxation(inst: Instance, time_limit_s: float = 30.0) -> Relaxation:
         empty = np.zeros(0)
         return Relaxation(None, empty, empty, empty, seconds, result.message)
     constant = 0.5 * inst.weights.change_per_room_session * inst.last_week.constant
+    integer = np.zeros(lay.total, dtype=bool)
+    integer[lay.x:lay.o] = True
+    model = NetworkModel(lay, cost, lower, upper, sparse.vstack([a_ub, a_eq]).tocsc(),
+                         np.concatenate([np.full(len(b_ub), -np.inf), b_eq]),
+                         np.concatenate([b_ub, b_eq]), integer, constant)
     sol = result.x
     return Relaxation(float(result.fun) + constant, sol[lay.x:lay.z], sol[lay.z:lay.o],
-                      sol[lay.w:lay.u], seconds, "optimal")
+                      sol[lay.w:lay.u], seconds, "optimal", model)
 
 
 def _objective_and_bounds(inst: Instance, lay: _Layout):
