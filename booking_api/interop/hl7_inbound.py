@@ -1,7 +1,8 @@
 """One HL7 v2 message in, one ACK out, whatever carried it (MLLP or HTTP). A message is
 acted on once: its sender and control id (MSH-10) are stored with the ACK in the transaction
-of its effects, so a resend gets the same ACK and changes nothing, even when two copies race
-(the unique key decides; the loser answers with the winner's ACK). A refused message changes
+of its effects (its last statement), so a resend gets the same ACK and changes nothing, even
+when two copies race (the unique keys decide; the loser rolls back and answers with the
+winner's ACK). A refused message changes
 nothing; its NAK is stored too, so a resend is answered alike. A failure of ours (AR 207) is
 not stored: the sender's retry is processed afresh. A message holding characters no field
 may (NUL, control characters: `core.inputs`) is refused before anything is stored, naming
@@ -14,7 +15,7 @@ from collections.abc import Callable
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import Insert, bindparam, select, update
+from sqlalchemy import Insert, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
@@ -113,9 +114,6 @@ class _Refused(Exception):
 
 def _act(session: Session, er7: str, header: Header, digest: str, now: datetime,
          control_ids: ControlIds) -> str:
-    row_id = _claim(session, header, digest, now)
-    if row_id is None:
-        raise _SeenBefore()
     try:
         order = read_order(er7, header)
         outcome = act_on_order(session, order, OrderSource.HL7,
@@ -125,18 +123,23 @@ def _act(session: Session, er7: str, header: Header, digest: str, now: datetime,
     except OrderRefused as refused:
         raise _Refused(HL7Problem(refused.location, refused.code, refused.text)) from refused
     ack = build_ack(header, AckCode.ACCEPT, control_ids(), now, text=outcome.note)
-    session.connection().execute(_STORE_ACK, {"m_id": row_id, "m_ack": ack,
-                                              "m_request": outcome.request_id})
+    if _claim(session, header, digest, now, ack, outcome.request_id) is None:
+        raise _SeenBefore()  # rolls back what this copy did
     return ack
 
 
-def _claim(session: Session, header: Header, digest: str, now: datetime) -> int | None:
-    """Store the sender's control id first (one statement): None when it is stored already.
-    A copy being processed at this moment makes this wait (PostgreSQL) until it commits."""
+def _claim(session: Session, header: Header, digest: str, now: datetime, ack: str,
+           request_id: int | None) -> int | None:
+    """Store the sender's control id with the ACK, as the transaction's last statement:
+    None when it is stored already. A copy being processed at this moment makes this wait
+    (PostgreSQL) until it commits; most copies stop sooner, at the first row both would
+    write (the placer order's key, the lock on it), and are answered with the winner's ACK
+    (`_handle`). Claimed last, not first, so the ACK needs no UPDATE of its own."""
     connection = session.connection()
     return connection.scalar(_claim_statement(connection.dialect.name), {
         "m_sender": header.sender, "m_control_id": header.control_id,
-        "m_type": header.message_type, "m_digest": digest, "m_received": now})
+        "m_type": header.message_type, "m_digest": digest, "m_ack": ack,
+        "m_request": request_id, "m_received": now})
 
 
 @cache
@@ -147,13 +150,10 @@ def _claim_statement(dialect: str) -> Insert:
     return insert.values(
         sender=bindparam("m_sender"), control_id=bindparam("m_control_id"),
         message_type=bindparam("m_type"), digest=bindparam("m_digest"),
-        ack_code=AckCode.ACCEPT, ack="", received_at=bindparam("m_received"),
+        ack_code=AckCode.ACCEPT, ack=bindparam("m_ack"), request_id=bindparam("m_request"),
+        received_at=bindparam("m_received"),
     ).on_conflict_do_nothing(index_elements=["sender", "control_id"]).returning(
         InboundMessage.id)
-
-
-_STORE_ACK = (update(InboundMessage).where(InboundMessage.id == bindparam("m_id"))
-              .values(ack=bindparam("m_ack"), request_id=bindparam("m_request")))
 
 
 def _store_refusal(db: Database, header: Header, digest: str, problem: HL7Problem,

@@ -29,7 +29,9 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("stamp", sa.BigInteger(), nullable=False),
     )
-    op.execute("INSERT INTO interop_settings_stamp (id, stamp) VALUES (1, 0)")
+    first = ("pg_current_xact_id()::text::bigint" if op.get_bind().dialect.name == "postgresql"
+             else "abs(random())")  # unique, as every later stamp is (`settings_cache`)
+    op.execute(f"INSERT INTO interop_settings_stamp (id, stamp) VALUES (1, {first})")
     for statement in stamp_triggers(op.get_bind().dialect.name):
         op.execute(statement)
     op.create_index("ix_patient_date_of_birth", "patient", ["date_of_birth"])
