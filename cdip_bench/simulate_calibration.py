@@ -19,8 +19,13 @@ import time
 from cdip_bench.simulate import BENCH_MONDAY
 from domain.network import load_reference_network
 from domain.session_templates import session_templates
-from simulations.whatif.calibration import calibrate, with_capacity
+from simulations.whatif.calibration import Calibration, calibrate, with_capacity
 from simulations.whatif.experiment import RunPlan, run_replications
+from simulations.whatif.reference_calibration import (
+    REFERENCE_CAPACITY,
+    REFERENCE_WARMUP_WEEKS,
+    REFERENCE_WEEKS,
+)
 from simulations.whatif.scenario import parse_scenario
 from simulations.whatif.scenario_inputs import compile_inputs
 from simulations.whatif.start_state import reference_start_state
@@ -32,23 +37,28 @@ policies: {booking: network, diaries: solver, backfill: true, solver_seconds: 8}
 SPREAD_MEASURES = ("trust_spread_6_plus_range", "trust_spread_6_plus_cv")
 
 
-def simulate_calibration_benchmark(weeks: int = 26, warmup: int = 8, iterations: int = 8,
-                                   replications: int = 5, workers: int = 2,
-                                   seed: int = 0) -> dict:
-    """Calibrate (`iterations` bisection steps of one `weeks`-week run), then compare."""
+def simulate_calibration_benchmark(weeks: int = REFERENCE_WEEKS,
+                                   warmup: int = REFERENCE_WARMUP_WEEKS, iterations: int = 8,
+                                   replications: int = 5, workers: int = 2, seed: int = 0,
+                                   recalibrate: bool = True) -> dict:
+    """Calibrate (`iterations` bisection steps of one `weeks`-week run), then compare.
+    Without `recalibrate`, the kept REFERENCE_CAPACITY is compared (its weeks only)."""
     if not 10 <= weeks <= 104 or not 0 <= warmup < weeks - 4:
         raise ValueError("--weeks must be 10..104 and --warmup 0..weeks-5")
     if not 1 <= iterations <= 20 or not 2 <= replications <= 100 or not 0 <= workers <= 8:
         raise ValueError("--iterations 1..20, --replications 2..100, --workers 0..8")
+    if not recalibrate and (weeks, warmup) != (REFERENCE_WEEKS, REFERENCE_WARMUP_WEEKS):
+        raise ValueError(f"--no-recalibrate uses the kept calibration: --weeks "
+                         f"{REFERENCE_WEEKS} --warmup {REFERENCE_WARMUP_WEEKS}")
     load_before = os.getloadavg()[0]
     start = reference_start_state(load_reference_network(), session_templates(), BENCH_MONDAY)
     scenario = parse_scenario(NARROWING)
     plan = RunPlan(weeks=weeks, replications=replications, warmup_weeks=warmup, seed=seed)
     today = compile_inputs(start, scenario, baseline=True, weeks=weeks, warmup_weeks=warmup)
     started = time.perf_counter()
-    calibration = calibrate(today, iterations=iterations, seed=seed)
+    calibration = calibrate(today, iterations=iterations, seed=seed) if recalibrate else None
     calibrate_s = time.perf_counter() - started
-    capacity = calibration.capacity_by_trust()
+    capacity = calibration.capacity_by_trust() if calibration else REFERENCE_CAPACITY
     changed = compile_inputs(start, scenario, baseline=False, weeks=weeks, warmup_weeks=warmup)
     arms = [with_capacity(today, capacity), with_capacity(changed, capacity, remix=False)]
     started = time.perf_counter()
@@ -61,11 +71,7 @@ def simulate_calibration_benchmark(weeks: int = 26, warmup: int = 8, iterations:
         "calibration_seconds": round(calibrate_s, 1),
         "replications_seconds": round(time.perf_counter() - started, 1),
         "capacity_by_trust": capacity,
-        "target_share_6_plus_by_trust": dict(zip(calibration.trust_ids,
-                                                 [round(t, 3) for t in calibration.target],
-                                                 strict=True)),
-        "calibration_share_6_plus_by_trust": dict(zip(
-            calibration.trust_ids, [round(a, 3) for a in calibration.achieved], strict=True)),
+        **(_calibration_figures(calibration) if calibration else {}),
         "baseline_share_6_plus_by_trust": {
             row["group"].split(":", 1)[1]: _interval(row, "baseline")
             for row in by_trust.to_dict("records")},
@@ -78,6 +84,14 @@ def simulate_calibration_benchmark(weeks: int = 26, warmup: int = 8, iterations:
         "load_average_before": round(load_before, 2),
         "load_average_after": round(os.getloadavg()[0], 2),
     }
+
+
+def _calibration_figures(calibration: Calibration) -> dict:
+    trusts = calibration.trust_ids
+    return {"target_share_6_plus_by_trust": dict(zip(
+                trusts, [round(t, 3) for t in calibration.target], strict=True)),
+            "calibration_share_6_plus_by_trust": dict(zip(
+                trusts, [round(a, 3) for a in calibration.achieved], strict=True))}
 
 
 def _interval(row: dict, arm: str) -> list[float]:
