@@ -38,6 +38,7 @@ BENCHMARKS: dict[str, str] = {
     "signin": "cdip_bench.sign_in_flood:sign_in_flood_benchmark",
     "scale": "cdip_bench.scale:scale_benchmark",
     "simulate": "cdip_bench.simulate:simulate_benchmark",
+    "simulate-calibration": "cdip_bench.simulate_calibration:simulate_calibration_benchmark",
 }
 
 

@@ -25,3 +25,10 @@ def test_bench_simulate_refuses_an_option_out_of_range():
     result = runner.invoke(app, ["bench", "simulate", "--json", "--weeks", "0"])
     assert result.exit_code == 2
     assert "--weeks" in result.output
+
+
+def test_bench_simulate_calibration_refuses_other_weeks_for_the_kept_calibration():
+    result = runner.invoke(app, ["bench", "simulate-calibration", "--json",
+                                 "--no-recalibrate", "--weeks", "30"])
+    assert result.exit_code != 0
+    assert "--no-recalibrate uses the kept calibration: --weeks 26" in result.output

@@ -17,7 +17,14 @@ from simulations.whatif.calibration import (
     ranked_targets,
     trust_family_demand,
     trust_load,
+    trust_shares_6_plus,
     with_capacity,
+)
+from simulations.whatif.engine import simulate
+from simulations.whatif.reference_calibration import (
+    REFERENCE_CAPACITY,
+    REFERENCE_WARMUP_WEEKS,
+    REFERENCE_WEEKS,
 )
 from simulations.whatif.scenario import parse_scenario
 from simulations.whatif.scenario_inputs import compile_inputs
@@ -30,8 +37,8 @@ MONDAY = date(2027, 1, 4)
 @pytest.fixture(scope="module")
 def today():
     start = reference_start_state(load_reference_network(), session_templates(), MONDAY)
-    return compile_inputs(start, parse_scenario("name: today"), baseline=True, weeks=26,
-                          warmup_weeks=8)
+    return compile_inputs(start, parse_scenario("name: today"), baseline=True,
+                          weeks=REFERENCE_WEEKS, warmup_weeks=REFERENCE_WARMUP_WEEKS)
 
 
 def _trust_family_slots(inputs) -> np.ndarray:
@@ -70,3 +77,14 @@ def test_the_most_loaded_trust_is_given_the_worst_target_and_the_least_the_best(
 def test_a_capacity_per_trust_must_be_given_for_every_trust(today):
     with pytest.raises(ValueError, match="capacity"):
         with_capacity(today, np.ones(3))
+
+
+@pytest.mark.slow
+def test_the_calibrated_reference_baseline_spreads_as_widely_as_the_real_network(today):
+    """Another seed than the calibration's: a few per cent at the best trust, about half at
+    the worst (DM01's range across the network's trusts)."""
+    result = simulate(with_capacity(today, REFERENCE_CAPACITY), seed=11)
+    shares = trust_shares_6_plus(result)
+    assert shares.min() <= 0.10
+    assert 0.40 <= shares.max() <= 0.60
+    assert shares.max() - shares.min() >= 0.35
