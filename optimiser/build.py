@@ -148,7 +148,8 @@ def _improve(inst: Instance, relaxation, progress: _Progress, deadline: float, s
         return progress.offer(inst, solution)
 
     if relaxation.model is not None:
-        site_mip_search(inst, relaxation.model, hint, offer, deadline, progress.log)
+        site_mip_search(inst, relaxation.model, hint, offer, deadline, progress.log,
+                        workers)
         progress.checkpoint()
     site_search(inst, progress.best, offer, deadline, seed, workers, progress.log)
     progress.checkpoint()

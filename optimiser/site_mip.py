@@ -15,6 +15,7 @@ that clashes with the one OR-Tools loads.)
 from __future__ import annotations
 
 import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 import numpy as np
@@ -60,17 +61,35 @@ def plan_vector(inst: Instance, model: NetworkModel, plan: Solution) -> np.ndarr
     return v
 
 
+@dataclass
+class _Parts:
+    """[option], [group], [arc], [cell]: what belongs to the neighbourhood of some sites."""
+
+    option: np.ndarray
+    group: np.ndarray
+    arc: np.ndarray
+    cell: np.ndarray
+
+
+def _parts(inst: Instance, sites: np.ndarray) -> _Parts:
+    cells = inst.demand
+    class_site = np.array([c.site for c in inst.classes], dtype=int)
+    site_ids = {inst.sites[s].site_id for s in sites}
+    arc_in = np.isin(cells.arc_site, sites)
+    cell_in = np.zeros(len(cells.cell_area), dtype=bool)
+    cell_in[cells.arc_cell[arc_in]] = True
+    return _Parts(np.isin(class_site[inst.option_class], sites),
+                  np.array([g.site_id in site_ids for g in inst.groups], dtype=bool),
+                  arc_in, cell_in)
+
+
 def free_columns(inst: Instance, model: NetworkModel, sites: np.ndarray) -> np.ndarray:
     """[column] what the neighbourhood of these sites may change."""
     lay = model.layout
     cells = inst.demand
+    parts = _parts(inst, sites)
+    option_in, group_in, arc_in, cell_in = parts.option, parts.group, parts.arc, parts.cell
     class_site = np.array([c.site for c in inst.classes], dtype=int)
-    option_in = np.isin(class_site[inst.option_class], sites)
-    site_ids = {inst.sites[s].site_id for s in sites}
-    group_in = np.array([g.site_id in site_ids for g in inst.groups], dtype=bool)
-    arc_in = np.isin(cells.arc_site, sites)
-    cell_in = np.zeros(len(cells.cell_area), dtype=bool)
-    cell_in[cells.arc_cell[arc_in]] = True
     free = np.zeros(lay.total, dtype=bool)
     free[lay.x:lay.z] = option_in
     free[lay.z:lay.o] = group_in[inst.flow_group]
@@ -131,46 +150,75 @@ def solve_neighbourhood(inst: Instance, model: NetworkModel, plan: Solution, sit
 
 
 SITE_LIMIT_S = 3.0
-"""HiGHS time per site neighbourhood: most sites are proved optimal well within it."""
+"""HiGHS time per site neighbourhood: small sites are proved optimal well within it."""
 
 
 def site_mip_search(inst: Instance, model: NetworkModel, start: Solution, offer, deadline: float,
-                    log: list[str]) -> Solution:
+                    log: list[str], workers: int = 2) -> Solution:
     """Site neighbourhoods, smallest site first, then where the last pass gained most, until
     every site is settled (proved optimal since anything it shares demand with changed) or time
-    runs out. Returns the best plan kept by `offer`."""
+    runs out. With two workers two sites that share no demand are solved at once (HiGHS lets
+    go of the GIL), each from the plan as it was when it started: nothing the other can change
+    is in its model, so each answer is grafted onto the plan of the moment. Every plan kept
+    goes through `offer`, which returns it as kept."""
     current, objective = start, metrics(inst, start).objective
     class_site = np.array([c.site for c in inst.classes], dtype=int)
     sizes = np.bincount(class_site[inst.option_class], minlength=len(inst.sites))
     order = [int(s) for s in np.argsort(sizes, kind="stable") if sizes[s] > 0]
     sharing = _sites_sharing_demand(inst)
     settled: set[int] = set()
-    for number in range(1, 100):
-        gains: dict[int, float] = {}
-        for site in order:
-            if site in settled:
-                continue
-            if deadline - time.perf_counter() < 0.3:
-                log.append(f"site MIP: pass {number} stopped by the time limit, "
+    gains: dict[int, float] = {}
+    queue = list(order)
+    passes = 1
+    running: dict[Future, int] = {}
+    with ThreadPoolExecutor(max(1, workers)) as pool:
+        while True:
+            if not queue and not running:
+                log.append(f"site MIP: pass {passes} improved {len(gains)} sites, "
+                           f"{len(settled)} of {len(order)} settled")
+                if len(settled) == len(order) or deadline - time.perf_counter() < 0.3:
+                    break
+                passes += 1
+                queue = sorted((s for s in order if s not in settled),
+                               key=lambda site: -gains.get(site, 0.0))
+                gains = {}
+            while len(running) < max(1, workers) and deadline - time.perf_counter() >= 0.3:
+                site = next((s for s in queue if not any(s in sharing[r]
+                                                         for r in running.values())), None)
+                if site is None:
+                    break
+                queue.remove(site)
+                running[pool.submit(solve_neighbourhood, inst, model, current,
+                                    np.array([site]),
+                                    min(deadline, time.perf_counter() + SITE_LIMIT_S))] = site
+            if not running:
+                log.append(f"site MIP: pass {passes} stopped by the time limit, "
                            f"{len(settled)} of {len(order)} sites settled")
-                return current
-            result = solve_neighbourhood(inst, model, current, np.array([site]),
-                                         min(deadline, time.perf_counter() + SITE_LIMIT_S))
-            if result.solution is not None:
-                value = metrics(inst, result.solution).objective
-                if value < objective - 1e-6:
-                    current = offer(result.solution)
-                    gains[site] = objective - metrics(inst, current).objective
-                    objective -= gains[site]
-                    settled -= sharing[site]
-            if result.optimal:
-                settled.add(site)
-        log.append(f"site MIP: pass {number} improved {len(gains)} sites, "
-                   f"{len(settled)} of {len(order)} settled")
-        if len(settled) == len(order):
-            break
-        order.sort(key=lambda site: -gains.get(site, 0.0))
+                break
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                site = running.pop(future)
+                result = future.result()
+                if result.solution is not None:
+                    candidate = _graft(inst, current, result.solution, np.array([site]))
+                    value = metrics(inst, candidate).objective
+                    if value < objective - 1e-6:
+                        current = offer(candidate)
+                        gains[site] = objective - metrics(inst, current).objective
+                        objective -= gains[site]
+                        settled -= sharing[site]
+                if result.optimal:
+                    settled.add(site)
     return current
+
+
+def _graft(inst: Instance, plan: Solution, solved: Solution, sites: np.ndarray) -> Solution:
+    """The plan with the neighbourhood of `sites` taken from `solved`."""
+    parts = _parts(inst, sites)
+    flows = parts.group[inst.flow_group]
+    return Solution(solved.method, np.where(parts.option, solved.x, plan.x),
+                    np.where(flows, solved.z, plan.z), np.where(parts.arc, solved.w, plan.w),
+                    np.where(parts.cell[:, None], solved.unmet, plan.unmet))
 
 
 def _sites_sharing_demand(inst: Instance) -> dict[int, set[int]]:
