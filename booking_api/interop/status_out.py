@@ -77,7 +77,7 @@ def write_status_out(session: Session) -> None:
         rows += [_row(subscriber, change, shot, now) for subscriber in listening
                  if hears(subscriber, shot)]
     if rows:
-        session.connection().execute(OutboundMessage.__table__.insert(), rows)  # type: ignore[attr-defined]
+        session.connection().execute(_INSERT_OUTBOUND, rows)
 
 
 @dataclass(frozen=True)
@@ -105,6 +105,7 @@ def active_subscribers(session: Session, stamp: int | None) -> tuple[Listener, .
 
 
 _COPIES = StampedCopies()
+_INSERT_OUTBOUND = OutboundMessage.__table__.insert()  # type: ignore[attr-defined]
 _stamp = select(SETTINGS_STAMP.label("stamp")).subquery("settings")
 _SUBSCRIBERS_AND_STAMP = (
     select(_stamp.c.stamp, Subscriber.id, Subscriber.protocol, Subscriber.scope,
