@@ -2,9 +2,10 @@
 
 greedy (the fallback, kept from the start) → reach greedy (the stronger baseline: a usable
 plan in about 2 s) → joint LP (our bound, and the staff shares between modalities) → LP
-roundings that keep radiologist-led rooms together → CP-SAT on exact sub-models with the rest
-of the plan fixed: site neighbourhoods, then one model per modality,
-each with a complete hint. The best plan seen that passes the independent plan check
+roundings that keep radiologist-led rooms together → site neighbourhoods solved as exact MIPs
+on the network model (HiGHS, the rest of the plan fixed) → CP-SAT on exact sub-models with the
+rest of the plan fixed: site neighbourhoods, then one model per modality, each with a complete
+hint. The best plan seen that passes the independent plan check
 (`plan_check`, run after each stage) is returned; a stage that fails or runs out of time is
 logged and skipped, never fatal."""
 

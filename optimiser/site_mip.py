@@ -27,6 +27,8 @@ from optimiser.relaxation import NetworkModel
 
 INTEGRAL = 1e-6
 """A booking or unmet value this close to a whole number is that number."""
+RELATIVE_GAP = 1e-5
+"""HiGHS stops a neighbourhood this close to its own proof of optimality."""
 
 
 @dataclass
@@ -129,7 +131,7 @@ def solve_neighbourhood(inst: Instance, model: NetworkModel, plan: Solution, sit
         integer[lay.w:lay.big_w] |= whole_bookings
         result = milp(model.cost[cols], integrality=integer[cols].astype(int), bounds=bounds,
                       constraints=[rows_fit],
-                      options={"time_limit": time_limit, "mip_rel_gap": 1e-5})
+                      options={"time_limit": time_limit, "mip_rel_gap": RELATIVE_GAP})
         status = result.message.split("(")[0].strip()
         if result.x is None:
             return NeighbourhoodResult(None, False, status)
