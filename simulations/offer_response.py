@@ -64,6 +64,18 @@ class ResponseModel:
                                                             Priority.URGENT) else 0.0))
         return 1 / (1 + math.exp(-logit))
 
+    def p_yes_in_day(self, notice_days: float, distance_km: np.ndarray,
+                     waited_days: np.ndarray, urgent: np.ndarray) -> np.ndarray:
+        """Probability each patient answers yes in time to an offer sent in the day
+        `notice_days` ahead of the slot: `p_answer_in_time` × `p_accept`, for many patients
+        at once (the what-if engine's offers)."""
+        logit = (self.intercept
+                 + self.per_log_day_of_notice * math.log(max(notice_days, 1 / 24))
+                 + self.per_10_km * distance_km / 10
+                 + self.per_4_weeks_waited * np.minimum(waited_days, 84) / 28
+                 + np.where(urgent, self.urgent_bonus, 0.0))
+        return self.day_answer_rate / (1 + np.exp(-logit))
+
     def answer(self, offer: Offer, rng: np.random.Generator) -> bool | None:
         """True (yes), False (no) or None (no answer in time), drawn from `rng`."""
         if rng.random() >= self.p_answer_in_time(offer):

@@ -16,7 +16,7 @@ from domain.network import load_reference_network
 
 HEADLINE = ("share_6_plus_weeks", "share_13_plus_weeks", "waiting_list", "wait_p50_days",
             "wait_p90_days", "utilisation", "dna_rate", "freed_slot_reuse_rate",
-            "travel_mean_km", "trust_spread_6_plus_range")
+            "fill_rate_by_offers", "travel_mean_km", "trust_spread_6_plus_range")
 
 
 @dataclass(frozen=True)

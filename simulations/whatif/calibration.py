@@ -91,8 +91,13 @@ def with_capacity(inputs: Inputs, capacity: Mapping[str, float] | np.ndarray, *,
     optimiser planned, whose mix is its own) and scaled by its trust's capacity; whole
     slots, rounded over the week so no share is lost to rounding."""
     world = inputs.world
-    factor = (np.array([capacity[t] for t in world.trust_ids], dtype=float)
-              if isinstance(capacity, Mapping) else np.asarray(capacity, dtype=float))
+    if isinstance(capacity, Mapping):
+        missing = [t for t in world.trust_ids if t not in capacity]
+        if missing:
+            raise ValueError(f"capacity: no factor for trust {', '.join(missing)}")
+        factor = np.array([capacity[t] for t in world.trust_ids], dtype=float)
+    else:
+        factor = np.asarray(capacity, dtype=float)
     if factor.shape != (len(world.trust_ids),) or not np.all(factor > 0):
         raise ValueError("capacity: one positive factor per trust is needed")
     room_trust = world.site_trust[inputs.room_site]

@@ -41,6 +41,9 @@ FAMILY_TEST = np.array([DM01_TESTS.index(t) if (t := dm01_test(f)) else -1 for f
 PLANNED_DUE_WEEKS = (4, 13)
 PLANNED_BOOK_BEFORE_DAYS = 14
 REBOOK_WITHIN_DAYS = 7
+OFFER_SCAN = 8
+"""A freed slot's candidates are looked for among the first OFFER_SCAN × candidates waiting
+patients for its exam (in order); those who cannot reach the site are passed over."""
 WALK_IN_SAMPLE = 0.1
 """Share of site-days whose walk-in clinic is simulated minute by minute."""
 
@@ -69,7 +72,6 @@ class _Run:
         self.backlog = np.zeros(0, dtype=np.int64)
         self.walkers = np.zeros(0, dtype=np.int64)
         self.weeks: dict[int, np.ndarray] = {}
-        self.p_fill = self.policy.backfill_model.p_fill(np.arange(self.horizon + 1))
 
     def run(self) -> ReplicationResult:
         started, cpu = time.perf_counter(), time.process_time()
@@ -221,14 +223,18 @@ class _Run:
         groups = pts.site[ids].astype(np.int64) * N_FAMILIES + pts.family[ids]
         appt = pts.appt[ids]
         notice = appt - t
+        offered = np.zeros(len(ids), dtype=bool)
         if self.policy.backfill:
-            back = self.rng.random(len(ids)) < self.p_fill[np.minimum(notice, self.horizon)]
-        else:
-            back = notice >= CLERK_REBOOK_NOTICE_DAYS
+            offered = self._offer(t, pts.site[ids].astype(np.int64),
+                                  pts.family[ids].astype(np.int64), appt)
+        # Unfilled, the slot stays open for booking with backfill (the service knows it is
+        # free); without, only when a clerk has a week to write to someone.
+        back = ~offered if self.policy.backfill else notice >= CLERK_REBOOK_NOTICE_DAYS
         self.calendar.give_back(groups[back], appt[back])
         if t >= self.warm_day:
             self.result.freed += len(ids)
-            self.result.refilled += int(back.sum())
+            self.result.refilled += int(back.sum() + offered.sum())
+            self.result.filled_by_offer += int(offered.sum())
         by_patient = pts.by_patient[ids]
         ready = np.where(by_patient, t + 1 + self.rng.integers(0, REBOOK_WITHIN_DAYS, len(ids)),
                          t)
@@ -236,6 +242,51 @@ class _Run:
         pts.set(ids[by_patient], clock=t)
         pts.schedule(pts.ready_lists, ids, ready)
         self.result.events += len(ids)
+
+    def _offer(self, t: int, site: np.ndarray, family: np.ndarray,
+               day: np.ndarray) -> np.ndarray:
+        """Backfill: each freed slot offered in turn to up to `candidates` waiting patients who
+        could book it (same exam; the site within their reach and, under "own trust", of
+        their trust), most urgent and longest waiting first; each answers by the response
+        model with their own distance and wait and the slot's notice; the first yes is
+        booked into the slot. True per slot taken."""
+        pts, model = self.patients, self.policy.backfill_model
+        waiting = self.backlog[pts.state[self.backlog] == P.WAITING]
+        taken = np.zeros(len(site), dtype=bool)
+        if len(waiting) == 0:
+            return taken
+        trusts = len(self.world.trust_ids)
+        own = self.policy.own_trust
+        key = pts.family[waiting].astype(np.int64) * trusts + (pts.trust[waiting] if own else 0)
+        order = np.lexsort((pts.clock[waiting], pts.priority[waiting], key))
+        waiting, key = waiting[order], key[order]
+        wanted = family * trusts + (self.world.site_trust[site] if own else 0)
+        first = np.searchsorted(key, wanted, side="left")
+        last = np.searchsorted(key, wanted, side="right")
+        scan = OFFER_SCAN * model.candidates
+        state, reachable = pts.columns["state"], self.chooser.reachable
+        accepted: list[tuple[int, int, int]] = []
+        for i in np.argsort(day, kind="stable"):  # the soonest slots offered first
+            pool = waiting[first[i]:min(last[i], first[i] + scan)]
+            pool = pool[(state[pool] == P.WAITING) & reachable[pts.area[pool], site[i]]]
+            pool = pool[:model.candidates]
+            if len(pool) == 0:
+                continue
+            p_yes = model.response.p_yes_in_day(
+                float(day[i] - t), self.world.distance_km[pts.area[pool], site[i]],
+                t - pts.clock[pool], pts.priority[pool] < URGENT_PRIORITIES)
+            yes = np.flatnonzero(self.rng.random(len(pool)) < p_yes)
+            if len(yes):
+                patient = int(pool[yes[0]])
+                state[patient] = P.BOOKED
+                accepted.append((patient, int(site[i]), int(day[i])))
+                taken[i] = True
+        if accepted:
+            ids, sites, days = (np.array(column) for column in zip(*accepted, strict=True))
+            pts.set(ids, site=sites, appt=days, booked_on=t, walk_in=False)
+            self._price_bookings(ids, np.full(len(ids), t))
+            self.result.events += len(ids)
+        return taken
 
     def _attend(self, t: int) -> None:
         pts, rng = self.patients, self.rng

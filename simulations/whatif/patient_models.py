@@ -2,18 +2,16 @@
 is generated with (never a second copy of their numbers): cancellation by the hospital or the
 patient, growing with the lead time (`synthetic_history.appointments`); the DNA risk of the
 history's logistic model (`synthetic_history.dna_risk`); vetting delays and walk-in shares;
-and whether a freed slot is filled again, from the patient response model the backfill
+and how patients answer offers of freed slots, from the patient response model the backfill
 benchmark uses (`offer_response`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from domain.vocabulary import Priority
-from simulations.offer_response import Offer, ResponseModel
+from simulations.offer_response import ResponseModel
 from simulations.synthetic_history.appointments import (
     HOSPITAL_CANCEL,
     PATIENT_CANCEL,
@@ -39,26 +37,12 @@ __all__ = ["REBOOK_AFTER_DNA", "VETTING_DELAY_MEAN_DAYS", "WALK_IN_SHARE"]
 
 @dataclass(frozen=True)
 class BackfillModel:
-    """Offers of a freed slot go to up to `candidates` patients in turn (waves of the service's
-    policy fit many times into any notice of a day or more); each says yes with the response
-    model's probability for a typical patient on the list."""
+    """Offers of a freed slot go to up to `candidates` waiting patients in turn (waves of the
+    service's policy fit many times into any notice of a day or more); each answers by the
+    response model with their own distance, wait and priority (the engine's `_offer`)."""
 
     candidates: int = 30
-    typical_km: float = 12.0
-    typical_waited_days: int = 28
     response: ResponseModel = field(default_factory=ResponseModel)
-
-    def p_fill(self, notice_days: np.ndarray) -> np.ndarray:
-        """Chance a slot freed `notice_days` ahead is taken by one of the candidates."""
-        sent = datetime(2026, 1, 5, 10, tzinfo=UTC)
-        table = np.array([self._p_yes(sent, days) for days in range(0, 61)])
-        p_yes = table[np.clip(notice_days, 0, 60)]
-        return 1 - (1 - p_yes) ** self.candidates
-
-    def _p_yes(self, sent: datetime, days: int) -> float:
-        offer = Offer(sent, sent + timedelta(days=max(days, 0.25)), self.typical_km,
-                      self.typical_waited_days, Priority.ROUTINE)
-        return self.response.p_answer_in_time(offer) * self.response.p_accept(offer)
 
 
 def cancellation(lead_days: np.ndarray, rng: np.random.Generator

@@ -26,6 +26,9 @@ class ReplicationResult:
     dna: np.ndarray  # [S, M]
     freed: int
     refilled: int
+    """Freed slots put back into use: taken by a patient who accepted an offer, or (a week
+    or more ahead) returned to the calendar."""
+    filled_by_offer: int
     travel_km: np.ndarray  # [T, 2] sum of km, patients attended
     walk_in_minutes: np.ndarray  # [WALK_IN_MAX_MINUTES + 1]
     events: int
@@ -40,6 +43,6 @@ class ReplicationResult:
             weekly=np.zeros((weeks, 3), dtype=np.int64),
             planned=np.zeros((sites, 4), dtype=np.int64), lost=np.zeros((sites, 4), np.int64),
             attended=np.zeros((sites, 4), dtype=np.int64), dna=np.zeros((sites, 4), np.int64),
-            freed=0, refilled=0, travel_km=np.zeros((trusts, 2)),
+            freed=0, refilled=0, filled_by_offer=0, travel_km=np.zeros((trusts, 2)),
             walk_in_minutes=np.zeros(WALK_IN_MAX_MINUTES + 1, dtype=np.int64),
             events=0, seconds=0.0)

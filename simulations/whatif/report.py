@@ -22,6 +22,7 @@ from simulations.whatif.summary import compare, dm01_bands
 
 HEADLINE = ("share_6_plus_weeks", "share_13_plus_weeks", "waiting_list", "wait_p50_days",
             "wait_p90_days", "utilisation", "dna_rate", "freed_slot_reuse_rate",
+            "fill_rate_by_offers",
             "travel_mean_km", "trust_spread_6_plus_range", "trust_spread_6_plus_cv")
 SIMULATION_NOTICE = ("SIMULATION - not the live schedule. Figures are means of replications "
                      "with 95 % confidence intervals.")

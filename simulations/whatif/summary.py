@@ -138,6 +138,7 @@ def _activity(result: ReplicationResult, world: World, figures: dict) -> None:
     figures[("dna_rate", "network")] = rate(result.dna.sum(),
                                             result.dna.sum() + result.attended.sum())
     figures[("freed_slot_reuse_rate", "network")] = rate(result.refilled, result.freed)
+    figures[("fill_rate_by_offers", "network")] = rate(result.filled_by_offer, result.freed)
     figures[("travel_mean_km", "network")] = rate(result.travel_km[:, 0].sum(),
                                                   result.travel_km[:, 1].sum())
     for t, trust in enumerate(world.trust_ids):

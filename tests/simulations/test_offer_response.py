@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
+import pytest
 
 from domain.vocabulary import Priority
 from simulations.offer_response import Offer, ResponseModel
@@ -40,3 +41,14 @@ def test_the_same_seed_gives_the_same_answers() -> None:
     answers = [[MODEL.answer(_offer(48), rng) for _ in range(50)]
                for rng in (np.random.default_rng(3), np.random.default_rng(3))]
     assert answers[0] == answers[1]
+
+
+def test_many_patients_answer_as_each_would_alone():
+    model = ResponseModel()
+    sent = datetime(2027, 1, 5, 10, tzinfo=UTC)
+    km, waited, urgent = np.array([3.0, 25.0]), np.array([10, 90]), np.array([False, True])
+    many = model.p_yes_in_day(2.0, km, waited, urgent)
+    for i, priority in enumerate((Priority.ROUTINE, Priority.URGENT)):
+        offer = Offer(sent, sent + timedelta(days=2), float(km[i]), int(waited[i]), priority)
+        alone = model.p_answer_in_time(offer) * model.p_accept(offer)
+        assert many[i] == pytest.approx(alone)

@@ -88,3 +88,9 @@ def test_the_calibrated_reference_baseline_spreads_as_widely_as_the_real_network
     assert shares.min() <= 0.10
     assert 0.40 <= shares.max() <= 0.60
     assert shares.max() - shares.min() >= 0.35
+
+
+def test_a_capacity_by_trust_missing_a_trust_is_refused_naming_it(today):
+    capacity = {t: 1.0 for t in today.world.trust_ids if t != "SWB"}
+    with pytest.raises(ValueError, match="capacity: no factor for trust SWB"):
+        with_capacity(today, capacity)
