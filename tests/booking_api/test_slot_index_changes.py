@@ -520,3 +520,15 @@ def test_a_follower_builds_new_slots_in_and_keeps_following(world: World) -> Non
     finally:
         follower.stop()
     assert not node.builds_beside
+
+
+def test_an_index_no_longer_followed_merges_what_was_left_to_a_build(world: World) -> None:
+    node = _followed(world.engine)
+    new = _add_slots(world.engine, 20)
+    _look(world.engine, node)
+    node.builds_beside = False  # its follower stopped before building
+
+    _look(world.engine, node)
+
+    assert (node.positions(new) >= 0).all() and not node.build_wanted
+    assert _contents(node) == _contents(_loaded(world.engine))
