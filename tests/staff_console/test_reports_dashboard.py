@@ -5,6 +5,7 @@ model's table."""
 from __future__ import annotations
 
 import io
+import time
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -13,7 +14,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from booking_api.database import open_database
-from booking_api.reports.dashboard import TABLES, dashboard_filters, manager_dashboard
+from booking_api.reports.dashboard import (
+    TABLES,
+    dashboard_filters,
+    manager_dashboard,
+    when_computed,
+)
 from pages_common.rendering import LONDON
 from staff_console.charts import CHARTS
 from tests.booking_api.access_support import make_app
@@ -128,3 +134,16 @@ def test_before_the_first_read_a_chart_answers_503_with_retry_after(
         chart = staff.get("/staff/reports/charts/waiting_trend.svg")
         assert chart.status_code == 503
         assert chart.headers["retry-after"] == "3"
+
+
+def test_a_started_service_computes_the_figures_before_any_page_asks(
+        world: ConsoleWorld, clock, request: pytest.FixtureRequest) -> None:
+    computed: list = []
+    request.addfinalizer(when_computed(computed.append))
+    app = make_app(world.url, clock, dashboard_refresh_seconds=300)
+    with TestClient(app, base_url="http://127.0.0.1"):
+        deadline = time.monotonic() + 60
+        while not computed and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert computed, "no dashboard was computed in the background within 60 s"
+    assert computed[0].filters.trust_id is None and computed[0].filters.modality is None
