@@ -6,7 +6,6 @@ routes reach past "no such thing" into the code that stores what they are sent."
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -25,13 +24,11 @@ from booking_api.database import open_engine
 from booking_api.interop.order_codes import SHIPPED_MAP, load_code_map, read_code_map
 from booking_api.network.services import mirror_reference_data
 from booking_api.patients.models import Patient
-from booking_api.requests.booking_reference import new_booking_reference
 from booking_api.requests.flows import VettingProtocol, justify_request
 from booking_api.requests.models import Request
 from booking_api.requests.services import receive_request
 from booking_api.slots.models import DiarySession, Slot
 from domain.exams import exam_catalogue
-from domain.lifecycle import RequestState
 from domain.network import load_reference_network
 from domain.vocabulary import Modality, Priority, SessionPeriod
 
@@ -107,16 +104,17 @@ def _patient(session: Session, number: int) -> FuzzPatient:
                       email=f"fuzz{number}@example.org")
     session.add(patient)
     session.flush()
-    reference = new_booking_reference(random.Random(5000 + number))
-    request = receive_request(session, Request(
-        patient_id=patient.id, exam_code="XCHES", priority=Priority.ROUTINE,
-        state=RequestState.RECEIVED, referrer="GP",
-        received_at=datetime.now(UTC) - timedelta(days=3), booking_reference=reference),
-        _SETUP, "fuzz world referral")
-    assert patient.id is not None and request.id is not None
-    justify_request(session, request.id, VettingProtocol(  # the rules make it appointable
+    assert patient.id is not None
+    received = receive_request(
+        session, _SETUP, "fuzz world referral", patient_id=patient.id, exam_code="XCHES",
+        priority=Priority.ROUTINE, referrer="GP",
+        received_at=datetime.now(UTC) - timedelta(days=3))
+    justify_request(session, received.id, VettingProtocol(  # the rules make it appointable
         "XCHES", "chest PA", contrast=False, sedation=False, priority=Priority.ROUTINE),
         _VETTER)
+    request = session.get(Request, received.id)
+    assert request is not None and request.id is not None
+    reference = request.booking_reference
     return FuzzPatient(patient.id, request.id, reference)
 
 

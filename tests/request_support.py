@@ -52,12 +52,18 @@ def received_request(session: Session, patient_id: int, exam_code: str, *,
                      received_at: datetime, booking_reference: str = "",
                      priority: Priority = Priority.ROUTINE, referrer: str = "GP",
                      **fields: object) -> Request:
-    """A new request as intake records it (state received, its first event)."""
-    request = Request(patient_id=patient_id, exam_code=exam_code, priority=priority,
-                      received_at=received_at, referrer=referrer,
-                      booking_reference=booking_reference, state=RequestState.RECEIVED,
-                      **fields)
-    return receive_request(session, request, INTAKE, "test referral")
+    """A new request as intake records it (state received, its first event); a given
+    `booking_reference` replaces the fresh one (tests that sign in with a known one)."""
+    received = receive_request(session, INTAKE, "test referral", patient_id=patient_id,
+                               exam_code=exam_code, priority=priority, received_at=received_at,
+                               referrer=referrer, **fields)  # type: ignore[arg-type]
+    request = session.get(Request, received.id)
+    assert request is not None
+    if booking_reference:
+        request.booking_reference = booking_reference
+        session.add(request)
+        session.flush()
+    return request
 
 
 def appointable_request(session: Session, patient_id: int, exam_code: str, *,
