@@ -64,13 +64,14 @@ def _patient(resource: Any) -> PatientDetails:
         raise FhirError(422, "ServiceRequest.subject", "the subject must reference a contained "
                         "Patient ('#id') with the patient's NHS number, name and birth date")
     name = (patient.name or [None])[0]
-    if name is None or not name.family or not name.given:
+    given = next((g for g in (name.given or []) if g and g.strip()), None) if name else None
+    if name is None or not (name.family or "").strip() or given is None:
         raise FhirError(422, "Patient.name", "the patient's family and given names are "
                         "required")
     if patient.birthDate is None:
         raise FhirError(422, "Patient.birthDate", "the patient's birth date is required")
     return PatientDetails(
-        given_name=name.given[0], family_name=name.family, date_of_birth=patient.birthDate,
+        given_name=given, family_name=name.family, date_of_birth=patient.birthDate,
         postcode=next((a.postalCode for a in patient.address or [] if a.postalCode), None),
         nhs_number=_nhs_number(patient),
         phone=next((t.value for t in patient.telecom or [] if t.system == "phone"), None),

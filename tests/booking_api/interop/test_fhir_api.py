@@ -105,6 +105,20 @@ def test_a_bad_service_request_is_refused_naming_the_element(client, system, wor
     assert _issue(response)["expression"] == [element]
 
 
+@pytest.mark.parametrize("name", [{"family": "Smith", "given": [" "]},
+                                  {"family": " ", "given": ["Jane"]},
+                                  {"family": "Smith"}])
+def test_a_patient_without_a_usable_name_is_refused_naming_it(client, system, world,
+                                                              name) -> None:
+    order = service_request()
+    order["contained"][0]["name"] = [name]
+
+    response = client.post("/fhir/ServiceRequest", content=json.dumps(order), headers=system)
+
+    assert response.status_code == 422, response.text
+    assert _issue(response)["expression"] == ["Patient.name"]
+
+
 def test_a_bad_nhs_number_is_refused_and_nothing_changes(client, system, world,
                                                          engine) -> None:
     response = client.post("/fhir/ServiceRequest",
