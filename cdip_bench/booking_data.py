@@ -34,6 +34,7 @@ from booking_api.patients.models import Patient
 from booking_api.requests.booking_reference import new_booking_reference
 from booking_api.requests.models import Request
 from booking_api.slots.models import DiarySession, DiarySessionStatus, Slot
+from cdip_bench.vetted_requests import BENCH_PHONE, vet_in_bulk
 from domain.exams import exam_catalogue
 from domain.lifecycle import RequestState, SlotStatus
 from domain.network import Network, load_reference_network
@@ -197,7 +198,7 @@ def _add_requests(engine: Engine, network: Network, exam_codes: list[str],
         session.execute(insert(Patient), [
             {"given_name": "Bench", "family_name": f"Patient {i}",
              "date_of_birth": date(1940 + rng.randrange(70), 1 + rng.randrange(12), 1),
-             "postcode_district": area_of[i], "area_id": area_of[i]}
+             "postcode_district": area_of[i], "area_id": area_of[i], "phone": BENCH_PHONE}
             for i in range(len(exam_codes))])
         patient_ids = list(session.scalars(select(Patient.id).where(
             Patient.id >= first_patient).order_by(Patient.id)))
@@ -207,5 +208,8 @@ def _add_requests(engine: Engine, network: Network, exam_codes: list[str],
              "state": RequestState.APPOINTABLE, "updated_at": received}
             for patient_id, code, reference in zip(patient_ids, exam_codes, sorted(references),
                                                    strict=True)])
-        return list(session.scalars(select(Request.id).where(
+        request_ids = list(session.scalars(select(Request.id).where(
             Request.patient_id.in_(patient_ids)).order_by(Request.id)))
+        vet_in_bulk(session, list(zip(request_ids, exam_codes, strict=True)), received,
+                    datetime.now(LONDON).date())
+        return request_ids

@@ -7,7 +7,7 @@ service would."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlmodel import Session
 
@@ -21,31 +21,16 @@ from booking_api.requests.flows import (
 )
 from booking_api.requests.models import Request
 from booking_api.requests.services import explain_request, receive_request, today_in_london
+from cdip_bench.vetted_requests import ready_facts
 from domain.exams import exam_catalogue
 from domain.lifecycle import RequestState
-from domain.vocabulary import Modality, Priority
+from domain.vocabulary import Priority
 from slot_rules.overrides import OverrideRole
 
 INTAKE = Actor("system:test-intake", Channel.SYSTEM)
 VETTER = Actor("vetting:test.vetter", Channel.CLERK, role="vetting")
 CLERK = Actor("clerk:test.clerk", Channel.CLERK, role="clerk")
 INVITED_BY_LETTER = "invited by letter with the booking reference (no phone or email on record)"
-
-
-def ready_facts(exam_code: str, today: date) -> dict[str, object]:
-    """What the referral and the patient's answers bring for this exam so that no
-    appointability rule is left pending: the MRI safety questionnaire returned (no MR-unsafe
-    implant), a recent eGFR for contrast, the pregnancy status for an ionising pelvic or
-    abdominal exam."""
-    exam = exam_catalogue()[exam_code]
-    facts: dict[str, object] = {}
-    if exam.modality is Modality.MR:
-        facts |= {"mri_questionnaire_returned": True, "mr_unsafe_implant": False}
-    if exam.contrast:
-        facts |= {"egfr_ml_min": 80.0, "egfr_date": today - timedelta(days=14)}
-    if exam.pelvis_or_abdomen:
-        facts["pregnancy_status_recorded"] = True
-    return facts
 
 
 def received_request(session: Session, patient_id: int, exam_code: str, *,
