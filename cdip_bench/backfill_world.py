@@ -25,6 +25,7 @@ from booking_api.requests.models import Request
 from booking_api.short_notice.models import ShortNoticeEntry
 from booking_api.slots.models import Slot
 from cdip_bench.booking_data import write_diaries
+from cdip_bench.vetted_requests import vet_in_bulk
 from domain.exams import ExamType, exam_catalogue
 from domain.geography import haversine_km
 from domain.lifecycle import AppointmentState, RequestState, SlotStatus
@@ -185,14 +186,20 @@ def _patients_and_requests(session, exams: list[ExamType], areas: list[str],
                      or 0) + 1
     received = [base - timedelta(days=rng.uniform(1, 45 if p is Priority.ROUTINE else 10))
                 for p in priorities]
+    planned_due = base.date() + timedelta(days=21)  # inside the 6-week booking window
     session.execute(insert(Request), [
         {"patient_id": patient_id, "exam_code": exam.code, "priority": priority,
          "received_at": when, "referrer": "bench GP", "booking_reference": reference,
-         "state": state, "updated_at": when}
+         "state": state, "updated_at": when,
+         "due_date": planned_due if priority is Priority.PLANNED else None}
         for patient_id, exam, priority, when, reference in zip(
             patient_ids, exams, priorities, received, sorted(references), strict=True)])
     request_ids = list(session.scalars(select(Request.id).where(Request.id >= first_request)
                                        .order_by(Request.id)))
+    by_letter = [r for r, row in zip(request_ids, rows, strict=True)
+                 if row["phone"] is None and row["email"] is None]
+    vet_in_bulk(session, [(r, e.code) for r, e in zip(request_ids, exams, strict=True)],
+                min(received), received_before.date(), by_letter)
     return list(zip(patient_ids, request_ids, priorities, strict=True))
 
 

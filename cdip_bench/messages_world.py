@@ -27,6 +27,7 @@ from booking_api.patients.models import ContactPreference, Patient
 from booking_api.requests.booking_reference import new_booking_reference
 from booking_api.requests.models import Request
 from booking_api.slots.models import DiarySession, DiarySessionStatus, Slot
+from cdip_bench.vetted_requests import vet_in_bulk
 from domain.exams import exam_catalogue
 from domain.lifecycle import RequestState, SlotStatus
 from domain.network import load_reference_network
@@ -142,8 +143,11 @@ def _patients(db: Database, count: int, areas: list[str], rng: random.Random) ->
              "postcode_district": area_of[i], "area_id": area_of[i], "phone": phone_of(i),
              "email": f"bench.patient{i}@example.com",
              "contact_preference": ContactPreference.BOTH} for i in range(count)]))
-        return list(session.scalars(insert(Request).returning(Request.id), [
+        request_ids = list(session.scalars(insert(Request).returning(Request.id), [
             {"patient_id": patient_id, "exam_code": "XCHES", "priority": Priority.ROUTINE,
              "received_at": received, "referrer": "bench GP", "booking_reference": reference,
              "state": RequestState.APPOINTABLE, "updated_at": received}
             for patient_id, reference in zip(ids, sorted(references), strict=True)]))
+        vet_in_bulk(session, [(r, "XCHES") for r in request_ids], received,
+                    received.date())
+        return request_ids

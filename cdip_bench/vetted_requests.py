@@ -6,17 +6,18 @@ then mistakes for a slow or missing change."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import insert, update
 from sqlmodel import Session, col
 
 from booking_api.requests.models import Request
-from booking_api.requests.rule_facts import encode_fact
-from booking_api.requests.rules_models import RequestFact, RequestProtocol
+from booking_api.requests.rule_facts import APPOINTABILITY, encode_fact
+from booking_api.requests.rules_models import RequestFact, RequestProtocol, RuleOverride
 from domain.exams import exam_catalogue
 from domain.vocabulary import Modality, Priority
+from slot_rules.overrides import OverrideRole
 
 BENCH_VETTER = "vetting:bench.vetter"
 BENCH_PHONE = "+447700900123"
@@ -41,9 +42,10 @@ def ready_facts(exam_code: str, today: date) -> dict[str, object]:
 
 
 def vet_in_bulk(session: Session, requests: Sequence[tuple[int, str]], vetted_at: datetime,
-                today: date) -> None:
+                today: date, invited_by_letter: Collection[int] = ()) -> None:
     """Vet (request id, exam code) pairs as a radiologist would: a standard protocol, the
-    exam's facts recorded. The patients need a phone or email (`BENCH_PHONE`)."""
+    exam's facts recorded. Patients need a phone or email (`BENCH_PHONE`); for the requests
+    in `invited_by_letter` (patients with neither) a clerk sets the contact rule aside."""
     if not requests:
         return
     catalogue = exam_catalogue()
@@ -59,5 +61,12 @@ def vet_in_bulk(session: Session, requests: Sequence[tuple[int, str]], vetted_at
              for name, value in ready_facts(code, today).items()]
     if facts:
         session.execute(insert(RequestFact), facts)
+    if invited_by_letter:
+        session.execute(insert(RuleOverride), [
+            {"request_id": request_id, "ruleset": APPOINTABILITY,
+             "rule_id": "self-booking-contact", "role": OverrideRole.CLERK,
+             "actor": "clerk:bench.clerk", "at": vetted_at,
+             "reason": "invited by letter with the booking reference"}
+            for request_id in invited_by_letter])
     session.execute(update(Request).where(col(Request.id).in_([r for r, _ in requests]))
                     .values(vetted_by=BENCH_VETTER, vetted_at=vetted_at))
