@@ -5,48 +5,18 @@ tests), so the walk starts at the dashboard rather than at setting up an authent
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.patient_portal.browser_support import (
-    LiveServer,
-    headless_chromium,
-    live_server,
-    require_chromium,
-)
-from tests.staff_console.console_world import ConsoleWorld, build_console_world
+from tests.patient_portal.browser_support import LiveServer
 from tests.staff_console.test_console_browser import ConsoleVisit, _context
 
 
-@pytest.fixture(scope="module")
-def reports_world(tmp_path_factory: pytest.TempPathFactory) -> ConsoleWorld:
-    require_chromium()
-    path: Path = tmp_path_factory.mktemp("reports-browser") / "console.sqlite3"
-    return build_console_world(f"sqlite:///{path}")
-
-
-@pytest.fixture(scope="module")
-def reports_server(reports_world: ConsoleWorld) -> Iterator[LiveServer]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("CDIP_SECOND_FACTOR_ROLES", "admin")
-        with live_server(reports_world.url) as running:
-            yield running
-
-
-@pytest.fixture(scope="module")
-def reports_browser(reports_server: LiveServer) -> Iterator[Browser]:
-    with headless_chromium() as launched:
-        yield launched
-
-
 @pytest.mark.parametrize("width", [1024, 320])
-def test_a_manager_reads_the_reports_and_filters_them(reports_browser: Browser,
-                                                      reports_server: LiveServer,
+def test_a_manager_reads_the_reports_and_filters_them(manager_browser: Browser,
+                                                      manager_server: LiveServer,
                                                       width: int) -> None:
-    context = _context(reports_browser, reports_server, width)
+    context = _context(manager_browser, manager_server, width)
     visit = ConsoleVisit(context.new_page(), f"{width}px-reports")
     visit.sign_in("manager")
     reports = visit.page.get_by_role("link", name="Reports").first

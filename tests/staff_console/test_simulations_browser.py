@@ -6,47 +6,19 @@ violation on any of them, at 1024 px and at 320 px."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.booking_api.access_support import PASSWORD
-from tests.patient_portal.browser_support import (
-    LiveServer,
-    headless_chromium,
-    live_server,
-    require_chromium,
-)
+from tests.patient_portal.browser_support import LiveServer
 from tests.patient_portal.keyboard import press_enter_on, tab_to
-from tests.staff_console.console_world import STAFF, ConsoleWorld, build_console_world
+from tests.staff_console.console_world import STAFF
 from tests.staff_console.test_console_browser import ConsoleVisit, _context
 
 START = 'main button[type="submit"]'
 MALFORMED = "name: x\nchanges:\n  - demand: {percent: lots}\n"
 SCENARIO = "name: Network choice\npolicies: {booking: network}\n"
-
-
-@pytest.fixture(scope="module")
-def whatif_world(tmp_path_factory: pytest.TempPathFactory) -> ConsoleWorld:
-    require_chromium()
-    path: Path = tmp_path_factory.mktemp("whatif-browser") / "console.sqlite3"
-    return build_console_world(f"sqlite:///{path}")
-
-
-@pytest.fixture(scope="module")
-def whatif_server(whatif_world: ConsoleWorld) -> Iterator[LiveServer]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("CDIP_SECOND_FACTOR_ROLES", "admin")
-        with live_server(whatif_world.url) as running:
-            yield running
-
-
-@pytest.fixture(scope="module")
-def whatif_browser(whatif_server: LiveServer) -> Iterator[Browser]:
-    with headless_chromium() as launched:
-        yield launched
 
 
 def _type_into(page: Page, selector: str, text: str) -> None:
@@ -65,10 +37,10 @@ def _start_by_keyboard(page: Page, scenario: str) -> None:
 
 
 @pytest.mark.parametrize("width", [1024, 320])
-def test_a_manager_runs_a_what_if_with_the_keyboard_alone(whatif_browser: Browser,
-                                                          whatif_server: LiveServer,
+def test_a_manager_runs_a_what_if_with_the_keyboard_alone(manager_browser: Browser,
+                                                          manager_server: LiveServer,
                                                           width: int) -> None:
-    context = _context(whatif_browser, whatif_server, width)
+    context = _context(manager_browser, manager_server, width)
     visit = ConsoleVisit(context.new_page(), f"{width}px-whatif")
     page = visit.page
     page.goto("/staff/sign-in")
