@@ -77,6 +77,18 @@ def problem(net: Network, rows, templates=(XR_GENERAL,), **options) -> DiaryProb
     return DiaryProblem(net, {t.template_id: t for t in templates}, WEEK, tuple(rows), **options)
 
 
+def paediatric_week() -> DiaryProblem:
+    """Three paediatric rooms and one radiologist session a week: only one session with all
+    three rooms running serves the 30 children."""
+    net = network([site("S1", 52.0, -2.0)],
+                  [room(f"S1-US{i}", "S1", Modality.US, frozenset({Capability.PAEDIATRIC}))
+                   for i in (1, 2, 3)],
+                  [staff("SON", "S1", StaffRole.SONOGRAPHER, ("US", "PAEDIATRIC"), 3, 30),
+                   staff("RAD", "S1", StaffRole.RADIOLOGIST, ("US", "PAEDIATRIC"), 1, 1)],
+                  [area("A1", 52.009, -2.0)])
+    return problem(net, [demand(ExamFamily.US_PAEDIATRIC, "A1", 30)], [US_PAED])
+
+
 @pytest.fixture
 def one_xr_room() -> Network:
     """One weekday-only site 1 km from its only area, one X-ray room, one radiographer."""

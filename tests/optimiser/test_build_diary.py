@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from domain.geography import haversine_km
-from domain.vocabulary import Capability, ExamFamily, Modality, Priority, SessionPeriod, StaffRole
+from domain.vocabulary import ExamFamily, Modality, Priority, SessionPeriod, StaffRole
 from optimiser import build_diary
 from optimiser.plan_check import check_plan
 from tests.optimiser.conftest import (
@@ -133,18 +133,9 @@ def test_a_site_neighbourhood_brings_radiologist_led_rooms_into_one_session() ->
     from optimiser.modality_model import merge, solve_scope
     from optimiser.scopes import site_scope
     from optimiser.staff_ledger import StaffLedger
-    from tests.optimiser.conftest import US_PAED
+    from tests.optimiser.conftest import paediatric_week
 
-    # three paediatric rooms, one radiologist session a week: only one session with all three
-    # rooms running serves the 30 children
-    net = network([site("S1", 52.0, -2.0)],
-                  [room(f"S1-US{i}", "S1", Modality.US, frozenset({Capability.PAEDIATRIC}))
-                   for i in (1, 2, 3)],
-                  [staff("SON", "S1", StaffRole.SONOGRAPHER, ("US", "PAEDIATRIC"), 3, 30),
-                   staff("RAD", "S1", StaffRole.RADIOLOGIST, ("US", "PAEDIATRIC"), 1, 1)],
-                  [area("A1", 52.009, -2.0)])
-    week = problem(net, [demand(ExamFamily.US_PAEDIATRIC, "A1", 30)], [US_PAED])
-    inst = compile_instance(week)
+    inst = compile_instance(paediatric_week())
     ledger = StaffLedger(inst)
     assert ledger.open(0)  # one room with the week's only radiologist session
     spread = Solution("start", ledger.x, ledger.z, *best_allocation(inst, ledger.x))

@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 
-from domain.vocabulary import Capability, ExamFamily, Modality, StaffRole
 from optimiser.allocation import best_allocation
 from optimiser.build import closed_solution
 from optimiser.evaluation import Solution, metrics
@@ -20,7 +19,7 @@ from optimiser.plan_output import diary_plan
 from optimiser.relaxation import solve_relaxation
 from optimiser.site_mip import site_mip_search, solve_neighbourhood
 from optimiser.staff_ledger import StaffLedger
-from tests.optimiser.conftest import US_PAED, area, demand, network, problem, room, site, staff
+from tests.optimiser.conftest import paediatric_week
 from tests.optimiser.exact_diary import exact_optimum
 from tests.optimiser.test_plans_against_exact import PROPERTY, tiny_problems
 
@@ -54,16 +53,8 @@ def test_a_neighbourhood_s_plan_keeps_every_rule(week) -> None:
 
 
 def _paediatric_site():
-    """Three paediatric rooms and one radiologist session a week: only one session with all
-    three rooms running serves the 30 children."""
-    net = network([site("S1", 52.0, -2.0)],
-                  [room(f"S1-US{i}", "S1", Modality.US, frozenset({Capability.PAEDIATRIC}))
-                   for i in (1, 2, 3)],
-                  [staff("SON", "S1", StaffRole.SONOGRAPHER, ("US", "PAEDIATRIC"), 3, 30),
-                   staff("RAD", "S1", StaffRole.RADIOLOGIST, ("US", "PAEDIATRIC"), 1, 1)],
-                  [area("A1", 52.009, -2.0)])
-    inst = compile_instance(problem(net, [demand(ExamFamily.US_PAEDIATRIC, "A1", 30)],
-                                    [US_PAED]))
+    """The paediatric week and its plan with the radiologist's one session spread out."""
+    inst = compile_instance(paediatric_week())
     ledger = StaffLedger(inst)
     assert ledger.open(0)  # one room with the week's only radiologist session
     return inst, Solution("start", ledger.x, ledger.z, *best_allocation(inst, ledger.x))
