@@ -180,7 +180,6 @@ _RECEIVE_AND_RECORD_EVENT = insert(RequestEvent).from_select(
 a WITH clause, so there `_INSERT_RECEIVED` then `_RECORD_EVENT`)."""
 
 
-
 def evaluate_request(session: Session, request: Request,
                      today: date | None = None) -> Appointability:
     """The appointability rules' verdicts on the request as stored now (changes nothing)."""
