@@ -5,9 +5,11 @@ plan in about 2 s) → joint LP (our bound, and the staff shares between modalit
 roundings that keep radiologist-led rooms together → site neighbourhoods solved as exact MIPs
 on the network model (HiGHS, the rest of the plan fixed) → CP-SAT on exact sub-models with the
 rest of the plan fixed: site neighbourhoods, then one model per modality, each with a complete
-hint. The best plan seen that passes the independent plan check
-(`plan_check`, run after each stage) is returned; a stage that fails or runs out of time is
-logged and skipped, never fatal."""
+hint. Beside all that, when there is time for it, HiGHS works on the whole network model in a
+process of its own (`network_mip`); each plan it improves on joins the site neighbourhoods'
+search, and its proven bound replaces the LP's when tighter. The best plan seen that passes the
+independent plan check (`plan_check`, run after each stage) is returned; a stage that fails or
+runs out of time is logged and skipped, never fatal."""
 
 from __future__ import annotations
 
@@ -19,12 +21,14 @@ import numpy as np
 from optimiser.evaluation import Solution, metrics
 from optimiser.greedy import greedy_solution
 from optimiser.instance import Instance, compile_instance
+from optimiser.model_points import plan_point, point_plan
+from optimiser.network_mip import MIN_SECONDS, NetworkMip
 from optimiser.plan_check import check_plan
 from optimiser.plan_output import diary_plan
 from optimiser.problem import BOUND_TOLERANCE, DiaryPlan, DiaryProblem
 from optimiser.pruning import close_idle_offpeak
 from optimiser.reach_greedy import reach_greedy_solution
-from optimiser.relaxation import BOUND_METHOD, solve_relaxation
+from optimiser.relaxation import BOUND_METHOD, NetworkModel, network_model, solve_relaxation
 from optimiser.rounding import rounded_solution
 from optimiser.search import modality_polish, site_search
 from optimiser.site_mip import site_mip_search
@@ -32,6 +36,8 @@ from optimiser.staff_split import split_staff, weekly_only
 
 LP_SHARE = 0.8
 """At most this share of the time left goes on the LP (our bound); the rest is for CP-SAT."""
+NETWORK_BOUND_METHOD = ("HiGHS branch-and-cut dual bound on the whole network model (its LP "
+                        "with our cuts and HiGHS's own)")
 
 
 @dataclass
@@ -81,10 +87,12 @@ class _Progress:
 
 
 def build_diary(problem: DiaryProblem, time_limit_s: float = 60.0, seed: int = 0,
-                workers: int = 2) -> DiaryPlan:
+                workers: int = 2, network_mip: bool | None = None) -> DiaryPlan:
     """The best diary found within `time_limit_s` (plus the fixed cost of the greedy plan and
     of checking the plan returned). Raises DiaryInputError for input that cannot be planned;
-    otherwise always returns a plan that passes `check_plan` (at worst every room closed)."""
+    otherwise always returns a plan that passes `check_plan` (at worst every room closed).
+    `network_mip`: run HiGHS on the whole network beside the rest (None: when there are at
+    least `network_mip.MIN_SECONDS` left for it and a second worker)."""
     started = time.perf_counter()
     deadline = started + time_limit_s
     inst = compile_instance(problem)
@@ -102,18 +110,74 @@ def build_diary(problem: DiaryProblem, time_limit_s: float = 60.0, seed: int = 0
         progress.checkpoint()
     remaining = deadline - time.perf_counter()
     if remaining > 0.05:
-        relaxation = solve_relaxation(inst, time_limit_s=LP_SHARE * remaining)
-        if relaxation.bound is not None:
-            bound, bound_method = relaxation.bound, BOUND_METHOD
-            _improve(inst, relaxation, progress, deadline, seed, workers)
+        model = network_model(inst)
+        if network_mip or (network_mip is None and workers > 1 and remaining >= MIN_SECONDS):
+            network = _NetworkPlans(inst, model, progress, deadline)
+            workers = max(1, workers - 1)
         else:
-            progress.log.append(f"LP stopped: {relaxation.status}")
+            network = None
+        try:
+            relaxation = solve_relaxation(inst, LP_SHARE * remaining, model)
+            if relaxation.bound is not None:
+                bound, bound_method = relaxation.bound, BOUND_METHOD
+                _improve(inst, relaxation, progress, deadline, seed, workers, network)
+            else:
+                progress.log.append(f"LP stopped: {relaxation.status}")
+        finally:
+            if network is not None:
+                network.finish()
+        if network is not None and network.dual_bound is not None and \
+                (bound is None or network.dual_bound > bound):
+            bound, bound_method = network.dual_bound, NETWORK_BOUND_METHOD
     progress.checkpoint()
     _check_bound(progress, bound)
     return diary_plan(inst, progress.verified, bound=bound, bound_method=bound_method,
                       seconds_to_usable=progress.usable_at,
                       seconds=time.perf_counter() - started, log=tuple(progress.log),
                       errors=tuple(progress.errors))
+
+
+class _NetworkPlans:
+    """The whole-network MIP (`network_mip`) as the build sees it: started from the best plan
+    so far, its improved plans offered as they arrive."""
+
+    def __init__(self, inst: Instance, model: NetworkModel, progress: _Progress,
+                 deadline: float) -> None:
+        self._inst, self._model, self._progress = inst, model, progress
+        self._run = NetworkMip(model, plan_point(inst, model, progress.best),
+                               time.monotonic() + (deadline - time.perf_counter()))
+        progress.log.append(f"{time.perf_counter() - progress.started:6.2f}s network MIP "
+                            "started in a process of its own")
+
+    @property
+    def running(self) -> bool:
+        return self._run.running
+
+    @property
+    def dual_bound(self) -> float | None:
+        return self._run.dual_bound
+
+    def arrived(self, wait_s: float = 0.0) -> Solution | None:
+        """The best plan that arrived since last asked (offered, and as kept), if any."""
+        best, best_objective = None, np.inf
+        for improved in self._run.improved_plans(wait_s):
+            plan = point_plan(self._inst, self._model, improved.point, "network-mip")
+            if plan is None:
+                self._progress.log.append("network MIP: a plan whose bookings are not whole "
+                                          "was passed over")
+                continue
+            kept = self._progress.offer(self._inst, plan)
+            objective = metrics(self._inst, kept).objective
+            if objective < best_objective:
+                best, best_objective = kept, objective
+        return best
+
+    def finish(self) -> None:
+        """Take what arrived, end the run, take what arrived meanwhile."""
+        self.arrived()
+        self._run.stop()
+        self.arrived()
+        self._progress.log.append(f"network MIP: {self._run.status}")
 
 
 def closed_solution(inst: Instance) -> Solution:
@@ -133,7 +197,7 @@ def _check_bound(progress: _Progress, bound: float | None) -> None:
 
 
 def _improve(inst: Instance, relaxation, progress: _Progress, deadline: float, seed: int,
-             workers: int) -> None:
+             workers: int, network: _NetworkPlans | None) -> None:
     split = split_staff(inst, relaxation.z)
     if time.perf_counter() >= deadline:
         return
@@ -150,7 +214,7 @@ def _improve(inst: Instance, relaxation, progress: _Progress, deadline: float, s
 
     if relaxation.model is not None:
         site_mip_search(inst, relaxation.model, hint, offer, deadline, progress.log,
-                        workers)
+                        workers, network)
         progress.checkpoint()
     site_search(inst, progress.best, offer, deadline, seed, workers, progress.log)
     progress.checkpoint()

@@ -93,8 +93,9 @@ class _Layout:
          self.total) = (int(s) for s in starts)
 
 
-def solve_relaxation(inst: Instance, time_limit_s: float = 30.0) -> Relaxation:
-    started = time.perf_counter()
+def network_model(inst: Instance) -> NetworkModel:
+    """The whole network's diary model: the rows of rooms, staff, demand and change, our cuts,
+    and the demand equalities (rows whose lower and upper bounds are equal)."""
     lay = _Layout(inst)
     cost, lower, upper = _objective_and_bounds(inst, lay)
     rows = _Rows()
@@ -106,21 +107,35 @@ def solve_relaxation(inst: Instance, time_limit_s: float = 30.0) -> Relaxation:
     _radiologist_cuts(inst, lay, rows)
     a_ub, b_ub = rows.matrix(lay.total)
     a_eq, b_eq = _demand_equalities(inst, lay)
-    result = linprog(cost, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq,
-                     bounds=np.column_stack([lower, upper]), method="highs-ds",
-                     options={"time_limit": max(0.05, time_limit_s), "presolve": True})
+    constant = 0.5 * inst.weights.change_per_room_session * inst.last_week.constant
+    integer = np.zeros(lay.total, dtype=bool)
+    integer[lay.x:lay.o] = True
+    return NetworkModel(lay, cost, lower, upper, sparse.vstack([a_ub, a_eq]).tocsc(),
+                        np.concatenate([np.full(len(b_ub), -np.inf), b_eq]),
+                        np.concatenate([b_ub, b_eq]), integer, constant)
+
+
+def solve_relaxation(inst: Instance, time_limit_s: float = 30.0,
+                     model: NetworkModel | None = None) -> Relaxation:
+    """The LP of the network model (built here unless given): our bound and the fractional
+    plan that rounding and the staff split start from."""
+    started = time.perf_counter()
+    model = network_model(inst) if model is None else model
+    lay = model.layout
+    rows = model.matrix.tocsr()
+    equal = model.row_lower == model.row_upper
+    result = linprog(model.cost, A_ub=rows[~equal], b_ub=model.row_upper[~equal],
+                     A_eq=rows[equal], b_eq=model.row_upper[equal],
+                     bounds=np.column_stack([model.lower, model.upper]), method="highs-ds",
+                     options={"time_limit": max(0.05, time_limit_s - (time.perf_counter()
+                                                                       - started)),
+                              "presolve": True})
     seconds = time.perf_counter() - started
     if result.status != 0 or result.x is None:
         empty = np.zeros(0)
         return Relaxation(None, empty, empty, empty, seconds, result.message)
-    constant = 0.5 * inst.weights.change_per_room_session * inst.last_week.constant
-    integer = np.zeros(lay.total, dtype=bool)
-    integer[lay.x:lay.o] = True
-    model = NetworkModel(lay, cost, lower, upper, sparse.vstack([a_ub, a_eq]).tocsc(),
-                         np.concatenate([np.full(len(b_ub), -np.inf), b_eq]),
-                         np.concatenate([b_ub, b_eq]), integer, constant)
     sol = result.x
-    return Relaxation(float(result.fun) + constant, sol[lay.x:lay.z], sol[lay.z:lay.o],
+    return Relaxation(float(result.fun) + model.constant, sol[lay.x:lay.z], sol[lay.z:lay.o],
                       sol[lay.w:lay.u], seconds, "optimal", model)
 
 

@@ -17,16 +17,16 @@ from __future__ import annotations
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from optimiser.evaluation import Solution, imbalance, metrics, staff_use_per_group
-from optimiser.instance import MODALITIES, Instance
+from optimiser.evaluation import Solution, metrics
+from optimiser.instance import Instance
+from optimiser.model_points import plan_point, point_plan, whole_bookings
 from optimiser.relaxation import NetworkModel
 
-INTEGRAL = 1e-6
-"""A booking or unmet value this close to a whole number is that number."""
 RELATIVE_GAP = 1e-5
 """HiGHS stops a neighbourhood this close to its own proof of optimality."""
 
@@ -38,29 +38,6 @@ class NeighbourhoodResult:
     optimal: bool
     """Proved optimal for the neighbourhood (nothing better exists with the rest fixed)."""
     status: str
-
-
-def plan_vector(inst: Instance, model: NetworkModel, plan: Solution) -> np.ndarray:
-    """A plan as a point of the network model: rooms, people, bookings and unmet as they are;
-    overtime, the longest waits and the change counts at the values the plan implies."""
-    lay = model.layout
-    v = np.zeros(lay.total)
-    v[lay.x:lay.z] = plan.x
-    v[lay.z:lay.o] = plan.z
-    total, _ = staff_use_per_group(inst, plan.z.astype(float))
-    v[lay.o:lay.w] = np.maximum(0.0, total - inst.group_contracted)
-    v[lay.w:lay.u] = plan.w
-    v[lay.u:lay.big_w] = plan.unmet.ravel()
-    waits = imbalance(inst, plan.unmet)
-    v[lay.big_w:lay.e] = [waits[m] for m in MODALITIES]
-    last = inst.last_week
-    if last.given:
-        options = np.asarray(lay.changed_options, dtype=int)
-        v[lay.e:lay.f] = np.abs(plan.x[options] - last.option_last[options])
-        keys = inst.option_class_time
-        for i, key in enumerate(lay.changed_keys):
-            v[lay.f + i] = abs(int(plan.x[keys == key].sum()) - last.class_time_open[key])
-    return v
 
 
 @dataclass
@@ -110,7 +87,7 @@ def solve_neighbourhood(inst: Instance, model: NetworkModel, plan: Solution, sit
                         deadline: float) -> NeighbourhoodResult:
     """The best plan that changes only the neighbourhood of `sites`, found by `deadline` (a
     perf_counter time), starting from `plan`."""
-    v = plan_vector(inst, model, plan)
+    v = plan_point(inst, model, plan)
     free = free_columns(inst, model, sites)
     cols = np.flatnonzero(free)
     fixed = ~free
@@ -123,12 +100,12 @@ def solve_neighbourhood(inst: Instance, model: NetworkModel, plan: Solution, sit
                                 model.row_upper[rows] - shift[rows])
     lay = model.layout
     point, status, optimal = v.copy(), "not run: no time left", False
-    for whole_bookings in (False, True):
+    for bookings_whole in (False, True):
         time_limit = deadline - time.perf_counter()
         if time_limit <= 0.05 or len(cols) == 0:
             return NeighbourhoodResult(None, False, status)
         integer = model.integer.copy()
-        integer[lay.w:lay.big_w] |= whole_bookings
+        integer[lay.w:lay.big_w] |= bookings_whole
         result = milp(model.cost[cols], integrality=integer[cols].astype(int), bounds=bounds,
                       constraints=[rows_fit],
                       options={"time_limit": time_limit, "mip_rel_gap": RELATIVE_GAP})
@@ -137,81 +114,138 @@ def solve_neighbourhood(inst: Instance, model: NetworkModel, plan: Solution, sit
             return NeighbourhoodResult(None, False, status)
         point[cols] = result.x
         optimal = result.status == 0
-        bookings = point[lay.w:lay.big_w]
-        if np.abs(bookings - np.round(bookings)).max(initial=0.0) <= INTEGRAL:
+        if whole_bookings(model, point):
             break
         status = f"{status} (bookings not whole: solved again with whole bookings)"
     else:
         return NeighbourhoodResult(None, False, status)
-    whole = np.round(point)
-    cells = inst.demand
-    solution = Solution("site-mip", whole[lay.x:lay.z].astype(int), whole[lay.z:lay.o].astype(int),
-                        whole[lay.w:lay.u].astype(int),
-                        whole[lay.u:lay.big_w].reshape(cells.counts.shape).astype(int))
-    return NeighbourhoodResult(solution, optimal, status)
+    return NeighbourhoodResult(point_plan(inst, model, point, "site-mip"), optimal, status)
 
 
 SITE_LIMIT_S = 3.0
 """HiGHS time per site neighbourhood: small sites are proved optimal well within it."""
 
 
+class PlansFromElsewhere(Protocol):
+    """Another search working on the whole plan meanwhile (the network MIP)."""
+
+    @property
+    def running(self) -> bool: ...
+
+    def arrived(self, wait_s: float = 0.0) -> Solution | None:
+        """The best plan it found since last asked (already offered), waiting up to `wait_s`
+        for one."""
+
+
 def site_mip_search(inst: Instance, model: NetworkModel, start: Solution, offer, deadline: float,
-                    log: list[str], workers: int = 2) -> Solution:
+                    log: list[str], workers: int = 2,
+                    elsewhere: PlansFromElsewhere | None = None) -> Solution:
     """Site neighbourhoods, smallest site first, then where the last pass gained most, until
     every site is settled (proved optimal since anything it shares demand with changed) or time
     runs out. With two workers two sites that share no demand are solved at once (HiGHS lets
     go of the GIL), each from the plan as it was when it started: nothing the other can change
     is in its model, so each answer is grafted onto the plan of the moment. Every plan kept
-    goes through `offer`, which returns it as kept."""
-    current, objective = start, metrics(inst, start).objective
-    class_site = np.array([c.site for c in inst.classes], dtype=int)
-    sizes = np.bincount(class_site[inst.option_class], minlength=len(inst.sites))
-    order = [int(s) for s in np.argsort(sizes, kind="stable") if sizes[s] > 0]
-    sharing = _sites_sharing_demand(inst)
-    settled: set[int] = set()
-    gains: dict[int, float] = {}
-    queue = list(order)
-    passes = 1
-    running: dict[Future, int] = {}
+    goes through `offer`, which returns it as kept. A better plan from `elsewhere` replaces
+    the plan of the moment (answers still running from the old one are dropped) and unsettles
+    every site; while `elsewhere` is running, a search with every site settled waits for it."""
+    search = _SiteSearch(inst, model, start, offer, log, elsewhere)
     with ThreadPoolExecutor(max(1, workers)) as pool:
-        while True:
-            if not queue and not running:
-                log.append(f"site MIP: pass {passes} improved {len(gains)} sites, "
-                           f"{len(settled)} of {len(order)} settled")
-                if len(settled) == len(order) or deadline - time.perf_counter() < 0.3:
-                    break
-                passes += 1
-                queue = sorted((s for s in order if s not in settled),
-                               key=lambda site: -gains.get(site, 0.0))
-                gains = {}
-            while len(running) < max(1, workers) and deadline - time.perf_counter() >= 0.3:
-                site = next((s for s in queue if not any(s in sharing[r]
-                                                         for r in running.values())), None)
-                if site is None:
-                    break
-                queue.remove(site)
-                running[pool.submit(solve_neighbourhood, inst, model, current,
-                                    np.array([site]),
-                                    min(deadline, time.perf_counter() + SITE_LIMIT_S))] = site
-            if not running:
-                log.append(f"site MIP: pass {passes} stopped by the time limit, "
-                           f"{len(settled)} of {len(order)} sites settled")
-                break
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in done:
-                site = running.pop(future)
-                result = future.result()
-                if result.solution is not None:
-                    candidate = _graft(inst, current, result.solution, np.array([site]))
-                    value = metrics(inst, candidate).objective
-                    if value < objective - 1e-6:
-                        current = offer(candidate)
-                        gains[site] = objective - metrics(inst, current).objective
-                        objective -= gains[site]
-                        settled -= sharing[site]
-                if result.optimal:
-                    settled.add(site)
-    return current
+        while search.step(pool, max(1, workers), deadline):
+            pass
+    return search.current
+
+
+class _SiteSearch:
+    def __init__(self, inst: Instance, model: NetworkModel, start: Solution, offer,
+                 log: list[str], elsewhere: PlansFromElsewhere | None) -> None:
+        self.inst, self.model, self.offer, self.log, self.elsewhere = (inst, model, offer, log,
+                                                                       elsewhere)
+        self.current, self.objective = start, metrics(inst, start).objective
+        class_site = np.array([c.site for c in inst.classes], dtype=int)
+        sizes = np.bincount(class_site[inst.option_class], minlength=len(inst.sites))
+        self.order = [int(s) for s in np.argsort(sizes, kind="stable") if sizes[s] > 0]
+        self.sharing = _sites_sharing_demand(inst)
+        self.settled: set[int] = set()
+        self.gains: dict[int, float] = {}
+        self.queue = list(self.order)
+        self.passes = 1
+        self.generation = 0
+        self.running: dict[Future, tuple[int, int]] = {}
+
+    def step(self, pool: ThreadPoolExecutor, workers: int, deadline: float) -> bool:
+        """Start what may start, take in what ended; False when the search is over."""
+        self._adopt(0.0)
+        if not self.queue and not self.running and not self._next_pass(deadline):
+            return False
+        self._start(pool, workers, deadline)
+        if not self.running:
+            if self.queue:
+                self.log.append(f"site MIP: pass {self.passes} stopped by the time limit, "
+                                f"{len(self.settled)} of {len(self.order)} sites settled")
+                return False
+            return True
+        done, _ = wait(self.running, return_when=FIRST_COMPLETED)
+        for future in done:
+            site, generation = self.running.pop(future)
+            if generation == self.generation:
+                self._take(site, future.result())
+        return True
+
+    def _next_pass(self, deadline: float) -> bool:
+        self.log.append(f"site MIP: pass {self.passes} improved {len(self.gains)} sites, "
+                        f"{len(self.settled)} of {len(self.order)} settled")
+        left = deadline - time.perf_counter()
+        if len(self.settled) == len(self.order) and self.elsewhere is not None and \
+                self.elsewhere.running and left >= 0.3:
+            self._adopt(left - 0.3)
+        if len(self.settled) == len(self.order) or deadline - time.perf_counter() < 0.3:
+            return False
+        self.passes += 1
+        self.queue = sorted((s for s in self.order if s not in self.settled),
+                            key=lambda site: -self.gains.get(site, 0.0))
+        self.gains = {}
+        return True
+
+    def _start(self, pool: ThreadPoolExecutor, workers: int, deadline: float) -> None:
+        while len(self.running) < workers and deadline - time.perf_counter() >= 0.3:
+            busy = [site for site, _ in self.running.values()]
+            site = next((s for s in self.queue
+                         if not any(s in self.sharing[r] for r in busy)), None)
+            if site is None:
+                return
+            self.queue.remove(site)
+            future = pool.submit(solve_neighbourhood, self.inst, self.model, self.current,
+                                 np.array([site]),
+                                 min(deadline, time.perf_counter() + SITE_LIMIT_S))
+            self.running[future] = (site, self.generation)
+
+    def _take(self, site: int, result: NeighbourhoodResult) -> None:
+        if result.solution is not None:
+            candidate = _graft(self.inst, self.current, result.solution, np.array([site]))
+            if metrics(self.inst, candidate).objective < self.objective - 1e-6:
+                self.gains[site] = self._keep(self.offer(candidate))
+                self.settled -= self.sharing[site]
+        if result.optimal:
+            self.settled.add(site)
+
+    def _keep(self, plan: Solution) -> float:
+        value = metrics(self.inst, plan).objective
+        gain, self.current, self.objective = self.objective - value, plan, value
+        return gain
+
+    def _adopt(self, wait_s: float) -> None:
+        """Take a better plan from elsewhere, if one arrived (waiting up to `wait_s`)."""
+        if self.elsewhere is None:
+            return
+        plan = self.elsewhere.arrived(wait_s)
+        if plan is None or metrics(self.inst, plan).objective >= self.objective - 1e-6:
+            return
+        self._keep(plan)
+        self.generation += 1
+        self.settled.clear()
+        self.queue = [s for s in self.order if s not in self.queue] + self.queue
+        self.log.append(f"site MIP: took the network MIP's plan ({self.objective:,.0f}); "
+                        "every site unsettled")
 
 
 def _graft(inst: Instance, plan: Solution, solved: Solution, sites: np.ndarray) -> Solution:

@@ -53,8 +53,8 @@ def test_a_stage_offering_a_plan_that_breaks_a_rule_is_overruled(one_xr_room, mo
 def test_an_objective_below_the_bound_is_an_error_and_a_negative_gap(one_xr_room, monkeypatch):
     week = problem(one_xr_room, [demand(ExamFamily.XR_PLAIN, "A1", 300)])
 
-    def too_high(inst, time_limit_s):
-        relaxation = solve_relaxation(inst, time_limit_s)
+    def too_high(inst, time_limit_s, model):
+        relaxation = solve_relaxation(inst, time_limit_s, model)
         return replace(relaxation, bound=relaxation.bound + 5000.0)
 
     monkeypatch.setattr(build, "solve_relaxation", too_high)

@@ -1,0 +1,219 @@
+"""The whole network's diary model solved as one MIP by HiGHS, in a process of its own beside
+the rest of the build.
+
+Site neighbourhoods cannot move demand from one site to another (each keeps the other sites'
+bookings), so they settle about 4 % above our bound: 12.41 M against 11.87 M after 300 s on the
+benchmark week (seed 1). HiGHS on the whole model (its own cuts on top of ours, then RENS and
+RINS sub-MIPs) found a plan of 12.03 M in about 40 s on one core, and proved a bound of 11.93 M,
+tighter than our LP's. It runs in a spawned process so that the build goes on meanwhile on the
+other core; each plan HiGHS improves on is sent back as soon as it is found, so nothing is lost
+when it is still running at the deadline, and the process is ended then whatever it is doing.
+The child is `python -m optimiser.network_mip`, spoken to in pickles over its standard input
+and output (not `multiprocessing`, whose spawned children import the caller's main module).
+
+HiGHS comes from SciPy (the `_highspy` bindings that `scipy.optimize.milp` is built on):
+`highspy` itself cannot be loaded beside OR-Tools, whose libhighs it clashes with, and `milp`
+takes no starting plan and reports nothing until it ends."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import IO, TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from optimiser.relaxation import NetworkModel
+
+MIN_SECONDS = 20.0
+"""With less time than this HiGHS does not get past its root cuts on the reference network, so
+it is not started."""
+MARGIN_S = 0.5
+"""HiGHS is told to stop this long before the deadline, so that its last word arrives in time."""
+HEURISTIC_EFFORT = 0.3
+"""HiGHS's share of effort for primal heuristics (its default is 0.05). On the benchmark week at
+0.3 the second RINS plan (11.96 M) came within the minute; at 0.05 only the first (12.03 M)."""
+RELATIVE_GAP = 1e-4
+
+
+@dataclass(frozen=True)
+class _Arrays:
+    """The network model as the plain arrays HiGHS takes (a NetworkModel is not sent to the
+    child: unpickling it would import the whole optimiser there)."""
+
+    cost: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    col_start: np.ndarray
+    row_index: np.ndarray
+    value: np.ndarray
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    integer: np.ndarray
+    offset: float
+
+    @classmethod
+    def of(cls, model: NetworkModel) -> _Arrays:
+        matrix = model.matrix.tocsc()
+        return cls(model.cost, model.lower, model.upper, matrix.indptr, matrix.indices,
+                   matrix.data, model.row_lower, model.row_upper, model.integer,
+                   float(model.constant))
+
+
+@dataclass(frozen=True)
+class ImprovedPlan:
+    """A plan HiGHS improved on, as a point of the network model."""
+
+    objective: float
+    dual_bound: float
+    point: np.ndarray
+
+
+@dataclass(frozen=True)
+class Finished:
+    status: str
+    dual_bound: float | None
+
+
+class NetworkMip:
+    """A HiGHS run on the whole network model, started from a plan, ended by a deadline (a
+    `time.monotonic()` time: a clock the child shares)."""
+
+    def __init__(self, model: NetworkModel, start: np.ndarray, deadline: float) -> None:
+        self._process = subprocess.Popen([sys.executable, "-m", "optimiser.network_mip"],
+                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self._arrived = threading.Condition()
+        self._plans: list[ImprovedPlan] = []
+        self.dual_bound: float | None = None
+        self.status = "running"
+        job = (_Arrays.of(model), start, deadline - MARGIN_S)
+        self._listener = threading.Thread(target=self._talk, args=(job,),
+                                          name="network-mip", daemon=True)
+        self._listener.start()
+
+    @property
+    def running(self) -> bool:
+        """HiGHS has not yet said it ended, nor been stopped."""
+        with self._arrived:
+            return self.status == "running"
+
+    @property
+    def alive(self) -> bool:
+        """The child process is still there."""
+        return self._process.poll() is None
+
+    def improved_plans(self, wait_s: float = 0.0) -> list[ImprovedPlan]:
+        """The plans HiGHS improved on since last asked, best last; waits up to `wait_s` for
+        one when there are none yet and HiGHS is still running."""
+        with self._arrived:
+            if not self._plans and self.status == "running" and wait_s > 0:
+                self._arrived.wait(wait_s)
+            plans, self._plans = self._plans, []
+            return plans
+
+    def stop(self) -> None:
+        """End the run (if still going) and the process."""
+        with self._arrived:
+            if self.status == "running":
+                self.status = "stopped at the deadline"
+        if self._process.poll() is None:
+            self._process.kill()
+        self._process.wait()
+        self._listener.join(timeout=5)
+
+    def _talk(self, job: tuple) -> None:
+        """Send the job, then hear the child out (the pipe closes when it ends or is killed)."""
+        try:
+            pickle.dump(job, self._process.stdin)
+            self._process.stdin.close()
+            while True:
+                self._heard(pickle.load(self._process.stdout))
+        except (EOFError, OSError, pickle.UnpicklingError):
+            self._heard(Finished("ended without an answer", None))
+
+    def _heard(self, message: ImprovedPlan | Finished) -> None:
+        with self._arrived:
+            if message.dual_bound is not None:
+                self.dual_bound = max(self.dual_bound or -np.inf, message.dual_bound)
+            if isinstance(message, ImprovedPlan):
+                self._plans.append(message)
+            elif self.status == "running":
+                self.status = message.status
+            self._arrived.notify_all()
+
+
+def _solve(send: Callable[[ImprovedPlan | Finished], None], arrays: _Arrays, start: np.ndarray,
+           stop_at: float) -> None:
+    """In the child: run HiGHS until `stop_at`, sending each improved plan and then the end."""
+    from scipy.optimize._highspy import _core as highs_core
+
+    highs = highs_core._Highs()
+    options = {"output_flag": False, "threads": 1, "mip_detect_symmetry": False,
+               "mip_heuristic_effort": HEURISTIC_EFFORT, "mip_rel_gap": RELATIVE_GAP}
+    for name, value in options.items():
+        highs.setOptionValue(name, value)
+    highs.passModel(_lp(highs_core, arrays))
+    begin = highs_core.HighsSolution()
+    begin.col_value = start
+    begin.value_valid = True
+    highs.setSolution(begin)
+
+    def improved(kind, message, out, into, user) -> None:
+        send(ImprovedPlan(float(out.objective_function_value), float(out.mip_dual_bound),
+                          np.array(out.mip_solution, dtype=float)))
+
+    highs.setCallback(improved, None)
+    highs.startCallback(highs_core.cb.HighsCallbackType.kCallbackMipImprovingSolution)
+    highs.setOptionValue("time_limit", max(0.1, stop_at - time.monotonic()))
+    highs.run()
+    bound = float(highs.getInfo().mip_dual_bound)
+    send(Finished(highs.modelStatusToString(highs.getModelStatus()),
+                  bound if np.isfinite(bound) else None))
+
+
+def _main() -> None:
+    """The child: the job from standard input, messages to standard output (which is kept for
+    them alone: anything else printed there goes to standard error)."""
+    messages: IO[bytes] = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+
+    def send(message: ImprovedPlan | Finished) -> None:
+        pickle.dump(message, messages)
+        messages.flush()
+
+    arrays, start, stop_at = pickle.load(sys.stdin.buffer)
+    _solve(send, arrays, start, stop_at)
+
+
+def _lp(highs_core, arrays: _Arrays):
+    lp = highs_core.HighsLp()
+    lp.num_col_ = len(arrays.cost)
+    lp.num_row_ = len(arrays.row_lower)
+    lp.offset_ = arrays.offset
+    lp.col_cost_ = arrays.cost
+    lp.col_lower_ = arrays.lower
+    lp.col_upper_ = arrays.upper
+    lp.row_lower_ = arrays.row_lower
+    lp.row_upper_ = arrays.row_upper
+    matrix = lp.a_matrix_
+    matrix.format_ = highs_core.MatrixFormat.kColwise
+    matrix.num_col_, matrix.num_row_ = lp.num_col_, lp.num_row_
+    matrix.start_, matrix.index_, matrix.value_ = (arrays.col_start, arrays.row_index,
+                                                   arrays.value)
+    kinds = highs_core.HighsVarType
+    lp.integrality_ = [kinds.kInteger if whole else kinds.kContinuous for whole in arrays.integer]
+    return lp
+
+
+if __name__ == "__main__":
+    # Run as the module's importable self, so that what it pickles names this module's classes.
+    from optimiser.network_mip import _main as main
+
+    main()
