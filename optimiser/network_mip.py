@@ -11,9 +11,7 @@ when it is still running at the deadline, and the process is ended then whatever
 The child is `python -m optimiser.network_mip`, spoken to in pickles over its standard input
 and output (not `multiprocessing`, whose spawned children import the caller's main module).
 
-HiGHS comes from SciPy (the `_highspy` bindings that `scipy.optimize.milp` is built on):
-`highspy` itself cannot be loaded beside OR-Tools, whose libhighs it clashes with, and `milp`
-takes no starting plan and reports nothing until it ends."""
+HiGHS is reached as in `highs_mip`, here with a callback: `milp` reports nothing until it ends."""
 
 from __future__ import annotations
 
@@ -29,6 +27,8 @@ from typing import IO, TYPE_CHECKING
 
 import numpy as np
 
+from optimiser.highs_mip import MipArrays, answer_of, highs_from
+
 if TYPE_CHECKING:
     from optimiser.relaxation import NetworkModel
 
@@ -41,30 +41,6 @@ HEURISTIC_EFFORT = 0.3
 """HiGHS's share of effort for primal heuristics (its default is 0.05). On the benchmark week at
 0.3 the second RINS plan (11.96 M) came within the minute; at 0.05 only the first (12.03 M)."""
 RELATIVE_GAP = 1e-4
-
-
-@dataclass(frozen=True)
-class _Arrays:
-    """The network model as the plain arrays HiGHS takes (a NetworkModel is not sent to the
-    child: unpickling it would import the whole optimiser there)."""
-
-    cost: np.ndarray
-    lower: np.ndarray
-    upper: np.ndarray
-    col_start: np.ndarray
-    row_index: np.ndarray
-    value: np.ndarray
-    row_lower: np.ndarray
-    row_upper: np.ndarray
-    integer: np.ndarray
-    offset: float
-
-    @classmethod
-    def of(cls, model: NetworkModel) -> _Arrays:
-        matrix = model.matrix.tocsc()
-        return cls(model.cost, model.lower, model.upper, matrix.indptr, matrix.indices,
-                   matrix.data, model.row_lower, model.row_upper, model.integer,
-                   float(model.constant))
 
 
 @dataclass(frozen=True)
@@ -93,7 +69,7 @@ class NetworkMip:
         self._plans: list[ImprovedPlan] = []
         self.dual_bound: float | None = None
         self.status = "running"
-        job = (_Arrays.of(model), start, deadline - MARGIN_S)
+        job = (model.mip_arrays(), start, deadline - MARGIN_S)
         self._listener = threading.Thread(target=self._talk, args=(job,),
                                           name="network-mip", daemon=True)
         self._listener.start()
@@ -149,21 +125,14 @@ class NetworkMip:
             self._arrived.notify_all()
 
 
-def _solve(send: Callable[[ImprovedPlan | Finished], None], arrays: _Arrays, start: np.ndarray,
-           stop_at: float) -> None:
+def _solve(send: Callable[[ImprovedPlan | Finished], None], arrays: MipArrays,
+           start: np.ndarray, stop_at: float) -> None:
     """In the child: run HiGHS until `stop_at`, sending each improved plan and then the end."""
     from scipy.optimize._highspy import _core as highs_core
 
-    highs = highs_core._Highs()
-    options = {"output_flag": False, "threads": 1, "mip_detect_symmetry": False,
-               "mip_heuristic_effort": HEURISTIC_EFFORT, "mip_rel_gap": RELATIVE_GAP}
-    for name, value in options.items():
-        highs.setOptionValue(name, value)
-    highs.passModel(_lp(highs_core, arrays))
-    begin = highs_core.HighsSolution()
-    begin.col_value = start
-    begin.value_valid = True
-    highs.setSolution(begin)
+    highs = highs_from(arrays, start, {"threads": 1, "mip_detect_symmetry": False,
+                                       "mip_heuristic_effort": HEURISTIC_EFFORT,
+                                       "mip_rel_gap": RELATIVE_GAP})
 
     def improved(kind, message, out, into, user) -> None:
         send(ImprovedPlan(float(out.objective_function_value), float(out.mip_dual_bound),
@@ -173,9 +142,8 @@ def _solve(send: Callable[[ImprovedPlan | Finished], None], arrays: _Arrays, sta
     highs.startCallback(highs_core.cb.HighsCallbackType.kCallbackMipImprovingSolution)
     highs.setOptionValue("time_limit", max(0.1, stop_at - time.monotonic()))
     highs.run()
-    bound = float(highs.getInfo().mip_dual_bound)
-    send(Finished(highs.modelStatusToString(highs.getModelStatus()),
-                  bound if np.isfinite(bound) else None))
+    answer = answer_of(highs)
+    send(Finished(answer.status, answer.dual_bound))
 
 
 def _main() -> None:
@@ -190,26 +158,6 @@ def _main() -> None:
 
     arrays, start, stop_at = pickle.load(sys.stdin.buffer)
     _solve(send, arrays, start, stop_at)
-
-
-def _lp(highs_core, arrays: _Arrays):
-    lp = highs_core.HighsLp()
-    lp.num_col_ = len(arrays.cost)
-    lp.num_row_ = len(arrays.row_lower)
-    lp.offset_ = arrays.offset
-    lp.col_cost_ = arrays.cost
-    lp.col_lower_ = arrays.lower
-    lp.col_upper_ = arrays.upper
-    lp.row_lower_ = arrays.row_lower
-    lp.row_upper_ = arrays.row_upper
-    matrix = lp.a_matrix_
-    matrix.format_ = highs_core.MatrixFormat.kColwise
-    matrix.num_col_, matrix.num_row_ = lp.num_col_, lp.num_row_
-    matrix.start_, matrix.index_, matrix.value_ = (arrays.col_start, arrays.row_index,
-                                                   arrays.value)
-    kinds = highs_core.HighsVarType
-    lp.integrality_ = [kinds.kInteger if whole else kinds.kContinuous for whole in arrays.integer]
-    return lp
 
 
 if __name__ == "__main__":

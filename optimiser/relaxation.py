@@ -17,6 +17,7 @@ from scipy import sparse
 from scipy.optimize import linprog
 
 from optimiser.demand_cells import PRIORITY_WEIGHTS
+from optimiser.highs_mip import MipArrays
 from optimiser.instance import MODALITIES, Instance
 
 BOUND_METHOD = ("LP relaxation of the whole network model (HiGHS) with Chvátal–Gomory cuts on "
@@ -40,6 +41,11 @@ class NetworkModel:
     """[column] whole rooms and people (x, z); bookings and unmet are left continuous (with
     whole rooms they come out whole; `site_mip` checks)."""
     constant: float
+
+    def mip_arrays(self) -> MipArrays:
+        """The model as HiGHS takes it (rooms and people whole)."""
+        return MipArrays.of(self.cost, self.lower, self.upper, self.matrix, self.row_lower,
+                            self.row_upper, self.integer, self.constant)
 
 
 @dataclass

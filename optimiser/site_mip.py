@@ -7,9 +7,8 @@ values and moves to the right-hand side. The model is the network model of `rela
 same rows our bound is the LP of, cuts included: they hold for whole crews), so its LP is tight
 and HiGHS's LP-based search finds in a second or two what CP-SAT's search does not find in ten
 (measured on the benchmark week: 35,655 points on one large site in 3 s, against CP-SAT's 20,803
-in 20 s). SciPy's HiGHS takes no MIP start, so an answer is kept only when it beats the plan.
-(The `highspy` package, which does take one, cannot be used: it ships a libhighs.so.1 of its own
-that clashes with the one OR-Tools loads.)
+in 20 s). HiGHS starts from the plan of the moment (`highs_mip`), so a neighbourhood it cannot
+finish in its time still comes back with what it found.
 """
 
 from __future__ import annotations
@@ -20,9 +19,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
 
 from optimiser.evaluation import Solution, metrics
+from optimiser.highs_mip import MipArrays, solve_mip
 from optimiser.instance import Instance
 from optimiser.model_points import plan_point, point_plan, whole_bookings
 from optimiser.relaxation import NetworkModel
@@ -86,7 +85,7 @@ def free_columns(inst: Instance, model: NetworkModel, sites: np.ndarray) -> np.n
 def solve_neighbourhood(inst: Instance, model: NetworkModel, plan: Solution, sites: np.ndarray,
                         deadline: float) -> NeighbourhoodResult:
     """The best plan that changes only the neighbourhood of `sites`, found by `deadline` (a
-    perf_counter time), starting from `plan`."""
+    perf_counter time), starting from `plan` (so never worse than it)."""
     v = plan_point(inst, model, plan)
     free = free_columns(inst, model, sites)
     cols = np.flatnonzero(free)
@@ -94,10 +93,6 @@ def solve_neighbourhood(inst: Instance, model: NetworkModel, plan: Solution, sit
     shift = model.matrix[:, fixed] @ v[fixed]
     sub = model.matrix[:, cols].tocsr()
     rows = np.flatnonzero(np.diff(sub.indptr) > 0)
-    sub = sub[rows]
-    bounds = Bounds(model.lower[cols], model.upper[cols])
-    rows_fit = LinearConstraint(sub, model.row_lower[rows] - shift[rows],
-                                model.row_upper[rows] - shift[rows])
     lay = model.layout
     point, status, optimal = v.copy(), "not run: no time left", False
     for bookings_whole in (False, True):
@@ -106,14 +101,15 @@ def solve_neighbourhood(inst: Instance, model: NetworkModel, plan: Solution, sit
             return NeighbourhoodResult(None, False, status)
         integer = model.integer.copy()
         integer[lay.w:lay.big_w] |= bookings_whole
-        result = milp(model.cost[cols], integrality=integer[cols].astype(int), bounds=bounds,
-                      constraints=[rows_fit],
-                      options={"time_limit": time_limit, "mip_rel_gap": RELATIVE_GAP})
-        status = result.message.split("(")[0].strip()
-        if result.x is None:
+        arrays = MipArrays.of(model.cost[cols], model.lower[cols], model.upper[cols], sub[rows],
+                              model.row_lower[rows] - shift[rows],
+                              model.row_upper[rows] - shift[rows], integer[cols])
+        answer = solve_mip(arrays, v[cols], time_limit, mip_rel_gap=RELATIVE_GAP)
+        status = answer.status
+        if answer.point is None:
             return NeighbourhoodResult(None, False, status)
-        point[cols] = result.x
-        optimal = result.status == 0
+        point[cols] = answer.point
+        optimal = answer.optimal
         if whole_bookings(model, point):
             break
         status = f"{status} (bookings not whole: solved again with whole bookings)"
