@@ -58,6 +58,17 @@ class Finished:
     dual_bound: float | None
 
 
+@dataclass(frozen=True)
+class BoundRaised:
+    """HiGHS proved a higher bound (sent at most once a second, so that a run ended at the
+    deadline still leaves the bound it had proved)."""
+
+    dual_bound: float
+
+
+Message = ImprovedPlan | Finished | BoundRaised
+
+
 class NetworkMip:
     """A HiGHS run on the whole network model, started from a plan, ended by a deadline (a
     `time.monotonic()` time: a clock the child shares)."""
@@ -89,8 +100,9 @@ class NetworkMip:
         """The plans HiGHS improved on since last asked, best last; waits up to `wait_s` for
         one when there are none yet and HiGHS is still running."""
         with self._arrived:
-            if not self._plans and self.status == "running" and wait_s > 0:
-                self._arrived.wait(wait_s)
+            if wait_s > 0:
+                self._arrived.wait_for(lambda: self._plans or self.status != "running",
+                                       timeout=wait_s)
             plans, self._plans = self._plans, []
             return plans
 
@@ -114,18 +126,18 @@ class NetworkMip:
         except (EOFError, OSError, pickle.UnpicklingError):
             self._heard(Finished("ended without an answer", None))
 
-    def _heard(self, message: ImprovedPlan | Finished) -> None:
+    def _heard(self, message: Message) -> None:
         with self._arrived:
-            if message.dual_bound is not None:
+            if message.dual_bound is not None and np.isfinite(message.dual_bound):
                 self.dual_bound = max(self.dual_bound or -np.inf, message.dual_bound)
             if isinstance(message, ImprovedPlan):
                 self._plans.append(message)
-            elif self.status == "running":
+            elif isinstance(message, Finished) and self.status == "running":
                 self.status = message.status
             self._arrived.notify_all()
 
 
-def _solve(send: Callable[[ImprovedPlan | Finished], None], arrays: MipArrays,
+def _solve(send: Callable[[Message], None], arrays: MipArrays,
            start: np.ndarray, stop_at: float) -> None:
     """In the child: run HiGHS until `stop_at`, sending each improved plan and then the end."""
     from scipy.optimize._highspy import _core as highs_core
@@ -134,12 +146,23 @@ def _solve(send: Callable[[ImprovedPlan | Finished], None], arrays: MipArrays,
                                        "mip_heuristic_effort": HEURISTIC_EFFORT,
                                        "mip_rel_gap": RELATIVE_GAP})
 
-    def improved(kind, message, out, into, user) -> None:
-        send(ImprovedPlan(float(out.objective_function_value), float(out.mip_dual_bound),
-                          np.array(out.mip_solution, dtype=float)))
+    kinds = highs_core.cb.HighsCallbackType
+    last_bound = {"value": -np.inf, "at": 0.0}
 
-    highs.setCallback(improved, None)
-    highs.startCallback(highs_core.cb.HighsCallbackType.kCallbackMipImprovingSolution)
+    def heard(kind, message, out, into, user) -> None:
+        bound = float(out.mip_dual_bound)
+        if kind == kinds.kCallbackMipImprovingSolution:
+            send(ImprovedPlan(float(out.objective_function_value), bound,
+                              np.array(out.mip_solution, dtype=float)))
+        elif bound > last_bound["value"] and time.monotonic() - last_bound["at"] >= 1.0:
+            send(BoundRaised(bound))
+        else:
+            return
+        last_bound.update(value=bound, at=time.monotonic())
+
+    highs.setCallback(heard, None)
+    highs.startCallback(kinds.kCallbackMipImprovingSolution)
+    highs.startCallback(kinds.kCallbackMipInterrupt)
     highs.setOptionValue("time_limit", max(0.1, stop_at - time.monotonic()))
     highs.run()
     answer = answer_of(highs)
@@ -152,7 +175,7 @@ def _main() -> None:
     messages: IO[bytes] = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
 
-    def send(message: ImprovedPlan | Finished) -> None:
+    def send(message: Message) -> None:
         pickle.dump(message, messages)
         messages.flush()
 

@@ -137,13 +137,14 @@ def site_mip_search(inst: Instance, model: NetworkModel, start: Solution, offer,
                     log: list[str], workers: int = 2,
                     elsewhere: PlansFromElsewhere | None = None) -> Solution:
     """Site neighbourhoods, smallest site first, then where the last pass gained most, until
-    every site is settled (proved optimal since anything it shares demand with changed) or time
-    runs out. With two workers two sites that share no demand are solved at once (HiGHS lets
-    go of the GIL), each from the plan as it was when it started: nothing the other can change
-    is in its model, so each answer is grafted onto the plan of the moment. Every plan kept
-    goes through `offer`, which returns it as kept. A better plan from `elsewhere` replaces
-    the plan of the moment (answers still running from the old one are dropped) and unsettles
-    every site; while `elsewhere` is running, a search with every site settled waits for it."""
+    every site is settled (proved optimal since anything it shares demand with changed), a pass
+    gains nothing, or time runs out. With two workers two sites that share no demand are
+    solved at once (HiGHS lets go of the GIL), each from the plan as it was when it started:
+    nothing the other can change is in its model, so each answer is grafted onto the plan of
+    the moment. Every plan kept goes through `offer`, which returns it as kept. A better plan
+    from `elsewhere` replaces the plan of the moment (answers still running from the old one
+    are dropped) and unsettles every site; while `elsewhere` is running, a search that can
+    gain nothing more waits for it."""
     search = _SiteSearch(inst, model, start, offer, log, elsewhere)
     with ThreadPoolExecutor(max(1, workers)) as pool:
         while search.step(pool, max(1, workers), deadline):
@@ -188,13 +189,15 @@ class _SiteSearch:
         return True
 
     def _next_pass(self, deadline: float) -> bool:
+        """Another pass over the sites not settled, unless the last one changed nothing (then
+        wait for a plan from elsewhere while it is running)."""
         self.log.append(f"site MIP: pass {self.passes} improved {len(self.gains)} sites, "
                         f"{len(self.settled)} of {len(self.order)} settled")
         left = deadline - time.perf_counter()
-        if len(self.settled) == len(self.order) and self.elsewhere is not None and \
-                self.elsewhere.running and left >= 0.3:
-            self._adopt(left - 0.3)
-        if len(self.settled) == len(self.order) or deadline - time.perf_counter() < 0.3:
+        stuck = len(self.settled) == len(self.order) or not self.gains
+        if stuck and self.elsewhere is not None and self.elsewhere.running and left >= 0.3:
+            stuck = not self._adopt(left - 0.3)
+        if stuck or deadline - time.perf_counter() < 0.3:
             return False
         self.passes += 1
         self.queue = sorted((s for s in self.order if s not in self.settled),
@@ -229,19 +232,20 @@ class _SiteSearch:
         gain, self.current, self.objective = self.objective - value, plan, value
         return gain
 
-    def _adopt(self, wait_s: float) -> None:
+    def _adopt(self, wait_s: float) -> bool:
         """Take a better plan from elsewhere, if one arrived (waiting up to `wait_s`)."""
         if self.elsewhere is None:
-            return
+            return False
         plan = self.elsewhere.arrived(wait_s)
         if plan is None or metrics(self.inst, plan).objective >= self.objective - 1e-6:
-            return
+            return False
         self._keep(plan)
         self.generation += 1
         self.settled.clear()
         self.queue = [s for s in self.order if s not in self.queue] + self.queue
         self.log.append(f"site MIP: took the network MIP's plan ({self.objective:,.0f}); "
                         "every site unsettled")
+        return True
 
 
 def _graft(inst: Instance, plan: Solution, solved: Solution, sites: np.ndarray) -> Solution:
