@@ -129,25 +129,16 @@ def build_diary(problem: DiaryProblem, time_limit_s: float = 60.0, seed: int = 0
         progress.checkpoint()
     remaining = deadline - time.perf_counter()
     if remaining > 0.05:
-        model = network_model(inst)
-        if network_mip or (network_mip is None and workers > 1 and remaining >= MIN_SECONDS):
-            network = _NetworkPlans(inst, model, progress, deadline)
-            workers = max(1, workers - 1)
+        relaxation = solve_relaxation(inst, LP_SHARE * remaining, network_model(inst))
+        if relaxation.bound is not None:
+            bound, bound_method = relaxation.bound, BOUND_METHOD
+            wanted = network_mip or (network_mip is None and workers > 1
+                                     and deadline - time.perf_counter() >= MIN_SECONDS)
+            proved = _improve(inst, relaxation, progress, deadline, seed, workers, wanted)
+            if proved is not None and proved > bound:
+                bound, bound_method = proved, NETWORK_BOUND_METHOD
         else:
-            network = None
-        try:
-            relaxation = solve_relaxation(inst, LP_SHARE * remaining, model)
-            if relaxation.bound is not None:
-                bound, bound_method = relaxation.bound, BOUND_METHOD
-                _improve(inst, relaxation, progress, deadline, seed, workers, network)
-            else:
-                progress.log.append(f"LP stopped: {relaxation.status}")
-        finally:
-            if network is not None:
-                network.finish()
-        if network is not None and network.dual_bound is not None and \
-                (bound is None or network.dual_bound > bound):
-            bound, bound_method = network.dual_bound, NETWORK_BOUND_METHOD
+            progress.log.append(f"LP stopped: {relaxation.status}")
     progress.checkpoint()
     _check_bound(progress, bound)
     return diary_plan(inst, progress.verified, bound=bound, bound_method=bound_method,
@@ -234,11 +225,12 @@ def _mip_searches(inst: Instance, relaxation: Relaxation, hint: Solution, progre
     progress.checkpoint()
 
 
-def _improve(inst: Instance, relaxation, progress: _Progress, deadline: float, seed: int,
-             workers: int, network: _NetworkPlans | None) -> None:
+def _improve(inst: Instance, relaxation: Relaxation, progress: _Progress, deadline: float,
+             seed: int, workers: int, network_mip: bool) -> float | None:
+    """The stages after the LP; returns the bound the network MIP proved, if it ran."""
     split = split_staff(inst, relaxation.z)
     if time.perf_counter() >= deadline:
-        return
+        return None
     roundings = [rounded_solution(inst, relaxation.x, shares)
                  for shares in (weekly_only(inst, split), split)]
     for candidate in roundings:
@@ -246,10 +238,17 @@ def _improve(inst: Instance, relaxation, progress: _Progress, deadline: float, s
     progress.checkpoint()
     hint = min((close_idle_offpeak(inst, c) for c in roundings),
                key=lambda c: metrics(inst, c).objective)
-    offer = progress.offer_for(inst)
-    if relaxation.model is not None:
+    network = _NetworkPlans(inst, relaxation.model, progress, deadline) if network_mip else None
+    if network is not None:
+        workers = max(1, workers - 1)
+    try:
         _mip_searches(inst, relaxation, hint, progress, deadline, workers, network)
-    site_search(inst, progress.best, offer, deadline, seed, workers, progress.log)
-    progress.checkpoint()
-    modality_polish(inst, progress.best, split, relaxation.z, offer, deadline, seed, workers,
-                    progress.log)
+        offer = progress.offer_for(inst)
+        site_search(inst, progress.best, offer, deadline, seed, workers, progress.log)
+        progress.checkpoint()
+        modality_polish(inst, progress.best, split, relaxation.z, offer, deadline, seed,
+                        workers, progress.log)
+    finally:
+        if network is not None:
+            network.finish()
+    return None if network is None else network.dual_bound
