@@ -92,8 +92,13 @@ def _history(folder: str | None, network: Network, seed: int, scale: float,
     if weeks < 52 + PLANNED_WEEKS:
         raise PlanBenchmarkError(f"--history-weeks: {weeks} leaves under a year to fit on; "
                                  f"give at least {52 + PLANNED_WEEKS}")
-    share = _population_share(network)
-    settings = HistorySettings(weeks=weeks, seed=seed, scale=scale * share)
+    return synthetic_history(network, seed, scale * _population_share(network), weeks)
+
+
+def synthetic_history(network: Network, seed: int, scale: float, weeks: int) -> History:
+    """A synthetic history of the network's areas at `scale` × the reference volume, written
+    and read back as a trust's export would be (so it passes the same validation)."""
+    settings = HistorySettings(weeks=weeks, seed=seed, scale=scale)
     generated = generate_history(network, list(load_exam_catalogue().values()), settings)
     with tempfile.TemporaryDirectory() as directory:
         write_history(generated, Path(directory))
