@@ -3,13 +3,15 @@
 greedy (the fallback, kept from the start) → reach greedy (the stronger baseline: a usable
 plan in about 2 s) → joint LP (our bound, and the staff shares between modalities) → LP
 roundings that keep radiologist-led rooms together → site neighbourhoods solved as exact MIPs
-on the network model (HiGHS, the rest of the plan fixed) → CP-SAT on exact sub-models with the
-rest of the plan fixed: site neighbourhoods, then one model per modality, each with a complete
-hint. Beside all that, when there is time for it, HiGHS works on the whole network model in a
-process of its own (`network_mip`); each plan it improves on joins the site neighbourhoods'
-search, and its proven bound replaces the LP's when tighter. The best plan seen that passes the
-independent plan check (`plan_check`, run after each stage) is returned; a stage that fails or
-runs out of time is logged and skipped, never fatal."""
+on the network model (HiGHS, the rest of the plan fixed) → RINS around the plan they reached
+(the columns where it and the LP differ, over the whole network) → site neighbourhoods again →
+CP-SAT on exact sub-models with the rest of the plan fixed: site neighbourhoods, then one model
+per modality, each with a complete hint. Beside everything after the LP, when there is time
+for it, HiGHS works on the whole network model in a process of its own (`network_mip`); each
+plan it improves on joins the site neighbourhoods' search, and its proven bound replaces the
+LP's when tighter. The best plan seen that passes the independent plan check (`plan_check`,
+run after each stage) is returned; a stage that fails or runs out of time is logged and
+skipped, never fatal."""
 
 from __future__ import annotations
 
