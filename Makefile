@@ -7,9 +7,9 @@ STAMP := $(VENV)/.installed-stamp
 .PHONY: setup installs demo test lint bench
 
 # uv (from PyPI: its binary ships in the wheel) installs the same pinned packages as pip, in
-# 21-38 s where pip took 52-70 s on 2 cores (fresh clone, empty caches, machine shared); --compile-bytecode writes the .pyc files pip writes, so
-# no command compiles site-packages on its first run (nor on every run, in a shell that sets
-# PYTHONDONTWRITEBYTECODE).
+# 21-38 s where pip took 52-70 s on 2 cores (fresh clone, empty caches, machine shared).
+# --compile-bytecode writes the .pyc files pip writes, so no command compiles site-packages on
+# its first run (nor on every run, in a shell that sets PYTHONDONTWRITEBYTECODE).
 UV_VERSION := 0.13.8
 
 $(STAMP): pyproject.toml
