@@ -65,7 +65,7 @@ def build(
     time_limit: Annotated[float, typer.Option(
         min=0.1, help="Seconds per week for the optimiser.")] = 30.0,
     model: Annotated[str, typer.Option(
-        help="Demand model: ets, seasonal_naive or boosting.")] = "ets",
+        help="Demand model: ets, ets_shares, seasonal_naive or boosting.")] = "ets",
     staff_availability: Annotated[Path | None, typer.Option(
         help="Rota and leave CSV (docs/staff-availability.md); default: the reference "
              "network's.")] = None,

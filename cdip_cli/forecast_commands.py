@@ -88,7 +88,8 @@ def backtest(
 def demand(
     history_dir: HistoryOption,
     out: Annotated[Path, typer.Option(help="CSV file to write the forecast to.")],
-    model: Annotated[str, typer.Option(help="seasonal_naive, ets or boosting.")] = "ets",
+    model: Annotated[str, typer.Option(
+        help="seasonal_naive, ets, ets_shares or boosting.")] = "ets",
     horizon: Annotated[int, typer.Option(min=1, max=MAX_HORIZON)] = MAX_HORIZON,
     level: Annotated[str, typer.Option(help="area, system (ICS and network) or site.")] = "area",
     network_dir: Annotated[Path | None, typer.Option(

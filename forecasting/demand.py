@@ -9,11 +9,16 @@ import numpy as np
 import pandas as pd
 
 from forecasting.calendar_features import future_weeks
-from forecasting.demand_models import CalendarSmoothing, DemandModel, SeasonalNaive
+from forecasting.demand_models import (
+    CalendarSmoothing,
+    DemandModel,
+    ModalitySharesSmoothing,
+    SeasonalNaive,
+)
 from forecasting.intervals import forecast_with_intervals
 from forecasting.weekly_series import WeeklyPanel, panel_of_weekly_counts, weekly_panel
 
-MODEL_NAMES = ("seasonal_naive", "ets", "boosting")
+MODEL_NAMES = ("seasonal_naive", "ets", "ets_shares", "boosting")
 DEFAULT_MODEL = "ets"
 MAX_HORIZON = 12
 FORECAST_COLUMNS = ("week_start", "exam_family", "area_id", "forecast", "lo80", "hi80", "lo95",
@@ -40,6 +45,8 @@ def make_model(name: str, seed: int = 0) -> DemandModel:
         return SeasonalNaive()
     if name == "ets":
         return CalendarSmoothing()
+    if name == "ets_shares":
+        return ModalitySharesSmoothing()
     if name == "boosting":
         from forecasting.boosting_model import GlobalBoosting  # scikit-learn: import on use
 

@@ -64,6 +64,59 @@ class CalendarSmoothing:
         return [f"ets: {note}" for note in family_factors(panel, 1)[1]]
 
 
+class ModalitySharesSmoothing:
+    """CalendarSmoothing taken top-down from each area's total of a modality (the family's
+    prefix: CT of CT_CARDIAC). The calendar profile is fitted on the modality's network totals,
+    the smoothed level on the area's modality total, and each family gets its share of that
+    total over the last year.
+
+    Why: with one year of history a small family's own month-of-year effects are mostly noise
+    (CT cardiac's June came out 7 % low on the benchmark's seed 1), and those errors move the
+    family mix within a modality, by which the diary builder spends scarce CT, MRI and
+    sonographer hours. The modality totals give a steady profile and level; the year's shares
+    keep the mix, as seasonal naive does (docs/planning-from-forecasts.md)."""
+
+    name = "ets_shares"
+
+    def predict(self, panel: WeeklyPanel, horizon: int) -> np.ndarray:
+        by_modality = modality_panel(panel)
+        factors, _ = family_factors(by_modality, horizon)
+        adjusted = panel.counts / factors[:, :panel.n_weeks]
+        level = top_down_level(adjusted, modality_area_groups(by_modality))
+        return level[:, None] * factors[:, panel.n_weeks:]
+
+    def notes(self, panel: WeeklyPanel) -> list[str]:
+        return [f"ets_shares: {note}" for note in family_factors(modality_panel(panel), 1)[1]]
+
+
+def modality_panel(panel: WeeklyPanel) -> WeeklyPanel:
+    """The same series labelled by modality (the family's text before its first underscore)
+    instead of family, so that a calendar profile is fitted on the modality's totals."""
+    modality = np.array([family.split("_", 1)[0] for family in panel.families])
+    return WeeklyPanel(modality, panel.areas, panel.weeks, panel.counts)
+
+
+def modality_area_groups(panel: WeeklyPanel) -> np.ndarray:
+    """Group number of each series of a `modality_panel`: one group per modality × area."""
+    keys = np.char.add(np.char.add(panel.families.astype(str), "|"), panel.areas.astype(str))
+    return np.unique(keys, return_inverse=True)[1]
+
+
+def top_down_level(series: np.ndarray, groups: np.ndarray,
+                   share_weeks: int = SEASON) -> np.ndarray:
+    """Each row's level: its group's smoothed level × the row's share of the group's sum over
+    the last `share_weeks` weeks. The rows of a group add up to the group's level; a group with
+    nothing in those weeks gets level 0 for every row."""
+    n_groups = int(groups.max()) + 1 if len(groups) else 0
+    totals = np.zeros((n_groups, series.shape[1]))
+    np.add.at(totals, groups, series)
+    group_level = smoothed_level(totals)
+    recent = series[:, -share_weeks:].sum(axis=1)
+    group_recent = np.bincount(groups, weights=recent, minlength=n_groups)[groups]
+    share = np.divide(recent, group_recent, out=np.zeros_like(recent), where=group_recent > 0)
+    return share * group_level[groups]
+
+
 def smoothed_level(series: np.ndarray, grid: tuple[float, ...] = SMOOTHING_GRID) -> np.ndarray:
     """Final simple-exponential-smoothing level of each row, with the row's best weight.
 
