@@ -41,20 +41,20 @@ def staff(world: ConsoleWorld, clock: MovableClock) -> Iterator[StaffClient]:
 
 
 @pytest.fixture(scope="module")
-def manager_world(tmp_path_factory: pytest.TempPathFactory) -> ConsoleWorld:
-    """A console world for a module of manager pages in Chromium."""
+def browser_world(tmp_path_factory: pytest.TempPathFactory) -> ConsoleWorld:
+    """A console world for a module of pages in Chromium."""
     require_chromium()
-    path: Path = tmp_path_factory.mktemp("manager-browser") / "console.sqlite3"
+    path: Path = tmp_path_factory.mktemp("console-browser") / "console.sqlite3"
     return build_console_world(f"sqlite:///{path}")
 
 
 @pytest.fixture(scope="module")
-def manager_server(manager_world: ConsoleWorld) -> Iterator[LiveServer]:
+def manager_server(browser_world: ConsoleWorld) -> Iterator[LiveServer]:
     """A live server that asks no second factor of managers (two-step sign-in has its own
     tests), so a walk starts at the page under test."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("CDIP_SECOND_FACTOR_ROLES", "admin")
-        with live_server(manager_world.url) as running:
+        with live_server(browser_world.url) as running:
             yield running
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
@@ -23,24 +22,15 @@ from tests.patient_portal.browser_support import (
     axe_violations,
     headless_chromium,
     live_server,
-    require_chromium,
 )
 from tests.staff_console.console_world import (
     STAFF,
     ConsoleWorld,
     add_windowed_request,
-    build_console_world,
 )
 from tests.staff_console.test_console_backfill import offered_slot
 
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "console"
-
-
-@pytest.fixture(scope="module")
-def browser_world(tmp_path_factory: pytest.TempPathFactory) -> ConsoleWorld:
-    require_chromium()
-    path: Path = tmp_path_factory.mktemp("console-browser") / "console.sqlite3"
-    return build_console_world(f"sqlite:///{path}")
 
 
 @pytest.fixture(scope="module")
