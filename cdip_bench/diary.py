@@ -11,7 +11,7 @@ from cdip_bench.plan import PLANNED_WEEKS, synthetic_history
 from domain.network import load_reference_network
 from domain.session_templates import session_templates
 from domain.staff_availability import load_reference_staff_availability
-from forecasting.demand import forecast_demand
+from forecasting.demand import DEFAULT_MODEL, forecast_demand
 from forecasting.diary_demand import demand_mix, diary_demand
 from optimiser.build import build_diary
 from optimiser.demand_model import synthetic_weekly_demand
@@ -86,12 +86,12 @@ def bench_problem(seed: int) -> DiaryProblem:
 def forecast_problem(seed: int) -> DiaryProblem:
     """The first week after the cut-off of a synthetic history of the whole network (at its
     full volume, 58 weeks: a year to fit on and the six planned), planned as the service
-    plans it: the ETS forecast turned into diary demand, plus the requests waiting at the
-    cut-off in the week their breach date needs; the shipped rota."""
+    plans it: the default forecast (`DEFAULT_MODEL`) turned into diary demand, plus the
+    requests waiting at the cut-off in the week their breach date needs; the shipped rota."""
     network = load_reference_network()
     world = cut_history(synthetic_history(network, seed, 1.0, 52 + PLANNED_WEEKS),
                         PLANNED_WEEKS, network)
-    forecast = forecast_demand(world.known, 1, "ets", seed)
+    forecast = forecast_demand(world.known, 1, DEFAULT_MODEL, seed)
     monday = world.weeks[0]
     rows = diary_demand(forecast, demand_mix(world.known, world.patients), monday,
                         world.waiting, world.cutoff)

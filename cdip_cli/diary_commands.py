@@ -43,7 +43,7 @@ from domain.staff_availability import (
     load_staff_availability,
 )
 from domain.vocabulary import SessionPeriod, StaffRole
-from forecasting.demand import UnknownModelError
+from forecasting.demand import DEFAULT_MODEL, UnknownModelError
 from optimiser import DiaryInputError
 from optimiser.problem import PERIODS
 from optimiser.repair import RepairInputError, RepairSettings
@@ -65,7 +65,7 @@ def build(
     time_limit: Annotated[float, typer.Option(
         min=0.1, help="Seconds per week for the optimiser.")] = 30.0,
     model: Annotated[str, typer.Option(
-        help="Demand model: ets, ets_shares, seasonal_naive or boosting.")] = "ets",
+        help="Demand model: ets_shares, ets, seasonal_naive or boosting.")] = DEFAULT_MODEL,
     staff_availability: Annotated[Path | None, typer.Option(
         help="Rota and leave CSV (docs/staff-availability.md); default: the reference "
              "network's.")] = None,

@@ -18,7 +18,13 @@ from threadpoolctl import threadpool_limits
 from domain.data_files import DataFileError
 from domain.history import History, read_history
 from domain.network import load_network, load_reference_network
-from forecasting.demand import MAX_HORIZON, MODEL_NAMES, UnknownModelError, forecast_demand
+from forecasting.demand import (
+    DEFAULT_MODEL,
+    MAX_HORIZON,
+    MODEL_NAMES,
+    UnknownModelError,
+    forecast_demand,
+)
 from forecasting.demand_backtest import backtest_history
 from forecasting.dna_evaluation import MAX_TRAINING_ROWS, TooFewOutcomesError, evaluate_dna
 from forecasting.dna_features import AT_BOOKING, ON_THE_EVE
@@ -89,7 +95,7 @@ def demand(
     history_dir: HistoryOption,
     out: Annotated[Path, typer.Option(help="CSV file to write the forecast to.")],
     model: Annotated[str, typer.Option(
-        help="seasonal_naive, ets, ets_shares or boosting.")] = "ets",
+        help="seasonal_naive, ets, ets_shares or boosting.")] = DEFAULT_MODEL,
     horizon: Annotated[int, typer.Option(min=1, max=MAX_HORIZON)] = MAX_HORIZON,
     level: Annotated[str, typer.Option(help="area, system (ICS and network) or site.")] = "area",
     network_dir: Annotated[Path | None, typer.Option(

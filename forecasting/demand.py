@@ -19,7 +19,7 @@ from forecasting.intervals import forecast_with_intervals
 from forecasting.weekly_series import WeeklyPanel, panel_of_weekly_counts, weekly_panel
 
 MODEL_NAMES = ("seasonal_naive", "ets", "ets_shares", "boosting")
-DEFAULT_MODEL = "ets"
+DEFAULT_MODEL = "ets_shares"
 MAX_HORIZON = 12
 FORECAST_COLUMNS = ("week_start", "exam_family", "area_id", "forecast", "lo80", "hi80", "lo95",
                     "hi95", "sd")

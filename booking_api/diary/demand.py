@@ -21,7 +21,7 @@ from booking_api.patients.models import Patient
 from booking_api.requests.models import Request
 from domain.lifecycle import RequestState
 from domain.vocabulary import AgeBand
-from forecasting.demand import MAX_HORIZON, forecast_weekly_demand
+from forecasting.demand import DEFAULT_MODEL, MAX_HORIZON, forecast_weekly_demand
 from forecasting.diary_demand import WaitingRequest, demand_mix_of_counts, diary_demand
 from optimiser.problem import DemandRow
 
@@ -67,7 +67,7 @@ def read_service_history(session: Session, zone: ZoneInfo, today: date) -> Servi
 
 
 def planned_demand(history: ServiceHistory, first_week: date, weeks: int, *,
-                   model: str = "ets", seed: int = 0) -> PlannedDemand:
+                   model: str = DEFAULT_MODEL, seed: int = 0) -> PlannedDemand:
     """Fit the forecast on the history and give each planned week's rows: new requests by
     the forecast × the history's priority and age-band mix, plus the waiting list."""
     if history.counts.empty:

@@ -22,6 +22,7 @@ from domain.lifecycle import AppointmentState
 from domain.network import Network
 from domain.session_templates import SessionTemplate
 from domain.vocabulary import AgeBand
+from forecasting.demand import DEFAULT_MODEL
 from simulations.whatif.start_state import BookedAppointment, StartState
 
 
@@ -31,7 +32,7 @@ class StartStateError(ValueError):
 
 def read_start_state(session: Session, network: Network,
                      templates: Mapping[str, SessionTemplate], zone: ZoneInfo, today: date,
-                     *, model: str = "ets") -> StartState:
+                     *, model: str = DEFAULT_MODEL) -> StartState:
     """The network as it stands on `today`, simulated from this week's Monday."""
     monday = today - timedelta(days=today.weekday())
     room_sites = {room.room_id: room.site_id for room in network.rooms}
