@@ -125,7 +125,7 @@ def build_diary(problem: DiaryProblem, time_limit_s: float = 60.0, seed: int = 0
                          log=[f"{time.perf_counter() - started:6.2f}s greedy: objective "
                               f"{greedy_objective:,.0f}"])
     progress.checkpoint()
-    bound, bound_method = None, "none: the LP did not finish in time"
+    bound, bound_method, lp_bound = None, "none: the LP did not finish in time", None
     if deadline - time.perf_counter() > 0.05:
         progress.offer(inst, reach_greedy_solution(inst))
         progress.checkpoint()
@@ -134,6 +134,7 @@ def build_diary(problem: DiaryProblem, time_limit_s: float = 60.0, seed: int = 0
         relaxation = solve_relaxation(inst, LP_SHARE * remaining, network_model(inst))
         if relaxation.bound is not None:
             bound, bound_method = relaxation.bound, BOUND_METHOD
+            lp_bound = bound
             wanted = network_mip or (network_mip is None and workers > 1
                                      and deadline - time.perf_counter() >= MIN_SECONDS)
             proved = _improve(inst, relaxation, progress, deadline, seed, workers, wanted)
@@ -146,7 +147,7 @@ def build_diary(problem: DiaryProblem, time_limit_s: float = 60.0, seed: int = 0
     return diary_plan(inst, progress.verified, bound=bound, bound_method=bound_method,
                       seconds_to_usable=progress.usable_at,
                       seconds=time.perf_counter() - started, log=tuple(progress.log),
-                      errors=tuple(progress.errors))
+                      errors=tuple(progress.errors), lp_bound=lp_bound)
 
 
 class _NetworkPlans:

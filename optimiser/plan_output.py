@@ -21,7 +21,8 @@ from optimiser.problem import (
 
 def diary_plan(inst: Instance, solution: Solution, bound: float | None, bound_method: str,
                seconds_to_usable: float | None, seconds: float,
-               log: tuple[str, ...] = (), errors: tuple[str, ...] = ()) -> DiaryPlan:
+               log: tuple[str, ...] = (), errors: tuple[str, ...] = (),
+               lp_bound: float | None = None) -> DiaryPlan:
     return DiaryPlan(
         method=solution.method, sessions=tuple(room_sessions(inst, solution.x)),
         staff_use=tuple(_staff_use(inst, solution.z)),
@@ -29,6 +30,7 @@ def diary_plan(inst: Instance, solution: Solution, bound: float | None, bound_me
         unmet=tuple(_unmet(inst, solution.unmet)), metrics=metrics(inst, solution),
         bound=bound, bound_method=bound_method, seconds_to_usable=seconds_to_usable,
         seconds=seconds, diagnoses=tuple(inst.diagnoses), log=log, errors=errors,
+        lp_bound=lp_bound,
     )
 
 

@@ -169,6 +169,8 @@ class DiaryPlan:
     """Faults of the builder itself, never of the input: a plan the independent check refused
     (and dropped for the best plan that passed), or an objective below the bound. Empty when
     all is well; anything here is a bug to report."""
+    lp_bound: float | None = None
+    """Our LP's bound, when the build's LP finished: `bound` unless HiGHS proved a higher one."""
 
     @property
     def gap(self) -> float | None:

@@ -117,18 +117,6 @@ def test_waiting_requests_are_planned_in_the_week_their_breach_date_requires(
     assert 10 < routine_b15(without, first) < 20  # about 15 a week came in the history
 
 
-def test_diaries_are_planned_from_the_modality_shares_forecast_unless_told_otherwise(
-        engine, tiny_network, tmp_path):
-    """`ets_shares` is the default: the better forecast, and no worse a plan
-    (docs/planning-from-forecasts.md)."""
-    with transaction(engine) as session:
-        store_weekly_history(session, ACTOR,
-                             read_weekly_history(write_export(tmp_path), tiny_network))
-        history = read_service_history(session, LONDON, date(2026, 11, 25))
-    assert planned_demand(history, date(2026, 11, 30), 1).model == "ets_shares"
-    assert planned_demand(history, date(2026, 11, 30), 1, model="ets").model == "ets"
-
-
 def test_planning_without_a_history_says_how_to_import_one(engine):
     with transaction(engine) as session:
         history = read_service_history(session, LONDON, date(2026, 11, 25))

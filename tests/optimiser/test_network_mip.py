@@ -116,10 +116,12 @@ def _weak_lp_week():
 
 def test_the_build_reports_the_network_mip_s_proof_when_it_is_tighter_than_the_lp() -> None:
     week = _weak_lp_week()
-    assert solve_relaxation(compile_instance(week)).bound < 10
+    lp_bound = solve_relaxation(compile_instance(week)).bound
+    assert lp_bound < 10
     plan = build_diary(week, time_limit_s=10, network_mip=True)
     assert plan.bound_method == NETWORK_BOUND_METHOD
     assert plan.bound == pytest.approx(50.0)
+    assert plan.lp_bound == pytest.approx(lp_bound)
     assert plan.gap == 0
     assert plan.metrics.objective == pytest.approx(exact_optimum(week).objective, abs=1e-6)
 
